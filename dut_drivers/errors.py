@@ -1,0 +1,30 @@
+"""Typed BMS link errors; each carries the bytes sent and received, shown in hex."""
+
+from __future__ import annotations
+
+
+class BmsError(Exception):
+    """Base of every BMS link error."""
+
+    def __init__(self, message: str, sent: bytes = b"", received: bytes = b""):
+        self.sent = sent
+        self.received = received
+        super().__init__(
+            f"{message} (sent {sent.hex(' ') or '-'}; received {received.hex(' ') or '-'})"
+        )
+
+
+class BmsTimeout(BmsError):
+    """No reply, or a reply cut short, within the timeout."""
+
+
+class BmsFrameError(BmsError):
+    """A reply with a bad start/end byte, length, register or layout."""
+
+
+class BmsChecksumError(BmsFrameError):
+    """A reply whose checksum does not match its content."""
+
+
+class BmsNack(BmsError):
+    """The BMS answered with an error status."""

@@ -1,0 +1,82 @@
+"""Keysight N6705C DC power analyzer with four N6781A two-quadrant SMU modules.
+
+Each N6781A channel stands in for one cell: it must source (discharge) and sink
+(charge, balancing) current, so both the positive and the negative current limit are
+set. Ranges follow the N6781A programming ranges (20 V range: 0-20.4 V; 3 A range:
+±3.06 A). The negative limit is programmed as a negative number, as Keysight's N6700
+command reference gives it for the N678xA SMUs.
+"""
+
+from __future__ import annotations
+
+from pymeasure.instruments import Channel, Instrument
+from pymeasure.instruments.validators import strict_range
+
+from instruments.channels import MultiChannelSource, OutputChannel
+from instruments.scpi import ScpiInstrument
+
+EXPECTED_MODULES = ("N6781A",)
+
+
+class N6781AChannel(OutputChannel):
+    voltage_setpoint = Channel.control(
+        "VOLT? (@{ch})",
+        "VOLT %g,(@{ch})",
+        """Control the programmed cell voltage (V), 0-20.4.""",
+        validator=strict_range,
+        values=[0, 20.4],
+        check_set_errors=True,
+    )
+
+    current_limit = Channel.control(
+        "CURR:LIM? (@{ch})",
+        "CURR:LIM %g,(@{ch})",
+        """Control the positive (source) current limit (A), 0-3.06.""",
+        validator=strict_range,
+        values=[0, 3.06],
+        check_set_errors=True,
+    )
+
+    current_limit_negative = Channel.control(
+        "CURR:LIM:NEG? (@{ch})",
+        "CURR:LIM:NEG %g,(@{ch})",
+        """Control the negative (sink) current limit (A), -3.06-0.""",
+        validator=strict_range,
+        values=[-3.06, 0],
+        check_set_errors=True,
+    )
+
+    module = Channel.measurement(
+        "SYST:CHAN:MOD? (@{ch})", """Get the module model in this slot (str).""", cast=str
+    )
+
+
+class KeysightN6705C(MultiChannelSource, ScpiInstrument):
+    """Keysight N6705C mainframe; channels 1-4 are N6781A SMUs used as cell emulators."""
+
+    VENDORS = ("Keysight Technologies", "Agilent Technologies")
+    MODEL = "N6705C"
+    channel_count = 4
+
+    ch_1 = Instrument.ChannelCreator(N6781AChannel, 1)
+    ch_2 = Instrument.ChannelCreator(N6781AChannel, 2)
+    ch_3 = Instrument.ChannelCreator(N6781AChannel, 3)
+    ch_4 = Instrument.ChannelCreator(N6781AChannel, 4)
+
+    def set_current_limit(self, channel: int, amps: float) -> None:
+        """Symmetric source and sink limit: `amps` out, `-amps` in."""
+        ch = self.channel(channel)
+        ch.current_limit = amps
+        ch.current_limit_negative = -amps if amps else 0.0
+
+    def module_type(self, channel: int) -> str:
+        return str(self.channel(channel).module).strip()
+
+    def check_modules(self, expected: tuple[str, ...] = EXPECTED_MODULES) -> list[str]:
+        """Read every slot's module type; ValueError if one is not a cell-capable SMU,
+        since a one-quadrant module cannot sink a charge current."""
+        found = [self.module_type(n) for n in range(1, self.channel_count + 1)]
+        wrong = [f"ch{n}={m}" for n, m in enumerate(found, 1) if m.upper() not in expected]
+        if wrong:
+            raise ValueError(f"{self.name}: modules {', '.join(wrong)} not in {expected}")
+        return found

@@ -1,0 +1,44 @@
+"""Typed instrument errors: each says what was sent and what came back."""
+
+from __future__ import annotations
+
+
+class InstrumentError(Exception):
+    """The instrument reported errors in its SCPI error queue."""
+
+    def __init__(self, instrument: str, errors: list[tuple[int, str]], last_command: str = ""):
+        self.instrument = instrument
+        self.errors = errors
+        self.last_command = last_command
+        listed = "; ".join(f"{code},{msg!r}" for code, msg in errors)
+        super().__init__(f"{instrument}: error queue after {last_command!r}: {listed}")
+
+
+class InstrumentReplyError(Exception):
+    """A reply that could not be understood (garbled, short, wrong type)."""
+
+    def __init__(self, sent: str, received: str, why: str):
+        self.sent = sent
+        self.received = received
+        super().__init__(f"sent {sent!r}, received {received!r}: {why}")
+
+
+class InstrumentTimeout(Exception):
+    """The instrument did not answer in time."""
+
+    def __init__(self, instrument: str, sent: str, timeout_s: float):
+        self.instrument = instrument
+        self.sent = sent
+        super().__init__(f"{instrument}: no reply to {sent!r} within {timeout_s:g} s")
+
+
+class IdentityError(Exception):
+    """`*IDN?` names a different instrument than the station file says is there."""
+
+    def __init__(self, resource: str, expected: str, received: str):
+        self.resource = resource
+        self.expected = expected
+        self.received = received
+        super().__init__(
+            f"{resource}: station file expects {expected!r} but *IDN? answered {received!r}"
+        )

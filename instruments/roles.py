@@ -1,0 +1,108 @@
+"""What a station role needs from an instrument model, as small Protocols.
+
+Any driver that offers these methods can stand in a role: the station wraps it with
+limits, safety registration and a transcript, so the driver itself stays a plain
+description of the vendor's command set. Channels are numbered as the vendor numbers
+them (1-based).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The four fields of an IEEE 488.2 `*IDN?` reply."""
+
+    vendor: str
+    model: str
+    serial: str
+    firmware: str
+
+    @classmethod
+    def parse(cls, reply: str) -> Identity:
+        from instruments.errors import InstrumentReplyError
+
+        fields = [f.strip() for f in reply.strip().split(",")]
+        if len(fields) != 4:
+            raise InstrumentReplyError("*IDN?", reply, "expected 4 comma-separated fields")
+        return cls(*fields)
+
+    def __str__(self) -> str:
+        return f"{self.vendor},{self.model},{self.serial},{self.firmware}"
+
+
+@runtime_checkable
+class ScpiDevice(Protocol):
+    """Every instrument: who it is, what went wrong, and how to let go of it."""
+
+    def identity(self) -> Identity: ...
+
+    def check_identity(self) -> Identity:
+        """Read `*IDN?` and raise IdentityError unless it names this driver's model."""
+        ...
+
+    def raise_errors(self) -> None:
+        """Drain `SYST:ERR?` and raise InstrumentError if the queue held anything."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class PowerSupply(ScpiDevice, Protocol):
+    """A programmable DC source used as the pack charger."""
+
+    channel_count: int
+
+    def set_voltage(self, channel: int, volts: float) -> None: ...
+
+    def set_current_limit(self, channel: int, amps: float) -> None: ...
+
+    def set_output(self, channel: int, on: bool) -> None: ...
+
+    def output_enabled(self, channel: int) -> bool: ...
+
+    def measure_voltage(self, channel: int) -> float: ...
+
+    def measure_current(self, channel: int) -> float: ...
+
+
+@runtime_checkable
+class ElectronicLoad(ScpiDevice, Protocol):
+    """A DC electronic load on the pack terminals, used in constant-current mode."""
+
+    def set_constant_current(self, amps: float) -> None:
+        """Select CC mode and set its level."""
+        ...
+
+    def set_input(self, on: bool) -> None: ...
+
+    def input_enabled(self) -> bool: ...
+
+    def measure_voltage(self) -> float: ...
+
+    def measure_current(self) -> float: ...
+
+
+@runtime_checkable
+class CellEmulator(ScpiDevice, Protocol):
+    """A multi-channel source/sink that stands in for series cells, one channel a cell."""
+
+    channel_count: int
+
+    def set_voltage(self, channel: int, volts: float) -> None: ...
+
+    def set_current_limit(self, channel: int, amps: float) -> None:
+        """Source and sink limit, symmetric."""
+        ...
+
+    def set_output(self, channel: int, on: bool) -> None: ...
+
+    def output_enabled(self, channel: int) -> bool: ...
+
+    def measure_voltage(self, channel: int) -> float: ...
+
+    def measure_current(self, channel: int) -> float: ...

@@ -1,0 +1,225 @@
+"""Common base of every SCPI driver: identity, error queue, transcript, typed I/O errors.
+
+A model driver only declares its command table (PyMeasure controls on channels); what
+every bench instrument shares lives here so that a timeout, a garbled reply or a range
+error reads the same whichever instrument produced it, and names the command that
+caused it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import pyvisa.errors
+from pymeasure.instruments import Channel, Instrument, SCPIMixin
+from pyvisa.constants import VI_ATTR_TCPIP_NODELAY, StatusCode
+
+from instruments.errors import (
+    IdentityError,
+    InstrumentError,
+    InstrumentReplyError,
+    InstrumentTimeout,
+)
+from instruments.roles import Identity
+
+DEFAULT_TIMEOUT_MS = 2000
+# A queue that never empties means the instrument (or the link) is broken, not busy.
+MAX_QUEUED_ERRORS = 100
+
+TranscriptEntry = dict[str, Any]
+
+
+def scpi_bool(reply: str) -> bool:
+    """Cast an SCPI boolean reply; instruments answer `1`/`0`, some firmware `ON`/`OFF`."""
+    text = reply.strip().upper()
+    if text in ("1", "ON", "+1"):
+        return True
+    if text in ("0", "OFF", "+0"):
+        return False
+    raise ValueError(f"not an SCPI boolean: {reply!r}")
+
+
+def parse_error_reply(reply: str) -> tuple[int, str]:
+    """Split a `SYST:ERR?` reply such as `-222,"Data out of range"` into code and text."""
+    code_text, sep, message = reply.strip().partition(",")
+    try:
+        code = int(code_text)
+    except ValueError:
+        raise InstrumentReplyError("SYST:ERR?", reply, 'expected <code>,"<message>"') from None
+    if not sep and code != 0:
+        raise InstrumentReplyError("SYST:ERR?", reply, "error code without a message")
+    return code, message.strip().strip('"')
+
+
+class ScpiChannel(Channel):
+    """A channel whose queries go through the parent's strict `values`."""
+
+    def values(self, command: str, **kwargs: Any) -> list[Any]:
+        return self.parent.values(self.insert_id(command), **kwargs)
+
+
+class ScpiInstrument(SCPIMixin, Instrument):
+    """Base of bms-rig's SCPI drivers.
+
+    `adapter` is a VISA resource string (opened with pyvisa-py, `\\n` terminations) or a
+    PyMeasure adapter (tests use `expected_protocol`). `transcript`, when given, receives
+    every exchange as `{"dir": "tx"|"rx", "data": str, "t": monotonic seconds}` so a
+    failed test can show exactly what went over the wire.
+    """
+
+    VENDORS: ClassVar[tuple[str, ...]] = ()
+    MODEL: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        adapter: Any,
+        name: str | None = None,
+        transcript: list[TranscriptEntry] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.transcript = transcript
+        self.last_command = ""
+        self._timeout_ms = kwargs.get("timeout", DEFAULT_TIMEOUT_MS)
+        if isinstance(adapter, str):
+            kwargs.setdefault("visa_library", "@py")
+            kwargs.setdefault("read_termination", "\n")
+            kwargs.setdefault("write_termination", "\n")
+            kwargs.setdefault("timeout", DEFAULT_TIMEOUT_MS)
+        vendor = self.VENDORS[0] if self.VENDORS else ""
+        super().__init__(adapter, name or f"{vendor} {self.MODEL}".strip(), **kwargs)
+        self._disable_nagle()
+
+    def _disable_nagle(self) -> None:
+        """A set is followed at once by `SYST:ERR?`: two small writes in a row. With Nagle's
+        algorithm on, the second waits for the instrument's delayed ACK (~40 ms on Linux),
+        which would make every checked setpoint 300 times slower than the exchange itself.
+        """
+        connection = getattr(self.adapter, "connection", None)
+        if getattr(connection, "resource_name", "").upper().endswith("::SOCKET"):
+            with contextlib.suppress(Exception):
+                connection.set_visa_attribute(VI_ATTR_TCPIP_NODELAY, True)
+
+    # --- wire I/O --------------------------------------------------------------------
+
+    def _record(self, direction: str, data: str) -> None:
+        if self.transcript is not None:
+            self.transcript.append({"dir": direction, "data": data, "t": time.monotonic()})
+
+    def _timeout_s(self) -> float:
+        connection = getattr(self.adapter, "connection", None)
+        timeout = getattr(connection, "timeout", None)
+        if not isinstance(timeout, int | float):
+            timeout = self._timeout_ms
+        return float(timeout) / 1000.0
+
+    def _raise_typed(self, exc: pyvisa.errors.VisaIOError) -> None:
+        """A VISA timeout becomes InstrumentTimeout; other I/O errors pass unchanged."""
+        if exc.error_code == StatusCode.error_timeout:
+            raise InstrumentTimeout(self.name, self.last_command, self._timeout_s()) from exc
+        raise exc
+
+    def write(self, command: str, **kwargs: Any) -> None:
+        """Send one program message, remembering it for error messages."""
+        self.last_command = command
+        self._record("tx", command)
+        try:
+            super().write(command, **kwargs)
+        except pyvisa.errors.VisaIOError as exc:
+            self._raise_typed(exc)
+
+    def read(self, **kwargs: Any) -> str:
+        """Read one reply; a timeout or undecodable bytes become typed errors."""
+        try:
+            reply = super().read(**kwargs)
+        except pyvisa.errors.VisaIOError as exc:
+            self._raise_typed(exc)
+        except UnicodeDecodeError as exc:
+            raise InstrumentReplyError(self.last_command, repr(exc.object), "not ASCII") from exc
+        self._record("rx", reply)
+        return reply
+
+    def values(
+        self,
+        command: str,
+        separator: str = ",",
+        cast: Callable[[str], Any] = float,
+        preprocess_reply: Callable[[str], str] | None = None,
+        maxsplit: int = -1,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """Like PyMeasure's `values`, but a reply that does not cast is an error.
+
+        PyMeasure keeps uncastable fields as strings; a test rig must not compare a
+        threshold against `"garbage"`, so an empty or garbled reply raises
+        InstrumentReplyError naming the query and the reply.
+        """
+        response = self.ask(command, **kwargs).strip()
+        if callable(preprocess_reply):
+            response = preprocess_reply(response)
+        if cast is not str and not response:
+            raise InstrumentReplyError(command, response, "empty reply")
+        results: list[Any] = []
+        for field in response.split(separator, maxsplit=maxsplit):
+            try:
+                results.append(cast(field.strip()) if cast is not str else field)
+            except (ValueError, TypeError):
+                raise InstrumentReplyError(
+                    command, response, f"cannot read {field!r} as {getattr(cast, '__name__', cast)}"
+                ) from None
+        return results
+
+    # --- identity and errors -----------------------------------------------------------
+
+    def identity(self) -> Identity:
+        """Read and split `*IDN?`."""
+        return Identity.parse(self.ask("*IDN?"))
+
+    def check_identity(self) -> Identity:
+        """Read `*IDN?` and raise IdentityError unless vendor and model are this driver's."""
+        ident = self.identity()
+        vendors = {v.casefold() for v in self.VENDORS}
+        model_ok = ident.model.casefold() == self.MODEL.casefold()
+        if ident.vendor.casefold() not in vendors or not model_ok:
+            expected = f"{' or '.join(self.VENDORS)} {self.MODEL}"
+            raise IdentityError(self._resource_name(), expected, str(ident))
+        return ident
+
+    def _resource_name(self) -> str:
+        connection = getattr(self.adapter, "connection", None)
+        return str(getattr(connection, "resource_name", None) or self.name)
+
+    def read_errors(self) -> list[tuple[int, str]]:
+        """Drain `SYST:ERR?` until `0`, returning every (code, message) found."""
+        errors: list[tuple[int, str]] = []
+        for _ in range(MAX_QUEUED_ERRORS):
+            reply = self.ask("SYST:ERR?")
+            code, message = parse_error_reply(reply)
+            if code == 0:
+                return errors
+            errors.append((code, message))
+        raise InstrumentReplyError(
+            "SYST:ERR?", reply, f"error queue not empty after {MAX_QUEUED_ERRORS} reads"
+        )
+
+    def raise_errors(self) -> None:
+        """Drain the error queue and raise InstrumentError if it held anything."""
+        cause = self.last_command
+        errors = self.read_errors()
+        if errors:
+            raise InstrumentError(self.name, errors, cause)
+
+    def check_errors(self) -> list[tuple[int, str]]:
+        return self.read_errors()
+
+    def check_set_errors(self) -> list[tuple[int, str]]:
+        """Called by controls declared with `check_set_errors=True`: a rejected setpoint
+        must stop the test, not merely be logged."""
+        self.raise_errors()
+        return []
+
+    def close(self) -> None:
+        """Release the connection (the VISA session, socket or port)."""
+        self.adapter.close()

@@ -1,0 +1,3 @@
+from rig.cli import app
+
+app(prog_name="rig")

@@ -1,0 +1,161 @@
+"""The station file: which instruments sit on the bench, how they are wired, what is safe.
+
+Limits here are absolute: no command beyond them is ever sent, whatever a test plan or
+spec asks for. The wiring map is the connector map of the bench; roles are built from it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SIM_RESOURCE = "sim"
+_CHANNEL_REF = re.compile(r"^(?P<instrument>[A-Za-z_][\w-]*):(?P<channel>[1-9]\d*)$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChannelRef(Strict):
+    """`instrument:channel` in the file, e.g. `cellsim_a:3`."""
+
+    instrument: str
+    channel: int
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            match = _CHANNEL_REF.match(value.strip())
+            if not match:
+                raise ValueError(
+                    f"expected 'instrument:channel' such as 'cellsim_a:1', got {value!r}"
+                )
+            return {"instrument": match["instrument"], "channel": int(match["channel"])}
+        return value
+
+    def __str__(self) -> str:
+        return f"{self.instrument}:{self.channel}"
+
+
+class Range(Strict):
+    min: float = 0.0
+    max: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is above max ({self.max})")
+        return self
+
+    def contains(self, value: float) -> bool:
+        return self.min <= value <= self.max
+
+
+class Limits(Strict):
+    cell_voltage: Range
+    pack_voltage: Range
+    charge_current: Range
+    discharge_current: Range
+    cell_current: Range
+    temperature: Range
+
+
+class SafeState(Strict):
+    cell_voltage: float = Field(gt=0, description="every emulated cell, V")
+    cell_current_limit: float = Field(default=1.0, gt=0)
+
+
+class InstrumentConfig(Strict):
+    model: str
+    resource: str
+    serial: str | None = None
+    modules: list[str] | None = None
+    calibration_due: date | None = None
+    timeout_ms: int = Field(default=2000, gt=0)
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, model: str) -> str:
+        from instruments.registry import MODELS
+
+        if model not in MODELS:
+            raise ValueError(f"unknown instrument model; known models: {', '.join(sorted(MODELS))}")
+        return model
+
+
+class Wiring(Strict):
+    charger: ChannelRef | None = None
+    load: ChannelRef | None = None
+    cells: dict[int, ChannelRef] = Field(default_factory=dict)
+
+    @field_validator("cells")
+    @classmethod
+    def _contiguous(cls, cells: dict[int, ChannelRef]) -> dict[int, ChannelRef]:
+        positions = sorted(cells)
+        if positions and positions != list(range(1, len(positions) + 1)):
+            raise ValueError(f"cell positions must run 1..N without gaps, got {positions}")
+        seen: dict[ChannelRef, int] = {}
+        for pos, ref in cells.items():
+            if ref in seen:
+                raise ValueError(f"{ref} is wired to both cell {seen[ref]} and cell {pos}")
+            seen[ref] = pos
+        return cells
+
+
+class DutConfig(Strict):
+    protocol: Literal["jbd"]
+    port: str
+    baudrate: int = 9600
+    timeout_s: float = Field(default=0.5, gt=0)
+    cell_count: int = Field(gt=0, le=32)
+
+
+class SimlabConfig(Strict):
+    seed: int = 0
+    set: dict[str, Any] = Field(default_factory=dict)
+
+
+class StationConfig(Strict):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+    name: str
+    description: str = ""
+    location: str = ""
+    simulated: bool = False
+    limits: Limits
+    safe_state: SafeState
+    instruments: dict[str, InstrumentConfig]
+    wiring: Wiring
+    dut: DutConfig
+    simlab: SimlabConfig | None = None
+    source: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StationConfig:
+        for role in ("charger", "load"):
+            ref = getattr(self.wiring, role)
+            if ref is not None and ref.instrument not in self.instruments:
+                raise ValueError(f"wiring.{role}: no instrument named {ref.instrument!r}")
+        for pos, ref in self.wiring.cells.items():
+            if ref.instrument not in self.instruments:
+                raise ValueError(f"wiring.cells.{pos}: no instrument named {ref.instrument!r}")
+        if self.wiring.cells and len(self.wiring.cells) != self.dut.cell_count:
+            raise ValueError(
+                f"wiring.cells maps {len(self.wiring.cells)} cells but dut.cell_count is "
+                f"{self.dut.cell_count}"
+            )
+        if not self.limits.cell_voltage.contains(self.safe_state.cell_voltage):
+            raise ValueError("safe_state.cell_voltage lies outside limits.cell_voltage")
+        if not self.simulated:
+            for name, inst in self.instruments.items():
+                if inst.resource == SIM_RESOURCE:
+                    raise ValueError(f"instruments.{name}.resource is 'sim' on a real station")
+            if self.dut.port == SIM_RESOURCE:
+                raise ValueError("dut.port is 'sim' on a real station")
+        return self

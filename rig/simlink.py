@@ -1,0 +1,151 @@
+"""The rig's side of simlab: start it as its own process, and talk to its control channel.
+
+simlab is reached like hardware: instruments over pyvisa sockets, the BMS over a pty.
+Only virtual time, fault injection and ground truth go through the control channel,
+which a real bench does not have. Nothing here imports simlab.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class SimlabError(Exception):
+    """simlab refused a request or could not be started."""
+
+
+class SimControl:
+    """A JSON-lines client for simlab's control channel."""
+
+    def __init__(self, address: str, timeout_s: float = 30.0):
+        host, _, port = address.rpartition(":")
+        self.address = address
+        self._sock = socket.create_connection((host, int(port)), timeout=timeout_s)
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._file = self._sock.makefile("rwb")
+        self._lock = threading.Lock()
+
+    def call(self, op: str, **params: Any) -> dict[str, Any]:
+        request = json.dumps({"op": op, **params}).encode() + b"\n"
+        with self._lock:
+            self._file.write(request)
+            self._file.flush()
+            line = self._file.readline()
+        if not line:
+            raise SimlabError(f"control channel {self.address} closed while asking {op!r}")
+        reply = json.loads(line)
+        if not reply.get("ok"):
+            raise SimlabError(f"simlab refused {op} {params}: {reply.get('error')}")
+        return reply
+
+    def time(self) -> float:
+        return float(self.call("time")["t"])
+
+    def advance(self, dt: float) -> float:
+        return float(self.call("advance", dt=dt)["t"])
+
+    def set(self, path: str, value: Any) -> None:
+        self.call("set", path=path, value=value)
+
+    def truth(self) -> dict[str, Any]:
+        return self.call("truth")
+
+    def events(self, since: int = 0) -> list[dict[str, Any]]:
+        return self.call("events", since=since)["events"]
+
+    def close(self) -> None:
+        try:
+            self._file.close()
+        finally:
+            self._sock.close()
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """`firmware.cell_ov.delay_s=1.3` → ("firmware.cell_ov.delay_s", 1.3)."""
+    path, sep, raw = text.partition("=")
+    if not sep or not path.strip():
+        raise SimlabError(f"expected PATH=VALUE, got {text!r}")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return path.strip(), value
+
+
+@dataclass
+class SimlabProcess:
+    """`python -m simlab serve` as a child process, stopped with the session."""
+
+    station: Path
+    sets: list[str] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+    seed: int | None = None
+    log: Path | None = None  # simlab's stderr goes here, so it can never fill a pipe and stall
+    endpoints: dict[str, Any] = field(default_factory=dict)
+    _proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout_s: float = 30.0) -> dict[str, Any]:
+        cmd = [
+            sys.executable,
+            "-m",
+            "simlab",
+            "serve",
+            "--station",
+            str(self.station),
+            "--watch-stdin",
+        ]
+        for item in self.sets:
+            cmd += ["--set", item]
+        for item in self.defects:
+            cmd += ["--defect", item]
+        if self.seed is not None:
+            cmd += ["--seed", str(self.seed)]
+        env = dict(os.environ)
+        root = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        self._log = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
+        self._proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, env=env
+        )
+        line = self._read_line(timeout_s)
+        try:
+            self.endpoints = json.loads(line)
+        except json.JSONDecodeError:
+            self.stop()
+            raise SimlabError(f"simlab printed {line!r} instead of its endpoints") from None
+        return self.endpoints
+
+    def _read_line(self, timeout_s: float) -> str:
+        assert self._proc is not None and self._proc.stdout is not None
+        result: list[bytes] = []
+        reader = threading.Thread(target=lambda: result.append(self._proc.stdout.readline()))
+        reader.daemon = True
+        reader.start()
+        reader.join(timeout_s)
+        if not result or not result[0]:
+            self.stop()
+            where = f"; see {self.log}" if self.log else ""
+            raise SimlabError(f"simlab did not start within {timeout_s:g} s{where}")
+        return result[0].decode().strip()
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log = getattr(self, "_log", None)
+        if log not in (None, subprocess.DEVNULL):
+            log.close()

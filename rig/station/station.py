@@ -1,0 +1,165 @@
+"""Open a station from its file: drivers, identity checks, roles, safe-state registration.
+
+Every instrument is checked against the model the station file names before anything is
+driven: a wrong instrument at an address is an IdentityError, never a silent run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dut_drivers.base import BmsLink
+from instruments.registry import ROLE_OF, open_instrument
+from instruments.roles import Identity
+from rig.config.errors import ConfigError
+from rig.config.station import SIM_RESOURCE, InstrumentConfig, StationConfig
+from rig.safety import SafetyManager
+from rig.station.roles import CellChannel, Cells, Charger, Load, RoleNotFitted
+from rig.station.transcript import Transcript
+
+
+@dataclass(frozen=True)
+class EquipmentRecord:
+    """One line of the equipment list in the report."""
+
+    name: str
+    model: str
+    resource: str
+    identity: str
+    serial_expected: str | None
+    calibration_due: str | None
+    role: str
+
+
+class Station:
+    def __init__(self, config: StationConfig, safety: SafetyManager):
+        self.config = config
+        self.safety = safety
+        self.drivers: dict[str, Any] = {}
+        self.equipment: list[EquipmentRecord] = []
+        self.transcripts: list[Transcript] = []
+        self._charger: Charger | None = None
+        self._load: Load | None = None
+        self._cells: Cells | None = None
+
+    @classmethod
+    def open(
+        cls,
+        config: StationConfig,
+        safety: SafetyManager,
+        endpoints: dict[str, Any] | None = None,
+        transcript_dir: Path | None = None,
+    ) -> Station:
+        station = cls(config, safety)
+        try:
+            station._open_instruments(endpoints or {}, transcript_dir)
+            station._build_roles()
+        except BaseException:
+            station.close()
+            raise
+        return station
+
+    def _resource(self, name: str, inst: InstrumentConfig, endpoints: dict[str, Any]) -> str:
+        if inst.resource != SIM_RESOURCE:
+            return inst.resource
+        try:
+            return endpoints["instruments"][name]
+        except KeyError:
+            raise ConfigError(
+                self.config.source or "<station>",
+                [(f"instruments.{name}.resource", "'sim' but simlab serves no such instrument")],
+            ) from None
+
+    def _open_instruments(self, endpoints: dict[str, Any], transcript_dir: Path | None) -> None:
+        for name, inst in self.config.instruments.items():
+            resource = self._resource(name, inst, endpoints)
+            transcript = None
+            if transcript_dir is not None:
+                transcript = Transcript(transcript_dir / f"{name}.jsonl")
+                self.transcripts.append(transcript)
+            driver = open_instrument(inst.model, resource, name, transcript, inst.timeout_ms)
+            self.drivers[name] = driver
+            identity: Identity = driver.check_identity()
+            driver.clear()
+            driver.raise_errors()
+            self.equipment.append(
+                EquipmentRecord(
+                    name=name,
+                    model=inst.model,
+                    resource=resource,
+                    identity=str(identity),
+                    serial_expected=inst.serial,
+                    calibration_due=inst.calibration_due.isoformat()
+                    if inst.calibration_due
+                    else None,
+                    role=ROLE_OF[inst.model],
+                )
+            )
+
+    def _build_roles(self) -> None:
+        wiring, limits = self.config.wiring, self.config.limits
+        # Safe order: take energy off the pack terminals first, then settle the cells.
+        if wiring.load is not None:
+            self._load = Load(wiring.load.instrument, self.drivers[wiring.load.instrument], limits)
+            self.safety.register("load off", self._load.make_safe, priority=10)
+        if wiring.charger is not None:
+            ref = wiring.charger
+            self._charger = Charger(
+                ref.instrument, self.drivers[ref.instrument], ref.channel, limits
+            )
+            self.safety.register("charger off", self._charger.make_safe, priority=20)
+        if wiring.cells:
+            channels = {
+                pos: CellChannel(ref.instrument, self.drivers[ref.instrument], ref.channel)
+                for pos, ref in wiring.cells.items()
+            }
+            self._cells = Cells(channels, limits, self.config.safe_state)
+            self.safety.register("cells to nominal", self._cells.make_safe, priority=40)
+
+    @property
+    def charger(self) -> Charger:
+        return self._need(self._charger, "charger")
+
+    @property
+    def load(self) -> Load:
+        return self._need(self._load, "load")
+
+    @property
+    def cells(self) -> Cells:
+        return self._need(self._cells, "cells")
+
+    def _need(self, role: Any, name: str) -> Any:
+        if role is None:
+            raise RoleNotFitted(f"station {self.config.name!r} has no {name} wired")
+        return role
+
+    def make_safe(self, reason: str) -> list:
+        return self.safety.make_safe(reason)
+
+    def close(self) -> None:
+        for driver in self.drivers.values():
+            with contextlib.suppress(Exception):
+                driver.close()
+        for transcript in self.transcripts:
+            transcript.close()
+
+
+def open_dut(config: StationConfig, endpoints: dict[str, Any] | None = None) -> BmsLink:
+    """The BMS link named by the station file; 'sim' means the pty simlab serves."""
+    dut = config.dut
+    port = dut.port
+    if port == SIM_RESOURCE:
+        try:
+            port = (endpoints or {})["dut"]["port"]
+        except KeyError:
+            raise ConfigError(
+                config.source or "<station>", [("dut.port", "'sim' but simlab serves no BMS")]
+            ) from None
+    if dut.protocol == "jbd":
+        from dut_drivers.jbd.client import JbdBms
+
+        return JbdBms(port, baudrate=dut.baudrate, timeout_s=dut.timeout_s)
+    raise RoleNotFitted(f"no driver for DUT protocol {dut.protocol!r}")

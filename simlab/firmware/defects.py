@@ -1,0 +1,129 @@
+"""Injectable firmware defects: the faults a test plan must be able to catch.
+
+Each defect is a name, a one-line description and parameters with defaults. A spec
+string selects one: `NAME` or `NAME:key=value,key=value` (e.g. `slow_ov_delay:factor=3`,
+`adc_offset:offset_v=-0.02,cell=5`). The firmware model asks a `DefectSet` how to bend
+its behaviour; nothing else knows defects exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class DefectKind:
+    name: str
+    description: str
+    defaults: dict[str, float | int] = field(default_factory=dict)
+
+
+CATALOGUE: dict[str, DefectKind] = {
+    k.name: k
+    for k in (
+        DefectKind("slow_ov_delay", "cell OV trip delay multiplied by factor", {"factor": 2.0}),
+        DefectKind("slow_uv_delay", "cell UV trip delay multiplied by factor", {"factor": 2.0}),
+        DefectKind("ov_threshold_high", "cell OV threshold raised by offset_v", {"offset_v": 0.05}),
+        DefectKind("uv_threshold_low", "cell UV threshold lowered by offset_v", {"offset_v": 0.05}),
+        DefectKind("ignored_cell", "cell N is never evaluated for protection", {"cell": 16}),
+        DefectKind("no_ov_release", "cell OV never releases once tripped"),
+        DefectKind("no_uv_release", "cell UV never releases once tripped"),
+        DefectKind(
+            "adc_offset",
+            "ADC readings offset by offset_v (every cell, or only cell=N)",
+            {"offset_v": 0.03, "cell": 0},
+        ),
+        DefectKind("stuck_charge_fet", "charge FET stays on even when a protection trips"),
+        DefectKind("stuck_discharge_fet", "discharge FET stays on even when a protection trips"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Defect:
+    """One active defect: its kind's name and its resolved parameters."""
+
+    name: str
+    params: dict[str, float | int]
+
+    def spec(self) -> str:
+        if not self.params:
+            return self.name
+        return self.name + ":" + ",".join(f"{k}={v}" for k, v in self.params.items())
+
+
+def _catalogue_text() -> str:
+    return ", ".join(
+        f"{k.name}({', '.join(f'{p}={v}' for p, v in k.defaults.items())})"
+        for k in CATALOGUE.values()
+    )
+
+
+def parse_defect(spec: str) -> Defect:
+    """`NAME[:key=value,...]` → Defect; ValueError naming the catalogue or the keys."""
+    name, _, rest = spec.strip().partition(":")
+    kind = CATALOGUE.get(name.strip())
+    if kind is None:
+        raise ValueError(f"unknown defect {name.strip()!r}; available: {_catalogue_text()}")
+    params = dict(kind.defaults)
+    for item in filter(None, (s.strip() for s in rest.split(","))):
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or key not in kind.defaults:
+            valid = ", ".join(kind.defaults) or "none"
+            raise ValueError(f"defect {kind.name}: bad parameter {item!r}; parameters: {valid}")
+        try:
+            params[key] = int(raw) if isinstance(kind.defaults[key], int) else float(raw)
+        except ValueError:
+            raise ValueError(f"defect {kind.name}: {key} must be a number, got {raw!r}") from None
+    return Defect(kind.name, params)
+
+
+class DefectSet:
+    """The active defects, answering the questions the firmware model asks."""
+
+    def __init__(self) -> None:
+        self.active: list[Defect] = []
+
+    def add(self, defect: Defect) -> None:
+        self.active.append(defect)
+
+    def clear(self) -> None:
+        self.active.clear()
+
+    def _all(self, name: str) -> list[Defect]:
+        return [d for d in self.active if d.name == name]
+
+    def has(self, name: str) -> bool:
+        return bool(self._all(name))
+
+    def delay_factor(self, protection: str) -> float:
+        name = {"cell_ov": "slow_ov_delay", "cell_uv": "slow_uv_delay"}.get(protection)
+        factor = 1.0
+        for d in self._all(name) if name else []:
+            factor *= float(d.params["factor"])
+        return factor
+
+    def threshold_offset(self, protection: str) -> float:
+        if protection == "cell_ov":
+            return sum(float(d.params["offset_v"]) for d in self._all("ov_threshold_high"))
+        if protection == "cell_uv":
+            return -sum(float(d.params["offset_v"]) for d in self._all("uv_threshold_low"))
+        return 0.0
+
+    def blocks_release(self, protection: str) -> bool:
+        name = {"cell_ov": "no_ov_release", "cell_uv": "no_uv_release"}.get(protection)
+        return bool(name) and self.has(name)
+
+    def ignored_cells(self) -> set[int]:
+        """1-based positions the protection engine skips."""
+        return {int(d.params["cell"]) for d in self._all("ignored_cell")}
+
+    def adc_offsets(self, cell_count: int) -> list[float]:
+        offsets = [0.0] * cell_count
+        for d in self._all("adc_offset"):
+            cell = int(d.params["cell"])
+            for i in range(cell_count):
+                if cell == 0 or cell == i + 1:
+                    offsets[i] += float(d.params["offset_v"])
+        return offsets

@@ -1,0 +1,251 @@
+"""A BMS firmware model: what a JBD-class board's microcontroller does every scan.
+
+Every `scan_period_s` it reads the cells through its ADC (quantised, noisy, possibly
+defective), runs the protection table, drives the FETs and logs ground-truth events.
+Between scans it counts coulombs. It knows nothing about instruments or wires: the
+simulation core hands it true cell voltages and pack current and applies its FET states
+to the bench.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from simlab.firmware.defects import Defect, DefectSet
+from simlab.firmware.protections import EPS, TABLE, Protection, ProtectionParams
+from simlab.params import flatten, get_path, set_path, unknown_path
+
+
+def _default_protections() -> dict[str, ProtectionParams]:
+    return {row.name: copy.copy(row.defaults) for row in TABLE}
+
+
+@dataclass
+class FirmwareParams:
+    """Tunable firmware parameters, addressable as `firmware.<name>` and
+    `firmware.<protection>.<field>`."""
+
+    scan_period_s: float = 0.1
+    adc_resolution_v: float = 0.001
+    adc_noise_v: float = 0.0005
+    current_resolution_a: float = 0.01
+    full_capacity_ah: float = 100.0
+    initial_soc: float = 0.5  # setting it resets the coulomb counter
+    device_name: str = "JBD-SP16S020-L16S-100A"
+    protections: dict[str, ProtectionParams] = field(default_factory=_default_protections)
+
+    def param_children(self) -> dict[str, object]:
+        """Protections sit beside the scalar fields: `firmware.cell_ov.delay_s`."""
+        out: dict[str, object] = {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name != "protections"
+        }
+        out.update(self.protections)
+        return out
+
+    def validate(self) -> None:
+        if self.scan_period_s <= 0:
+            raise ValueError("firmware.scan_period_s must be > 0")
+        if self.adc_resolution_v <= 0 or self.current_resolution_a <= 0:
+            raise ValueError("firmware resolutions must be > 0")
+        if self.adc_noise_v < 0:
+            raise ValueError("firmware.adc_noise_v must be >= 0")
+        if self.full_capacity_ah <= 0:
+            raise ValueError("firmware.full_capacity_ah must be > 0")
+        if not 0.0 <= self.initial_soc <= 1.0:
+            raise ValueError("firmware.initial_soc must be within 0..1")
+        for name, p in self.protections.items():
+            if p.delay_s < 0 or p.release_delay_s < 0:
+                raise ValueError(f"firmware.{name} delays must be >= 0")
+
+
+@dataclass
+class BmsStatus:
+    """What the board would report over its UART at this moment (its last scan)."""
+
+    pack_v: float
+    current_a: float
+    remaining_ah: float
+    full_ah: float
+    cycles: int
+    production_date: date
+    balance_bits: int
+    protection_bits: int
+    software_version: int
+    soc_pct: int
+    charge_fet: bool
+    discharge_fet: bool
+    cells_v: list[float]
+    temps_c: list[float]
+    device_name: str
+
+
+def quantize(value: float, step: float) -> float:
+    """Round to the nearest `step`, then to 9 decimals so 3650 × 1 mV compares as 3.65."""
+    return round(round(value / step) * step, 9)
+
+
+class Firmware:
+    """The firmware's state and its scan; see the module docstring."""
+
+    SOFTWARE_VERSION = 0x10  # 1.0
+    PRODUCTION_DATE = date(2024, 3, 15)
+
+    def __init__(
+        self,
+        cell_count: int,
+        params: FirmwareParams | None = None,
+        rng: np.random.Generator | None = None,
+    ):
+        self.cell_count = cell_count
+        self.params = params or FirmwareParams()
+        self.params.validate()
+        self._rng = rng or np.random.default_rng(0)
+        self.protections = [Protection(row, self.params.protections[row.name]) for row in TABLE]
+        self.defects = DefectSet()
+        self.readings = [0.0] * cell_count
+        self.pack_reading = 0.0
+        self.current_a = 0.0
+        self.temps_c = [25.0, 25.0]
+        self.balance_bits = 0
+        self.remaining_ah = self.params.full_capacity_ah * self.params.initial_soc
+        self.discharged_ah = 0.0
+        self.sw_disable_charge = False
+        self.sw_disable_discharge = False
+        self.events: list[dict[str, object]] = []
+        self.last_scan_t: float | None = None
+        self.next_scan_t = 0.0
+
+    # -- parameters and defects --------------------------------------------------------
+
+    def parameters(self) -> dict[str, object]:
+        return flatten(self.params)
+
+    def get_param(self, path: str) -> object:
+        try:
+            return get_path(self.params, path)
+        except KeyError:
+            raise unknown_path(f"firmware.{path}", self._paths()) from None
+
+    def set_param(self, path: str, value: object, now: float) -> object:
+        try:
+            old = set_path(self.params, path, value)
+        except KeyError:
+            raise unknown_path(f"firmware.{path}", self._paths()) from None
+        if path == "initial_soc":
+            self.remaining_ah = self.params.full_capacity_ah * self.params.initial_soc
+        elif path == "full_capacity_ah":
+            self.remaining_ah = min(self.remaining_ah, self.params.full_capacity_ah)
+        elif path == "scan_period_s":
+            self._reschedule(now)
+        return old
+
+    def _paths(self) -> list[str]:
+        return [f"firmware.{p}" for p in flatten(self.params)]
+
+    def add_defect(self, defect: Defect) -> None:
+        cell = defect.params.get("cell")
+        lowest = 0 if defect.name == "adc_offset" else 1
+        if cell is not None and not lowest <= int(cell) <= self.cell_count:
+            raise ValueError(
+                f"defect {defect.name}: cell must be within {lowest}..{self.cell_count}, got {cell}"
+            )
+        self.defects.add(defect)
+
+    # -- time --------------------------------------------------------------------------
+
+    def _reschedule(self, now: float) -> None:
+        if self.last_scan_t is None:
+            return  # the first scan (t = 0) is still pending
+        self.next_scan_t = max(round(self.last_scan_t + self.params.scan_period_s, 9), now)
+
+    def integrate(self, current_a: float, dt: float) -> None:
+        """Coulomb counting between scans, at the current the shunt measures."""
+        amps = quantize(current_a, self.params.current_resolution_a)
+        ah = amps * dt / 3600.0
+        self.remaining_ah = min(max(self.remaining_ah + ah, 0.0), self.params.full_capacity_ah)
+        if ah < 0:
+            self.discharged_ah -= ah
+
+    def scan(self, t: float, cells_v: list[float], current_a: float, temps_c: list[float]) -> None:
+        """One scan at virtual time `t`: read, protect, log. Schedules the next scan."""
+        p = self.params
+        noise = self._rng.standard_normal(self.cell_count) * p.adc_noise_v
+        offsets = self.defects.adc_offsets(self.cell_count)
+        raw = np.maximum(np.asarray(cells_v) + np.asarray(offsets) + noise, 0.0)
+        step = p.adc_resolution_v
+        self.readings = np.round(np.round(raw / step) * step, 9).tolist()
+        self.pack_reading = round(sum(self.readings), 6)
+        self.current_a = quantize(current_a, p.current_resolution_a)
+        self.temps_c = list(temps_c)
+
+        ignored = self.defects.ignored_cells()
+        cell_values: list[tuple[int | None, float]] = [
+            (i + 1, r) for i, r in enumerate(self.readings) if i + 1 not in ignored
+        ]
+        pack_values: list[tuple[int | None, float]] = [(None, self.pack_reading)]
+        for prot in self.protections:
+            values = cell_values if prot.row.source == "cell" else pack_values
+            event = prot.evaluate(t, values, self.defects)
+            if event is not None:
+                self.events.append(event)
+
+        self.last_scan_t = t
+        self.next_scan_t = round(t + p.scan_period_s, 9)
+
+    # -- outputs -----------------------------------------------------------------------
+
+    def active_protections(self) -> list[str]:
+        return [prot.row.name for prot in self.protections if prot.state.active]
+
+    @property
+    def protection_bits(self) -> int:
+        return sum(1 << prot.row.bit for prot in self.protections if prot.state.active)
+
+    def _fet_opened(self, fet: str) -> bool:
+        return any(prot.state.active and prot.row.fet == fet for prot in self.protections)
+
+    @property
+    def charge_fet(self) -> bool:
+        if self.defects.has("stuck_charge_fet"):
+            return True
+        return not (self._fet_opened("charge") or self.sw_disable_charge)
+
+    @property
+    def discharge_fet(self) -> bool:
+        if self.defects.has("stuck_discharge_fet"):
+            return True
+        return not (self._fet_opened("discharge") or self.sw_disable_discharge)
+
+    @property
+    def cycles(self) -> int:
+        return int(self.discharged_ah / self.params.full_capacity_ah + EPS)
+
+    @property
+    def soc(self) -> float:
+        return self.remaining_ah / self.params.full_capacity_ah
+
+    def status(self) -> BmsStatus:
+        return BmsStatus(
+            pack_v=self.pack_reading,
+            current_a=self.current_a,
+            remaining_ah=self.remaining_ah,
+            full_ah=self.params.full_capacity_ah,
+            cycles=self.cycles,
+            production_date=self.PRODUCTION_DATE,
+            balance_bits=self.balance_bits,
+            protection_bits=self.protection_bits,
+            software_version=self.SOFTWARE_VERSION,
+            soc_pct=round(self.soc * 100),
+            charge_fet=self.charge_fet,
+            discharge_fet=self.discharge_fet,
+            cells_v=list(self.readings),
+            temps_c=list(self.temps_c),
+            device_name=self.params.device_name,
+        )

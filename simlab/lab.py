@@ -1,0 +1,165 @@
+"""The simulated lab for one station: hardware, physics, firmware and their servers.
+
+`Lab.from_station_file("stations/sim-16s.yaml")` builds one SCPI server per simulated
+instrument, a JBD UART server on a pty for the DUT and the control channel; `start()`
+opens them and `endpoints` says where they are. The in-process helpers (`advance`,
+`set`, `get`, `truth`, `events`) are for simlab's own tests; the rig uses the wire.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simlab.firmware import Firmware
+from simlab.hardware import InstrumentHardware, LoadInput, SourceChannel
+from simlab.physics import Bench
+from simlab.servers.control import ControlServer
+from simlab.servers.uart_jbd import JbdUartServer
+from simlab.station_file import StationSpec, parse_station
+from simlab.world import World
+
+
+class Lab:
+    def __init__(
+        self,
+        spec: StationSpec,
+        seed: int | None = None,
+        sets: dict[str, object] | None = None,
+        defects: list[str] | None = None,
+    ):
+        from simlab.scpi import create_device, make_hardware  # the SCPI side, built separately
+
+        self.spec = spec
+        self.seed = seed if seed is not None else spec.seed if spec.seed is not None else 0
+        self.lock = threading.RLock()
+        self.hardware: dict[str, InstrumentHardware] = {
+            name: make_hardware(inst.model, inst.modules) for name, inst in spec.instruments.items()
+        }
+        bench_rng, firmware_rng = (
+            np.random.default_rng(s) for s in np.random.SeedSequence(self.seed).spawn(2)
+        )
+        positions: list[SourceChannel | None] = [
+            self._source(f"wiring.cells.{pos}", spec.cells[pos]) if pos in spec.cells else None
+            for pos in range(1, spec.cell_count + 1)
+        ]
+        charger = self._source("wiring.charger", spec.charger) if spec.charger else None
+        load = self._load("wiring.load", spec.load) if spec.load else None
+        bench = Bench(positions, charger, load, rng=bench_rng)
+        self.world = World(bench, Firmware(spec.cell_count, rng=firmware_rng), self.lock)
+
+        for path, value in {**spec.sets, **(sets or {})}.items():
+            try:
+                self.world.set(path, value)
+            except (KeyError, ValueError) as exc:
+                msg = exc.args[0] if exc.args else exc
+                raise ValueError(f"{spec.source}: simlab.set.{path}: {msg}") from None
+        for item in [*spec.defects, *(defects or [])]:
+            self.world.add_defect(item)
+
+        self.devices = {
+            name: create_device(
+                inst.model, self.hardware[name], inst.serial, solve=self.world.solve
+            )
+            for name, inst in spec.instruments.items()
+        }
+        self._scpi: dict[str, Any] = {}
+        self._uart: JbdUartServer | None = None
+        self._control: ControlServer | None = None
+
+    @classmethod
+    def from_station_file(
+        cls,
+        path: str | Path,
+        seed: int | None = None,
+        sets: dict[str, object] | None = None,
+        defects: list[str] | None = None,
+    ) -> Lab:
+        return cls(parse_station(path), seed=seed, sets=sets, defects=defects)
+
+    def _channel(self, key: str, ref: tuple[str, int], kind: str) -> Any:
+        name, ch = ref
+        table = getattr(self.hardware[name], kind)
+        if ch not in table:
+            raise ValueError(
+                f"{self.spec.source}: {key}: {name} ({self.hardware[name].model}) has no "
+                f"channel {ch}; it has {sorted(table)}"
+            )
+        return table[ch]
+
+    def _source(self, key: str, ref: tuple[str, int]) -> SourceChannel:
+        return self._channel(key, ref, "sources")
+
+    def _load(self, key: str, ref: tuple[str, int]) -> LoadInput:
+        return self._channel(key, ref, "loads")
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> Lab:
+        from simlab.servers.scpi_tcp import ScpiTcpServer
+
+        try:
+            for name, device in self.devices.items():
+                server = ScpiTcpServer(device, self.lock)
+                server.start()
+                self._scpi[name] = server
+            self._uart = JbdUartServer(self.world, self.lock)
+            self._uart.start()
+            self._control = ControlServer(self.world)
+            self._control.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop every server; each is tried even if an earlier one fails."""
+        servers: list[Any] = [self._control, self._uart, *self._scpi.values()]
+        self._control, self._uart, self._scpi = None, None, {}
+        errors = []
+        for server in servers:
+            if server is None:
+                continue
+            try:
+                server.stop()
+            except Exception as exc:
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+
+    def __enter__(self) -> Lab:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def endpoints(self) -> dict[str, Any]:
+        if self._control is None or self._uart is None:
+            raise RuntimeError("the lab is not started")
+        return {
+            "instruments": {name: s.resource for name, s in self._scpi.items()},
+            "dut": {"protocol": self.spec.protocol, "port": self._uart.port},
+            "control": self._control.address,
+            "seed": self.seed,
+        }
+
+    # -- in-process helpers ------------------------------------------------------------
+
+    def advance(self, dt: float) -> float:
+        return self.world.advance(dt)
+
+    def set(self, path: str, value: object) -> object:
+        return self.world.set(path, value)
+
+    def get(self, path: str) -> object:
+        return self.world.get(path)
+
+    def truth(self) -> dict[str, Any]:
+        return self.world.truth()
+
+    def events(self, since: int = 0) -> list[dict[str, object]]:
+        return self.world.events(since)[0]

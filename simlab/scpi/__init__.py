@@ -1,0 +1,44 @@
+"""Simulated SCPI instruments: real models' dialects over the lab's hardware objects.
+
+``MODELS`` names every emulated model the way station files do; ``make_hardware``
+builds the physical side, ``create_device`` the SCPI side bound to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from simlab.hardware import InstrumentHardware
+from simlab.scpi.device import ScpiDevice
+from simlab.scpi.errors import ScpiError
+from simlab.scpi.models.keysight_e36234a import KeysightE36234A
+from simlab.scpi.models.keysight_n6705c import KeysightN6705C
+from simlab.scpi.models.rigol_dl3021 import RigolDL3021
+
+MODELS: dict[str, type[ScpiDevice]] = {
+    "Keysight E36234A": KeysightE36234A,
+    "Rigol DL3021": RigolDL3021,
+    "Keysight N6705C": KeysightN6705C,
+}
+
+__all__ = ["MODELS", "ScpiDevice", "ScpiError", "create_device", "make_hardware"]
+
+
+def _model_class(model: str) -> type[ScpiDevice]:
+    try:
+        return MODELS[model]
+    except KeyError:
+        known = ", ".join(sorted(MODELS))
+        raise ValueError(f"unknown SCPI model {model!r}; known: {known}") from None
+
+
+def make_hardware(model: str, modules: list[str] | None = None) -> InstrumentHardware:
+    """Empty hardware for ``model`` (``modules`` fills a mainframe's slots, N6705C only)."""
+    return _model_class(model).build_hardware(modules)
+
+
+def create_device(
+    model: str, hardware: InstrumentHardware, serial: str, solve: Callable[[], None]
+) -> ScpiDevice:
+    """The SCPI side of ``model`` bound to ``hardware``; puts it in its power-on state."""
+    return _model_class(model)(hardware, serial, solve)

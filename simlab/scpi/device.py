@@ -1,0 +1,377 @@
+"""The base of every simulated SCPI instrument: dispatch, error queue, common commands.
+
+A model is a subclass with a table of ``Command`` lines (pattern, handler, parameter
+kinds, channel-list rule, when to run the physics), so its command tree reads like the
+programming guide and the parsing, checking and error reporting live here once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, ClassVar
+
+from simlab.hardware import InstrumentHardware, LoadInput, SourceChannel
+from simlab.scpi import params as p
+from simlab.scpi.errors import ErrorQueue, ScpiError, format_error
+from simlab.scpi.parser import (
+    ChannelList,
+    HeaderPattern,
+    ParsedCommand,
+    parse_command,
+    split_message,
+)
+
+log = logging.getLogger(__name__)
+
+UNDEFINED_HEADER = -113
+PARAMETER_NOT_ALLOWED = -108
+MISSING_PARAMETER = -109
+
+
+class Chans(Enum):
+    """Whether a command takes a ``(@list)`` and whether it may be left out."""
+
+    NONE = "none"
+    OPTIONAL = "optional"  # missing -> the selected channel (INST:NSEL)
+    REQUIRED = "required"  # missing -> -109
+
+
+class Solve(Enum):
+    """When the bench physics must run around a command."""
+
+    NONE = "none"
+    BEFORE = "before"  # measured values are read: recompute them first
+    AFTER = "after"  # a setting changed the hardware: let the circuit settle
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    kind: p.Kind
+    required: bool = True
+
+
+def opt(kind: p.Kind) -> Arg:
+    """An optional positional parameter (the handler receives None when it is absent)."""
+    return Arg(kind, required=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One line of a model's command table."""
+
+    pattern: HeaderPattern
+    handler: Callable[..., str | None]
+    args: tuple[Arg, ...]
+    chans: Chans
+    solve: Solve
+
+
+def command(
+    pattern: str,
+    handler: Callable[..., str | None],
+    *args: p.Kind | Arg,
+    chans: Chans = Chans.NONE,
+    solve: Solve | None = None,
+) -> Command:
+    """Declare a command; settings run the physics after, queries by default do not."""
+    compiled = HeaderPattern(pattern)
+    if solve is None:
+        solve = Solve.NONE if compiled.query else Solve.AFTER
+    arg_specs = tuple(a if isinstance(a, Arg) else Arg(a) for a in args)
+    return Command(compiled, handler, arg_specs, chans, solve)
+
+
+def measure(pattern: str, handler: Callable[..., str | None], *args: p.Kind | Arg, **kw: Any):
+    """Declare a measurement query: the physics runs before the value is read."""
+    return command(pattern, handler, *args, solve=Solve.BEFORE, **kw)
+
+
+# IEEE 488.2 standard event status register bits
+ESR_OPC = 0x01
+ESR_QYE = 0x04
+ESR_DDE = 0x08
+ESR_EXE = 0x10
+ESR_CME = 0x20
+STB_EAV = 0x04  # error/event queue not empty
+STB_ESB = 0x20
+STB_MSS = 0x40
+
+
+def _esr_bit(code: int) -> int:
+    if -199 <= code <= -100:
+        return ESR_CME
+    if -299 <= code <= -200:
+        return ESR_EXE
+    if -399 <= code <= -300:
+        return ESR_DDE
+    if -499 <= code <= -400:
+        return ESR_QYE
+    return 0
+
+
+class ScpiDevice:
+    """A simulated instrument answering SCPI program messages against its hardware.
+
+    Subclasses set the identity, ``COMMANDS`` and ``reset_state``; ``check_hardware``
+    rejects a hardware object with the wrong channel layout at construction.
+    """
+
+    VENDOR: ClassVar[str] = ""
+    MODEL: ClassVar[str] = ""
+    FIRMWARE: ClassVar[str] = ""
+    SCPI_VERSION: ClassVar[str] = "1999.0"
+    OPTIONS: ClassVar[str | None] = None  # *OPT? reply; None: the model has no *OPT?
+    NUMBER_FORMAT: ClassVar[str] = "{:+.8E}"
+    INT_FORMAT: ClassVar[str] = "{:+d}"
+    COMMANDS: ClassVar[tuple[Command, ...]] = ()
+
+    _table: ClassVar[tuple[Command, ...]] = ()
+    _cache: ClassVar[dict[tuple[str, bool], Command | None]] = {}
+    _CACHE_LIMIT = 4096
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._table = cls.COMMANDS + COMMON_COMMANDS  # model lines first: they may override
+        cls._cache = {}
+
+    def __init__(
+        self, hardware: InstrumentHardware, serial: str, solve: Callable[[], None]
+    ) -> None:
+        self.check_hardware(hardware)
+        self.hardware = hardware
+        self.serial = serial
+        self._solve_fn = solve
+        self.errors = ErrorQueue()
+        self.esr = 0
+        self.ese = 0
+        self.sre = 0
+        self.selected_channel = 1
+        self.reset_state()  # power-on state is the *RST state
+
+    # --- hooks for models ---------------------------------------------------------------
+
+    @classmethod
+    def build_hardware(cls, modules: list[str] | None = None) -> InstrumentHardware:
+        """Fresh hardware with the channels this model has."""
+        raise NotImplementedError
+
+    def check_hardware(self, hardware: InstrumentHardware) -> None:
+        """Raise ValueError if ``hardware`` is not shaped like this model."""
+
+    def reset_state(self) -> None:
+        """Model defaults after ``*RST``: outputs off, setpoints 0."""
+
+    def after_solve(self) -> None:
+        """Run after each physics solve (e.g. latch a protection trip)."""
+
+    # --- helpers for handlers -------------------------------------------------------------
+
+    def solve(self) -> None:
+        self._solve_fn()
+        self.after_solve()
+
+    def fmt(self, value: float) -> str:
+        return self.NUMBER_FORMAT.format(value)
+
+    def fmt_each(self, chans: list[int], value: Callable[[int], float]) -> str:
+        """One formatted number per channel, comma-separated, as multi-channel queries answer."""
+        return ",".join(self.fmt(value(ch)) for ch in chans)
+
+    def fmt_int(self, value: int) -> str:
+        return self.INT_FORMAT.format(value)
+
+    def source(self, channel: int) -> SourceChannel:
+        return self.hardware.sources[channel]
+
+    def load(self, channel: int = 1) -> LoadInput:
+        return self.hardware.loads[channel]
+
+    def channel_numbers(self) -> list[int]:
+        return sorted(self.hardware.sources or self.hardware.loads)
+
+    def resolve_channels(self, channels: tuple[int, ...] | None, required: bool) -> list[int]:
+        """Validate a channel list; a missing one means the selected channel or -109."""
+        if channels is None:
+            if required:
+                raise ScpiError(MISSING_PARAMETER, "channel list required")
+            return [self.selected_channel]
+        known = set(self.channel_numbers())
+        for ch in channels:
+            if ch not in known:
+                raise ScpiError(-222, f"no channel {ch}")
+        return list(channels)
+
+    # --- error queue and status -----------------------------------------------------------
+
+    def push_error(self, code: int) -> None:
+        """Queue an error and set its event status bit (also used by the TCP server)."""
+        self.errors.push(code)
+        self.esr |= _esr_bit(code)
+
+    def status_byte(self) -> int:
+        stb = STB_EAV if len(self.errors) else 0
+        if self.esr & self.ese:
+            stb |= STB_ESB
+        if stb & self.sre:
+            stb |= STB_MSS
+        return stb
+
+    # --- execution ------------------------------------------------------------------------
+
+    def handle(self, message: str) -> str | None:
+        """Execute a program message; return the query replies joined by ``;`` or None.
+
+        A failing command is not executed: its error is queued and the next one runs.
+        """
+        replies: list[str] = []
+        path: tuple[str, ...] = ()
+        for text in split_message(message):
+            try:
+                parsed = parse_command(text)
+                if parsed is None:
+                    continue
+                cmd, header = self._lookup(parsed, path)
+                if not parsed.common:
+                    path = tuple(header.split(":")[:-1])
+                reply = self._execute(cmd, parsed)
+            except ScpiError as exc:
+                self.push_error(exc.code)
+                continue
+            except Exception:  # a simulator bug must not take the connection down
+                log.exception("%s: command %r failed", self.MODEL, text)
+                self.push_error(-300)
+                continue
+            if parsed.query:
+                replies.append(reply or "")
+        return ";".join(replies) if replies else None
+
+    def _lookup(self, parsed: ParsedCommand, path: tuple[str, ...]) -> tuple[Command, str]:
+        """Find the table line; a relative header is tried under the previous path first."""
+        candidates = [parsed.header]
+        if path and not parsed.absolute and not parsed.common:
+            candidates.insert(0, ":".join((*path, parsed.header)))
+        cache = type(self)._cache
+        for header in candidates:
+            key = (header, parsed.query)
+            if key in cache:
+                found = cache[key]
+            else:
+                found = next(
+                    (c for c in self._table if c.pattern.matches(header, parsed.query)), None
+                )
+                if len(cache) >= self._CACHE_LIMIT:
+                    cache.clear()
+                cache[key] = found
+            if found is not None:
+                return found, header
+        raise ScpiError(UNDEFINED_HEADER, parsed.header)
+
+    def _execute(self, cmd: Command, parsed: ParsedCommand) -> str | None:
+        lists = [t for t in parsed.params if isinstance(t, ChannelList)]
+        positional = [t for t in parsed.params if not isinstance(t, ChannelList)]
+        if len(lists) > 1 or (lists and cmd.chans is Chans.NONE):
+            raise ScpiError(PARAMETER_NOT_ALLOWED, "channel list")
+        if len(positional) > len(cmd.args):
+            raise ScpiError(PARAMETER_NOT_ALLOWED)
+        values: list[Any] = []
+        for i, arg in enumerate(cmd.args):
+            if i < len(positional):
+                values.append(arg.kind(positional[i]))
+            elif arg.required:
+                raise ScpiError(MISSING_PARAMETER)
+            else:
+                values.append(None)
+        if cmd.chans is not Chans.NONE:
+            given = lists[0].channels if lists else None
+            values.append(self.resolve_channels(given, cmd.chans is Chans.REQUIRED))
+        if cmd.solve is Solve.BEFORE:
+            self.solve()
+        reply = cmd.handler(self, *values)
+        if cmd.solve is Solve.AFTER:
+            self.solve()
+        return reply
+
+    # --- common commands (IEEE 488.2) and SYSTem ----------------------------------------
+
+    def _idn(self) -> str:
+        return f"{self.VENDOR},{self.MODEL},{self.serial},{self.FIRMWARE}"
+
+    def _rst(self) -> None:
+        self.reset_state()
+
+    def _cls(self) -> None:
+        self.errors.clear()
+        self.esr = 0
+
+    def _opc(self) -> None:
+        self.esr |= ESR_OPC
+
+    def _opc_query(self) -> str:
+        return "1"
+
+    def _wai(self) -> None:
+        """Commands execute sequentially here, so there is nothing to wait for."""
+
+    def _opt(self) -> str:
+        if self.OPTIONS is None:
+            raise ScpiError(UNDEFINED_HEADER, "*OPT?")
+        return self.OPTIONS
+
+    def _esr_query(self) -> str:
+        value, self.esr = self.esr, 0
+        return self.fmt_int(value)
+
+    def _ese(self, value: int) -> None:
+        if not 0 <= value <= 255:
+            raise ScpiError(-222)
+        self.ese = value
+
+    def _ese_query(self) -> str:
+        return self.fmt_int(self.ese)
+
+    def _sre(self, value: int) -> None:
+        if not 0 <= value <= 255:
+            raise ScpiError(-222)
+        self.sre = value & ~STB_MSS
+
+    def _sre_query(self) -> str:
+        return self.fmt_int(self.sre)
+
+    def _stb_query(self) -> str:
+        return self.fmt_int(self.status_byte())
+
+    def _tst_query(self) -> str:
+        return self.fmt_int(0)
+
+    def _error_query(self) -> str:
+        return format_error(self.errors.pop())
+
+    def _error_count(self) -> str:
+        return self.fmt_int(len(self.errors))
+
+    def _version(self) -> str:
+        return self.SCPI_VERSION
+
+
+COMMON_COMMANDS: tuple[Command, ...] = (
+    command("*IDN?", ScpiDevice._idn),
+    command("*RST", ScpiDevice._rst),
+    command("*CLS", ScpiDevice._cls, solve=Solve.NONE),
+    command("*OPC", ScpiDevice._opc, solve=Solve.NONE),
+    command("*OPC?", ScpiDevice._opc_query),
+    command("*WAI", ScpiDevice._wai, solve=Solve.NONE),
+    command("*OPT?", ScpiDevice._opt),
+    command("*ESR?", ScpiDevice._esr_query),
+    command("*ESE", ScpiDevice._ese, p.integer, solve=Solve.NONE),
+    command("*ESE?", ScpiDevice._ese_query),
+    command("*SRE", ScpiDevice._sre, p.integer, solve=Solve.NONE),
+    command("*SRE?", ScpiDevice._sre_query),
+    command("*STB?", ScpiDevice._stb_query),
+    command("*TST?", ScpiDevice._tst_query),
+    command("SYSTem:ERRor[:NEXT]?", ScpiDevice._error_query),
+    command("SYSTem:ERRor:COUNt?", ScpiDevice._error_count),
+    command("SYSTem:VERSion?", ScpiDevice._version),
+)

@@ -1,0 +1,1 @@
+"""The real instrument models simlab emulates, one module each."""

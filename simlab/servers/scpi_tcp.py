@@ -1,0 +1,185 @@
+"""Raw-socket SCPI server: one simulated instrument on one TCP port, like LAN port 5025.
+
+Clients reach it exactly as a lab instrument (``TCPIP::127.0.0.1::PORT::SOCKET`` through
+pyvisa-py), so drivers' bytes are tested end to end. Each line runs under the lab's lock
+so a command never lands in the middle of a simulation time step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import selectors
+import socket
+import threading
+import time
+
+from simlab.scpi.device import ScpiDevice
+
+log = logging.getLogger(__name__)
+
+SYNTAX_ERROR = -102
+_ACCEPT_POLL_S = 0.05
+_JOIN_TIMEOUT_S = 1.0
+_MAX_LINE = 1 << 20  # a client that never sends '\n' is cut off, not buffered forever
+
+
+class ScpiTcpServer:
+    """Serve ``device`` on ``host:port`` (0 picks a free port); a thread per connection."""
+
+    def __init__(
+        self,
+        device: ScpiDevice,
+        lock: threading.RLock,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.device = device
+        self.lock = lock
+        self.host = host
+        self._requested_port = port
+        self._listener: socket.socket | None = None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._clients: set[socket.socket] = set()
+        self._guard = threading.Lock()
+        self.port = 0
+
+    @property
+    def resource(self) -> str:
+        """The VISA resource string a client opens."""
+        return f"TCPIP::{self.host}::{self.port}::SOCKET"
+
+    def start(self) -> None:
+        if self._listener is not None:
+            raise RuntimeError("server already started")
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind((self.host, self._requested_port))
+            listener.listen(8)
+        except OSError:
+            listener.close()
+            raise
+        listener.setblocking(False)
+        self._listener = listener
+        self.port = listener.getsockname()[1]
+        self._stop.clear()
+        self._spawn(self._accept_loop, f"scpi-accept-{self.device.MODEL}-{self.port}")
+
+    def stop(self) -> None:
+        """Close the listener and every client, and join all threads (about 1 s at most)."""
+        self._stop.set()
+        with self._guard:
+            clients = list(self._clients)
+        for conn in clients:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in recv()
+        # the accept loop may spawn one last client thread while we wait: re-read the list
+        deadline = time.monotonic() + _JOIN_TIMEOUT_S
+        while True:
+            with self._guard:
+                pending = [t for t in self._threads if t.is_alive()]
+            if not pending or time.monotonic() >= deadline:
+                break
+            pending[0].join(max(deadline - time.monotonic(), 0.0))
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        self._threads = [t for t in self._threads if t.is_alive()]
+        if self._threads:
+            log.warning(
+                "SCPI server %s: %d threads did not stop", self.resource, len(self._threads)
+            )
+
+    def __enter__(self) -> ScpiTcpServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _spawn(self, target, name: str, *args: object) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        with self._guard:
+            self._threads = [t for t in self._threads if t.is_alive()]
+            self._threads.append(thread)
+        thread.start()
+
+    def _accept_loop(self) -> None:
+        listener = self._listener
+        assert listener is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(listener, selectors.EVENT_READ)
+            while not self._stop.is_set():
+                if not selector.select(_ACCEPT_POLL_S):
+                    continue
+                try:
+                    conn, peer = listener.accept()
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except OSError:
+                    break
+                conn.setblocking(True)
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                with self._guard:
+                    if self._stop.is_set():
+                        conn.close()
+                        break
+                    self._clients.add(conn)
+                self._spawn(self._serve, f"scpi-{self.device.MODEL}-{peer[1]}", conn)
+
+    def _serve(self, conn: socket.socket) -> None:
+        buffer = b""
+        try:
+            while not self._stop.is_set():
+                try:
+                    chunk = conn.recv(65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                _ack_now(conn)
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for raw in lines:
+                    reply = self._execute(raw)
+                    if reply is not None:
+                        conn.sendall(reply.encode("ascii", "replace") + b"\n")
+                if len(buffer) > _MAX_LINE:
+                    break
+        except OSError:
+            pass  # client went away mid-reply
+        finally:
+            with self._guard:
+                self._clients.discard(conn)
+            conn.close()
+
+    def _execute(self, raw: bytes) -> str | None:
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            with self.lock:
+                self.device.push_error(SYNTAX_ERROR)
+            return None
+        if not text.strip():
+            return None
+        with self.lock:
+            return self.device.handle(text)
+
+
+def _ack_now(conn: socket.socket) -> None:
+    """ACK at once instead of delaying it (Linux resets QUICKACK after each receive).
+
+    Clients that write a command and then `SYST:ERR?` without reading in between (PyMeasure's
+    check_set_errors, pyvisa-py without TCP_NODELAY) have their second write held by Nagle's
+    algorithm until this ACK arrives; a delayed ACK costs ~40 ms per checked setpoint.
+    """
+    quickack = getattr(socket, "TCP_QUICKACK", None)
+    if quickack is not None:
+        with contextlib.suppress(OSError):
+            conn.setsockopt(socket.IPPROTO_TCP, quickack, 1)

@@ -1,0 +1,153 @@
+"""Reading a station YAML from simlab's side of the wire.
+
+simlab stands where the hardware would, so it does not import the rig's config models;
+it reads the few keys it needs (instruments, wiring, dut, simlab) with yaml.safe_load and
+reports bad content as a ValueError naming the file and the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class SimInstrument:
+    name: str
+    model: str
+    serial: str
+    modules: list[str] | None
+
+
+@dataclass
+class StationSpec:
+    """What simlab must build for one station file."""
+
+    source: str
+    instruments: dict[str, SimInstrument]  # only `resource: sim` ones
+    charger: tuple[str, int] | None
+    load: tuple[str, int] | None
+    cells: dict[int, tuple[str, int]]  # position (1-based) → (instrument, channel)
+    cell_count: int
+    protocol: str
+    seed: int | None
+    sets: dict[str, object] = field(default_factory=dict)
+    defects: list[str] = field(default_factory=list)
+
+
+def _err(source: str, key: str, msg: str) -> ValueError:
+    return ValueError(f"{source}: {key}: {msg}")
+
+
+def _mapping(source: str, key: str, value: Any, required: bool = True) -> dict[str, Any]:
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise _err(source, key, f"expected a mapping, got {value!r}")
+    return value
+
+
+def _ref(
+    source: str, key: str, value: Any, sims: dict[str, SimInstrument], all_names: set
+) -> tuple[str, int]:
+    if not isinstance(value, str) or ":" not in value:
+        raise _err(source, key, f'expected "instrument:channel", got {value!r}')
+    name, _, ch = value.rpartition(":")
+    if name not in all_names:
+        raise _err(
+            source, key, f"no instrument named {name!r} (have: {', '.join(sorted(all_names))})"
+        )
+    if name not in sims:
+        raise _err(source, key, f"instrument {name!r} is not simulated (resource is not 'sim')")
+    try:
+        return name, int(ch)
+    except ValueError:
+        raise _err(source, key, f"channel must be an integer, got {ch!r}") from None
+
+
+def parse_station(path: str | Path) -> StationSpec:
+    """Parse and check a station file; ValueError('<file>: <key>: ...') on bad content."""
+    source = str(path)
+    try:
+        doc = yaml.safe_load(Path(path).read_text())
+    except OSError as exc:
+        raise ValueError(f"{source}: cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{source}: not valid YAML: {exc}") from None
+    doc = _mapping(source, "(top level)", doc)
+
+    instruments = _mapping(source, "instruments", doc.get("instruments"))
+    sims: dict[str, SimInstrument] = {}
+    for name, inst in instruments.items():
+        key = f"instruments.{name}"
+        inst = _mapping(source, key, inst)
+        model = inst.get("model")
+        if not isinstance(model, str) or not model:
+            raise _err(source, f"{key}.model", "missing or not a string")
+        if inst.get("resource") != "sim":
+            continue
+        modules = inst.get("modules")
+        if modules is not None and not (
+            isinstance(modules, list) and all(isinstance(m, str) for m in modules)
+        ):
+            raise _err(source, f"{key}.modules", f"expected a list of strings, got {modules!r}")
+        sims[str(name)] = SimInstrument(str(name), model, str(inst.get("serial", "")), modules)
+    names = {str(n) for n in instruments}
+
+    wiring = _mapping(source, "wiring", doc.get("wiring"))
+    charger = wiring.get("charger")
+    load = wiring.get("load")
+    charger_ref = _ref(source, "wiring.charger", charger, sims, names) if charger else None
+    load_ref = _ref(source, "wiring.load", load, sims, names) if load else None
+    cells: dict[int, tuple[str, int]] = {}
+    for pos, ref in _mapping(source, "wiring.cells", wiring.get("cells"), required=False).items():
+        key = f"wiring.cells.{pos}"
+        try:
+            position = int(pos)
+        except (TypeError, ValueError):
+            raise _err(source, key, "cell position must be an integer") from None
+        cells[position] = _ref(source, key, ref, sims, names)
+
+    dut = _mapping(source, "dut", doc.get("dut"))
+    protocol = dut.get("protocol")
+    if protocol != "jbd":
+        raise _err(source, "dut.protocol", f"simlab serves 'jbd' only, got {protocol!r}")
+    count = dut.get("cell_count", max(cells, default=0))
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise _err(source, "dut.cell_count", f"expected a positive integer, got {count!r}")
+    for position in cells:
+        if not 1 <= position <= count:
+            raise _err(source, f"wiring.cells.{position}", f"position outside 1..{count}")
+    used: dict[tuple[str, int], str] = {}
+    wired = [("wiring.charger", charger_ref), ("wiring.load", load_ref)]
+    wired += [(f"wiring.cells.{p}", r) for p, r in cells.items()]
+    for key, ref in wired:
+        if ref is None:
+            continue
+        if ref in used:
+            raise _err(source, key, f"{ref[0]}:{ref[1]} is already wired to {used[ref]}")
+        used[ref] = key
+
+    sim = _mapping(source, "simlab", doc.get("simlab"), required=False)
+    seed = sim.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise _err(source, "simlab.seed", f"expected an integer, got {seed!r}")
+    sets = _mapping(source, "simlab.set", sim.get("set"), required=False)
+    defects = sim.get("defects") or []
+    if not isinstance(defects, list) or not all(isinstance(d, str) for d in defects):
+        raise _err(source, "simlab.defects", f"expected a list of spec strings, got {defects!r}")
+    return StationSpec(
+        source=source,
+        instruments=sims,
+        charger=charger_ref,
+        load=load_ref,
+        cells=cells,
+        cell_count=count,
+        protocol=protocol,
+        seed=seed,
+        sets={str(k): v for k, v in sets.items()},
+        defects=list(defects),
+    )

@@ -1,0 +1,188 @@
+"""The simulation core: bench physics + BMS firmware + virtual time, under the lab lock.
+
+No I/O here. The servers (SCPI, UART, control) and the in-process helpers of `Lab` all
+come through this object, and every public method takes the lab lock, so a server
+request and a time step never interleave. Time moves only in `advance`; between calls
+the state is frozen, which is what makes a run repeatable for a given seed.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import Any
+
+from simlab.firmware import CATALOGUE, BmsStatus, Firmware, parse_defect
+from simlab.params import nest, unknown_path
+from simlab.physics import Bench
+
+EPS = 1e-9
+
+
+class World:
+    def __init__(self, bench: Bench, firmware: Firmware, lock: threading.RLock | None = None):
+        if bench.cell_count != firmware.cell_count:
+            raise ValueError(
+                f"bench has {bench.cell_count} cells but firmware expects {firmware.cell_count}"
+            )
+        self.bench = bench
+        self.firmware = firmware
+        self.lock = lock or threading.RLock()
+        self.t = 0.0
+        self._apply_fets()
+
+    # -- circuit and time --------------------------------------------------------------
+
+    def solve(self) -> None:
+        """Re-solve the circuit (SCPI devices call this after every setpoint)."""
+        with self.lock:
+            self.bench.solve()
+
+    def _apply_fets(self, force: bool = True) -> None:
+        """Make the bench FETs follow the firmware; re-solve if anything may have moved."""
+        bench, fw = self.bench, self.firmware
+        changed = (bench.charge_fet, bench.discharge_fet) != (fw.charge_fet, fw.discharge_fet)
+        bench.charge_fet, bench.discharge_fet = fw.charge_fet, fw.discharge_fet
+        if changed or force:
+            bench.solve()
+
+    def _run_until(self, t1: float) -> None:
+        """Integrate up to `t1` at the present (already solved) operating point."""
+        seg = t1 - self.t
+        if seg > 0:
+            current = self.bench.state.pack_current_a
+            self.bench.step(seg)
+            self.firmware.integrate(current, seg)
+            self.t = t1
+
+    def advance(self, dt: object) -> float:
+        """Let `dt` virtual seconds pass, running every firmware scan due in that span."""
+        if isinstance(dt, bool) or not isinstance(dt, int | float) or not math.isfinite(dt):
+            raise ValueError(f"dt must be a finite number of seconds, got {dt!r}")
+        if dt < 0:
+            raise ValueError(f"dt must be >= 0, got {dt}")
+        with self.lock:
+            t_end = round(self.t + float(dt), 9)
+            fw = self.firmware
+            self.bench.solve()  # setpoints may have changed since the last solve
+            while fw.next_scan_t <= t_end + EPS:
+                ts = fw.next_scan_t
+                self._run_until(ts)
+                state = self.bench.solve() if self.bench.lfp_cells else self.bench.state
+                fw.scan(ts, state.cells_v, state.pack_current_a, self._temps())
+                self._apply_fets(force=False)
+            self._run_until(t_end)
+            self.t = t_end
+            self.bench.solve()
+            return self.t
+
+    def _temps(self) -> list[float]:
+        return [self.bench.params.temperature_c] * 2
+
+    # -- parameters --------------------------------------------------------------------
+
+    def parameters(self) -> dict[str, object]:
+        with self.lock:
+            out = {f"firmware.{k}": v for k, v in self.firmware.parameters().items()}
+            out.update({f"physics.{k}": v for k, v in self.bench.parameters().items()})
+            return out
+
+    def _route(self, path: object) -> tuple[str, str]:
+        if not isinstance(path, str):
+            raise ValueError(f"path must be a string, got {path!r}")
+        head, _, rest = path.partition(".")
+        if head not in ("firmware", "physics") or not rest:
+            raise unknown_path(path, list(self.parameters()))
+        return head, rest
+
+    def get(self, path: object) -> object:
+        head, rest = self._route(path)
+        with self.lock:
+            if head == "firmware":
+                return self.firmware.get_param(rest)
+            return self.bench.get_param(rest)
+
+    def set(self, path: object, value: object) -> object:
+        """Set a parameter; KeyError for an unknown path, ValueError for a bad value."""
+        head, rest = self._route(path)
+        with self.lock:
+            if head == "firmware":
+                old = self.firmware.set_param(rest, value, self.t)
+            else:
+                old = self.bench.set_param(rest, value)
+            self._apply_fets()
+            return old
+
+    # -- defects -----------------------------------------------------------------------
+
+    def add_defect(self, spec: object) -> str:
+        if not isinstance(spec, str):
+            raise ValueError(f"defect spec must be a string, got {spec!r}")
+        defect = parse_defect(spec)
+        with self.lock:
+            self.firmware.add_defect(defect)
+            self._apply_fets()
+        return defect.spec()
+
+    def clear_defects(self) -> None:
+        with self.lock:
+            self.firmware.defects.clear()
+            self._apply_fets()
+
+    def defects(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "available": {k.name: k.description for k in CATALOGUE.values()},
+                "parameters": {k.name: dict(k.defaults) for k in CATALOGUE.values()},
+                "active": [d.spec() for d in self.firmware.defects.active],
+            }
+
+    # -- the BMS side (UART server) ----------------------------------------------------
+
+    def bms_status(self) -> BmsStatus:
+        with self.lock:
+            return self.firmware.status()
+
+    def fet_control(self, disable_charge: bool, disable_discharge: bool) -> None:
+        """The host's FET-control write: takes effect at once, not at the next scan."""
+        with self.lock:
+            self.firmware.sw_disable_charge = disable_charge
+            self.firmware.sw_disable_discharge = disable_discharge
+            self._apply_fets()
+
+    # -- ground truth ------------------------------------------------------------------
+
+    def truth(self) -> dict[str, Any]:
+        with self.lock:
+            fw, st = self.firmware, self.bench.state
+            return {
+                "t": self.t,
+                "firmware": nest(fw.parameters()),
+                "physics": nest(self.bench.parameters()),
+                "defects": [d.spec() for d in fw.defects.active],
+                "state": {
+                    "charge_fet": fw.charge_fet,
+                    "discharge_fet": fw.discharge_fet,
+                    "protections": fw.active_protections(),
+                    "protection_bits": fw.protection_bits,
+                    "cells_v": list(st.cells_v),
+                    "readings_v": list(fw.readings),
+                    "pack_v": st.pack_v,
+                    "current_a": st.pack_current_a,
+                    "charger_a": st.charge_a,
+                    "load_a": st.load_a,
+                    "soc": fw.soc,
+                    "remaining_ah": fw.remaining_ah,
+                    "cycles": fw.cycles,
+                    "last_scan_t": fw.last_scan_t,
+                    "next_scan_t": fw.next_scan_t,
+                },
+            }
+
+    def events(self, since: object = 0) -> tuple[list[dict[str, object]], int]:
+        """Events from index `since` on, and the index to ask from next time."""
+        if isinstance(since, bool) or not isinstance(since, int) or since < 0:
+            raise ValueError(f"since must be an integer >= 0, got {since!r}")
+        with self.lock:
+            log = self.firmware.events
+            return [dict(e) for e in log[since:]], len(log)

@@ -1,0 +1,107 @@
+"""Station files: the shipped one loads; a bad one names the file and the field."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rig.config import ConfigError, load_station
+
+REPO = Path(__file__).resolve().parents[3]
+SIM = REPO / "stations" / "sim-16s.yaml"
+
+
+def write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "station.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def sim_data() -> dict:
+    return yaml.safe_load(SIM.read_text())
+
+
+def test_shipped_sim_station_loads():
+    station = load_station(SIM)
+    assert station.simulated
+    assert len(station.wiring.cells) == 16
+    assert str(station.wiring.cells[5]) == "cellsim_b:1"
+    assert station.limits.cell_voltage.max == 4.0
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field", "words"),
+    [
+        (
+            lambda d: d["limits"]["cell_voltage"].update(max="high"),
+            "limits.cell_voltage.max",
+            "number",
+        ),
+        (
+            lambda d: d["instruments"]["charger"].update(colour="red"),
+            "instruments.charger.colour",
+            "unknown key",
+        ),
+        (
+            lambda d: d["instruments"]["load"].update(model="Acme 9000"),
+            "instruments.load.model",
+            "known models",
+        ),
+        (
+            lambda d: d["wiring"]["cells"].update({3: "cellsim_a"}),
+            "wiring.cells.3",
+            "instrument:channel",
+        ),
+        (lambda d: d["dut"].pop("cell_count"), "dut.cell_count", "required"),
+        (lambda d: d["limits"].pop("pack_voltage"), "limits.pack_voltage", "required"),
+    ],
+)
+def test_bad_field_is_named(tmp_path, mutate, field, words):
+    data = sim_data()
+    mutate(data)
+    path = write(tmp_path, data)
+    with pytest.raises(ConfigError) as err:
+        load_station(path)
+    assert field in err.value.fields
+    assert str(path) in str(err.value)
+    assert words in str(err.value)
+
+
+def test_wiring_to_missing_instrument(tmp_path):
+    data = sim_data()
+    data["wiring"]["cells"][16] = "cellsim_z:4"
+    with pytest.raises(ConfigError, match="no instrument named 'cellsim_z'"):
+        load_station(write(tmp_path, data))
+
+
+def test_gap_in_cell_positions(tmp_path):
+    data = sim_data()
+    del data["wiring"]["cells"][7]
+    with pytest.raises(ConfigError, match="without gaps"):
+        load_station(write(tmp_path, data))
+
+
+def test_channel_wired_twice(tmp_path):
+    data = sim_data()
+    data["wiring"]["cells"][2] = "cellsim_a:1"
+    with pytest.raises(ConfigError, match="wired to both cell 1 and cell 2"):
+        load_station(write(tmp_path, data))
+
+
+def test_sim_resource_on_real_station(tmp_path):
+    data = sim_data()
+    data["simulated"] = False
+    with pytest.raises(ConfigError, match="'sim' on a real station"):
+        load_station(write(tmp_path, data))
+
+
+def test_not_yaml(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"(?s)broken.yaml.*not valid YAML: line"):
+        load_station(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read file"):
+        load_station(tmp_path / "nope.yaml")
