@@ -6,6 +6,7 @@ import pytest
 
 from rig.paths import DEFAULT_SPEC, DEFAULT_STATION
 
+
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("rig", "bms-rig station and DUT")
     group.addoption("--station", default=DEFAULT_STATION, help="station file (YAML)")
