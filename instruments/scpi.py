@@ -123,12 +123,31 @@ class ScpiInstrument(SCPIMixin, Instrument):
 
     def write(self, command: str, **kwargs: Any) -> None:
         """Send one program message, remembering it for error messages."""
+        if getattr(self, "_unanswered", False):
+            self._drain_stale_reply()
         self.last_command = command
         self._record("tx", command)
         try:
             super().write(command, **kwargs)
         except pyvisa.errors.VisaIOError as exc:
             self._raise_typed(exc)
+        self._unanswered = "?" in command
+
+    def _drain_stale_reply(self) -> None:
+        """A query interrupted before its reply was read (Ctrl-C, SIGTERM, a timeout) leaves
+        that reply in the pipe, where the next query would take it for its own. The safe
+        state runs right after such an interrupt, so read and discard it first."""
+        self._unanswered = False
+        connection = getattr(self.adapter, "connection", None)
+        if connection is None or not hasattr(connection, "timeout"):
+            return
+        saved = connection.timeout
+        try:
+            connection.timeout = 200
+            with contextlib.suppress(pyvisa.errors.VisaIOError, UnicodeDecodeError):
+                self._record("rx-discarded", super().read())
+        finally:
+            connection.timeout = saved
 
     def read(self, **kwargs: Any) -> str:
         """Read one reply; a timeout or undecodable bytes become typed errors."""
@@ -137,7 +156,9 @@ class ScpiInstrument(SCPIMixin, Instrument):
         except pyvisa.errors.VisaIOError as exc:
             self._raise_typed(exc)
         except UnicodeDecodeError as exc:
+            self._unanswered = False
             raise InstrumentReplyError(self.last_command, repr(exc.object), "not ASCII") from exc
+        self._unanswered = False
         self._record("rx", reply)
         return reply
 

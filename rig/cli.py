@@ -9,6 +9,7 @@ import pytest
 import typer
 from rich.console import Console
 
+from rig.config import ConfigError, load_spec, load_station
 from rig.paths import DEFAULT_SPEC, DEFAULT_STATION, resolve
 from rig.results import new_run_id
 
@@ -40,6 +41,13 @@ def run(
 
     Extra arguments go to pytest, e.g. `rig run -k cell_ov` or `rig run -m quick`.
     """
+    console = Console()
+    try:  # a bad file is reported once, by name and field, before any instrument is touched
+        load_station(resolve(station))
+        load_spec(resolve(spec))
+    except ConfigError as exc:
+        console.print(f"[bold red]{exc}[/]", highlight=False)
+        raise typer.Exit(2) from None
     run_id = new_run_id()
     args = [
         str(plans),
@@ -68,7 +76,6 @@ def run(
     args += list(ctx.args)
     code = int(pytest.main(args))
     run_dir = runs_dir / run_id
-    console = Console()
     if (run_dir / "results.jsonl").exists():
         from rig.summary import summarize
 

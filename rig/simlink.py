@@ -27,19 +27,29 @@ class SimControl:
     """A JSON-lines client for simlab's control channel."""
 
     def __init__(self, address: str, timeout_s: float = 30.0):
-        host, _, port = address.rpartition(":")
         self.address = address
-        self._sock = socket.create_connection((host, int(port)), timeout=timeout_s)
+        self._timeout_s = timeout_s
+        self._lock = threading.Lock()
+        self._connect()
+
+    def _connect(self) -> None:
+        host, _, port = self.address.rpartition(":")
+        self._sock = socket.create_connection((host, int(port)), timeout=self._timeout_s)
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._file = self._sock.makefile("rwb")
-        self._lock = threading.Lock()
+        self._in_sync = True
 
     def call(self, op: str, **params: Any) -> dict[str, Any]:
         request = json.dumps({"op": op, **params}).encode() + b"\n"
         with self._lock:
+            if not self._in_sync:  # an interrupted call left its reply behind: start afresh
+                self.close()
+                self._connect()
+            self._in_sync = False
             self._file.write(request)
             self._file.flush()
             line = self._file.readline()
+            self._in_sync = bool(line)
         if not line:
             raise SimlabError(f"control channel {self.address} closed while asking {op!r}")
         reply = json.loads(line)

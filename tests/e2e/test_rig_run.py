@@ -100,3 +100,13 @@ def test_out_of_spec_firmware_fails(rig_run, args, failing):
     failed = [m for m in run.measurements() if m["verdict"] == "fail"]
     assert failing in {m["name"] for m in failed}, run.output[-3000:]
     assert "Overall verdict: FAIL" in run.output
+
+
+def test_same_seed_same_run(rig_run):
+    """Noise and spread come from the seed: two runs with one seed measure identically."""
+    args = ["--seed", "5", "--sim-set", "firmware.adc_noise_v=0.004", "-k", "threshold and cell1"]
+    first, second = rig_run(*args), rig_run(*args)
+    values = [[m["value"] for m in run.measurements()] for run in (first, second)]
+    assert values[0] == values[1] and len(values[0]) == 12  # cell1 and cell16: 6 each
+    events = [run.one("sim_truth")["events"] for run in (first, second)]
+    assert events[0] == events[1]
