@@ -1,4 +1,4 @@
-"""Interrupted runs: SIGTERM or Ctrl-C mid-plan still leaves the station safe and the store whole."""
+"""Interrupted runs: SIGTERM or Ctrl-C mid-plan leaves the station safe and the store whole."""
 
 from __future__ import annotations
 
