@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import pytest
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from rig.config import ConfigError, load_spec, load_station
 from rig.paths import DEFAULT_SPEC, DEFAULT_STATION, resolve
@@ -42,12 +45,19 @@ def run(
     Extra arguments go to pytest, e.g. `rig run -k cell_ov` or `rig run -m quick`.
     """
     console = Console()
+    if not console.is_terminal:  # logs and CI: wide enough that the table never wraps
+        console = Console(width=140)
     try:  # a bad file is reported once, by name and field, before any instrument is touched
-        load_station(resolve(station))
+        station_config = load_station(resolve(station))
         load_spec(resolve(spec))
     except ConfigError as exc:
-        console.print(f"[bold red]{exc}[/]", highlight=False)
+        console.print(escape(str(exc)), style="bold red", highlight=False)
         raise typer.Exit(2) from None
+    if (sim_set or sim_defect or seed is not None) and not station_config.simulated:
+        console.print(
+            f"--sim-set, --sim-defect and --seed need a simulated station; {station} is real"
+        )
+        raise typer.Exit(2)
     run_id = new_run_id()
     args = [
         str(plans),
@@ -97,9 +107,8 @@ def sim_serve(ctx: typer.Context) -> None:
     Options: --station FILE, --set PATH=VALUE (also --sim-set), --defect NAME (also
     --sim-defect), --seed N.
     """
-    from simlab.serve import serve
-
     argv = ["--station", str(resolve(DEFAULT_STATION))] if "--station" not in ctx.args else []
     for arg in ctx.args:
         argv.append({"--sim-set": "--set", "--sim-defect": "--defect"}.get(arg, arg))
-    raise typer.Exit(serve(argv))
+    # simlab is the other side of the wire: run it as its own program, never import it.
+    os.execv(sys.executable, [sys.executable, "-m", "simlab", "serve", *argv])

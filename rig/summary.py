@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rig.results import read_records
@@ -17,17 +18,17 @@ def summarize(run_dir: Path, console: Console) -> dict[str, Any]:
     results = [r for r in records if r.get("type") == "test_result"]
     table = Table(title=f"bms-rig run {run_dir.name}", show_lines=False)
     for col in ("test", "measurement", "value", "limits", "resolution", "verdict"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=True)
     for m in measurements:
         value = "—" if m["value"] is None else f"{m['value']:.4g} {m['unit']}"
         limits = f"[{_f(m['low'])}, {_f(m['high'])}]"
         res = "" if m.get("resolution") is None else f"{m['resolution']:g}"
         style = {"pass": "green", "fail": "bold red"}.get(m["verdict"], "yellow")
         table.add_row(
-            m["test"].split("::")[-1],
+            escape(m["test"].split("::")[-1].removeprefix("test_")),
             m["name"],
             value,
-            limits,
+            escape(limits),
             res,
             f"[{style}]{m['verdict'].upper()}[/{style}]",
         )

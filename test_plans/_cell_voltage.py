@@ -8,13 +8,14 @@ module is a few lines and both are measured the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from dut_drivers.base import BmsLink, BmsStatus
 from rig.clock import Clock
 from rig.config import DutSpec
-from rig.config.spec import VoltageProtection
+from rig.config.spec import Limit, VoltageProtection
 from rig.measure import ramp_threshold, trip_time_by_polling, wait_for
 from rig.plugin.fixtures import Recorder
 from rig.station import Station
@@ -39,6 +40,11 @@ class Side:
 
 OV = Side("cell_ov", +1.0, "charge_fet")
 UV = Side("cell_uv", -1.0, "discharge_fet")
+
+
+def against(limit: Limit, clause: list[str]) -> dict[str, Any]:
+    """The spec's acceptance band and clauses, as `record` takes them."""
+    return {"low": limit.low, "high": limit.high, "nominal": limit.nominal, "clause": clause}
 
 
 def bring_to_ready(station: Station, dut: BmsLink, clock: Clock, spec: DutSpec) -> None:
@@ -96,11 +102,8 @@ def threshold_and_release(
         f"{side.protection}_threshold",
         trip.value,
         "V",
-        low=p.threshold_v.low,
-        high=p.threshold_v.high,
-        nominal=p.threshold_v.nominal,
+        **against(p.threshold_v, p.clause),
         resolution=step,
-        clause=p.clause,
         context={"cell": cell, "steps": trip.steps, "dwell_s": p.delay_s.high + tc.settle_s},
         note="" if trip.found else f"{side.fet} never opened up to {trip.last_level:.3f} V",
     )
@@ -133,11 +136,8 @@ def threshold_and_release(
         f"{side.protection}_release",
         release.value,
         "V",
-        low=p.release_v.low,
-        high=p.release_v.high,
-        nominal=p.release_v.nominal,
+        **against(p.release_v, p.clause),
         resolution=step,
-        clause=p.clause,
         context={"cell": cell, "steps": release.steps, "dwell_s": tc.settle_s},
         note="" if release.found else f"{side.fet} still open at {release.last_level:.3f} V",
     )
@@ -167,11 +167,8 @@ def trip_delay(
         f"{side.protection}_trip_delay",
         trip.time_s,
         "s",
-        low=p.delay_s.low,
-        high=p.delay_s.high,
-        nominal=p.delay_s.nominal,
+        **against(p.delay_s, p.clause),
         resolution=trip.resolution_s,
-        clause=p.clause,
         context={"cell": cell, "level_v": level, "t_step": trip.t_step, "polls": trip.polls},
         note=f"step to {level:.3f} V"
         + ("" if trip.tripped else f"; no trip within {4 * p.delay_s.high:g} s"),
