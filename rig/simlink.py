@@ -142,9 +142,18 @@ class SimlabProcess:
         reader.start()
         reader.join(timeout_s)
         if not result or not result[0]:
+            exited = self._proc.poll()
             self.stop()
-            where = f"; see {self.log}" if self.log else ""
-            raise SimlabError(f"simlab did not start within {timeout_s:g} s{where}")
+            when = (
+                f"exited ({exited})"
+                if exited is not None
+                else f"gave no endpoints in {timeout_s:g} s"
+            )
+            why = ""
+            if self.log and self.log.exists():
+                tail = self.log.read_text(errors="replace").strip().splitlines()[-3:]
+                why = f": {' / '.join(tail)} (full log: {self.log})"
+            raise SimlabError(f"simlab did not start: it {when}{why}")
         return result[0].decode().strip()
 
     def stop(self) -> None:

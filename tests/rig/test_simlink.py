@@ -1,0 +1,32 @@
+"""The rig's link to simlab: assignments parsed, start-up failures reported clearly."""
+
+from pathlib import Path
+
+import pytest
+
+from rig.simlink import SimlabError, SimlabProcess, parse_assignment
+
+
+def test_parse_assignment():
+    assert parse_assignment("firmware.cell_ov.delay_s=1.3") == ("firmware.cell_ov.delay_s", 1.3)
+    assert parse_assignment("firmware.cell_ov.latching=true") == ("firmware.cell_ov.latching", True)
+    assert parse_assignment("firmware.device_name=JBD-X") == ("firmware.device_name", "JBD-X")
+    with pytest.raises(SimlabError, match="PATH=VALUE"):
+        parse_assignment("firmware.cell_ov.delay_s")
+
+
+def test_simlab_that_cannot_start_is_reported(tmp_path):
+    log = tmp_path / "simlab.log"
+    proc = SimlabProcess(station=tmp_path / "missing.yaml", log=log)
+    with pytest.raises(SimlabError, match="did not start") as err:
+        proc.start(timeout_s=20)
+    assert str(log) in str(err.value)
+    assert "missing.yaml" in log.read_text()
+
+
+def test_simlab_refuses_an_unknown_parameter(tmp_path):
+    station = Path(__file__).resolve().parents[2] / "stations" / "sim-16s.yaml"
+    proc = SimlabProcess(station=station, sets=["firmware.cell_ov.dellay_s=1"], log=tmp_path / "l")
+    with pytest.raises(SimlabError):
+        proc.start(timeout_s=20)
+    assert "dellay_s" in (tmp_path / "l").read_text()
