@@ -21,6 +21,7 @@ from rig.safety import SafetyManager
 from rig.simlink import SimControl, SimlabProcess
 from rig.station import Station
 from rig.station.station import open_dut
+from rig.station.transcript import Transcript
 
 
 class RigSession:
@@ -126,7 +127,8 @@ class RigSession:
         self.make_safe("station opened")  # every run starts from the known safe state
         for rec in self.station.equipment:
             self.store.write({"type": "instrument", **dataclasses.asdict(rec)})
-        self.dut = open_dut(station, endpoints)
+        self.dut_transcript = Transcript(self.run_dir / "transcripts" / "dut.jsonl")
+        self.dut = open_dut(station, endpoints, self.dut_transcript)
         identity = self.dut.identity()
         self.store.write({"type": "dut", **dataclasses.asdict(identity)})
 
@@ -159,6 +161,7 @@ class RigSession:
         if self.dut is not None:
             with contextlib.suppress(Exception):
                 self.dut.close()
+            self.dut_transcript.close()
         if self.station is not None:
             self.station.close()
         self.safety.clear()  # the drivers are closed: nothing left to make safe through them

@@ -147,7 +147,11 @@ class Station:
             transcript.close()
 
 
-def open_dut(config: StationConfig, endpoints: dict[str, Any] | None = None) -> BmsLink:
+def open_dut(
+    config: StationConfig,
+    endpoints: dict[str, Any] | None = None,
+    transcript: Transcript | None = None,
+) -> BmsLink:
     """The BMS link named by the station file; 'sim' means the pty simlab serves."""
     dut = config.dut
     port = dut.port
@@ -161,5 +165,5 @@ def open_dut(config: StationConfig, endpoints: dict[str, Any] | None = None) -> 
     if dut.protocol == "jbd":
         from dut_drivers.jbd.client import JbdBms
 
-        return JbdBms(port, baudrate=dut.baudrate, timeout_s=dut.timeout_s)
+        return JbdBms(port, baudrate=dut.baudrate, timeout_s=dut.timeout_s, transcript=transcript)
     raise RoleNotFitted(f"no driver for DUT protocol {dut.protocol!r}")
