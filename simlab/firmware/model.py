@@ -31,6 +31,9 @@ class FirmwareParams:
     `firmware.<protection>.<field>`."""
 
     scan_period_s: float = 0.1
+    # When the first scan falls, in [0, scan_period_s). A real BMS's scans run on its own
+    # timer, unrelated to when the rig applies a step; -1 draws the phase from the seed.
+    scan_phase_s: float = -1.0
     adc_resolution_v: float = 0.001
     adc_noise_v: float = 0.0005
     current_resolution_a: float = 0.01
@@ -52,6 +55,8 @@ class FirmwareParams:
     def validate(self) -> None:
         if self.scan_period_s <= 0:
             raise ValueError("firmware.scan_period_s must be > 0")
+        if self.scan_phase_s != -1.0 and not 0 <= self.scan_phase_s < self.scan_period_s:
+            raise ValueError("firmware.scan_phase_s must be -1 (from the seed) or in [0, period)")
         if self.adc_resolution_v <= 0 or self.current_resolution_a <= 0:
             raise ValueError("firmware resolutions must be > 0")
         if self.adc_noise_v < 0:
@@ -120,7 +125,7 @@ class Firmware:
         self.sw_disable_discharge = False
         self.events: list[dict[str, object]] = []
         self.last_scan_t: float | None = None
-        self.next_scan_t = 0.0
+        self.next_scan_t = self._first_scan()
 
     # -- parameters and defects --------------------------------------------------------
 
@@ -142,7 +147,7 @@ class Firmware:
             self.remaining_ah = self.params.full_capacity_ah * self.params.initial_soc
         elif path == "full_capacity_ah":
             self.remaining_ah = min(self.remaining_ah, self.params.full_capacity_ah)
-        elif path == "scan_period_s":
+        elif path in ("scan_period_s", "scan_phase_s"):
             self._reschedule(now)
         return old
 
@@ -160,9 +165,17 @@ class Firmware:
 
     # -- time --------------------------------------------------------------------------
 
+    def _first_scan(self) -> float:
+        p = self.params
+        if p.scan_phase_s >= 0:
+            return p.scan_phase_s
+        return round(float(self._rng.uniform(0.0, p.scan_period_s)), 6)
+
     def _reschedule(self, now: float) -> None:
         if self.last_scan_t is None:
-            return  # the first scan (t = 0) is still pending
+            if self.params.scan_phase_s >= 0:
+                self.next_scan_t = max(self.params.scan_phase_s, now)
+            return  # the first scan is still pending
         self.next_scan_t = max(round(self.last_scan_t + self.params.scan_period_s, 9), now)
 
     def integrate(self, current_a: float, dt: float) -> None:

@@ -34,6 +34,11 @@ def scpi(resource: str, *commands: str) -> list[str]:
             f.flush()
             if "?" in cmd:
                 out.append(f.readline().decode().strip())
+        # Writes are not acknowledged: ask *OPC? so they have run before the caller goes on
+        # (otherwise a later control-channel advance can overtake them).
+        f.write(b"*OPC?\n")
+        f.flush()
+        assert f.readline().strip() == b"1"
     return out
 
 
