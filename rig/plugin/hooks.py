@@ -15,7 +15,7 @@ __all__ = [
     "pytest_addoption",
     "pytest_configure",
     "pytest_generate_tests",
-    "pytest_runtest_logreport",
+    "pytest_runtest_makereport",
     "pytest_runtest_teardown",
     "pytest_sessionfinish",
     "pytest_terminal_summary",
@@ -53,11 +53,12 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
         raise RuntimeError(f"station not fully safe after {item.nodeid}: {listed}")
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    rig = getattr(report, "_rig", None)
-    if rig is None:
-        return
-    if report.when == "call" or report.outcome != "passed":
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+    """Each test's outcome goes to the store as it is known (setup/teardown only if they failed)."""
+    report = yield
+    rig = item.config.stash[session_key]
+    if rig.started and (report.when == "call" or report.outcome != "passed"):
         rig.record(
             {
                 "type": "test_result",
@@ -68,18 +69,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
                 "longrepr": str(report.longrepr) if report.failed else "",
             }
         )
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
-    report = yield
-    rig = item.config.stash[session_key]
-    if rig.started:
-        report._rig = rig  # the logreport hook above writes it to the store
     return report
-
-
-__all__.append("pytest_runtest_makereport")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
