@@ -82,6 +82,7 @@ class ScpiInstrument(SCPIMixin, Instrument):
     ) -> None:
         self.transcript = transcript
         self.last_command = ""
+        self._unanswered = False  # a query was written and its reply not yet read
         self._timeout_ms = kwargs.get("timeout", DEFAULT_TIMEOUT_MS)
         if isinstance(adapter, str):
             kwargs.setdefault("visa_library", "@py")
@@ -123,7 +124,7 @@ class ScpiInstrument(SCPIMixin, Instrument):
 
     def write(self, command: str, **kwargs: Any) -> None:
         """Send one program message, remembering it for error messages."""
-        if getattr(self, "_unanswered", False):
+        if self._unanswered:
             self._drain_stale_reply()
         self.last_command = command
         self._record("tx", command)

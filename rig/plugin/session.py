@@ -46,6 +46,7 @@ class RigSession:
         self.safety = SafetyManager()
         self.station: Station | None = None
         self.dut: BmsLink | None = None
+        self.dut_transcript: Transcript | None = None
         self.failed_measurements = 0
         self.measurements = 0
 
@@ -161,6 +162,7 @@ class RigSession:
         if self.dut is not None:
             with contextlib.suppress(Exception):
                 self.dut.close()
+        if self.dut_transcript is not None:
             self.dut_transcript.close()
         if self.station is not None:
             self.station.close()
