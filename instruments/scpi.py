@@ -17,6 +17,7 @@ import pyvisa.errors
 from pymeasure.instruments import Channel, Instrument, SCPIMixin
 from pyvisa.constants import VI_ATTR_TCPIP_NODELAY, StatusCode
 
+from instruments.accuracy import AccuracyTable
 from instruments.errors import (
     IdentityError,
     InstrumentError,
@@ -72,6 +73,10 @@ class ScpiInstrument(SCPIMixin, Instrument):
 
     VENDORS: ClassVar[tuple[str, ...]] = ()
     MODEL: ClassVar[str] = ""
+    # The datasheet's accuracy per quantity and range (see instruments.accuracy), with
+    # the datasheet named in each entry's `source`. Empty: the model states none, and a
+    # measurement that needs it raises AccuracyUnknown rather than assume zero.
+    ACCURACY: ClassVar[AccuracyTable] = {}
 
     def __init__(
         self,

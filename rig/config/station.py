@@ -71,6 +71,15 @@ class SafeState(Strict):
     cell_current_limit: float = Field(default=1.0, gt=0)
 
 
+class AccuracyEntry(Strict):
+    """One line of a calibration certificate: ± (pct % of reading + offset) up to range_max."""
+
+    pct: float = Field(ge=0)
+    offset: float = Field(ge=0)
+    range_max: float = Field(default=float("inf"), gt=0)
+    source: str = ""
+
+
 class InstrumentConfig(Strict):
     model: str
     resource: str
@@ -78,6 +87,21 @@ class InstrumentConfig(Strict):
     modules: list[str] | None = None
     calibration_due: date | None = None
     timeout_ms: int = Field(default=2000, gt=0)
+    # Certificate figures replacing the model's datasheet accuracy, per quantity
+    # (voltage_set, voltage_meas, current_set, current_meas, resistance_set, ...).
+    accuracy: dict[str, list[AccuracyEntry]] = Field(default_factory=dict)
+
+    @field_validator("accuracy")
+    @classmethod
+    def _known_quantities(
+        cls, accuracy: dict[str, list[AccuracyEntry]]
+    ) -> dict[str, list[AccuracyEntry]]:
+        from instruments.accuracy import QUANTITIES
+
+        unknown = sorted(set(accuracy) - set(QUANTITIES))
+        if unknown:
+            raise ValueError(f"unknown accuracy quantity {unknown}; known: {', '.join(QUANTITIES)}")
+        return accuracy
 
     @field_validator("model")
     @classmethod
@@ -128,6 +152,11 @@ class StationConfig(Strict):
     description: str = ""
     location: str = ""
     simulated: bool = False
+    # VISA library for pyvisa: "@py" (pyvisa-py, no vendor install) or "@ivi" (vendor VISA).
+    visa_library: str = "@py"
+    # An instrument past its calibration due date: "warn" (flagged in the store and on the
+    # console, the run goes on) or "enforce" (the station refuses to open).
+    calibration: Literal["warn", "enforce"] = "warn"
     limits: Limits
     safe_state: SafeState
     instruments: dict[str, InstrumentConfig]

@@ -1,19 +1,29 @@
-"""A measured value, its limits and its verdict, as it goes into the results store.
+"""A measured value, its evidence, its uncertainty and its verdict, as the store keeps it.
 
-Verdicts follow ILAC-G8: simple acceptance by default; with guarded acceptance the
-acceptance zone shrinks by the expanded uncertainty, and a value inside the guard band is
-"conditional", never a pass.
+Verdicts follow ILAC-G8: with simple acceptance a value inside the limits passes; with
+guarded acceptance the acceptance zone shrinks by the expanded uncertainty U, a value
+beyond the limits by more than U fails, and a value in between is "conditional", never a
+pass. No value at all (nothing tripped, nothing measured) fails.
+
+The record is what reports are built from, so it carries everything a reader needs to
+judge it again: the bracket the value was found in, the uncertainty budget, the rule,
+which instrument saw it (`evidence`) and the stimulus as commanded and as read back.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from rig.measure.uncertainty import COVERAGE_FACTOR, Component, expanded
+
 Comparison = Literal["GELE", "GE", "LE", "EQ"]
 DecisionRule = Literal["simple", "guarded"]
+# What the value was observed on: the station's own instruments, or the DUT's report of itself.
+Evidence = Literal["instrument", "dut"]
 
 
 class Verdict(StrEnum):
@@ -31,7 +41,7 @@ def judge(
     rule: DecisionRule = "simple",
 ) -> Verdict:
     """No value (nothing tripped, nothing measured) is a fail, never a pass."""
-    if value is None:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return Verdict.FAIL
     if comparison == "EQ":
         return Verdict.PASS if value == low else Verdict.FAIL
@@ -49,6 +59,17 @@ def judge(
 
 
 @dataclass
+class Stimulus:
+    """What the plan applied: the level commanded and the instrument's read-back of it."""
+
+    quantity: str  # e.g. "cell_voltage", "charge_current", "ntc_temperature"
+    unit: str
+    commanded: float | None
+    readback: float | None = None
+    instrument: str = ""  # station instrument and channel, e.g. "cellsim_a:1"
+
+
+@dataclass
 class Measurement:
     test: str
     name: str
@@ -57,18 +78,26 @@ class Measurement:
     low: float | None
     high: float | None
     comparison: Comparison = "GELE"
+    bracket: tuple[float, float] | None = None  # the value lies in [lo, hi]
     resolution: float | None = None
-    uncertainty: float = 0.0
+    budget: list[Component] = field(default_factory=list)
+    uncertainty: float | None = None  # expanded, k = coverage_factor; from `budget` if None
+    coverage_factor: float = COVERAGE_FACTOR
     decision_rule: DecisionRule = "simple"
+    evidence: Evidence = "instrument"
+    instrument: str = ""  # which station instrument (and channel) observed the value
+    stimulus: Stimulus | None = None
     nominal: float | None = None
     clause: list[str] = field(default_factory=list)
     note: str = ""
-    waveform: str | None = None
-    context: dict[str, Any] = field(default_factory=dict)  # stimulus, times: how it was taken
+    waveform: str | None = None  # run-folder-relative path of a rig.results.waveform file
+    context: dict[str, Any] = field(default_factory=dict)  # how it was taken
     timestamp: float = field(default_factory=time.time)
     verdict: Verdict = Verdict.FAIL
 
     def __post_init__(self) -> None:
+        if self.uncertainty is None:
+            self.uncertainty = expanded(self.budget, self.coverage_factor) if self.budget else 0.0
         self.verdict = judge(
             self.value, self.low, self.high, self.comparison, self.uncertainty, self.decision_rule
         )
@@ -76,4 +105,5 @@ class Measurement:
     def record(self) -> dict[str, Any]:
         data = asdict(self)
         data["verdict"] = str(self.verdict)
+        data["bracket"] = list(self.bracket) if self.bracket is not None else None
         return {"type": "measurement", **data}
