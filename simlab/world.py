@@ -39,12 +39,26 @@ class World:
             self.bench.solve()
 
     def _apply_fets(self, force: bool = True) -> None:
-        """Make the bench FETs follow the firmware; re-solve if anything may have moved."""
+        """Make the bench FETs follow the firmware's gate drive; re-solve if anything moved.
+
+        A welded FET (a hardware defect) conducts whatever the firmware drives and reports.
+        """
         bench, fw = self.bench, self.firmware
-        changed = (bench.charge_fet, bench.discharge_fet) != (fw.charge_fet, fw.discharge_fet)
-        bench.charge_fet, bench.discharge_fet = fw.charge_fet, fw.discharge_fet
+        conducting = (
+            fw.charge_fet or fw.defects.welded("charge"),
+            fw.discharge_fet or fw.defects.welded("discharge"),
+        )
+        changed = (bench.charge_fet, bench.discharge_fet) != conducting
+        bench.charge_fet, bench.discharge_fet = conducting
         if changed or force:
             bench.solve()
+
+    def _sensed(self, cells_v: list[float]) -> list[float]:
+        """Cell voltages as they arrive at the BMS's sense connector (miswiring applied)."""
+        sensed = list(cells_v)
+        for a, b in self.firmware.defects.wiring_swaps():
+            sensed[a - 1], sensed[b - 1] = sensed[b - 1], sensed[a - 1]
+        return sensed
 
     def _run_until(self, t1: float) -> None:
         """Integrate up to `t1` at the present (already solved) operating point."""
@@ -69,7 +83,13 @@ class World:
                 ts = fw.next_scan_t
                 self._run_until(ts)
                 state = self.bench.solve() if self.bench.lfp_cells else self.bench.state
-                fw.scan(ts, state.cells_v, state.pack_current_a, self._temps())
+                fw.scan(
+                    ts,
+                    self._sensed(state.cells_v),
+                    state.pack_current_a,
+                    self._temps(),
+                    supply_v=state.pack_v,
+                )
                 self._apply_fets(force=False)
             self._run_until(t_end)
             self.t = t_end
@@ -143,6 +163,11 @@ class World:
         with self.lock:
             return self.firmware.status()
 
+    def bms_powered(self) -> bool:
+        """Whether the board runs (powered and booted): an unpowered BMS answers nothing."""
+        with self.lock:
+            return self.firmware.running
+
     def fet_control(self, disable_charge: bool, disable_discharge: bool) -> None:
         """The host's FET-control write: takes effect at once, not at the next scan."""
         with self.lock:
@@ -163,6 +188,9 @@ class World:
                 "state": {
                     "charge_fet": fw.charge_fet,
                     "discharge_fet": fw.discharge_fet,
+                    "charge_fet_conducts": self.bench.charge_fet,
+                    "discharge_fet_conducts": self.bench.discharge_fet,
+                    "bms_running": fw.running,
                     "protections": fw.active_protections(),
                     "protection_bits": fw.protection_bits,
                     "cells_v": list(st.cells_v),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 class DefectKind:
     name: str
     description: str
-    defaults: dict[str, float | int] = field(default_factory=dict)
+    defaults: dict[str, float | int | str] = field(default_factory=dict)
 
 
 CATALOGUE: dict[str, DefectKind] = {
@@ -35,6 +35,24 @@ CATALOGUE: dict[str, DefectKind] = {
         ),
         DefectKind("stuck_charge_fet", "charge FET stays on even when a protection trips"),
         DefectKind("stuck_discharge_fet", "discharge FET stays on even when a protection trips"),
+        DefectKind(
+            "welded_charge_fet",
+            "charge FET conducts although the firmware turns it off and reports it off",
+        ),
+        DefectKind(
+            "welded_discharge_fet",
+            "discharge FET conducts although the firmware turns it off and reports it off",
+        ),
+        DefectKind(
+            "unreported_flag",
+            "the FETs act on the protection, but its status bit is never reported",
+            {"protection": "cell_ov"},
+        ),
+        DefectKind(
+            "swapped_wiring",
+            "bench miswired: the sense leads of cell positions a and b are swapped at the BMS",
+            {"a": 1, "b": 5},
+        ),
     )
 }
 
@@ -44,7 +62,7 @@ class Defect:
     """One active defect: its kind's name and its resolved parameters."""
 
     name: str
-    params: dict[str, float | int]
+    params: dict[str, float | int | str]
 
     def spec(self) -> str:
         if not self.params:
@@ -72,8 +90,12 @@ def parse_defect(spec: str) -> Defect:
         if not sep or key not in kind.defaults:
             valid = ", ".join(kind.defaults) or "none"
             raise ValueError(f"defect {kind.name}: bad parameter {item!r}; parameters: {valid}")
+        default = kind.defaults[key]
+        if isinstance(default, str):
+            params[key] = raw.strip()
+            continue
         try:
-            params[key] = int(raw) if isinstance(kind.defaults[key], int) else float(raw)
+            params[key] = int(raw) if isinstance(default, int) else float(raw)
         except ValueError:
             raise ValueError(f"defect {kind.name}: {key} must be a number, got {raw!r}") from None
     return Defect(kind.name, params)
@@ -114,6 +136,18 @@ class DefectSet:
     def blocks_release(self, protection: str) -> bool:
         name = {"cell_ov": "no_ov_release", "cell_uv": "no_uv_release"}.get(protection)
         return bool(name) and self.has(name)
+
+    def welded(self, fet: str) -> bool:
+        """The bench FET conducts whatever the firmware commands ("charge" | "discharge")."""
+        return self.has(f"welded_{fet}_fet")
+
+    def unreported(self) -> set[str]:
+        """Protections whose status bit the firmware never sets."""
+        return {str(d.params["protection"]) for d in self._all("unreported_flag")}
+
+    def wiring_swaps(self) -> list[tuple[int, int]]:
+        """1-based position pairs whose sense leads are swapped at the BMS connector."""
+        return [(int(d.params["a"]), int(d.params["b"])) for d in self._all("swapped_wiring")]
 
     def ignored_cells(self) -> set[int]:
         """1-based positions the protection engine skips."""

@@ -17,7 +17,14 @@ from datetime import date
 import numpy as np
 
 from simlab.firmware.defects import Defect, DefectSet
-from simlab.firmware.protections import EPS, TABLE, Protection, ProtectionParams
+from simlab.firmware.protections import (
+    EPS,
+    PROTECTION_BITS,
+    TABLE,
+    Protection,
+    ProtectionParams,
+    ProtectionState,
+)
 from simlab.params import flatten, get_path, set_path, unknown_path
 
 
@@ -40,6 +47,11 @@ class FirmwareParams:
     full_capacity_ah: float = 100.0
     initial_soc: float = 0.5  # setting it resets the coulomb counter
     device_name: str = "JBD-SP16S020-L16S-100A"
+    # The board runs from the pack: below this pack voltage it browns out (FETs open, no
+    # UART), and when the pack comes back it boots afresh, protections cleared. Power is
+    # sampled at scan instants, as the board's hold-up capacitor rides through shorter dips.
+    supply_min_v: float = 8.0
+    boot_s: float = 0.5
     protections: dict[str, ProtectionParams] = field(default_factory=_default_protections)
 
     def param_children(self) -> dict[str, object]:
@@ -61,6 +73,8 @@ class FirmwareParams:
             raise ValueError("firmware resolutions must be > 0")
         if self.adc_noise_v < 0:
             raise ValueError("firmware.adc_noise_v must be >= 0")
+        if self.supply_min_v < 0 or self.boot_s < 0:
+            raise ValueError("firmware.supply_min_v and firmware.boot_s must be >= 0")
         if self.full_capacity_ah <= 0:
             raise ValueError("firmware.full_capacity_ah must be > 0")
         if not 0.0 <= self.initial_soc <= 1.0:
@@ -124,6 +138,8 @@ class Firmware:
         self.sw_disable_charge = False
         self.sw_disable_discharge = False
         self.events: list[dict[str, object]] = []
+        self.powered = True
+        self.booted_at: float | None = None  # end of the boot after a power-up, if pending
         self.last_scan_t: float | None = None
         self.next_scan_t = self._first_scan()
 
@@ -155,11 +171,19 @@ class Firmware:
         return [f"firmware.{p}" for p in flatten(self.params)]
 
     def add_defect(self, defect: Defect) -> None:
-        cell = defect.params.get("cell")
         lowest = 0 if defect.name == "adc_offset" else 1
-        if cell is not None and not lowest <= int(cell) <= self.cell_count:
+        for key in ("cell", "a", "b"):
+            cell = defect.params.get(key)
+            if cell is not None and not lowest <= int(cell) <= self.cell_count:
+                raise ValueError(
+                    f"defect {defect.name}: {key} must be within {lowest}..{self.cell_count}, "
+                    f"got {cell}"
+                )
+        protection = defect.params.get("protection")
+        if protection is not None and protection not in PROTECTION_BITS:
             raise ValueError(
-                f"defect {defect.name}: cell must be within {lowest}..{self.cell_count}, got {cell}"
+                f"defect {defect.name}: protection must be one of {', '.join(PROTECTION_BITS)}, "
+                f"got {protection!r}"
             )
         self.defects.add(defect)
 
@@ -186,9 +210,54 @@ class Firmware:
         if ah < 0:
             self.discharged_ah -= ah
 
-    def scan(self, t: float, cells_v: list[float], current_a: float, temps_c: list[float]) -> None:
-        """One scan at virtual time `t`: read, protect, log. Schedules the next scan."""
+    def _power(self, t: float, supply_v: float | None) -> bool:
+        """Brown-out and boot at scan instants; True when the firmware runs this scan."""
         p = self.params
+        if supply_v is None:
+            return self.powered and self.booted_at is None
+        if supply_v < p.supply_min_v:
+            if self.powered:
+                self.powered, self.booted_at = False, None
+                for prot in self.protections:  # RAM state is lost; EEPROM (capacity) is kept
+                    prot.state = ProtectionState()
+                self.sw_disable_charge = self.sw_disable_discharge = False
+                self.readings = [0.0] * self.cell_count
+                self.pack_reading = 0.0
+                self.current_a = 0.0
+                self.events.append({"t": t, "kind": "power_off", "supply_v": round(supply_v, 6)})
+            return False
+        if not self.powered:
+            self.powered, self.booted_at = True, round(t + p.boot_s, 9)
+            self.events.append({"t": t, "kind": "power_on", "supply_v": round(supply_v, 6)})
+        if self.booted_at is not None:
+            if t < self.booted_at - EPS:
+                return False
+            self.booted_at = None
+            self.events.append({"t": t, "kind": "boot"})
+        return True
+
+    @property
+    def running(self) -> bool:
+        """Powered and booted: the FETs are driven and the UART answers."""
+        return self.powered and self.booted_at is None
+
+    def scan(
+        self,
+        t: float,
+        cells_v: list[float],
+        current_a: float,
+        temps_c: list[float],
+        supply_v: float | None = None,
+    ) -> None:
+        """One scan at virtual time `t`: read, protect, log. Schedules the next scan.
+
+        `supply_v` is the pack voltage the board runs from (None: always powered).
+        """
+        p = self.params
+        if not self._power(t, supply_v):
+            self.last_scan_t = t
+            self.next_scan_t = round(t + p.scan_period_s, 9)
+            return
         noise = self._rng.standard_normal(self.cell_count) * p.adc_noise_v
         offsets = self.defects.adc_offsets(self.cell_count)
         raw = np.maximum(np.asarray(cells_v) + np.asarray(offsets) + noise, 0.0)
@@ -219,19 +288,29 @@ class Firmware:
 
     @property
     def protection_bits(self) -> int:
-        return sum(1 << prot.row.bit for prot in self.protections if prot.state.active)
+        hidden = self.defects.unreported()
+        return sum(
+            1 << prot.row.bit
+            for prot in self.protections
+            if prot.state.active and prot.row.name not in hidden
+        )
 
     def _fet_opened(self, fet: str) -> bool:
         return any(prot.state.active and prot.row.fet == fet for prot in self.protections)
 
     @property
     def charge_fet(self) -> bool:
+        """What the firmware drives (and reports); no gate drive while off or booting."""
+        if not self.running:
+            return False
         if self.defects.has("stuck_charge_fet"):
             return True
         return not (self._fet_opened("charge") or self.sw_disable_charge)
 
     @property
     def discharge_fet(self) -> bool:
+        if not self.running:
+            return False
         if self.defects.has("stuck_discharge_fet"):
             return True
         return not (self._fet_opened("discharge") or self.sw_disable_discharge)

@@ -51,6 +51,8 @@ class JbdBackend(Protocol):
 
     def bms_status(self) -> BmsStatus: ...
 
+    def bms_powered(self) -> bool: ...
+
     def fet_control(self, disable_charge: bool, disable_discharge: bool) -> None: ...
 
     def events(self, since: object = 0) -> tuple[list[dict[str, object]], int]: ...
@@ -208,6 +210,8 @@ class JbdUartServer:
     def handle(self, cmd: int, reg: int, data: bytes) -> bytes | None:
         """The reply frame to one valid request, or None for silence."""
         with self.lock:
+            if not self.backend.bms_powered():
+                return None  # a browned-out board has no UART
             if cmd == READ:
                 return self._read(reg)
             return self._write(reg, data)

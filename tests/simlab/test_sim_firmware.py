@@ -329,3 +329,72 @@ def test_event_log_since():
     assert rig.world.events(2) == ([], 2)
     with pytest.raises(ValueError):
         rig.world.events(-1)
+
+
+def test_welded_fets_conduct_while_reported_open():
+    rig = settled()
+    rig.world.add_defect("welded_charge_fet")
+    rig.charger.voltage_set, rig.charger.output_on = 60.0, True
+    rig.set_cell(1, 3.7)
+    rig.world.advance(3)
+    state = rig.state
+    assert state["protections"] == ["cell_ov"]
+    assert state["charge_fet"] is False  # what the firmware drives and reports
+    assert state["charge_fet_conducts"] is True
+    assert state["charger_a"] == pytest.approx(5.0)  # the power path still charges
+
+    rig = settled()
+    rig.world.add_defect("welded_discharge_fet")
+    rig.load.mode, rig.load.current_set, rig.load.input_on = "CC", 2.0, True
+    rig.set_cell(2, 2.4)
+    rig.world.advance(3)
+    assert rig.state["discharge_fet"] is False and rig.state["load_a"] == pytest.approx(2.0)
+
+
+def test_unreported_flag_still_opens_the_fet():
+    rig = settled()
+    rig.world.add_defect("unreported_flag:protection=cell_ov")
+    rig.set_cell(1, 3.7)
+    rig.world.advance(3)
+    assert rig.state["protections"] == ["cell_ov"]  # the truth
+    assert rig.state["protection_bits"] == 0  # what the BMS says
+    assert rig.state["charge_fet"] is False
+    assert rig.world.bms_status().protection_bits == 0
+    with pytest.raises(ValueError, match="protection must be one of"):
+        rig.world.add_defect("unreported_flag:protection=nope")
+
+
+def test_swapped_wiring_moves_the_reading_to_the_other_position():
+    rig = settled()
+    rig.world.add_defect("swapped_wiring:a=1,b=5")
+    rig.set_cell(1, 3.25)
+    rig.world.advance(0.2)
+    readings = rig.state["readings_v"]
+    assert readings[4] == pytest.approx(3.25) and readings[0] == pytest.approx(3.3)
+    assert rig.state["cells_v"][0] == pytest.approx(3.25)  # the bench itself is unchanged
+    with pytest.raises(ValueError, match="b must be within"):
+        rig.world.add_defect("swapped_wiring:a=1,b=17")
+
+
+def test_power_loss_resets_the_firmware():
+    rig = settled()
+    rig.world.add_defect("no_ov_release")
+    rig.set_cell(1, 3.7)
+    rig.world.advance(3)
+    assert rig.state["protections"] == ["cell_ov"]
+    for ch in rig.cells:
+        ch.output_on = False
+    rig.world.advance(0.2)
+    assert rig.state["bms_running"] is False
+    assert rig.state["charge_fet"] is False and rig.state["discharge_fet"] is False
+    assert rig.state["protections"] == []
+    assert rig.world.bms_powered() is False
+    rig.set_cells(3.3)  # outputs back on at nominal
+    rig.world.advance(0.3)
+    assert rig.state["bms_running"] is False  # still booting (boot_s = 0.5)
+    rig.world.advance(0.4)
+    assert rig.state["bms_running"] is True
+    rig.world.advance(0.2)
+    assert rig.state["charge_fet"] and rig.state["discharge_fet"]
+    kinds = [e["kind"] for e in rig.world.events()[0]]
+    assert kinds[-3:] == ["power_off", "power_on", "boot"]

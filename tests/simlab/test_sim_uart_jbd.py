@@ -172,3 +172,12 @@ def test_parser_never_raises(data):
     parser = FrameParser()
     for frame in parser.feed(data):
         assert frame[0] in (0xA5, 0x5A)
+
+
+def test_a_browned_out_board_answers_nothing(bms):
+    rig, server, _port = bms
+    assert server.handle(0xA5, 0x03, b"") is not None
+    for ch in rig.cells:
+        ch.output_on = False
+    rig.world.advance(0.2)
+    assert server.handle(0xA5, 0x03, b"") is None
