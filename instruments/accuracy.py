@@ -17,8 +17,9 @@ Quantity names are shared by every model so the roles can ask for them:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 QUANTITIES = (
     "voltage_set",
@@ -87,3 +88,57 @@ def merged(
     for quantity, entries in (override or {}).items():
         out[quantity] = tuple(entries)
     return out
+
+
+def table_from(entries: Mapping[str, Iterable[Any]] | None) -> dict[str, tuple[Accuracy, ...]]:
+    """An accuracy table from a station file's `accuracy:` block.
+
+    Each entry may be a mapping or any object with `pct`, `offset`, `range_max` and
+    `source` (the station config's validated entries), so the drivers never depend on the
+    rig's config models.
+    """
+    table: dict[str, tuple[Accuracy, ...]] = {}
+    for quantity, items in (entries or {}).items():
+        if quantity not in QUANTITIES:
+            raise AccuracyUnknown(f"unknown accuracy quantity {quantity!r}")
+        rows: list[Accuracy] = []
+        for item in items:
+            rows.append(
+                Accuracy(
+                    pct=float(_field(item, "pct")),
+                    offset=float(_field(item, "offset")),
+                    range_max=float(_field(item, "range_max", math.inf)),
+                    source=str(_field(item, "source", "") or "station file"),
+                )
+            )
+        table[quantity] = tuple(rows)
+    return table
+
+
+def _field(item: Any, key: str, default: Any = None) -> Any:
+    if isinstance(item, Mapping):
+        return item.get(key, default)
+    return getattr(item, key, default)
+
+
+class Accurate:
+    """Mixin for anything that answers "how accurate is this quantity at this value?".
+
+    Drivers state their datasheet table in `ACCURACY`; a station file's certificate
+    figures arrive as `accuracy_override` when the station opens the instrument.
+    """
+
+    ACCURACY: Mapping[str, tuple[Accuracy, ...]] = {}
+    accuracy_override: Mapping[str, tuple[Accuracy, ...]] | None = None
+
+    @property
+    def accuracy_table(self) -> dict[str, tuple[Accuracy, ...]]:
+        """The table in force: the datasheet with the station's certificate applied."""
+        return merged(self.ACCURACY, self.accuracy_override)
+
+    def accuracy(self, quantity: str, value: float) -> Accuracy:
+        """The band that applies to `quantity` at `value` (smallest range that holds it).
+
+        Raises AccuracyUnknown when neither the datasheet nor the station states one.
+        """
+        return lookup(self.accuracy_table, quantity, value)

@@ -36,8 +36,15 @@ def open_instrument(
     name: str,
     transcript: list[TranscriptEntry] | None = None,
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    accuracy: Any = None,
     **kwargs: Any,
 ) -> ScpiInstrument:
-    """Open `resource` (any VISA resource string) with the driver for `model`."""
+    """Open `resource` (any VISA resource string) with the driver for `model`.
+
+    `accuracy` is the station file's certificate block for this instrument (quantity ->
+    entries); it replaces the datasheet figures quantity by quantity.
+    """
     cls = driver_for(model)
-    return cls(resource, name=name, transcript=transcript, timeout=timeout_ms, **kwargs)
+    return cls(
+        resource, name=name, transcript=transcript, timeout=timeout_ms, accuracy=accuracy, **kwargs
+    )

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from instruments.accuracy import Accuracy
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -49,6 +51,10 @@ class ScpiDevice(Protocol):
         ...
 
     def close(self) -> None: ...
+
+    def accuracy(self, quantity: str, value: float) -> Accuracy:
+        """The datasheet band (or the station's certificate figure) for `quantity` at `value`."""
+        ...
 
 
 @runtime_checkable

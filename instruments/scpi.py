@@ -17,7 +17,7 @@ import pyvisa.errors
 from pymeasure.instruments import Channel, Instrument, SCPIMixin
 from pyvisa.constants import VI_ATTR_TCPIP_NODELAY, StatusCode
 
-from instruments.accuracy import AccuracyTable
+from instruments.accuracy import AccuracyTable, Accurate, table_from
 from instruments.errors import (
     IdentityError,
     InstrumentError,
@@ -62,13 +62,14 @@ class ScpiChannel(Channel):
         return self.parent.values(self.insert_id(command), **kwargs)
 
 
-class ScpiInstrument(SCPIMixin, Instrument):
+class ScpiInstrument(Accurate, SCPIMixin, Instrument):
     """Base of bms-rig's SCPI drivers.
 
     `adapter` is a VISA resource string (opened with pyvisa-py, `\\n` terminations) or a
     PyMeasure adapter (tests use `expected_protocol`). `transcript`, when given, receives
     every exchange as `{"dir": "tx"|"rx", "data": str, "t": monotonic seconds}` so a
-    failed test can show exactly what went over the wire.
+    failed test can show exactly what went over the wire. `accuracy`, when given, holds a
+    station file's certificate figures (quantity -> entries) that replace the datasheet's.
     """
 
     VENDORS: ClassVar[tuple[str, ...]] = ()
@@ -83,9 +84,11 @@ class ScpiInstrument(SCPIMixin, Instrument):
         adapter: Any,
         name: str | None = None,
         transcript: list[TranscriptEntry] | None = None,
+        accuracy: Any = None,
         **kwargs: Any,
     ) -> None:
         self.transcript = transcript
+        self.accuracy_override = table_from(accuracy) if accuracy else None
         self.last_command = ""
         self._unanswered = False  # a query was written and its reply not yet read
         self._timeout_ms = kwargs.get("timeout", DEFAULT_TIMEOUT_MS)

@@ -5,15 +5,32 @@ Each N6781A channel stands in for one cell: it must source (discharge) and sink
 set. Ranges follow the N6781A programming ranges (20 V range: 0-20.4 V; 3 A range:
 ±3.06 A). The negative limit is programmed as a negative number, as Keysight's N6700
 command reference gives it for the N678xA SMUs.
+
+Accuracy (`ACCURACY`) is stated for the ranges this driver leaves in force: it never
+sends `VOLT:RANG` or `SENS:*:RANG`, so programming runs on the 20 V / 3 A ranges and
+read-back on the 20 V / 3 A measurement ranges (the *RST ranges). Narrower ranges
+(6 V programming; 1 V, 100 mV, 100 mA, 1 mA measurement) exist on the module but are not
+listed, so a small value is never credited with a range the instrument is not on.
+
+Not confirmed against a stored copy of the datasheet: the four figures below are the
+N6781A performance specifications as recalled from Keysight's "N6700 Modular Power System
+Family Specifications Guide"; only the module's measurement ranges (20 V / 1 V / 100 mV
+voltage, with their noise table) were confirmed there. Their `source` says so, and a
+station file should replace them with the unit's calibration certificate.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pymeasure.instruments import Channel, Instrument
 from pymeasure.instruments.validators import strict_range
 
+from instruments.accuracy import Accuracy, AccuracyTable
 from instruments.channels import MultiChannelSource, OutputChannel
 from instruments.scpi import ScpiInstrument
+
+_SPEC = "Keysight N6700 Specifications Guide, N6781A performance specifications"
 
 EXPECTED_MODULES = ("N6781A",)
 
@@ -57,6 +74,12 @@ class KeysightN6705C(MultiChannelSource, ScpiInstrument):
     VENDORS = ("Keysight Technologies", "Agilent Technologies")
     MODEL = "N6705C"
     channel_count = 4
+    ACCURACY: ClassVar[AccuracyTable] = {
+        "voltage_set": (Accuracy(0.025, 1.8e-3, 20.4, f"{_SPEC}, 20 V range (unconfirmed)"),),
+        "voltage_meas": (Accuracy(0.025, 1.5e-3, 20.4, f"{_SPEC}, 20 V range (unconfirmed)"),),
+        "current_set": (Accuracy(0.04, 300e-6, 3.06, f"{_SPEC}, 3 A range (unconfirmed)"),),
+        "current_meas": (Accuracy(0.03, 250e-6, 3.06, f"{_SPEC}, 3 A range (unconfirmed)"),),
+    }
 
     ch_1 = Instrument.ChannelCreator(N6781AChannel, 1)
     ch_2 = Instrument.ChannelCreator(N6781AChannel, 2)

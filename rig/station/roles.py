@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from instruments.accuracy import Accuracy
 from instruments.roles import CellEmulator, ElectronicLoad, PowerSupply
 from rig.config.station import Limits, SafeState
 from rig.safety import check_limit
@@ -48,6 +49,10 @@ class Charger:
     def make_safe(self) -> None:
         self.driver.set_output(self.channel, False)
 
+    def accuracy(self, quantity: str, value: float) -> Accuracy:
+        """The charger's accuracy band for `quantity` at `value`, certificate applied."""
+        return self.driver.accuracy(quantity, value)
+
 
 class Load:
     def __init__(self, name: str, driver: ElectronicLoad, limits: Limits):
@@ -73,6 +78,10 @@ class Load:
     def make_safe(self) -> None:
         self.driver.set_input(False)
         self.driver.set_constant_current(0.0)
+
+    def accuracy(self, quantity: str, value: float) -> Accuracy:
+        """The load's accuracy band for `quantity` at `value`, certificate applied."""
+        return self.driver.accuracy(quantity, value)
 
 
 @dataclass(frozen=True)
@@ -142,6 +151,10 @@ class Cells:
     def measure_voltage(self, position: int) -> float:
         ch = self.channel_of(position)
         return ch.driver.measure_voltage(ch.channel)
+
+    def accuracy(self, position: int, quantity: str, value: float) -> Accuracy:
+        """The accuracy band of the emulator channel behind `position`, certificate applied."""
+        return self.channel_of(position).driver.accuracy(quantity, value)
 
     def make_safe(self) -> None:
         """Cells stay powered at nominal: an unpowered sense line looks like a dead cell."""

@@ -80,7 +80,9 @@ class Station:
             if transcript_dir is not None:
                 transcript = Transcript(transcript_dir / f"{name}.jsonl")
                 self.transcripts.append(transcript)
-            driver = open_instrument(inst.model, resource, name, transcript, inst.timeout_ms)
+            driver = open_instrument(
+                inst.model, resource, name, transcript, inst.timeout_ms, accuracy=inst.accuracy
+            )
             self.drivers[name] = driver
             identity: Identity = driver.check_identity()
             driver.clear()
