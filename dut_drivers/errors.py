@@ -9,9 +9,11 @@ class BmsError(Exception):
     def __init__(self, message: str, sent: bytes = b"", received: bytes = b""):
         self.sent = sent
         self.received = received
-        super().__init__(
-            f"{message} (sent {sent.hex(' ') or '-'}; received {received.hex(' ') or '-'})"
-        )
+        if sent or received:
+            message = (
+                f"{message} (sent {sent.hex(' ') or '-'}; received {received.hex(' ') or '-'})"
+            )
+        super().__init__(message)
 
 
 class BmsTimeout(BmsError):
@@ -28,3 +30,15 @@ class BmsChecksumError(BmsFrameError):
 
 class BmsNack(BmsError):
     """The BMS answered with an error status."""
+
+
+class BmsCapabilityError(BmsError):
+    """The protocol, or this unit's firmware, does not provide what was asked for."""
+
+
+class BmsIncomplete(BmsError):
+    """A multi-frame reply arrived with frames missing (the message names them)."""
+
+
+class BmsSilent(BmsTimeout):
+    """A broadcasting BMS stopped sending: its last frame is older than the stated limit."""

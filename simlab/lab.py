@@ -18,7 +18,7 @@ from simlab.firmware import Firmware
 from simlab.hardware import InstrumentHardware, LoadInput, SourceChannel
 from simlab.physics import Bench
 from simlab.servers.control import ControlServer
-from simlab.servers.uart_jbd import JbdUartServer
+from simlab.servers.dut import DUT_SERVERS
 from simlab.station_file import StationSpec, parse_station
 from simlab.world import World
 
@@ -67,7 +67,7 @@ class Lab:
             for name, inst in spec.instruments.items()
         }
         self._scpi: dict[str, Any] = {}
-        self._uart: JbdUartServer | None = None
+        self._dut: Any = None
         self._control: ControlServer | None = None
 
     @classmethod
@@ -106,8 +106,8 @@ class Lab:
                 server = ScpiTcpServer(device, self.lock)
                 server.start()
                 self._scpi[name] = server
-            self._uart = JbdUartServer(self.world, self.lock)
-            self._uart.start()
+            self._dut = DUT_SERVERS[self.spec.protocol].create(self.world, self.lock)
+            self._dut.start()
             self._control = ControlServer(self.world)
             self._control.start()
         except BaseException:
@@ -117,8 +117,8 @@ class Lab:
 
     def stop(self) -> None:
         """Stop every server; each is tried even if an earlier one fails."""
-        servers: list[Any] = [self._control, self._uart, *self._scpi.values()]
-        self._control, self._uart, self._scpi = None, None, {}
+        servers: list[Any] = [self._control, self._dut, *self._scpi.values()]
+        self._control, self._dut, self._scpi = None, None, {}
         errors = []
         for server in servers:
             if server is None:
@@ -138,11 +138,11 @@ class Lab:
 
     @property
     def endpoints(self) -> dict[str, Any]:
-        if self._control is None or self._uart is None:
+        if self._control is None or self._dut is None:
             raise RuntimeError("the lab is not started")
         return {
             "instruments": {name: s.resource for name, s in self._scpi.items()},
-            "dut": {"protocol": self.spec.protocol, "port": self._uart.port},
+            "dut": {"protocol": self.spec.protocol, **self._dut.endpoint},
             "control": self._control.address,
             "seed": self.seed,
         }
@@ -163,3 +163,8 @@ class Lab:
 
     def events(self, since: int = 0) -> list[dict[str, object]]:
         return self.world.events(since)[0]
+
+    @property
+    def dut_server(self) -> Any:
+        """The simulated BMS's protocol server (its `stats` count what it did)."""
+        return self._dut

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from simlab.servers.dut import DUT_SERVERS
+
 
 @dataclass(frozen=True)
 class SimInstrument:
@@ -113,8 +115,9 @@ def parse_station(path: str | Path) -> StationSpec:
 
     dut = _mapping(source, "dut", doc.get("dut"))
     protocol = dut.get("protocol")
-    if protocol != "jbd":
-        raise _err(source, "dut.protocol", f"simlab serves 'jbd' only, got {protocol!r}")
+    if protocol not in DUT_SERVERS:
+        known = ", ".join(sorted(DUT_SERVERS))
+        raise _err(source, "dut.protocol", f"simlab serves {known}; got {protocol!r}")
     count = dut.get("cell_count", max(cells, default=0))
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise _err(source, "dut.cell_count", f"expected a positive integer, got {count!r}")

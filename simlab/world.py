@@ -12,8 +12,9 @@ import math
 import threading
 from typing import Any
 
+from simlab.comms import BmsComms
 from simlab.firmware import CATALOGUE, BmsStatus, Firmware, parse_defect
-from simlab.params import nest, unknown_path
+from simlab.params import flatten, get_path, nest, set_path, unknown_path
 from simlab.physics import Bench
 
 EPS = 1e-9
@@ -28,6 +29,7 @@ class World:
         self.bench = bench
         self.firmware = firmware
         self.lock = lock or threading.RLock()
+        self.comms = BmsComms()  # how the BMS behaves on its wire (`bms.*`)
         self.t = 0.0
         self._apply_fets()
 
@@ -105,13 +107,14 @@ class World:
         with self.lock:
             out = {f"firmware.{k}": v for k, v in self.firmware.parameters().items()}
             out.update({f"physics.{k}": v for k, v in self.bench.parameters().items()})
+            out.update({f"bms.{k}": v for k, v in flatten(self.comms).items()})
             return out
 
     def _route(self, path: object) -> tuple[str, str]:
         if not isinstance(path, str):
             raise ValueError(f"path must be a string, got {path!r}")
         head, _, rest = path.partition(".")
-        if head not in ("firmware", "physics") or not rest:
+        if head not in ("firmware", "physics", "bms") or not rest:
             raise unknown_path(path, list(self.parameters()))
         return head, rest
 
@@ -120,6 +123,8 @@ class World:
         with self.lock:
             if head == "firmware":
                 return self.firmware.get_param(rest)
+            if head == "bms":
+                return self._comms_path(rest, get_path, self.comms, rest)
             return self.bench.get_param(rest)
 
     def set(self, path: object, value: object) -> object:
@@ -128,10 +133,19 @@ class World:
         with self.lock:
             if head == "firmware":
                 old = self.firmware.set_param(rest, value, self.t)
+            elif head == "bms":
+                return self._comms_path(rest, set_path, self.comms, rest, value)
             else:
                 old = self.bench.set_param(rest, value)
             self._apply_fets()
             return old
+
+    def _comms_path(self, path: str, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except KeyError:
+            valid = [f"bms.{p}" for p in flatten(self.comms)]
+            raise unknown_path(f"bms.{path}", valid) from None
 
     # -- defects -----------------------------------------------------------------------
 
@@ -184,6 +198,7 @@ class World:
                 "t": self.t,
                 "firmware": nest(fw.parameters()),
                 "physics": nest(self.bench.parameters()),
+                "bms": nest(flatten(self.comms)),
                 "defects": [d.spec() for d in fw.defects.active],
                 "state": {
                     "charge_fet": fw.charge_fet,

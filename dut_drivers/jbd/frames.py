@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from dut_drivers.base import PROTECTIONS, BmsStatus
+from dut_drivers.base import BmsStatus
 from dut_drivers.errors import BmsChecksumError, BmsFrameError, BmsNack
 
 START = 0xDD
@@ -25,6 +25,23 @@ STATUS_ERROR = 0x80
 REG_BASIC_INFO = 0x03
 REG_CELL_VOLTAGES = 0x04
 REG_HARDWARE = 0x05
+
+# Protection status bits 0..12 of register 0x03, in JBD's order, as canonical names.
+PROTECTION_BITS: tuple[str, ...] = (
+    "cell_ov",
+    "cell_uv",
+    "pack_ov",
+    "pack_uv",
+    "charge_ot",
+    "charge_ut",
+    "discharge_ot",
+    "discharge_ut",
+    "charge_oc",
+    "discharge_oc",
+    "short_circuit",
+    "afe_error",
+    "fet_lock",
+)
 
 HEADER_LEN = 4  # DD reg status len
 TRAILER_LEN = 3  # chk_hi chk_lo 77
@@ -120,7 +137,7 @@ def _bit_positions(bitmap: int, first: int = 1) -> frozenset[int]:
 
 def decode_protections(bitmap: int) -> frozenset[str]:
     """Protection bits 0..12 onto the canonical names, in JBD's bit order."""
-    return frozenset(name for bit, name in enumerate(PROTECTIONS) if bitmap >> bit & 1)
+    return frozenset(name for bit, name in enumerate(PROTECTION_BITS) if bitmap >> bit & 1)
 
 
 def decode_basic_info(data: bytes) -> BasicInfo:
@@ -178,17 +195,17 @@ def encode_basic_info(
     canonical names in `status.protections`.
     """
     if protection_bits is None:
-        protection_bits = sum(1 << PROTECTIONS.index(name) for name in status.protections)
-    balance = sum(1 << (cell - 1) for cell in status.balancing)
+        protection_bits = sum(1 << PROTECTION_BITS.index(name) for name in status.protections or ())
+    balance = sum(1 << (cell - 1) for cell in status.balancing or ())
     fets = int(status.charge_fet) | int(status.discharge_fet) << 1
     temps = [round(t * 10) + KELVIN_OFFSET_DK for t in status.temperatures_c]
     return struct.pack(
         f">HhHHHHHHHBBBBB{len(temps)}H",
         round(status.pack_voltage * 100),
         round(status.current * 100),
-        round(status.remaining_capacity_ah * 100),
-        round(status.full_capacity_ah * 100),
-        status.cycles,
+        round((status.remaining_capacity_ah or 0) * 100),
+        round((status.full_capacity_ah or 0) * 100),
+        status.cycles or 0,
         production_date,
         balance & 0xFFFF,
         balance >> 16,
@@ -196,7 +213,7 @@ def encode_basic_info(
         software_version,
         round(status.soc_percent),
         fets,
-        status.cell_count,
+        status.cell_count or 0,
         len(temps),
         *temps,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -62,6 +63,9 @@ class DutInfo(Strict):
     cell_count: int = Field(gt=0, le=32)
     nominal_cell_voltage: float = Field(gt=0)
     capacity_ah: float = Field(gt=0)
+    # The sign this DUT's firmware gives charging current, against its protocol's
+    # documentation: -1 for firmware that reports charging as negative.
+    current_sign: Literal[1, -1] = 1
 
 
 class DutSpec(Strict):

@@ -132,12 +132,73 @@ class Wiring(Strict):
         return cells
 
 
+class CanBusConfig(Strict):
+    """Which CAN adapter the DUT is on: any python-can interface, or `sim`.
+
+    `interface: sim` means the bus simlab serves (socketcand on loopback). A bench names
+    its adapter: `socketcan` (channel can0), `pcan` (PCAN_USBBUS1), `kvaser` (0),
+    `socketcand` (options: host, port), `slcan`, `gs_usb`, ... `options` are passed to
+    `can.Bus` as keyword arguments.
+    """
+
+    interface: str
+    channel: str | int | None = None
+    bitrate: int = Field(default=500_000, gt=0)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("interface")
+    @classmethod
+    def _known_interface(cls, interface: str) -> str:
+        from can.interfaces import VALID_INTERFACES
+
+        if interface != SIM_RESOURCE and interface not in VALID_INTERFACES:
+            raise ValueError(
+                f"unknown python-can interface; use 'sim' or one of "
+                f"{', '.join(sorted(VALID_INTERFACES))}"
+            )
+        return interface
+
+
 class DutConfig(Strict):
-    protocol: Literal["jbd"]
-    port: str
-    baudrate: int = 9600
+    """The BMS under test and how to reach it; `protocol` names a row of
+    `dut_drivers.registry.PROTOCOLS`, which says whether it needs `port` (UART) or `can`."""
+
+    protocol: str
+    port: str | None = None  # UART: /dev/ttyUSB0, COM3, or 'sim'
+    baudrate: int | None = Field(default=None, gt=0)  # None: the protocol's default
     timeout_s: float = Field(default=0.5, gt=0)
+    retries: int = Field(default=1, ge=0, le=10)
+    min_interval_s: float | None = Field(default=None, ge=0)  # None: the protocol's pacing
+    address: int | None = Field(default=None, ge=0, le=0xFF)  # Daly host address
+    can: CanBusConfig | None = None
+    silence_s: float | None = Field(default=None, gt=0)  # CAN: lost after this long silent
     cell_count: int = Field(gt=0, le=32)
+
+    @field_validator("protocol")
+    @classmethod
+    def _known_protocol(cls, protocol: str) -> str:
+        from dut_drivers.registry import PROTOCOLS
+
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"unknown BMS protocol; known: {', '.join(sorted(PROTOCOLS))}")
+        return protocol
+
+    @model_validator(mode="after")
+    def _transport(self) -> DutConfig:
+        from dut_drivers.registry import PROTOCOLS
+
+        transport = PROTOCOLS[self.protocol].transport
+        if transport == "uart" and not self.port:
+            raise ValueError(f"protocol {self.protocol!r} is a UART protocol: give dut.port")
+        if transport == "can" and self.can is None:
+            raise ValueError(f"protocol {self.protocol!r} is a CAN protocol: give dut.can")
+        return self
+
+    @property
+    def simulated_link(self) -> bool:
+        return self.port == SIM_RESOURCE or (
+            self.can is not None and self.can.interface == SIM_RESOURCE
+        )
 
 
 class SimlabConfig(Strict):
@@ -185,6 +246,6 @@ class StationConfig(Strict):
             for name, inst in self.instruments.items():
                 if inst.resource == SIM_RESOURCE:
                     raise ValueError(f"instruments.{name}.resource is 'sim' on a real station")
-            if self.dut.port == SIM_RESOURCE:
-                raise ValueError("dut.port is 'sim' on a real station")
+            if self.dut.simulated_link:
+                raise ValueError("the DUT link is 'sim' on a real station")
         return self

@@ -129,7 +129,9 @@ class RigSession:
         for rec in self.station.equipment:
             self.store.write({"type": "instrument", **dataclasses.asdict(rec)})
         self.dut_transcript = Transcript(self.run_dir / "transcripts" / "dut.jsonl")
-        self.dut = open_dut(station, endpoints, self.dut_transcript)
+        self.dut = open_dut(
+            station, endpoints, self.dut_transcript, self.clock, spec.dut.current_sign
+        )
         identity = self.dut.identity()
         self.store.write({"type": "dut", **dataclasses.asdict(identity)})
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dut_drivers.base import BmsLink
+from dut_drivers.registry import PROTOCOLS, LinkOptions
 from instruments.registry import ROLE_OF, open_instrument
 from instruments.roles import Identity
 from rig.config.errors import ConfigError
@@ -153,19 +154,53 @@ def open_dut(
     config: StationConfig,
     endpoints: dict[str, Any] | None = None,
     transcript: Transcript | None = None,
+    clock: Any | None = None,
+    current_sign: int = 1,
 ) -> BmsLink:
-    """The BMS link named by the station file; 'sim' means the pty simlab serves."""
-    dut = config.dut
-    port = dut.port
-    if port == SIM_RESOURCE:
-        try:
-            port = (endpoints or {})["dut"]["port"]
-        except KeyError:
-            raise ConfigError(
-                config.source or "<station>", [("dut.port", "'sim' but simlab serves no BMS")]
-            ) from None
-    if dut.protocol == "jbd":
-        from dut_drivers.jbd.client import JbdBms
+    """The BMS link named by the station file, through the protocol registry.
 
-        return JbdBms(port, baudrate=dut.baudrate, timeout_s=dut.timeout_s, transcript=transcript)
-    raise RoleNotFitted(f"no driver for DUT protocol {dut.protocol!r}")
+    'sim' means what simlab serves: its pty for a UART protocol, its socketcand bus for
+    a CAN one. `clock` lets a broadcast protocol wait for frames in the run's time;
+    `current_sign` is the DUT spec's sign convention.
+    """
+    dut = config.dut
+    source = config.source or "<station>"
+    info = PROTOCOLS[dut.protocol]
+    served = (endpoints or {}).get("dut") or {}
+    if dut.simulated_link and served.get("protocol") not in (None, dut.protocol):
+        raise ConfigError(
+            source,
+            [("dut.protocol", f"{dut.protocol!r} but simlab serves {served.get('protocol')!r}")],
+        )
+    port, can_interface, can_channel, can_options = dut.port, None, None, {}
+    bitrate = 500_000
+    if dut.can is not None:
+        can_interface, can_channel = dut.can.interface, dut.can.channel
+        can_options, bitrate = dict(dut.can.options), dut.can.bitrate
+    if port == SIM_RESOURCE:
+        if "port" not in served:
+            raise ConfigError(source, [("dut.port", "'sim' but simlab serves no BMS UART")])
+        port = served["port"]
+    if can_interface == SIM_RESOURCE:
+        bus = served.get("can")
+        if not bus:
+            raise ConfigError(source, [("dut.can.interface", "'sim' but simlab serves no CAN bus")])
+        can_interface, can_channel = bus["interface"], bus["channel"]
+        can_options = {"host": bus["host"], "port": bus["port"], **can_options}
+    options = LinkOptions(
+        port=port,
+        baudrate=dut.baudrate,
+        timeout_s=dut.timeout_s,
+        retries=dut.retries,
+        min_interval_s=dut.min_interval_s,
+        current_sign=current_sign,
+        address=dut.address,
+        can_interface=can_interface,
+        can_channel=can_channel,
+        can_bitrate=bitrate,
+        can_options=can_options,
+        silence_s=dut.silence_s,
+        clock=clock,
+        transcript=transcript,
+    )
+    return info.open(options)

@@ -9,22 +9,22 @@ would open /dev/ttyUSB0 on a bench. Frames (big-endian):
 
 Like the real unit, a frame with a bad start/end byte or checksum, and a read of a
 register it does not know, gets no reply at all (the client times out and resends).
+The EEPROM registers (0x10-0x3F, 0xA0-0xA2) answer in factory mode only, and are tied to
+the firmware's parameters (simlab.servers.jbd_eeprom).
 Replies describe the firmware's last scan, under the lab lock, so they are consistent
 with frozen virtual time.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import select
 import struct
 import threading
-import tty
 from collections import Counter
 from typing import Protocol
 
 from simlab.firmware import BmsStatus
+from simlab.servers.jbd_eeprom import JbdEeprom
+from simlab.servers.pty_uart import PtyUartServer
 
 START, END = 0xDD, 0x77
 READ, WRITE = 0xA5, 0x5A
@@ -57,6 +57,12 @@ class JbdBackend(Protocol):
 
     def events(self, since: object = 0) -> tuple[list[dict[str, object]], int]: ...
 
+    def parameters(self) -> dict[str, object]: ...
+
+    def get(self, path: object) -> object: ...
+
+    def set(self, path: object, value: object) -> object: ...
+
 
 # -- codec ------------------------------------------------------------------------------
 
@@ -85,15 +91,15 @@ def _s16(x: float) -> int:
     return min(max(round(x), -0x8000), 0x7FFF)
 
 
-def encode_basic_info(s: BmsStatus) -> bytes:
-    """Register 0x03."""
+def encode_basic_info(s: BmsStatus, current_sign: int = 1) -> bytes:
+    """Register 0x03; `current_sign` -1 models firmware that reports charging negative."""
     d = s.production_date
     date_raw = ((d.year - 2000) << 9) | (d.month << 5) | d.day
     fets = (1 if s.charge_fet else 0) | (2 if s.discharge_fet else 0)
     head = struct.pack(
         ">HhHHHHHHHBBBBB",
         _u16(s.pack_v * 100),
-        _s16(s.current_a * 100),
+        _s16(s.current_a * 100 * current_sign),
         _u16(s.remaining_ah * 100),
         _u16(s.full_ah * 100),
         _u16(s.cycles),
@@ -153,89 +159,82 @@ class FrameParser:
 
 # -- server -----------------------------------------------------------------------------
 
+REG_BASIC, REG_CELLS, REG_HARDWARE, REG_ERRORS = 0x03, 0x04, 0x05, 0xAA
+REG_FACTORY_ENTER, REG_FACTORY_EXIT, REG_FET_CONTROL = 0x00, 0x01, 0xE1
+REG_USE_PASSWORD, REG_SET_PASSWORD, REG_CLEAR_PASSWORD = 0x06, 0x07, 0x09
+STATUS_ERROR = 0x80
 
-class JbdUartServer:
-    """Serves one simulated JBD board on a pty; one reader thread answers requests."""
+
+class JbdUartServer(PtyUartServer):
+    """One simulated JBD board on a pty (see PtyUartServer for the link behaviour)."""
+
+    protocol = "jbd"
 
     def __init__(self, backend: JbdBackend, lock: threading.RLock, idle_reset_s: float = 0.2):
-        self.backend = backend
-        self.lock = lock
-        self.idle_reset_s = idle_reset_s  # a UART frame gap: drop a stale partial frame
+        super().__init__(backend, lock, idle_reset_s)
         self.factory_mode = False
-        self.port = ""
         self._parser = FrameParser()
-        self._fds: tuple[int, int] | None = None
-        self._wake: tuple[int, int] | None = None
-        self._thread: threading.Thread | None = None
+        self.eeprom = JbdEeprom(backend, lambda: backend.bms_status().device_name)  # type: ignore[arg-type]
 
-    def start(self) -> None:
-        master, slave = os.openpty()
-        tty.setraw(slave)  # no echo, no line discipline: bytes pass unchanged
-        self._fds = (master, slave)
-        self._wake = os.pipe()
-        self.port = os.ttyname(slave)
-        self._thread = threading.Thread(target=self._run, name=f"jbd-uart {self.port}", daemon=True)
-        self._thread.start()
+    def feed(self, data: bytes) -> list[tuple[int, int, bytes]]:
+        return self._parser.feed(data)
 
-    def stop(self) -> None:
-        if self._thread is None or self._fds is None or self._wake is None:
-            return
-        os.write(self._wake[1], b"x")
-        self._thread.join(timeout=2)
-        for fd in (*self._fds, *self._wake):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self._thread = self._fds = self._wake = None
+    def reset_parser(self) -> None:
+        self._parser.reset()
 
-    def _run(self) -> None:
-        assert self._fds is not None and self._wake is not None
-        master, wake = self._fds[0], self._wake[0]
-        while True:
-            timeout = self.idle_reset_s if self._parser.buf else None
-            ready, _, _ = select.select([master, wake], [], [], timeout)
-            if wake in ready:
-                return
-            if not ready:
-                self._parser.reset()
-                continue
-            try:
-                data = os.read(master, 4096)
-            except OSError:
-                return
-            for cmd, reg, payload in self._parser.feed(data):
-                reply = self.handle(cmd, reg, payload)
-                if reply:
-                    os.write(master, reply)
+    def has_partial(self) -> bool:
+        return bool(self._parser.buf)
 
-    def handle(self, cmd: int, reg: int, data: bytes) -> bytes | None:
-        """The reply frame to one valid request, or None for silence."""
+    def command_of(self, request: tuple[int, int, bytes]) -> int:
+        return request[1]
+
+    def handle(self, request: tuple[int, int, bytes]) -> list[bytes]:
+        cmd, reg, data = request
         with self.lock:
             if not self.backend.bms_powered():
-                return None  # a browned-out board has no UART
-            if cmd == READ:
-                return self._read(reg)
-            return self._write(reg, data)
+                return []  # a browned-out board has no UART
+            reply = self._read(reg) if cmd == READ else self._write(reg, data)
+        return [reply] if reply else []
 
     def _read(self, reg: int) -> bytes | None:
-        if reg == 0x03:
-            return reply_frame(reg, encode_basic_info(self.backend.bms_status()))
-        if reg == 0x04:
+        if reg == REG_BASIC:
+            status = self.backend.bms_status()
+            comms = self.comms
+            data = encode_basic_info(status, comms.current_sign) + bytes(comms.jbd.extra_bytes)
+            return reply_frame(reg, data)
+        if reg == REG_CELLS:
             return reply_frame(reg, encode_cells(self.backend.bms_status()))
-        if reg == 0x05:
+        if reg == REG_HARDWARE:
             return reply_frame(reg, self.backend.bms_status().device_name.encode("ascii"))
-        if reg == 0xAA:
+        if reg == REG_ERRORS:
             events, _ = self.backend.events(0)
             trips = Counter(e["protection"] for e in events if e["kind"] == "trip")
             return reply_frame(reg, b"".join(struct.pack(">H", trips[n]) for n in ERROR_COUNTERS))
+        if self.eeprom.holds(reg):
+            if not self.factory_mode:
+                return reply_frame(reg, status=STATUS_ERROR)
+            return reply_frame(reg, self.eeprom.read(reg))
         return None
 
     def _write(self, reg: int, data: bytes) -> bytes | None:
-        if reg == 0x00 and data == b"\x56\x78":
+        if reg == REG_FACTORY_ENTER and data == b"\x56\x78":
             self.factory_mode = True
-        elif reg == 0x01 and data in (b"\x00\x00", b"\x28\x28"):
-            self.factory_mode = False  # acknowledged at any time: clients send it before reads
-        elif reg == 0xE1 and len(data) == 2:
+        elif reg == REG_FACTORY_EXIT and data in (b"\x00\x00", b"\x28\x28"):
+            # acknowledged at any time: some clients send it before every read
+            if self.factory_mode and data == b"\x28\x28":
+                errors = self.eeprom.save()
+                if errors:
+                    self.factory_mode = False
+                    return reply_frame(reg, status=STATUS_ERROR)
+            self.eeprom.discard()
+            self.factory_mode = False
+        elif reg == REG_FET_CONTROL and len(data) == 2:
             self.backend.fet_control(bool(data[1] & 0x01), bool(data[1] & 0x02))
+        elif reg in (REG_USE_PASSWORD, REG_SET_PASSWORD, REG_CLEAR_PASSWORD):
+            pass  # no password is set on this board: every password is accepted
+        elif self.eeprom.holds(reg):
+            if not self.factory_mode or not self.eeprom.write(reg, data):
+                return reply_frame(reg, status=STATUS_ERROR)
         else:
             return None
         return reply_frame(reg)

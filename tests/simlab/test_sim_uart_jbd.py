@@ -176,8 +176,58 @@ def test_parser_never_raises(data):
 
 def test_a_browned_out_board_answers_nothing(bms):
     rig, server, _port = bms
-    assert server.handle(0xA5, 0x03, b"") is not None
+    assert server.handle((0xA5, 0x03, b"")) != []
     for ch in rig.cells:
         ch.output_on = False
     rig.world.advance(0.2)
-    assert server.handle(0xA5, 0x03, b"") is None
+    assert server.handle((0xA5, 0x03, b"")) == []
+
+
+def test_eeprom_needs_factory_mode(bms):
+    _, _, port = bms
+    reply = transact(port, request_frame(0xA5, 0x24))
+    assert reply == reply_frame(0x24, status=0x80)
+    transact(port, request_frame(0x5A, 0x00, b"\x56\x78"))
+    assert parse_reply(transact(port, request_frame(0xA5, 0x24)), 0x24) == b"\x0e\x42"  # 3650 mV
+
+
+def test_eeprom_is_live_and_writes_wait_for_save(bms):
+    rig, server, port = bms
+    rig.world.set("firmware.cell_ov.threshold_v", 3.7)
+    transact(port, request_frame(0x5A, 0x00, b"\x56\x78"))
+    assert parse_reply(transact(port, request_frame(0xA5, 0x24)), 0x24) == (3700).to_bytes(2, "big")
+    assert transact(port, request_frame(0x5A, 0x24, (3600).to_bytes(2, "big"))) == reply_frame(0x24)
+    # read back from the shadow, but the firmware is unchanged until saved
+    assert parse_reply(transact(port, request_frame(0xA5, 0x24)), 0x24) == (3600).to_bytes(2, "big")
+    assert rig.world.get("firmware.cell_ov.threshold_v") == 3.7
+    transact(port, request_frame(0x5A, 0x01, b"\x00\x00"))  # leave without saving
+    assert rig.world.get("firmware.cell_ov.threshold_v") == 3.7
+    transact(port, request_frame(0x5A, 0x00, b"\x56\x78"))
+    transact(port, request_frame(0x5A, 0x3D, b"\x03\x01"))  # cell UV 3 s, cell OV 1 s
+    transact(port, request_frame(0x5A, 0x24, (3600).to_bytes(2, "big")))
+    assert transact(port, request_frame(0x5A, 0x01, b"\x28\x28")) == reply_frame(0x01)
+    assert rig.world.get("firmware.cell_ov.threshold_v") == 3.6
+    assert rig.world.get("firmware.cell_ov.delay_s") == 1.0
+    assert rig.world.get("firmware.cell_uv.delay_s") == 3.0
+    assert not server.factory_mode
+
+
+def test_eeprom_refuses_wrong_length_and_strings_round_trip(bms):
+    _, _server, port = bms
+    transact(port, request_frame(0x5A, 0x00, b"\x56\x78"))
+    assert transact(port, request_frame(0x5A, 0x24, b"\x0e")) == reply_frame(0x24, status=0x80)
+    assert parse_reply(transact(port, request_frame(0xA5, 0xA0)), 0xA0) == b"\x03JBD"
+    transact(port, request_frame(0x5A, 0xA2, b"\x04ABCD"))
+    transact(port, request_frame(0x5A, 0x01, b"\x28\x28"))
+    transact(port, request_frame(0x5A, 0x00, b"\x56\x78"))
+    assert parse_reply(transact(port, request_frame(0xA5, 0xA2)), 0xA2) == b"\x04ABCD"
+
+
+def test_every_live_register_row_reaches_a_parameter_or_waits_for_one(bms):
+    """Voltage rows are live today; temperature/current rows go live once the firmware
+    has those protections (their lines are already in the table)."""
+    _, server, _ = bms
+    live = server.eeprom.live_paths()
+    assert live[(0x24, None)] == "firmware.cell_ov.threshold_v"
+    assert live[(0x3D, 1)] == "firmware.cell_ov.delay_s"
+    assert live[(0x10, None)] == "firmware.full_capacity_ah"

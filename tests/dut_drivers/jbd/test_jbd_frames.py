@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dut_drivers.base import PROTECTIONS, BmsStatus
+from dut_drivers.base import BmsStatus
 from dut_drivers.errors import BmsChecksumError, BmsError, BmsFrameError, BmsNack
 from dut_drivers.jbd import frames
+from dut_drivers.jbd.frames import PROTECTION_BITS
 
 # A 15S pack's basic-info reply as published for the Overkill Solar / JBD protocol.
 BASIC_REPLY = bytes.fromhex(
@@ -72,7 +73,7 @@ def test_balancing_bitmap_to_positions():
 @pytest.mark.parametrize("bit", range(13))
 def test_each_protection_bit(bit):
     status = frames.decode_basic_info(_basic(o16=1 << bit)).status
-    assert status.protections == frozenset({PROTECTIONS[bit]})
+    assert status.protections == frozenset({PROTECTION_BITS[bit]})
 
 
 def test_protection_names_in_jbd_bit_order():
@@ -139,7 +140,7 @@ statuses = st.builds(
     soc_percent=st.integers(0, 100).map(float),
     charge_fet=st.booleans(),
     discharge_fet=st.booleans(),
-    protections=st.frozensets(st.sampled_from(PROTECTIONS)),
+    protections=st.frozensets(st.sampled_from(PROTECTION_BITS)),
     balancing=st.frozensets(st.integers(1, 32)),
     cell_count=st.integers(0, 32),
     temperatures_c=st.lists(st.integers(0, 0xFFFF).map(lambda r: (r - 2731) / 10), max_size=8).map(

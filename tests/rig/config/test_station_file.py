@@ -54,6 +54,8 @@ def test_shipped_sim_station_loads():
         ),
         (lambda d: d["dut"].pop("cell_count"), "dut.cell_count", "required"),
         (lambda d: d["limits"].pop("pack_voltage"), "limits.pack_voltage", "required"),
+        (lambda d: d["dut"].update(protocol="acme"), "dut.protocol", "known: jbd"),
+        (lambda d: d["dut"].pop("port"), "dut", "UART protocol: give dut.port"),
     ],
 )
 def test_bad_field_is_named(tmp_path, mutate, field, words):

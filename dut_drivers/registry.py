@@ -1,0 +1,95 @@
+"""The BMS protocols bms-rig speaks: one table, used by config, station and docs.
+
+A protocol is a row: its name in station files, the transport it rides on, what it can
+tell (capabilities), its link defaults, and where its driver lives. Config validates
+`dut.protocol` against this table; the station opens a DUT through `open_link`. Adding a
+protocol is a driver module and one row here (and its twin in simlab's own table).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from dut_drivers.base import BmsLink, Capability
+
+C = Capability
+
+
+@dataclass(frozen=True)
+class LinkOptions:
+    """How to reach one DUT, whatever its protocol; each driver takes what it needs."""
+
+    port: str | None = None  # UART: /dev/ttyUSB0, COM3, a pty, loop://
+    baudrate: int | None = None  # None: the protocol's default
+    timeout_s: float = 0.5
+    retries: int = 1
+    min_interval_s: float | None = None  # None: the protocol's default pacing
+    current_sign: int = 1  # -1: this firmware reports charging current negative
+    address: int | None = None  # Daly host address (0x40 RS485/PC, 0x80 UART/BT)
+    can_interface: str | None = None  # python-can interface: socketcan, pcan, kvaser, ...
+    can_channel: str | int | None = None
+    can_bitrate: int = 500_000
+    can_options: dict[str, Any] = field(default_factory=dict)
+    silence_s: float | None = None  # CAN: no frame for this long is a lost BMS
+    clock: Any | None = None  # rig clock (now/sleep/virtual); None: wall time
+    transcript: Any | None = None
+
+
+@dataclass(frozen=True)
+class ProtocolInfo:
+    name: str
+    title: str
+    transport: Literal["uart", "can"]
+    capabilities: frozenset[Capability]
+    driver: str  # "module:function" taking LinkOptions, imported on use
+    baudrate: int | None = None
+    min_interval_s: float = 0.0
+
+    def open(self, options: LinkOptions) -> BmsLink:
+        module, _, func = self.driver.partition(":")
+        opener = getattr(importlib.import_module(module), func)
+        return opener(self, options)
+
+
+PROTOCOLS: dict[str, ProtocolInfo] = {
+    p.name: p
+    for p in (
+        ProtocolInfo(
+            "jbd",
+            "JBD / Xiaoxiang / Overkill Solar UART (DD A5 ... 77)",
+            "uart",
+            frozenset(
+                {
+                    C.cell_voltages,
+                    C.temperatures,
+                    C.balancing,
+                    C.cycles,
+                    C.capacity,
+                    C.protections,
+                    C.config_read,
+                    C.config_write,
+                    C.fet_control,
+                    C.error_counters,
+                }
+            ),
+            "dut_drivers.jbd.client:open_link",
+            baudrate=9600,
+        ),
+    )
+}
+
+
+def protocol(name: str) -> ProtocolInfo:
+    try:
+        return PROTOCOLS[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown BMS protocol {name!r}; known: {', '.join(sorted(PROTOCOLS))}"
+        ) from None
+
+
+def open_link(name: str, options: LinkOptions) -> BmsLink:
+    """Open the DUT link for protocol `name`."""
+    return protocol(name).open(options)

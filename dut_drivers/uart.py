@@ -1,0 +1,128 @@
+"""A request/reply serial line to a BMS, shared by the UART protocol drivers.
+
+The port is opened with `serial.serial_for_url`, so a lab's `/dev/ttyUSB0`, simlab's pty
+path and pyserial's `loop://` all work. Three habits of real units are handled here,
+once for every protocol:
+
+- a sleeping unit swallows the first request: a timeout (and only a timeout) is retried;
+- a unit polled too fast drops replies: the link keeps `min_interval_s` between the end
+  of one exchange and the next request, waiting on the serial port's own timeout;
+- a late or stray reply from an earlier exchange: the input is flushed before each
+  request, so it can never be read as the answer to the next one.
+
+Every byte sent and received goes to the transcript. Errors name the port, what was
+awaited and the bytes on both sides.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import serial
+
+from dut_drivers.errors import BmsTimeout
+
+T = TypeVar("T")
+
+
+class UartLink:
+    def __init__(
+        self,
+        port: str,
+        baudrate: int = 9600,
+        timeout_s: float = 0.5,
+        retries: int = 1,
+        min_interval_s: float = 0.0,
+        transcript: Any | None = None,
+    ) -> None:
+        self.port = port
+        self.timeout_s = timeout_s
+        self.retries = retries
+        self.min_interval_s = min_interval_s
+        self.transcript = transcript
+        self.exchanges = 0
+        self.resends = 0
+        self._last_done = float("-inf")
+        self._rx = bytearray()
+        self._serial = serial.serial_for_url(port, baudrate=baudrate, timeout=timeout_s)
+
+    # -- bytes -------------------------------------------------------------------------
+
+    def record(self, direction: str, data: bytes, note: str = "") -> None:
+        if self.transcript is not None and data:
+            entry: dict[str, Any] = {"dir": direction, "data": data.hex(" "), "t": time.monotonic()}
+            if note:
+                entry["note"] = note
+            self.transcript.append(entry)
+
+    def _pace(self) -> None:
+        """Hold off until `min_interval_s` after the last exchange ended.
+
+        The wait is a read on the port with a timeout: whatever arrives meanwhile is a
+        stray byte that the flush before the request would drop anyway.
+        """
+        gap = self.min_interval_s - (time.monotonic() - self._last_done)
+        if gap <= 0:
+            return
+        self._serial.timeout = gap
+        try:
+            stray = self._serial.read(4096)
+        finally:
+            self._serial.timeout = self.timeout_s
+        self.record("rx", stray, "stray bytes while pacing")
+
+    def send(self, request: bytes) -> None:
+        self._pace()
+        self._serial.reset_input_buffer()
+        self._rx = bytearray()
+        self.record("tx", request)
+        self._serial.write(request)
+        self._serial.flush()
+
+    def read(self, n: int, request: bytes, what: str, got: bytes = b"") -> bytes:
+        """Exactly `n` more bytes (after `got`), or BmsTimeout naming what was awaited."""
+        data = self._serial.read(n) if n > 0 else b""
+        self._rx += data
+        if len(data) < n:
+            received = got + data
+            state = "no reply" if not received else f"reply cut short ({len(received)} bytes)"
+            raise BmsTimeout(
+                f"{self.port}: {state} to {what} within {self.timeout_s:g} s", request, received
+            )
+        return data
+
+    def read_available(self, request: bytes, what: str, wait_s: float) -> bytes:
+        """Whatever arrives within `wait_s` once the first byte is in (multi-frame replies)."""
+        self._serial.timeout = wait_s
+        try:
+            data = self._serial.read(4096)
+        finally:
+            self._serial.timeout = self.timeout_s
+        self._rx += data
+        return data
+
+    def discard_input(self) -> None:
+        self._serial.reset_input_buffer()
+
+    # -- exchanges ---------------------------------------------------------------------
+
+    def transact(self, request: bytes, receive: Callable[[bytes], T]) -> T:
+        """Send `request` and return `receive(request)`; resend on timeout only."""
+        for attempt in range(self.retries + 1):
+            try:
+                self.send(request)
+                self.exchanges += 1
+                return receive(request)
+            except BmsTimeout:
+                if attempt == self.retries:
+                    raise
+                self.resends += 1
+            finally:
+                self._last_done = time.monotonic()
+                self.record("rx", bytes(self._rx))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        self._serial.close()
