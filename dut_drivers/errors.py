@@ -36,7 +36,7 @@ class BmsCapabilityError(BmsError):
     """The protocol, or this unit's firmware, does not provide what was asked for."""
 
 
-class BmsIncomplete(BmsError):
+class BmsIncomplete(BmsTimeout):
     """A multi-frame reply arrived with frames missing (the message names them)."""
 
 

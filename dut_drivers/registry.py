@@ -77,6 +77,27 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
             "dut_drivers.jbd.client:open_link",
             baudrate=9600,
         ),
+        ProtocolInfo(
+            "daly",
+            "Daly UART / RS485 (A5 13-byte frames, data IDs 0x90-0x98)",
+            "uart",
+            frozenset(
+                {
+                    C.cell_voltages,
+                    C.temperatures,
+                    C.balancing,
+                    C.cycles,
+                    C.capacity,
+                    C.protections,
+                    C.alarms,
+                    C.fet_control,
+                    C.serial_number,
+                }
+            ),
+            "dut_drivers.daly.client:open_link",
+            baudrate=9600,
+            min_interval_s=0.02,
+        ),
     )
 }
 

@@ -25,5 +25,9 @@ class DutServerKind:
 
 
 DUT_SERVERS: dict[str, DutServerKind] = {
-    k.name: k for k in (DutServerKind("jbd", "uart", "simlab.servers.uart_jbd:JbdUartServer"),)
+    k.name: k
+    for k in (
+        DutServerKind("jbd", "uart", "simlab.servers.uart_jbd:JbdUartServer"),
+        DutServerKind("daly", "uart", "simlab.servers.uart_daly:DalyUartServer"),
+    )
 }

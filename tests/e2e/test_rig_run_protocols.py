@@ -1,0 +1,41 @@
+"""`rig run` per BMS protocol: the default suite passes through each protocol's simulated
+BMS, and a firmware defect is caught through each. (JBD: tests/e2e/test_rig_run.py.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import run_rig
+
+STATIONS = {"daly": "stations/sim-16s-daly.yaml"}
+
+
+@pytest.fixture(scope="module", params=sorted(STATIONS))
+def protocol_run(request, tmp_path_factory):
+    protocol = request.param
+    runs = tmp_path_factory.mktemp(f"default-{protocol}") / "runs"
+    return protocol, run_rig(runs, "--station", STATIONS[protocol])
+
+
+def test_default_suite_passes(protocol_run):
+    protocol, run = protocol_run
+    assert run.returncode == 0, run.output[-3000:]
+    assert run.one("dut")["protocol"] == protocol
+    measurements = run.measurements()
+    assert len(measurements) >= 16 and all(m["verdict"] == "pass" for m in measurements)
+
+
+@pytest.mark.parametrize("protocol", sorted(STATIONS))
+def test_defect_is_caught_through_the_protocol(tmp_path, protocol):
+    run = run_rig(
+        tmp_path / "runs",
+        "--station",
+        STATIONS[protocol],
+        "--sim-defect",
+        "no_ov_release",
+        "-k",
+        "cell_ov_threshold and cell1",
+    )
+    assert run.returncode != 0, run.output[-3000:]
+    failed = {m["name"] for m in run.measurements() if m["verdict"] == "fail"}
+    assert failed == {"cell_ov_release"}, run.output[-3000:]
