@@ -72,7 +72,7 @@ def test_station_file_is_parsed():
         (("wiring:\n  charger: charger:1", "wiring:\n  charger: nosuch:1"), "wiring.charger"),
         (("    16: cellsim_d:4", "    16: cellsim_d:1"), "wiring.cells.16"),
         (("    16: cellsim_d:4", "    17: cellsim_d:4"), "wiring.cells.17"),
-        (("protocol: jbd", "protocol: daly"), "dut.protocol"),
+        (("protocol: jbd", "protocol: acme"), "dut.protocol"),
         (("  seed: 1", "  seed: one"), "simlab.seed"),
         (("    model: Rigol DL3021\n", ""), "instruments.load.model"),
     ],

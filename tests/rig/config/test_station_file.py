@@ -54,7 +54,7 @@ def test_shipped_sim_station_loads():
         ),
         (lambda d: d["dut"].pop("cell_count"), "dut.cell_count", "required"),
         (lambda d: d["limits"].pop("pack_voltage"), "limits.pack_voltage", "required"),
-        (lambda d: d["dut"].update(protocol="acme"), "dut.protocol", "known: jbd"),
+        (lambda d: d["dut"].update(protocol="acme"), "dut.protocol", "known: daly, jbd"),
         (lambda d: d["dut"].pop("port"), "dut", "UART protocol: give dut.port"),
     ],
 )
