@@ -1,9 +1,11 @@
-"""Channel command tables shared by Keysight multi-output sources, and the role methods
-that address them by number.
+"""Channel command tables shared by multi-output sources, and the role methods that
+address them by number.
 
-The E36200 supplies and the N6700 mainframes use the same channel-list dialect
-(`VOLT 3.3,(@1)`), so the common commands are declared once; a model subclasses the
-channel only to state its own ranges and extra commands.
+The E36200/E36300 supplies and the N6700 mainframes use the same channel-list dialect
+(`VOLT 3.3,(@1)`), so the common controls are declared once here with `dynamic=True`: a
+model states its own ranges in a line (`voltage_setpoint_values = [0, 61.8]`) instead of
+re-declaring the control. Models with another dialect (`CH1:VOLT`, `:OUTP CH1,ON`)
+declare their own channel class and reuse `MultiChannelSource` unchanged.
 """
 
 from __future__ import annotations
@@ -17,7 +19,12 @@ from instruments.scpi import ScpiChannel, scpi_bool
 
 
 class OutputChannel(ScpiChannel):
-    """One output addressed with an SCPI channel list `(@n)`."""
+    """One output addressed with an SCPI channel list `(@n)`.
+
+    Ranges are dynamic: a model's channel class sets `<control>_values` to its own.
+    The defaults ([0, 0]) refuse every nonzero value, so a model that forgets to state a
+    range cannot send an unchecked setpoint.
+    """
 
     voltage_setpoint = Channel.control(
         "VOLT? (@{ch})",
@@ -26,6 +33,17 @@ class OutputChannel(ScpiChannel):
         validator=strict_range,
         values=[0, 0],
         check_set_errors=True,
+        dynamic=True,
+    )
+
+    current_limit = Channel.control(
+        "CURR? (@{ch})",
+        "CURR %g,(@{ch})",
+        """Control the constant-current limit (A).""",
+        validator=strict_range,
+        values=[0, 0],
+        check_set_errors=True,
+        dynamic=True,
     )
 
     output_enabled = Channel.control(
@@ -46,10 +64,56 @@ class OutputChannel(ScpiChannel):
     )
 
 
+class KeysightProtection(ScpiChannel):
+    """Over-voltage and over-current protection of the E36200/E36300 outputs.
+
+    `VOLT:PROT` sets the OVP level, `CURR:PROT:STAT` arms OCP (it trips when the output
+    enters constant-current mode), `OUTP:PROT:CLE` re-enables a latched output and the
+    `:TRIP?` queries tell which protection latched.
+    """
+
+    ovp_level = Channel.control(
+        "VOLT:PROT? (@{ch})",
+        "VOLT:PROT %g,(@{ch})",
+        """Control the over-voltage protection level (V).""",
+        validator=strict_range,
+        values=[0, 0],
+        check_set_errors=True,
+        dynamic=True,
+    )
+
+    ocp_enabled = Channel.control(
+        "CURR:PROT:STAT? (@{ch})",
+        "CURR:PROT:STAT %d,(@{ch})",
+        """Control whether over-current protection is armed (bool).""",
+        validator=strict_discrete_set,
+        values=(True, False),
+        set_process=int,
+        cast=scpi_bool,
+        check_set_errors=True,
+    )
+
+    ovp_tripped = Channel.measurement(
+        "VOLT:PROT:TRIP? (@{ch})", """Get whether OVP has latched (bool).""", cast=scpi_bool
+    )
+
+    ocp_tripped = Channel.measurement(
+        "CURR:PROT:TRIP? (@{ch})", """Get whether OCP has latched (bool).""", cast=scpi_bool
+    )
+
+    def clear_protection(self) -> None:
+        """Re-enable an output that a protection turned off (the cause must be gone)."""
+        self.write("OUTP:PROT:CLE (@{ch})")
+        self.parent.raise_errors()
+
+
 class MultiChannelSource:
     """Role methods (PowerSupply / CellEmulator) over `channels[n]` of an instrument.
 
-    Mixed into a ScpiInstrument that declares its channels with ChannelCreator.
+    Mixed into a ScpiInstrument that declares its channels with ChannelCreator; each
+    channel offers `voltage_setpoint`, `current_limit`, `output_enabled`, `voltage` and
+    `current`, and for a protected supply `ovp_level`, `ocp_enabled`, `ovp_tripped`,
+    `ocp_tripped` and `clear_protection()`.
     """
 
     channel_count: ClassVar[int]
@@ -64,6 +128,9 @@ class MultiChannelSource:
     def set_voltage(self, channel: int, volts: float) -> None:
         self.channel(channel).voltage_setpoint = volts
 
+    def set_current_limit(self, channel: int, amps: float) -> None:
+        self.channel(channel).current_limit = amps
+
     def set_output(self, channel: int, on: bool) -> None:
         self.channel(channel).output_enabled = bool(on)
 
@@ -75,3 +142,20 @@ class MultiChannelSource:
 
     def measure_current(self, channel: int) -> float:
         return float(self.channel(channel).current)
+
+
+class ProtectedSource(MultiChannelSource):
+    """A MultiChannelSource whose channels have OVP and OCP (ProtectedSupply role)."""
+
+    def set_ovp(self, channel: int, volts: float) -> None:
+        self.channel(channel).ovp_level = volts
+
+    def set_ocp(self, channel: int, on: bool) -> None:
+        self.channel(channel).ocp_enabled = bool(on)
+
+    def protection_tripped(self, channel: int) -> bool:
+        ch = self.channel(channel)
+        return bool(ch.ovp_tripped) or bool(ch.ocp_tripped)
+
+    def clear_protection(self, channel: int) -> None:
+        self.channel(channel).clear_protection()

@@ -1,7 +1,12 @@
-"""Station-file model names → driver classes and the role each model fills."""
+"""Station-file model names -> the one table of what the rig knows about each model.
+
+One line per model: the driver class and the station role it fills. A station file
+names a model by this key; adding a model is adding its line.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from instruments.cell_emulators.keysight_n6705c import KeysightN6705C
@@ -9,29 +14,42 @@ from instruments.loads.rigol_dl3021 import RigolDL3021
 from instruments.power_supplies.keysight_e36234a import KeysightE36234A
 from instruments.scpi import DEFAULT_TIMEOUT_MS, ScpiInstrument, TranscriptEntry
 
-MODELS: dict[str, type[ScpiInstrument]] = {
-    "Keysight E36234A": KeysightE36234A,
-    "Rigol DL3021": RigolDL3021,
-    "Keysight N6705C": KeysightN6705C,
+
+@dataclass(frozen=True)
+class Model:
+    """What a station-file model name stands for."""
+
+    driver: type[ScpiInstrument]
+    role: str  # power_supply | electronic_load | cell_emulator | ...
+
+
+MODELS: dict[str, Model] = {
+    "Keysight E36234A": Model(KeysightE36234A, "power_supply"),
+    "Rigol DL3021": Model(RigolDL3021, "electronic_load"),
+    "Keysight N6705C": Model(KeysightN6705C, "cell_emulator"),
 }
 
-ROLE_OF: dict[str, str] = {
-    "Keysight E36234A": "power_supply",
-    "Rigol DL3021": "electronic_load",
-    "Keysight N6705C": "cell_emulator",
-}
 
-
-def driver_for(model: str) -> type[ScpiInstrument]:
-    """The driver class for a station-file model name."""
+def model(name: str) -> Model:
+    """The table line for a station-file model name."""
     try:
-        return MODELS[model]
+        return MODELS[name]
     except KeyError:
-        raise KeyError(f"unknown instrument model {model!r}; known: {sorted(MODELS)}") from None
+        raise KeyError(f"unknown instrument model {name!r}; known: {sorted(MODELS)}") from None
+
+
+def driver_for(name: str) -> type[ScpiInstrument]:
+    """The driver class for a station-file model name."""
+    return model(name).driver
+
+
+def role_of(name: str) -> str:
+    """The station role a model fills (power_supply, electronic_load, cell_emulator, ...)."""
+    return model(name).role
 
 
 def open_instrument(
-    model: str,
+    model_name: str,
     resource: str,
     name: str,
     transcript: list[TranscriptEntry] | None = None,
@@ -39,12 +57,12 @@ def open_instrument(
     accuracy: Any = None,
     **kwargs: Any,
 ) -> ScpiInstrument:
-    """Open `resource` (any VISA resource string) with the driver for `model`.
+    """Open `resource` (any VISA resource string) with the driver for `model_name`.
 
     `accuracy` is the station file's certificate block for this instrument (quantity ->
     entries); it replaces the datasheet figures quantity by quantity.
     """
-    cls = driver_for(model)
+    cls = driver_for(model_name)
     return cls(
         resource, name=name, transcript=transcript, timeout=timeout_ms, accuracy=accuracy, **kwargs
     )

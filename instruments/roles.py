@@ -77,12 +77,35 @@ class PowerSupply(ScpiDevice, Protocol):
 
 
 @runtime_checkable
+class ProtectedSupply(PowerSupply, Protocol):
+    """A supply with over-voltage and over-current protection the rig can program."""
+
+    def set_ovp(self, channel: int, volts: float) -> None: ...
+
+    def set_ocp(self, channel: int, on: bool) -> None:
+        """Arm OCP: the output latches off when it reaches its current limit."""
+        ...
+
+    def protection_tripped(self, channel: int) -> bool: ...
+
+    def clear_protection(self, channel: int) -> None: ...
+
+
+@runtime_checkable
 class ElectronicLoad(ScpiDevice, Protocol):
-    """A DC electronic load on the pack terminals, used in constant-current mode."""
+    """A DC electronic load on the pack terminals (CC, CV, CR, CP)."""
 
     def set_constant_current(self, amps: float) -> None:
         """Select CC mode and set its level."""
         ...
+
+    def configure(self, mode: str, value: float) -> None:
+        """Select `mode` (CC, CV, CR or CP) and set its level (A, V, ohm or W)."""
+        ...
+
+    def set_slew(self, amps_per_second: float) -> None: ...
+
+    def measure_power(self) -> float: ...
 
     def set_input(self, on: bool) -> None: ...
 
@@ -91,6 +114,15 @@ class ElectronicLoad(ScpiDevice, Protocol):
     def measure_voltage(self) -> float: ...
 
     def measure_current(self) -> float: ...
+
+
+@runtime_checkable
+class ShortingLoad(ElectronicLoad, Protocol):
+    """A load with a short mode (it sinks the full current of its present range)."""
+
+    def set_short(self, on: bool) -> None: ...
+
+    def short_enabled(self) -> bool: ...
 
 
 @runtime_checkable
@@ -112,3 +144,14 @@ class CellEmulator(ScpiDevice, Protocol):
     def measure_voltage(self, channel: int) -> float: ...
 
     def measure_current(self, channel: int) -> float: ...
+
+
+@runtime_checkable
+class PackEmulator(CellEmulator, Protocol):
+    """A cell emulator that addresses many channels in one message, as one pack."""
+
+    def set_voltages(self, channels: list[int], volts: float) -> None:
+        """Program the same voltage on every channel in `channels` at once."""
+        ...
+
+    def measure_voltages(self, channels: list[int]) -> list[float]: ...

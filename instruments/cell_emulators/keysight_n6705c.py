@@ -36,23 +36,14 @@ EXPECTED_MODULES = ("N6781A",)
 
 
 class N6781AChannel(OutputChannel):
-    voltage_setpoint = Channel.control(
-        "VOLT? (@{ch})",
-        "VOLT %g,(@{ch})",
-        """Control the programmed cell voltage (V), 0-20.4.""",
-        validator=strict_range,
-        values=[0, 20.4],
-        check_set_errors=True,
-    )
+    """An N6781A SMU: two-quadrant, so it has a source (`CURR:LIM`) and a sink limit."""
 
-    current_limit = Channel.control(
-        "CURR:LIM? (@{ch})",
-        "CURR:LIM %g,(@{ch})",
-        """Control the positive (source) current limit (A), 0-3.06.""",
-        validator=strict_range,
-        values=[0, 3.06],
-        check_set_errors=True,
-    )
+    voltage_setpoint_values = (0, 20.4)
+
+    # the SMU's source limit is CURR:LIM (CURR is its current-priority setpoint)
+    current_limit_get_command = "CURR:LIM? (@{ch})"
+    current_limit_set_command = "CURR:LIM %g,(@{ch})"
+    current_limit_values = (0, 3.06)
 
     current_limit_negative = Channel.control(
         "CURR:LIM:NEG? (@{ch})",

@@ -3,6 +3,10 @@
 `:SOUR:FUNC?` answers `CC`/`CV`/`CR`/`CP` per the DL3000 programming guide, while
 some firmware and clones echo `CURR`/`VOLT`/...; both are read as the same mode.
 
+Not confirmed against the DL3000 programming guide: the short-circuit command
+(`:SOUR:SHOR:STAT`, from the reference notes) and the slew command and its range
+(`:SOUR:CURR:SLEW`, 0.001-2.5 A/us).
+
 Accuracy (`ACCURACY`): the DL3000 states CC accuracy per current range (4 A / 40 A) and
 CV/read-back accuracy per voltage range (15 V / 150 V) as % of setting + % of full scale;
 the offset below is that % of full scale in amps or volts. This driver never selects a
@@ -21,38 +25,23 @@ from pymeasure.instruments import Instrument
 from pymeasure.instruments.validators import strict_discrete_set, strict_range
 
 from instruments.accuracy import Accuracy, AccuracyTable
+from instruments.loads.base import LoadRole, ShortingLoad, read_mode
 from instruments.scpi import ScpiInstrument, scpi_bool
 
 _SPEC = "Rigol DL3000 Series data sheet, Specifications"
 
-_MODE_ALIASES = {
-    "CC": "CURR",
-    "CURR": "CURR",
-    "CURRENT": "CURR",
-    "CV": "VOLT",
-    "VOLT": "VOLT",
-    "VOLTAGE": "VOLT",
-    "CR": "RES",
-    "RES": "RES",
-    "RESISTANCE": "RES",
-    "CP": "POW",
-    "POW": "POW",
-    "POWER": "POW",
-}
+
+def _on_off(on: bool) -> str:
+    return "ON" if on else "OFF"
 
 
-def _mode(reply: str) -> str:
-    try:
-        return _MODE_ALIASES[reply.strip().upper()]
-    except KeyError:
-        raise ValueError(f"unknown load mode {reply!r}") from None
-
-
-class RigolDL3021(ScpiInstrument):
+class RigolDL3021(LoadRole, ShortingLoad, ScpiInstrument):
     """Rigol DL3021 electronic load, used in constant-current mode on the pack."""
 
     VENDORS = ("RIGOL TECHNOLOGIES",)
     MODEL = "DL3021"
+    LEVELS: ClassVar = {"CC": (0, 40), "CV": (0, 150), "CR": (0.08, 15000), "CP": (0, 200)}
+    SLEW_RANGE = (0.001, 2.5)
     ACCURACY: ClassVar[AccuracyTable] = {
         # ± (0.05 % of setting + 0.05 % of 40 A)
         "current_set": (Accuracy(0.05, 20e-3, 40.0, f"{_SPEC}, CC 40 A range (unconfirmed)"),),
@@ -67,19 +56,43 @@ class RigolDL3021(ScpiInstrument):
     function = Instrument.control(
         ":SOUR:FUNC?",
         ":SOUR:FUNC %s",
-        """Control the regulation mode: CURR, VOLT, RES or POW.""",
+        """Control the regulation mode: CURR, VOLT, RES or POW (read back as CC/CV/CR/CP).""",
         validator=strict_discrete_set,
         values=("CURR", "VOLT", "RES", "POW"),
-        cast=_mode,
+        cast=read_mode,
         check_set_errors=True,
     )
 
     current_level = Instrument.control(
         ":SOUR:CURR:LEV:IMM?",
         ":SOUR:CURR:LEV:IMM %g",
-        """Control the constant-current level (A), 0-40.""",
+        """Control the constant-current level (A).""",
         validator=strict_range,
-        values=[0, 40],
+        values=LEVELS["CC"],
+        check_set_errors=True,
+    )
+    voltage_level = Instrument.control(
+        ":SOUR:VOLT:LEV:IMM?",
+        ":SOUR:VOLT:LEV:IMM %g",
+        """Control the constant-voltage level (V).""",
+        validator=strict_range,
+        values=LEVELS["CV"],
+        check_set_errors=True,
+    )
+    resistance_level = Instrument.control(
+        ":SOUR:RES:LEV:IMM?",
+        ":SOUR:RES:LEV:IMM %g",
+        """Control the constant-resistance level (ohm).""",
+        validator=strict_range,
+        values=LEVELS["CR"],
+        check_set_errors=True,
+    )
+    power_level = Instrument.control(
+        ":SOUR:POW:LEV:IMM?",
+        ":SOUR:POW:LEV:IMM %g",
+        """Control the constant-power level (W).""",
+        validator=strict_range,
+        values=LEVELS["CP"],
         check_set_errors=True,
     )
 
@@ -89,29 +102,29 @@ class RigolDL3021(ScpiInstrument):
         """Control whether the load input is on (bool).""",
         validator=strict_discrete_set,
         values=(True, False),
-        set_process=lambda on: "ON" if on else "OFF",
+        set_process=_on_off,
         cast=scpi_bool,
+        check_set_errors=True,
+    )
+    short_state = Instrument.control(
+        ":SOUR:SHOR:STAT?",
+        ":SOUR:SHOR:STAT %s",
+        """Control short mode: the input sinks its range's full current (bool).""",
+        validator=strict_discrete_set,
+        values=(True, False),
+        set_process=_on_off,
+        cast=scpi_bool,
+        check_set_errors=True,
+    )
+    slew = Instrument.control(
+        ":SOUR:CURR:SLEW?",
+        ":SOUR:CURR:SLEW %g",
+        """Control the CC slew rate for both edges (A/us).""",
+        validator=strict_range,
+        values=SLEW_RANGE,
         check_set_errors=True,
     )
 
     voltage = Instrument.measurement(":MEAS:VOLT?", """Measure the input voltage (V).""")
     current = Instrument.measurement(":MEAS:CURR?", """Measure the input current (A).""")
     power = Instrument.measurement(":MEAS:POW?", """Measure the input power (W).""")
-
-    def set_constant_current(self, amps: float) -> None:
-        """Select CC mode, then its level; the level is validated before any byte."""
-        strict_range(amps, [0, 40])
-        self.function = "CURR"
-        self.current_level = amps
-
-    def set_input(self, on: bool) -> None:
-        self.input_state = bool(on)
-
-    def input_enabled(self) -> bool:
-        return bool(self.input_state)
-
-    def measure_voltage(self) -> float:
-        return float(self.voltage)
-
-    def measure_current(self) -> float:
-        return float(self.current)

@@ -2,6 +2,9 @@
 
 Programming ranges are 103 % of rating (61.8 V, 10.3 A), as the series manual gives;
 the 200 W power envelope is enforced by the instrument itself (it limits, not errors).
+OVP is programmable to 66 V (110 % of rating); OCP arms on `CURR:PROT:STAT` and trips
+when the output enters constant current. Not confirmed against the guide: the 66 V OVP
+maximum.
 
 Accuracy (`ACCURACY`): the E36200 outputs autorange, so one entry per quantity covers the
 whole output. Not confirmed against a stored copy of the datasheet: the figures are the
@@ -14,37 +17,22 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pymeasure.instruments import Channel, Instrument
-from pymeasure.instruments.validators import strict_range
+from pymeasure.instruments import Instrument
 
 from instruments.accuracy import Accuracy, AccuracyTable
-from instruments.channels import MultiChannelSource, OutputChannel
+from instruments.channels import KeysightProtection, OutputChannel, ProtectedSource
 from instruments.scpi import ScpiInstrument
 
 _SPEC = "Keysight E36200 Series data sheet, E36234A performance specifications"
 
 
-class E36234AChannel(OutputChannel):
-    voltage_setpoint = Channel.control(
-        "VOLT? (@{ch})",
-        "VOLT %g,(@{ch})",
-        """Control the programmed output voltage (V), 0-61.8.""",
-        validator=strict_range,
-        values=[0, 61.8],
-        check_set_errors=True,
-    )
-
-    current_limit = Channel.control(
-        "CURR? (@{ch})",
-        "CURR %g,(@{ch})",
-        """Control the constant-current limit (A), 0-10.3.""",
-        validator=strict_range,
-        values=[0, 10.3],
-        check_set_errors=True,
-    )
+class E36234AChannel(KeysightProtection, OutputChannel):
+    voltage_setpoint_values = (0, 61.8)
+    current_limit_values = (0, 10.3)
+    ovp_level_values = (0, 66.0)
 
 
-class KeysightE36234A(MultiChannelSource, ScpiInstrument):
+class KeysightE36234A(ProtectedSource, ScpiInstrument):
     """Keysight E36234A dual-output DC supply, used as the pack charger."""
 
     VENDORS = ("Keysight Technologies", "Agilent Technologies")
@@ -59,6 +47,3 @@ class KeysightE36234A(MultiChannelSource, ScpiInstrument):
 
     ch_1 = Instrument.ChannelCreator(E36234AChannel, 1)
     ch_2 = Instrument.ChannelCreator(E36234AChannel, 2)
-
-    def set_current_limit(self, channel: int, amps: float) -> None:
-        self.channel(channel).current_limit = amps

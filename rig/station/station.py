@@ -13,7 +13,7 @@ from typing import Any
 
 from dut_drivers.base import BmsLink
 from dut_drivers.registry import PROTOCOLS, LinkOptions
-from instruments.registry import ROLE_OF, open_instrument
+from instruments.registry import open_instrument, role_of
 from instruments.roles import Identity
 from rig.config.errors import ConfigError
 from rig.config.station import SIM_RESOURCE, InstrumentConfig, StationConfig
@@ -98,7 +98,7 @@ class Station:
                     calibration_due=inst.calibration_due.isoformat()
                     if inst.calibration_due
                     else None,
-                    role=ROLE_OF[inst.model],
+                    role=role_of(inst.model),
                 )
             )
 

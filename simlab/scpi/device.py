@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 UNDEFINED_HEADER = -113
 PARAMETER_NOT_ALLOWED = -108
 MISSING_PARAMETER = -109
+SUFFIX_OUT_OF_RANGE = -114
 
 
 class Chans(Enum):
@@ -127,6 +128,8 @@ class ScpiDevice:
     NUMBER_FORMAT: ClassVar[str] = "{:+.8E}"
     INT_FORMAT: ClassVar[str] = "{:+d}"
     COMMANDS: ClassVar[tuple[Command, ...]] = ()
+    # accept a channel list glued to the value before it (`SOUR:VOLT 5(@1,2)`)
+    ATTACHED_CHANNEL_LISTS: ClassVar[bool] = False
 
     _table: ClassVar[tuple[Command, ...]] = ()
     _cache: ClassVar[dict[tuple[str, bool], Command | None]] = {}
@@ -230,13 +233,13 @@ class ScpiDevice:
         path: tuple[str, ...] = ()
         for text in split_message(message):
             try:
-                parsed = parse_command(text)
+                parsed = parse_command(text, self.ATTACHED_CHANNEL_LISTS)
                 if parsed is None:
                     continue
                 cmd, header = self._lookup(parsed, path)
                 if not parsed.common:
                     path = tuple(header.split(":")[:-1])
-                reply = self._execute(cmd, parsed)
+                reply = self._execute(cmd, parsed, cmd.pattern.suffix(header))
             except ScpiError as exc:
                 self.push_error(exc.code)
                 continue
@@ -269,7 +272,7 @@ class ScpiDevice:
                 return found, header
         raise ScpiError(UNDEFINED_HEADER, parsed.header)
 
-    def _execute(self, cmd: Command, parsed: ParsedCommand) -> str | None:
+    def _execute(self, cmd: Command, parsed: ParsedCommand, suffix: int | None) -> str | None:
         lists = [t for t in parsed.params if isinstance(t, ChannelList)]
         positional = [t for t in parsed.params if not isinstance(t, ChannelList)]
         if len(lists) > 1 or (lists and cmd.chans is Chans.NONE):
@@ -286,6 +289,12 @@ class ScpiDevice:
                 values.append(None)
         if cmd.chans is not Chans.NONE:
             given = lists[0].channels if lists else None
+            if suffix is not None:
+                if given is not None:
+                    raise ScpiError(PARAMETER_NOT_ALLOWED, "channel suffix and channel list")
+                if suffix not in self.channel_numbers():
+                    raise ScpiError(SUFFIX_OUT_OF_RANGE, f"no channel {suffix}")
+                given = (suffix,)
             values.append(self.resolve_channels(given, cmd.chans is Chans.REQUIRED))
         if cmd.solve is Solve.BEFORE:
             self.solve()

@@ -18,6 +18,7 @@ MESSAGES: dict[int, str] = {
     -108: "Parameter not allowed",
     -109: "Missing parameter",
     -113: "Undefined header",
+    -114: "Header suffix out of range",
     -131: "Invalid suffix",
     -200: "Execution error",
     -221: "Settings conflict",

@@ -68,6 +68,19 @@ def integer(token: Token) -> int:
     raise ScpiError(DATA_TYPE_ERROR)
 
 
+def word(token: Token) -> Word:
+    """Character data as typed (``CH1``, ``ON``); the handler decides what it may be."""
+    if isinstance(token, Word):
+        return token
+    raise ScpiError(DATA_TYPE_ERROR)
+
+
+def token(value: Token) -> Token:
+    """Any token, for commands whose parameters change meaning by position (``OUTP CH1,ON``
+    or ``OUTP ON``)."""
+    return value
+
+
 def string(token: Token) -> str:
     if isinstance(token, Text):
         return token.value

@@ -99,9 +99,11 @@ def split_message(message: str) -> list[str]:
     return _split_outside(message, ";")
 
 
-def parse_command(text: str) -> ParsedCommand | None:
+def parse_command(text: str, attached_lists: bool = False) -> ParsedCommand | None:
     """Parse one command; None for an empty one (``VOLT 1;;`` is tolerated).
 
+    ``attached_lists`` accepts a channel list glued to the value before it
+    (``SOUR:VOLT 5(@1,2)``), as some vendors document their syntax.
     Raises ScpiError for malformed input so the caller can queue it.
     """
     s = text.strip()
@@ -123,13 +125,24 @@ def parse_command(text: str) -> ParsedCommand | None:
     if absolute and header.startswith("*"):
         raise ScpiError(SYNTAX_ERROR, "':' before a common command")
     body = rest.strip()
-    params = parse_params(body) if body else ()
+    params = parse_params(body, attached_lists) if body else ()
     return ParsedCommand(header, absolute, query, params)
 
 
-def parse_params(text: str) -> tuple[Token, ...]:
+_ATTACHED_LIST = re.compile(r"(.*[^\s])\s*(\(@.*\))")
+
+
+def parse_params(text: str, attached_lists: bool = False) -> tuple[Token, ...]:
     """Parse comma-separated program data into tokens."""
-    return tuple(parse_token(piece.strip()) for piece in _split_outside(text, ","))
+    tokens: list[Token] = []
+    for piece in _split_outside(text, ","):
+        piece = piece.strip()
+        m = _ATTACHED_LIST.fullmatch(piece) if attached_lists else None
+        if m is not None and not piece.startswith("(@"):
+            tokens += [parse_token(m.group(1)), parse_token(m.group(2))]
+        else:
+            tokens.append(parse_token(piece))
+    return tuple(tokens)
 
 
 def parse_token(piece: str) -> Token:
@@ -187,7 +200,7 @@ def _parse_channels(piece: str) -> ChannelList:
 
 # --- header patterns -------------------------------------------------------------------
 
-_PATTERN_NODE = re.compile(r"\[:?([A-Za-z][A-Za-z0-9]*):?\]|:?([A-Za-z][A-Za-z0-9]*)")
+_PATTERN_NODE = re.compile(r"\[:?([A-Za-z][A-Za-z0-9]*)(<n>)?:?\]|:?([A-Za-z][A-Za-z0-9]*)(<n>)?")
 
 
 def _mnemonic_regex(mnemonic: str) -> str:
@@ -202,16 +215,20 @@ def _mnemonic_regex(mnemonic: str) -> str:
 class HeaderPattern:
     """A vendor-style header such as ``[SOURce:]VOLTage[:LEVel]`` or ``MEASure:VOLTage?``.
 
-    Compiled once; ``matches`` takes the upper-cased header as typed (no leading ':').
+    A mnemonic followed by ``<n>`` takes a numeric suffix that names a channel
+    (``SOURce<n>:VOLTage`` matches ``SOUR2:VOLT``, ``CH<n>:VOLTage`` matches ``CH1:VOLT``);
+    one per pattern. Compiled once; ``matches`` takes the upper-cased header as typed
+    (no leading ':').
     """
 
-    __slots__ = ("_regex", "common", "query", "text")
+    __slots__ = ("_regex", "common", "has_suffix", "query", "text")
 
     def __init__(self, pattern: str) -> None:
         self.text = pattern
         self.query = pattern.endswith("?")
         body = pattern[:-1] if self.query else pattern
         self.common = body.startswith("*")
+        self.has_suffix = False
         if self.common:
             self._regex = re.compile(re.escape(body.upper()))
             return
@@ -221,19 +238,35 @@ class HeaderPattern:
             if m.start() != pos:
                 raise ValueError(f"bad SCPI pattern {pattern!r}")
             pos = m.end()
-            if m.group(1):
-                pieces.append(f"(?::{_mnemonic_regex(m.group(1))})?")
-            else:
-                pieces.append(f":{_mnemonic_regex(m.group(2))}")
+            optional = m.group(1) is not None
+            mnemonic = m.group(1) or m.group(3)
+            node = f":{_mnemonic_regex(mnemonic)}"
+            if m.group(2) or m.group(4):
+                if self.has_suffix:
+                    raise ValueError(f"one numeric suffix per pattern: {pattern!r}")
+                self.has_suffix = True
+                node += r"(?P<n>[0-9]+)?"
+            pieces.append(f"(?:{node})?" if optional else node)
         if pos != len(body) or not pieces:
             raise ValueError(f"bad SCPI pattern {pattern!r}")
         self._regex = re.compile("".join(pieces))
 
+    def _match(self, header: str) -> re.Match[str] | None:
+        return self._regex.fullmatch(header if self.common else ":" + header)
+
     def matches(self, header: str, query: bool) -> bool:
         if query != self.query:
             return False
-        subject = header if self.common else ":" + header
-        return self._regex.fullmatch(subject) is not None
+        return self._match(header) is not None
+
+    def suffix(self, header: str) -> int | None:
+        """The numeric suffix typed in ``header`` (``SOUR2:VOLT`` -> 2), or None."""
+        if not self.has_suffix:
+            return None
+        m = self._match(header)
+        if m is None or m.group("n") is None:
+            return None
+        return int(m.group("n"))
 
     def __repr__(self) -> str:
         return f"HeaderPattern({self.text!r})"

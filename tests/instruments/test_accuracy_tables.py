@@ -23,7 +23,7 @@ REQUIRED = ("voltage_set", "voltage_meas", "current_set", "current_meas")
 
 @pytest.mark.parametrize("model", sorted(MODELS))
 def test_every_model_states_voltage_and_current_accuracy(model):
-    table = MODELS[model].ACCURACY
+    table = MODELS[model].driver.ACCURACY
     assert set(table) <= set(QUANTITIES)
     for quantity in REQUIRED:
         entries = table[quantity]
@@ -85,7 +85,7 @@ def test_roles_answer_through_their_driver():
     with (
         expected_protocol(KeysightN6705C, []) as emulator,
         expected_protocol(RigolDL3021, [], accuracy=cert) as dl,
-        expected_protocol(MODELS["Keysight E36234A"], []) as psu,
+        expected_protocol(MODELS["Keysight E36234A"].driver, []) as psu,
     ):
         cells = Cells(
             {1: CellChannel("cellsim_a", emulator, 1)}, STATION.limits, STATION.safe_state

@@ -59,8 +59,9 @@ def test_measurements():
 
 @pytest.mark.parametrize("reply", ["CC", "CURR", "curr"])
 def test_mode_query_accepts_both_spellings(reply):
-    with expected_protocol(RigolDL3021, [(":SOUR:FUNC?", reply)]) as load:
-        assert load.function == "CURR"
+    with expected_protocol(RigolDL3021, [(":SOUR:FUNC?", reply), (":SOUR:FUNC?", reply)]) as load:
+        assert load.function == "CC"
+        assert load.mode() == "CC"
 
 
 def test_mode_query_garbage():

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from instruments.errors import InstrumentError, InstrumentReplyError, InstrumentTimeout
-from instruments.registry import ROLE_OF, driver_for, open_instrument
+from instruments.registry import MODELS, driver_for, open_instrument, role_of
 from instruments.scpi import ScpiInstrument
 
 IDN = "Keysight Technologies,E36234A,MY59001234,1.0.4"
@@ -129,7 +129,8 @@ def test_silent_instrument_times_out(server_factory):
 
 
 def test_registry():
-    assert set(ROLE_OF) == {"Keysight E36234A", "Rigol DL3021", "Keysight N6705C"}
+    assert {"Keysight E36234A", "Rigol DL3021", "Keysight N6705C"} <= set(MODELS)
+    assert role_of("Keysight N6705C") == "cell_emulator"
     assert driver_for("Rigol DL3021").MODEL == "DL3021"
     with pytest.raises(KeyError, match="known"):
         driver_for("Acme PSU-1")

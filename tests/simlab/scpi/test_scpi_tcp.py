@@ -157,11 +157,10 @@ def test_non_utf8_queues_syntax_error(serve) -> None:
 def test_several_clients_share_one_device(serve) -> None:
     server = serve("Keysight E36234A")
     with RawClient(server) as a, RawClient(server) as b:
-        a.sendall(b"VOLT 7,(@2)\n")
+        a.sendall(b"VOLT 7,(@2);*OPC?\n")
+        assert a.readline() == b"1\n"  # a's setting is done before b asks (no race)
         b.sendall(b"VOLT? (@2)\n")
         assert b.readline() == b"+7.00000000E+00\n"
-        a.sendall(b"*OPC?\n")
-        assert a.readline() == b"1\n"
 
 
 def test_stop_closes_open_connections(serve) -> None:
