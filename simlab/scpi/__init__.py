@@ -12,13 +12,25 @@ from simlab.hardware import InstrumentHardware
 from simlab.scpi.device import ScpiDevice
 from simlab.scpi.errors import ScpiError
 from simlab.scpi.models.keysight_e36234a import KeysightE36234A
+from simlab.scpi.models.keysight_e36312a import KeysightE36312A
+from simlab.scpi.models.keysight_el34143a import KeysightEL34143A
 from simlab.scpi.models.keysight_n6705c import KeysightN6705C
+from simlab.scpi.models.ngi_n83624 import NgiN83624
 from simlab.scpi.models.rigol_dl3021 import RigolDL3021
+from simlab.scpi.models.rigol_dp832 import RigolDP832
+from simlab.scpi.models.siglent_sdl1020x import SiglentSDL1020X
+from simlab.scpi.models.siglent_spd3303x import SiglentSPD3303X
 
 MODELS: dict[str, type[ScpiDevice]] = {
     "Keysight E36234A": KeysightE36234A,
+    "Keysight E36312A": KeysightE36312A,
+    "Rigol DP832": RigolDP832,
+    "Siglent SPD3303X": SiglentSPD3303X,
     "Rigol DL3021": RigolDL3021,
+    "Siglent SDL1020X": SiglentSDL1020X,
+    "Keysight EL34143A": KeysightEL34143A,
     "Keysight N6705C": KeysightN6705C,
+    "NGI N83624": NgiN83624,
 }
 
 __all__ = ["MODELS", "ScpiDevice", "ScpiError", "create_device", "make_hardware"]

@@ -6,11 +6,14 @@ answers: ``bench.ask("VOLT? (@1)")``, ``bench.errors()``; ``on_solve`` plays the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from simlab.hardware import InstrumentHardware
 from simlab.scpi import ScpiDevice, create_device, make_hardware
+
+_CODE = re.compile(r"\s*[+-]?\d+")  # the code leads every vendor's SYST:ERR? reply
 
 
 @dataclass
@@ -31,7 +34,7 @@ class Bench:
         while True:
             reply = self.ask("SYST:ERR?")
             assert reply is not None
-            code = int(reply.split(",", 1)[0])
+            code = int(_CODE.match(reply).group())  # type: ignore[union-attr]
             if code == 0:
                 return codes
             codes.append(code)

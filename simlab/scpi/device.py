@@ -365,22 +365,33 @@ class ScpiDevice:
         return self.SCPI_VERSION
 
 
+def _virtual(name: str) -> Callable[..., str | None]:
+    """Call the device's own method, so a model may override a common command's reply
+    (a five-field ``*IDN?``, a vendor's ``SYST:ERR?`` format)."""
+
+    def call(dev: ScpiDevice, *args: Any) -> str | None:
+        return getattr(dev, name)(*args)
+
+    call.__name__ = name
+    return call
+
+
 COMMON_COMMANDS: tuple[Command, ...] = (
-    command("*IDN?", ScpiDevice._idn),
-    command("*RST", ScpiDevice._rst),
-    command("*CLS", ScpiDevice._cls, solve=Solve.NONE),
-    command("*OPC", ScpiDevice._opc, solve=Solve.NONE),
-    command("*OPC?", ScpiDevice._opc_query),
-    command("*WAI", ScpiDevice._wai, solve=Solve.NONE),
-    command("*OPT?", ScpiDevice._opt),
-    command("*ESR?", ScpiDevice._esr_query),
-    command("*ESE", ScpiDevice._ese, p.integer, solve=Solve.NONE),
-    command("*ESE?", ScpiDevice._ese_query),
-    command("*SRE", ScpiDevice._sre, p.integer, solve=Solve.NONE),
-    command("*SRE?", ScpiDevice._sre_query),
-    command("*STB?", ScpiDevice._stb_query),
-    command("*TST?", ScpiDevice._tst_query),
-    command("SYSTem:ERRor[:NEXT]?", ScpiDevice._error_query),
-    command("SYSTem:ERRor:COUNt?", ScpiDevice._error_count),
-    command("SYSTem:VERSion?", ScpiDevice._version),
+    command("*IDN?", _virtual("_idn")),
+    command("*RST", _virtual("_rst")),
+    command("*CLS", _virtual("_cls"), solve=Solve.NONE),
+    command("*OPC", _virtual("_opc"), solve=Solve.NONE),
+    command("*OPC?", _virtual("_opc_query")),
+    command("*WAI", _virtual("_wai"), solve=Solve.NONE),
+    command("*OPT?", _virtual("_opt")),
+    command("*ESR?", _virtual("_esr_query")),
+    command("*ESE", _virtual("_ese"), p.integer, solve=Solve.NONE),
+    command("*ESE?", _virtual("_ese_query")),
+    command("*SRE", _virtual("_sre"), p.integer, solve=Solve.NONE),
+    command("*SRE?", _virtual("_sre_query")),
+    command("*STB?", _virtual("_stb_query")),
+    command("*TST?", _virtual("_tst_query")),
+    command("SYSTem:ERRor[:NEXT]?", _virtual("_error_query")),
+    command("SYSTem:ERRor:COUNt?", _virtual("_error_count")),
+    command("SYSTem:VERSion?", _virtual("_version")),
 )

@@ -91,8 +91,8 @@ class LoadTwin(ScpiDevice):
     def set_level(self, mode: str, value: float | str) -> None:
         low, high, rst = self.LEVELS[mode]
         level = p.resolve(value, low, high, rst)
-        if mode == "CC" and self.CURRENT_RANGES:
-            # a level above the present range moves the load to the range that holds it
+        if mode == "CC" and self.CURRENT_RANGES and level > self.current_range:
+            # a level above the present range moves the load up to the range that holds it
             self.current_range = next(r for r in self.CURRENT_RANGES if r >= level - 1e-12)
         self.levels[mode] = level
         self._apply()
@@ -146,6 +146,9 @@ class LoadTwin(ScpiDevice):
 
     def get_slew_fall(self, chans: list[int] | None = None) -> str:
         return self.fmt(self.slew_fall)
+
+    def clear_protection(self, chans: list[int] | None = None) -> None:
+        """No load protections are modelled; accepted so a client's recovery code runs."""
 
     # --- meters ---------------------------------------------------------------------------
 
