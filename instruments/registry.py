@@ -10,8 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from instruments.cell_emulators.keysight_n6705c import KeysightN6705C
+from instruments.cell_emulators.ngi_n83624 import NgiN83624
+from instruments.loads.keysight_el34143a import KeysightEL34143A
 from instruments.loads.rigol_dl3021 import RigolDL3021
+from instruments.loads.siglent_sdl1020x import SiglentSDL1020X
 from instruments.power_supplies.keysight_e36234a import KeysightE36234A
+from instruments.power_supplies.keysight_e36312a import KeysightE36312A
+from instruments.power_supplies.rigol_dp832 import RigolDP832
+from instruments.power_supplies.siglent_spd3303x import SiglentSPD3303X
 from instruments.scpi import DEFAULT_TIMEOUT_MS, ScpiInstrument, TranscriptEntry
 
 
@@ -25,8 +31,14 @@ class Model:
 
 MODELS: dict[str, Model] = {
     "Keysight E36234A": Model(KeysightE36234A, "power_supply"),
+    "Keysight E36312A": Model(KeysightE36312A, "power_supply"),
+    "Rigol DP832": Model(RigolDP832, "power_supply"),
+    "Siglent SPD3303X": Model(SiglentSPD3303X, "power_supply"),
     "Rigol DL3021": Model(RigolDL3021, "electronic_load"),
+    "Siglent SDL1020X": Model(SiglentSDL1020X, "electronic_load"),
+    "Keysight EL34143A": Model(KeysightEL34143A, "electronic_load"),
     "Keysight N6705C": Model(KeysightN6705C, "cell_emulator"),
+    "NGI N83624": Model(NgiN83624, "cell_emulator"),
 }
 
 

@@ -16,24 +16,26 @@ from instruments.accuracy import Accuracy
 
 @dataclass(frozen=True)
 class Identity:
-    """The four fields of an IEEE 488.2 `*IDN?` reply."""
+    """The fields of an IEEE 488.2 `*IDN?` reply: vendor, model, serial, firmware, and
+    whatever further fields a model adds (the SPD3303X appends its hardware revision)."""
 
     vendor: str
     model: str
     serial: str
     firmware: str
+    extra: tuple[str, ...] = ()
 
     @classmethod
-    def parse(cls, reply: str) -> Identity:
+    def parse(cls, reply: str, fields: int = 4) -> Identity:
         from instruments.errors import InstrumentReplyError
 
-        fields = [f.strip() for f in reply.strip().split(",")]
-        if len(fields) != 4:
-            raise InstrumentReplyError("*IDN?", reply, "expected 4 comma-separated fields")
-        return cls(*fields)
+        parts = [f.strip() for f in reply.strip().split(",")]
+        if len(parts) != fields:
+            raise InstrumentReplyError("*IDN?", reply, f"expected {fields} comma-separated fields")
+        return cls(*parts[:4], extra=tuple(parts[4:]))
 
     def __str__(self) -> str:
-        return f"{self.vendor},{self.model},{self.serial},{self.firmware}"
+        return ",".join((self.vendor, self.model, self.serial, self.firmware, *self.extra))
 
 
 @runtime_checkable

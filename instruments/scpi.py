@@ -74,6 +74,7 @@ class ScpiInstrument(Accurate, SCPIMixin, Instrument):
 
     VENDORS: ClassVar[tuple[str, ...]] = ()
     MODEL: ClassVar[str] = ""
+    IDN_FIELDS: ClassVar[int] = 4  # fields in this model's *IDN? reply
     # The datasheet's accuracy per quantity and range (see instruments.accuracy), with
     # the datasheet named in each entry's `source`. Empty: the model states none, and a
     # measurement that needs it raises AccuracyUnknown rather than assume zero.
@@ -205,7 +206,7 @@ class ScpiInstrument(Accurate, SCPIMixin, Instrument):
 
     def identity(self) -> Identity:
         """Read and split `*IDN?`."""
-        return Identity.parse(self.ask("*IDN?"))
+        return Identity.parse(self.ask("*IDN?"), self.IDN_FIELDS)
 
     def check_identity(self) -> Identity:
         """Read `*IDN?` and raise IdentityError unless vendor and model are this driver's."""
@@ -226,13 +227,17 @@ class ScpiInstrument(Accurate, SCPIMixin, Instrument):
         errors: list[tuple[int, str]] = []
         for _ in range(MAX_QUEUED_ERRORS):
             reply = self.ask("SYST:ERR?")
-            code, message = parse_error_reply(reply)
+            code, message = self.parse_error(reply)
             if code == 0:
                 return errors
             errors.append((code, message))
         raise InstrumentReplyError(
             "SYST:ERR?", reply, f"error queue not empty after {MAX_QUEUED_ERRORS} reads"
         )
+
+    def parse_error(self, reply: str) -> tuple[int, str]:
+        """One `SYST:ERR?` reply as (code, message); a model with another format overrides."""
+        return parse_error_reply(reply)
 
     def raise_errors(self) -> None:
         """Drain the error queue and raise InstrumentError if it held anything."""
