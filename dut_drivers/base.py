@@ -78,6 +78,24 @@ COVERS: dict[Protection, frozenset[Protection]] = {
 }
 
 
+class ProtectionSet(frozenset[str]):
+    """The protections a BMS reports; `name in s` also holds when a coarse flag that
+    covers `name` is reported (Pylontech's "over-voltage" covers cell_ov and pack_ov).
+    Iterating gives exactly what the BMS said."""
+
+    def __contains__(self, name: object) -> bool:
+        if frozenset.__contains__(self, name):
+            return True
+        if not isinstance(name, str) or name not in Protection.__members__:
+            return False
+        target = Protection(name)
+        return any(
+            target in COVERS.get(Protection(p), frozenset())
+            for p in frozenset.__iter__(self)
+            if p in Protection.__members__
+        )
+
+
 class Capability(StrEnum):
     """What a link can do beyond the basic status (pack V/I, SoC, FETs)."""
 
@@ -157,10 +175,7 @@ class BmsStatus:
         covering it (Pylontech's "over-voltage" covers cell_ov and pack_ov)."""
         if self.protections is None:
             raise BmsCapabilityError("this BMS link does not report which protection is active")
-        return any(
-            p == name or Protection(name) in COVERS.get(Protection(p), frozenset())
-            for p in self.protections
-        )
+        return name in ProtectionSet(self.protections)
 
 
 @dataclass(frozen=True)

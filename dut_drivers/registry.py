@@ -98,6 +98,13 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
             baudrate=9600,
             min_interval_s=0.02,
         ),
+        ProtocolInfo(
+            "pylontech_can",
+            "Pylontech-style CAN towards an inverter (500 kbit/s, 0x351-0x35E)",
+            "can",
+            frozenset({C.protections, C.alarms, C.charge_limits, C.temperatures}),
+            "dut_drivers.pylontech.client:open_link",
+        ),
     )
 }
 

@@ -59,6 +59,12 @@ class CanComms:
     period_s: float = 1.0
     # The BMS stops broadcasting (a lost CAN node).
     silent: bool = False
+    # What the BMS asks of the inverter (0x351) while charging/discharging is allowed;
+    # a tripped path asks for 0 A.
+    charge_voltage_per_cell_v: float = 3.45
+    charge_current_a: float = 50.0
+    discharge_current_a: float = 100.0
+    discharge_voltage_per_cell_v: float = 2.8
 
 
 @dataclass

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from simlab.comms import BmsComms
@@ -18,6 +20,18 @@ from simlab.params import flatten, get_path, nest, set_path, unknown_path
 from simlab.physics import Bench
 
 EPS = 1e-9
+
+
+@dataclass(eq=False)
+class Ticker:
+    period: Callable[[], float]
+    callback: Callable[[float], None]
+    next_t: float
+
+    def fire(self) -> None:
+        t = self.next_t
+        self.next_t = round(t + self.period(), 9)
+        self.callback(t)
 
 
 class World:
@@ -30,6 +44,7 @@ class World:
         self.firmware = firmware
         self.lock = lock or threading.RLock()
         self.comms = BmsComms()  # how the BMS behaves on its wire (`bms.*`)
+        self._tickers: list[Ticker] = []  # periodic work in virtual time (CAN broadcasts)
         self.t = 0.0
         self._apply_fets()
 
@@ -81,8 +96,15 @@ class World:
             t_end = round(self.t + float(dt), 9)
             fw = self.firmware
             self.bench.solve()  # setpoints may have changed since the last solve
-            while fw.next_scan_t <= t_end + EPS:
+            while True:
                 ts = fw.next_scan_t
+                tick = min(self._tickers, key=lambda k: k.next_t, default=None)
+                if tick is not None and tick.next_t < ts - EPS and tick.next_t <= t_end + EPS:
+                    self._run_until(tick.next_t)
+                    tick.fire()  # after any scan at the same instant: it reports that scan
+                    continue
+                if ts > t_end + EPS:
+                    break
                 self._run_until(ts)
                 state = self.bench.solve() if self.bench.lfp_cells else self.bench.state
                 fw.scan(
@@ -97,6 +119,20 @@ class World:
             self.t = t_end
             self.bench.solve()
             return self.t
+
+    def every(self, period: Callable[[], float], callback: Callable[[float], None]) -> Ticker:
+        """Call `callback(t)` at t = period, 2 x period, ... of virtual time, as time is
+        advanced (a CAN node's broadcasts); `period` is read again after each call."""
+        with self.lock:
+            first = round((math.floor(self.t / period() + EPS) + 1) * period(), 9)
+            ticker = Ticker(period, callback, first)
+            self._tickers.append(ticker)
+            return ticker
+
+    def cancel(self, ticker: Ticker) -> None:
+        with self.lock:
+            if ticker in self._tickers:
+                self._tickers.remove(ticker)
 
     def _temps(self) -> list[float]:
         return [self.bench.params.temperature_c] * 2

@@ -18,6 +18,7 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from dut_drivers.base import ProtectionSet
 from dut_drivers.errors import BmsChecksumError, BmsFrameError, BmsIncomplete
 
 FRAME_LEN = 13
@@ -283,4 +284,4 @@ def decode_failures(data: bytes) -> Failures:
             if data[byte] >> bit & 1 and (byte, bit) in FAILURE_BITS:
                 name, protection = FAILURE_BITS[(byte, bit)]
                 (protections if protection else alarms).add(name)
-    return Failures(frozenset(protections), frozenset(alarms), data[7])
+    return Failures(ProtectionSet(protections), ProtectionSet(alarms), data[7])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from dut_drivers.base import BmsStatus
+from dut_drivers.base import BmsStatus, ProtectionSet
 from dut_drivers.errors import BmsChecksumError, BmsFrameError, BmsNack
 
 START = 0xDD
@@ -137,7 +137,7 @@ def _bit_positions(bitmap: int, first: int = 1) -> frozenset[int]:
 
 def decode_protections(bitmap: int) -> frozenset[str]:
     """Protection bits 0..12 onto the canonical names, in JBD's bit order."""
-    return frozenset(name for bit, name in enumerate(PROTECTION_BITS) if bitmap >> bit & 1)
+    return ProtectionSet(name for bit, name in enumerate(PROTECTION_BITS) if bitmap >> bit & 1)
 
 
 def decode_basic_info(data: bytes) -> BasicInfo:

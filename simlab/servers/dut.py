@@ -29,5 +29,6 @@ DUT_SERVERS: dict[str, DutServerKind] = {
     for k in (
         DutServerKind("jbd", "uart", "simlab.servers.uart_jbd:JbdUartServer"),
         DutServerKind("daly", "uart", "simlab.servers.uart_daly:DalyUartServer"),
+        DutServerKind("pylontech_can", "can", "simlab.servers.can_pylontech:PylontechCanServer"),
     )
 }

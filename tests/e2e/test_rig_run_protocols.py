@@ -7,14 +7,22 @@ import pytest
 
 from tests.e2e.conftest import run_rig
 
-STATIONS = {"daly": "stations/sim-16s-daly.yaml"}
+STATIONS = {
+    "daly": "stations/sim-16s-daly.yaml",
+    "pylontech_can": "stations/sim-16s-pylon-can.yaml",
+}
+# The trip-delay plans still time the trip by the BMS's own report. A CAN BMS reports
+# once per broadcast period (1 s), so that report lags the trip by up to a second and
+# the delay reads long; the delay is measured on the power path once the plans take
+# their evidence from the instruments. Until then the CAN run is the threshold plans.
+SELECT = {"pylontech_can": ["-k", "threshold"]}
 
 
 @pytest.fixture(scope="module", params=sorted(STATIONS))
 def protocol_run(request, tmp_path_factory):
     protocol = request.param
     runs = tmp_path_factory.mktemp(f"default-{protocol}") / "runs"
-    return protocol, run_rig(runs, "--station", STATIONS[protocol])
+    return protocol, run_rig(runs, "--station", STATIONS[protocol], *SELECT.get(protocol, []))
 
 
 def test_default_suite_passes(protocol_run):
@@ -22,7 +30,8 @@ def test_default_suite_passes(protocol_run):
     assert run.returncode == 0, run.output[-3000:]
     assert run.one("dut")["protocol"] == protocol
     measurements = run.measurements()
-    assert len(measurements) >= 16 and all(m["verdict"] == "pass" for m in measurements)
+    assert len(measurements) >= (12 if protocol in SELECT else 16)
+    assert all(m["verdict"] == "pass" for m in measurements)
 
 
 @pytest.mark.parametrize("protocol", sorted(STATIONS))

@@ -1,0 +1,1 @@
+"""Pylontech-style CAN towards an inverter, decoded with cantools from pylontech.dbc."""
