@@ -17,10 +17,28 @@ class InstrumentError(Exception):
 class InstrumentReplyError(Exception):
     """A reply that could not be understood (garbled, short, wrong type)."""
 
-    def __init__(self, sent: str, received: str, why: str):
+    def __init__(self, sent: str, received: str, why: str, instrument: str = ""):
+        self.instrument = instrument
         self.sent = sent
         self.received = received
-        super().__init__(f"sent {sent!r}, received {received!r}: {why}")
+        self.why = why
+        who = f"{instrument}: " if instrument else ""
+        super().__init__(f"{who}sent {sent!r}, received {received!r}: {why}")
+
+    def naming(self, instrument: str) -> InstrumentReplyError:
+        """The same error, naming the instrument (for errors raised below the driver)."""
+        return InstrumentReplyError(self.sent, self.received, self.why, instrument)
+
+
+class InstrumentConnectionError(Exception):
+    """The link to the instrument failed: refused, reset, unreachable, closed."""
+
+    def __init__(self, instrument: str, sent: str, why: str):
+        self.instrument = instrument
+        self.sent = sent
+        self.why = why
+        during = f"sending {sent!r}" if sent else "connecting"
+        super().__init__(f"{instrument}: connection failed while {during}: {why}")
 
 
 class InstrumentTimeout(Exception):

@@ -9,17 +9,19 @@ caused it.
 from __future__ import annotations
 
 import contextlib
+import socket
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pyvisa.errors
 from pymeasure.instruments import Channel, Instrument, SCPIMixin
-from pyvisa.constants import VI_ATTR_TCPIP_NODELAY, StatusCode
+from pyvisa.constants import StatusCode
 
 from instruments.accuracy import AccuracyTable, Accurate, table_from
 from instruments.errors import (
     IdentityError,
+    InstrumentConnectionError,
     InstrumentError,
     InstrumentReplyError,
     InstrumentTimeout,
@@ -99,18 +101,46 @@ class ScpiInstrument(Accurate, SCPIMixin, Instrument):
             kwargs.setdefault("write_termination", "\n")
             kwargs.setdefault("timeout", DEFAULT_TIMEOUT_MS)
         vendor = self.VENDORS[0] if self.VENDORS else ""
-        super().__init__(adapter, name or f"{vendor} {self.MODEL}".strip(), **kwargs)
-        self._disable_nagle()
+        name = name or f"{vendor} {self.MODEL}".strip()
+        try:
+            super().__init__(adapter, name, **kwargs)
+        except (pyvisa.errors.VisaIOError, OSError) as exc:
+            raise InstrumentConnectionError(name, "", f"{adapter}: {exc}") from exc
+        sock = self._socket()
+        if sock is not None:
+            self._check_connected(sock, adapter)
+            self._disable_nagle(sock)
 
-    def _disable_nagle(self) -> None:
-        """A set is followed at once by `SYST:ERR?`: two small writes in a row. With Nagle's
-        algorithm on, the second waits for the instrument's delayed ACK (~40 ms on Linux),
-        which would make every checked setpoint 300 times slower than the exchange itself.
-        """
+    def _socket(self) -> socket.socket | None:
+        """The TCP socket under a pyvisa-py `::SOCKET` session, where there is one."""
         connection = getattr(self.adapter, "connection", None)
-        if getattr(connection, "resource_name", "").upper().endswith("::SOCKET"):
-            with contextlib.suppress(Exception):
-                connection.set_visa_attribute(VI_ATTR_TCPIP_NODELAY, True)
+        if not getattr(connection, "resource_name", "").upper().endswith("::SOCKET"):
+            return None
+        with contextlib.suppress(Exception):
+            session = connection.visalib.sessions[connection.session]
+            sock = getattr(session, "interface", None)
+            if isinstance(sock, socket.socket):
+                return sock
+        return None
+
+    def _check_connected(self, sock: socket.socket, resource: Any) -> None:
+        """pyvisa-py opens a socket resource without waiting for the connection; a refused
+        or unreachable address would only show later as a timeout. Say so now."""
+        try:
+            sock.getpeername()
+        except OSError as exc:
+            self.adapter.close()
+            why = f"{resource}: not connected ({exc})"
+            raise InstrumentConnectionError(self.name, "", why) from exc
+
+    def _disable_nagle(self, sock: socket.socket) -> None:
+        """A checked set is the command then `SYST:ERR?`: two small writes in a row. With
+        Nagle's algorithm on, the second waits for the instrument's delayed ACK (~40 ms on
+        Linux), which makes every checked setpoint hundreds of times slower than the
+        exchange itself. pyvisa-py does not implement VI_ATTR_TCPIP_NODELAY, so the
+        option is set on the session's socket directly.
+        """
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     # --- wire I/O --------------------------------------------------------------------
 
@@ -125,11 +155,14 @@ class ScpiInstrument(Accurate, SCPIMixin, Instrument):
             timeout = self._timeout_ms
         return float(timeout) / 1000.0
 
-    def _raise_typed(self, exc: pyvisa.errors.VisaIOError) -> None:
-        """A VISA timeout becomes InstrumentTimeout; other I/O errors pass unchanged."""
-        if exc.error_code == StatusCode.error_timeout:
+    def _raise_typed(self, exc: Exception) -> None:
+        """A VISA timeout becomes InstrumentTimeout; a broken link InstrumentConnectionError."""
+        if (
+            isinstance(exc, pyvisa.errors.VisaIOError)
+            and exc.error_code == StatusCode.error_timeout
+        ):
             raise InstrumentTimeout(self.name, self.last_command, self._timeout_s()) from exc
-        raise exc
+        raise InstrumentConnectionError(self.name, self.last_command, str(exc)) from exc
 
     def write(self, command: str, **kwargs: Any) -> None:
         """Send one program message, remembering it for error messages."""
@@ -139,7 +172,7 @@ class ScpiInstrument(Accurate, SCPIMixin, Instrument):
         self._record("tx", command)
         try:
             super().write(command, **kwargs)
-        except pyvisa.errors.VisaIOError as exc:
+        except (pyvisa.errors.VisaIOError, OSError) as exc:
             self._raise_typed(exc)
         self._unanswered = "?" in command
 
@@ -163,11 +196,13 @@ class ScpiInstrument(Accurate, SCPIMixin, Instrument):
         """Read one reply; a timeout or undecodable bytes become typed errors."""
         try:
             reply = super().read(**kwargs)
-        except pyvisa.errors.VisaIOError as exc:
-            self._raise_typed(exc)
         except UnicodeDecodeError as exc:
             self._unanswered = False
-            raise InstrumentReplyError(self.last_command, repr(exc.object), "not ASCII") from exc
+            raise InstrumentReplyError(
+                self.last_command, repr(exc.object), "not ASCII", self.name
+            ) from exc
+        except (pyvisa.errors.VisaIOError, OSError) as exc:
+            self._raise_typed(exc)
         self._unanswered = False
         self._record("rx", reply)
         return reply
@@ -191,22 +226,24 @@ class ScpiInstrument(Accurate, SCPIMixin, Instrument):
         if callable(preprocess_reply):
             response = preprocess_reply(response)
         if cast is not str and not response:
-            raise InstrumentReplyError(command, response, "empty reply")
+            raise InstrumentReplyError(command, response, "empty reply", self.name)
         results: list[Any] = []
         for field in response.split(separator, maxsplit=maxsplit):
             try:
                 results.append(cast(field.strip()) if cast is not str else field)
             except (ValueError, TypeError):
-                raise InstrumentReplyError(
-                    command, response, f"cannot read {field!r} as {getattr(cast, '__name__', cast)}"
-                ) from None
+                why = f"cannot read {field!r} as {getattr(cast, '__name__', cast)}"
+                raise InstrumentReplyError(command, response, why, self.name) from None
         return results
 
     # --- identity and errors -----------------------------------------------------------
 
     def identity(self) -> Identity:
         """Read and split `*IDN?`."""
-        return Identity.parse(self.ask("*IDN?"), self.IDN_FIELDS)
+        try:
+            return Identity.parse(self.ask("*IDN?"), self.IDN_FIELDS)
+        except InstrumentReplyError as exc:
+            raise exc.naming(self.name) from None
 
     def check_identity(self) -> Identity:
         """Read `*IDN?` and raise IdentityError unless vendor and model are this driver's."""
@@ -227,13 +264,15 @@ class ScpiInstrument(Accurate, SCPIMixin, Instrument):
         errors: list[tuple[int, str]] = []
         for _ in range(MAX_QUEUED_ERRORS):
             reply = self.ask("SYST:ERR?")
-            code, message = self.parse_error(reply)
+            try:
+                code, message = self.parse_error(reply)
+            except InstrumentReplyError as exc:
+                raise exc.naming(self.name) from None
             if code == 0:
                 return errors
             errors.append((code, message))
-        raise InstrumentReplyError(
-            "SYST:ERR?", reply, f"error queue not empty after {MAX_QUEUED_ERRORS} reads"
-        )
+        why = f"error queue not empty after {MAX_QUEUED_ERRORS} reads"
+        raise InstrumentReplyError("SYST:ERR?", reply, why, self.name)
 
     def parse_error(self, reply: str) -> tuple[int, str]:
         """One `SYST:ERR?` reply as (code, message); a model with another format overrides."""

@@ -120,6 +120,9 @@ class NgiN83624(MultiChannelSource, ScpiInstrument):
         readings = self.values(f"MEAS:VOLT?{self._list(channels)}")
         if len(readings) != len(channels):
             raise InstrumentReplyError(
-                self.last_command, ",".join(map(str, readings)), f"expected {len(channels)} values"
+                self.last_command,
+                ",".join(map(str, readings)),
+                f"expected {len(channels)} values",
+                self.name,
             )
         return [float(v) for v in readings]
