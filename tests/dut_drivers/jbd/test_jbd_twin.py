@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import serial
 
 from dut_drivers.base import BmsLink, Capability, ProtectionConfig, ProtectionSetting
 from dut_drivers.errors import BmsCapabilityError
@@ -77,3 +78,95 @@ def test_fet_control(jbd):
     assert not status.charge_fet and status.discharge_fet
     link.set_fets(charge=True, discharge=True)
     assert link.read_status().charge_fet
+
+
+@pytest.fixture
+def jbd_with(twin):
+    opened: list[JbdBms] = []
+
+    def make(**sets):
+        rig, server = twin("jbd", **sets)
+        link = JbdBms(server.port, timeout_s=0.3)
+        opened.append(link)
+        return rig, server, link
+
+    yield make
+    for link in opened:
+        link.close()
+
+
+@pytest.mark.parametrize(
+    "sets",
+    [
+        {"bms__jbd__extra_bytes": 8},  # newer firmware appends to basic info
+        {"bms__uart__trailing_bytes": 4},  # bytes after the end byte
+        {"bms__uart__fragment_bytes": 3},  # the reply dribbles in
+    ],
+    ids=["extra-data", "trailing-bytes", "fragmented"],
+)
+def test_reply_habits_give_the_same_values(jbd_with, sets):
+    _rig, _, link = jbd_with(**sets)
+    for _ in range(3):
+        status = link.read_status()
+        assert status.cell_count == 16 and status.temperatures_c == (25.0, 25.0)
+        assert status.pack_voltage == pytest.approx(52.8, abs=0.02)
+        assert link.read_cell_voltages() == [pytest.approx(3.3, abs=0.002)] * 16
+
+
+def test_sleeping_unit_swallows_the_first_request_and_the_driver_resends(jbd_with):
+    _, server, link = jbd_with(bms__uart__sleep_after_s=30.0)
+    assert link.read_status().cell_count == 16
+    assert server.stats["asleep"] == 1 and link.link.resends == 1
+    link.read_status()
+    assert link.link.resends == 1  # awake now
+
+
+def test_older_firmware_without_error_counters_is_a_gap_not_a_hang(jbd_with):
+    _, server, link = jbd_with(bms__uart__unanswered="0xAA")
+    with pytest.raises(BmsCapabilityError, match="never answers the error counters"):
+        link.read_error_counters()
+    assert Capability.error_counters not in link.capabilities
+    asked = server.stats["unanswered"]
+    with pytest.raises(BmsCapabilityError):
+        link.read_error_counters()
+    assert server.stats["unanswered"] == asked
+    assert link.read_status().cell_count == 16  # everything else still works
+
+
+def test_silent_unit_is_a_timeout_naming_port_and_request(jbd_with):
+    _, _, link = jbd_with(bms__uart__unanswered="0x03,0xAA")
+    with pytest.raises(Exception, match=r"no reply to read of register 0x03") as err:
+        link.read_status()
+    assert link.port in str(err.value)
+    with pytest.raises(Exception, match="no reply"):  # not mistaken for a capability gap
+        link.read_error_counters()
+
+
+def test_current_sign_per_firmware(jbd_with):
+    rig, _, link = jbd_with(bms__current_sign=-1)
+    charging = rig.state["current_a"]
+    assert charging > 0
+    assert link.read_status().current == pytest.approx(-charging, abs=0.02)
+    link.current_sign = -1  # what the DUT spec's current_sign does
+    assert link.read_status().current == pytest.approx(charging, abs=0.02)
+
+
+def test_port_survives_close_and_reopen_between_requests(twin):
+    from simlab.servers.uart_jbd import request_frame
+
+    _, server = twin("jbd")
+    for _ in range(5):
+        with serial.Serial(server.port, 9600, timeout=0.5) as port:
+            port.write(request_frame(0xA5, 0x03))
+            head = port.read(4)
+            assert head[:2] == b"\xdd\x03" and len(port.read(head[3] + 3)) == head[3] + 3
+        with serial.Serial(server.port, 9600, timeout=0.5) as port:
+            port.write(request_frame(0xA5, 0x04))
+            assert port.read(4)  # reads part of the reply, then leaves
+        with serial.Serial(server.port, 9600, timeout=0.5) as port:
+            port.write(request_frame(0xA5, 0x05)[:4])  # gives up mid-frame
+    link = JbdBms(server.port, timeout_s=0.3)
+    try:
+        assert link.read_status().cell_count == 16
+    finally:
+        link.close()

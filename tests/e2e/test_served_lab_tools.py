@@ -1,0 +1,108 @@
+"""The served lab for other people's BMS tools: `python -m simlab serve` with a station
+of each protocol, and an open-source client for that BMS pointed at the printed port.
+
+JBD: bmstools (reads basic info, cells and the whole EEPROM in factory mode, opening and
+closing the port around every exchange). Daly: dalybms (python-daly-bms). CAN: python-can's
+socketcand interface with the repo's DBC. The emulated cells are switched on over SCPI and
+time is moved through the control channel, as the rig would.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import can
+import cantools
+import pytest
+import serial
+
+from rig.simlink import SimControl, SimlabProcess
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def scpi(resource: str, *commands: str) -> None:
+    host, port = resource.split("::")[1:3]
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        for command in commands:
+            sock.sendall(command.encode() + b"\n")
+        sock.sendall(b"*OPC?\n")
+        assert sock.recv(64).strip() == b"1"
+
+
+@pytest.fixture
+def served(tmp_path) -> Iterator:
+    labs: list[tuple[SimlabProcess, SimControl]] = []
+
+    def serve(station: str, *sets: str) -> tuple[dict, SimControl]:
+        lab = SimlabProcess(REPO / "stations" / station, sets=list(sets), log=tmp_path / "lab.log")
+        endpoints = lab.start()
+        control = SimControl(endpoints["control"])
+        labs.append((lab, control))
+        for name, resource in endpoints["instruments"].items():
+            if name.startswith("cellsim"):
+                scpi(resource, *[f"VOLT 3.3,(@{ch})" for ch in range(1, 5)], "OUTP ON,(@1:4)")
+        control.advance(1.0)
+        return endpoints, control
+
+    yield serve
+    for lab, control in labs:
+        control.close()
+        lab.stop()
+
+
+def test_bmstools_reads_the_jbd_twin(served):
+    from bmstools.jbd import JBD
+
+    endpoints, _control = served("sim-16s.yaml", "firmware.cell_ov.threshold_v=3.62")
+    jbd = JBD(serial.Serial(endpoints["dut"]["port"]), timeout=1)
+    basic = jbd.readBasicInfo()
+    assert basic["cell_cnt"] == 16 and basic["cap_pct"] == 50 and basic["ntc0"] == 25.0
+    assert basic["pack_mv"] == pytest.approx(16 * 3300, abs=20)
+    cells = jbd.readCellInfo()
+    assert [cells[f"cell{i}_mv"] for i in range(16)] == [pytest.approx(3300, abs=3)] * 16
+    eeprom = jbd.readEeprom()
+    assert eeprom["covp"] == 3620 and eeprom["cuvp"] == 2500 and eeprom["covp_delay"] == 2
+    assert eeprom["cell_cnt"] == 16 and eeprom["device_name"].startswith("JBD")
+
+
+def test_dalybms_reads_the_daly_twin(served):
+    from dalybms import DalyBMS
+
+    endpoints, _control = served("sim-16s-daly.yaml")
+    daly = DalyBMS(request_retries=3, address=4)
+    daly.connect(endpoints["dut"]["port"])
+    try:
+        assert daly.get_soc()["total_voltage"] == pytest.approx(52.8, abs=0.1)
+        assert daly.get_soc()["soc_percent"] == 50.0
+        assert daly.get_cell_voltages() == {i: pytest.approx(3.3, abs=0.002) for i in range(1, 17)}
+        assert daly.get_temperatures() == {1: 25, 2: 25}
+        assert daly.get_errors() == []
+        assert daly.get_mosfet_status()["charging_mosfet"] is True
+    finally:
+        daly.disconnect()
+
+
+def test_python_can_reads_the_can_twin_through_socketcand(served):
+    endpoints, control = served("sim-16s-pylon-can.yaml")
+    bus_at = endpoints["dut"]["can"]
+    assert bus_at["interface"] == "socketcand" and bus_at["host"] == "127.0.0.1"
+    db = cantools.database.load_file(str(REPO / "dut_drivers" / "pylontech" / "pylontech.dbc"))
+    bus = can.Bus(
+        interface="socketcand", channel=bus_at["channel"], host=bus_at["host"], port=bus_at["port"]
+    )
+    try:
+        control.advance(2.0)
+        seen: dict[int, dict] = {}
+        msg = bus.recv(timeout=10)
+        while msg is not None:
+            seen[msg.arbitration_id] = db.decode_message(msg.arbitration_id, msg.data)
+            msg = bus.recv(timeout=0.5)
+    finally:
+        bus.shutdown()
+    assert {0x351, 0x355, 0x356, 0x359, 0x35C, 0x35E} <= set(seen)
+    assert seen[0x356]["PackVoltage"] == pytest.approx(52.8, abs=0.05)
+    assert seen[0x355]["StateOfCharge"] == 50
+    assert seen[0x35C]["ChargeEnable"] == 1
