@@ -11,6 +11,8 @@ from typing import Any
 
 from instruments.cell_emulators.keysight_n6705c import KeysightN6705C
 from instruments.cell_emulators.ngi_n83624 import NgiN83624
+from instruments.digitizers.keysight_34465a import Keysight34465A
+from instruments.digitizers.rigol_ds1000z import RigolDS1104Z
 from instruments.loads.keysight_el34143a import KeysightEL34143A
 from instruments.loads.rigol_dl3021 import RigolDL3021
 from instruments.loads.siglent_sdl1020x import SiglentSDL1020X
@@ -19,6 +21,10 @@ from instruments.power_supplies.keysight_e36312a import KeysightE36312A
 from instruments.power_supplies.rigol_dp832 import RigolDP832
 from instruments.power_supplies.siglent_spd3303x import SiglentSPD3303X
 from instruments.scpi import DEFAULT_TIMEOUT_MS, ScpiInstrument, TranscriptEntry
+from instruments.switches.keysight_daq970a import KeysightDAQ970A
+from instruments.switches.rigol_m300 import RigolM300
+from instruments.thermistors.fluke_5522a import Fluke5522A
+from instruments.thermistors.powertek_mc642 import PowertekMC642
 
 
 @dataclass(frozen=True)
@@ -26,7 +32,8 @@ class Model:
     """What a station-file model name stands for."""
 
     driver: type[ScpiInstrument]
-    role: str  # power_supply | electronic_load | cell_emulator | ...
+    role: str  # power_supply | electronic_load | cell_emulator | thermistor_emulator |
+    # digitizer | switch
 
 
 MODELS: dict[str, Model] = {
@@ -39,6 +46,12 @@ MODELS: dict[str, Model] = {
     "Keysight EL34143A": Model(KeysightEL34143A, "electronic_load"),
     "Keysight N6705C": Model(KeysightN6705C, "cell_emulator"),
     "NGI N83624": Model(NgiN83624, "cell_emulator"),
+    "Fluke 5522A": Model(Fluke5522A, "thermistor_emulator"),
+    "Powertek MC642": Model(PowertekMC642, "thermistor_emulator"),
+    "Keysight 34465A": Model(Keysight34465A, "digitizer"),
+    "Rigol DS1104Z": Model(RigolDS1104Z, "digitizer"),
+    "Keysight DAQ970A": Model(KeysightDAQ970A, "switch"),
+    "Rigol M300": Model(RigolM300, "switch"),
 }
 
 

@@ -8,10 +8,12 @@ them (1-based).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from instruments.accuracy import Accuracy
+from instruments.digitizers.capture import Capture, CaptureSettings
 
 
 @dataclass(frozen=True)
@@ -157,3 +159,70 @@ class PackEmulator(CellEmulator, Protocol):
         ...
 
     def measure_voltages(self, channels: list[int]) -> list[float]: ...
+
+
+@runtime_checkable
+class ResistanceSource(ScpiDevice, Protocol):
+    """Programmable resistance per channel: stands in for a BMS's NTC thermistors."""
+
+    channel_count: int
+    RESISTANCE_RANGE: tuple[float, float]  # Ω the model can program
+
+    def set_resistance(self, channel: int, ohms: float) -> None: ...
+
+    def resistance(self, channel: int) -> float:
+        """The programmed resistance, read back from the instrument (Ω)."""
+        ...
+
+    def set_output(self, channel: int, on: bool) -> None:
+        """Connect (True) or disconnect the channel's terminals."""
+        ...
+
+    def output_enabled(self, channel: int) -> bool: ...
+
+
+@runtime_checkable
+class Digitizer(ScpiDevice, Protocol):
+    """A level/edge-triggered single-shot capture with pre-trigger, in volts at an input.
+
+    `configure_capture` returns the settings actually in force (`CaptureSettings`): a
+    model may sample finer or record longer than asked, never coarser or shorter.
+    """
+
+    channel_count: int
+
+    def configure_capture(
+        self,
+        channel: int,
+        full_scale_v: float,
+        sample_interval_s: float,
+        points: int,
+        pretrigger_points: int,
+    ) -> CaptureSettings: ...
+
+    def set_trigger(self, channel: int, level_v: float, rising: bool = True) -> None: ...
+
+    def arm(self) -> None:
+        """Start one acquisition; it completes after the trigger and the post-trigger."""
+        ...
+
+    def acquisition_state(self) -> str:
+        """ "idle", "armed" (waiting for the trigger), "triggered" or "complete"."""
+        ...
+
+    def fetch(self, channel: int = 1, binary: bool = True) -> Capture:
+        """The completed record; binary=True reads definite-length blocks, False ASCII."""
+        ...
+
+    def abort(self) -> None: ...
+
+
+@runtime_checkable
+class Switch(ScpiDevice, Protocol):
+    """Relay channels numbered slot·100 + n: closed connects COM to NO."""
+
+    def close(self, channels: Sequence[int]) -> None: ...
+
+    def open(self, channels: Sequence[int]) -> None: ...
+
+    def closed(self, channels: Sequence[int]) -> list[bool]: ...

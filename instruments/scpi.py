@@ -45,15 +45,15 @@ def scpi_bool(reply: str) -> bool:
     raise ValueError(f"not an SCPI boolean: {reply!r}")
 
 
-def parse_error_reply(reply: str) -> tuple[int, str]:
+def parse_error_reply(reply: str, query: str = "SYST:ERR?") -> tuple[int, str]:
     """Split a `SYST:ERR?` reply such as `-222,"Data out of range"` into code and text."""
     code_text, sep, message = reply.strip().partition(",")
     try:
         code = int(code_text)
     except ValueError:
-        raise InstrumentReplyError("SYST:ERR?", reply, 'expected <code>,"<message>"') from None
+        raise InstrumentReplyError(query, reply, 'expected <code>,"<message>"') from None
     if not sep and code != 0:
-        raise InstrumentReplyError("SYST:ERR?", reply, "error code without a message")
+        raise InstrumentReplyError(query, reply, "error code without a message")
     return code, message.strip().strip('"')
 
 
@@ -81,6 +81,9 @@ class ScpiInstrument(Accurate, SCPIMixin, Instrument):
     # the datasheet named in each entry's `source`. Empty: the model states none, and a
     # measurement that needs it raises AccuracyUnknown rather than assume zero.
     ACCURACY: ClassVar[AccuracyTable] = {}
+    # The model's error-queue query; SCPI instruments answer `SYST:ERR?`, some older
+    # IEEE 488.2 designs (calibrators) their own form, e.g. Fluke's `ERR?`.
+    ERROR_QUERY: ClassVar[str] = "SYST:ERR?"
 
     def __init__(
         self,
@@ -236,6 +239,46 @@ class ScpiInstrument(Accurate, SCPIMixin, Instrument):
                 raise InstrumentReplyError(command, response, why, self.name) from None
         return results
 
+    def read_definite_block(self) -> bytes:
+        """Read an IEEE 488.2 definite-length block (`#<n><length><data>`) and its
+        terminator, as bytes: binary data may hold the termination character, so the
+        length, not a line ending, says where it stops."""
+        command = self.last_command
+        try:
+            head = self._read_exact(2)
+            if head[:1] != b"#" or not head[1:2].isdigit() or head[1:2] == b"0":
+                received = (head + self._drain_line()).decode("latin-1")
+                why = "expected a #<n><length> block"
+                raise InstrumentReplyError(command, received, why, self.name)
+            digits = self._read_exact(int(head[1:2]))
+            if not digits.isdigit():
+                received = (head + digits).decode("latin-1")
+                raise InstrumentReplyError(command, received, "bad block length", self.name)
+            payload = self._read_exact(int(digits))
+            self._read_exact(1)  # the message terminator after the block
+        finally:
+            self._unanswered = False
+        self._record("rx", f"#{head[1:2].decode()}{digits.decode()}<{len(payload)} bytes>")
+        return payload
+
+    def _read_exact(self, count: int) -> bytes:
+        data = b""
+        while len(data) < count:
+            try:
+                chunk = self.read_bytes(count - len(data))
+            except (pyvisa.errors.VisaIOError, OSError) as exc:
+                self._raise_typed(exc)
+            if not chunk:
+                received = data.decode("latin-1")
+                raise InstrumentReplyError(self.last_command, received, "short block", self.name)
+            data += chunk
+        return data
+
+    def _drain_line(self) -> bytes:
+        with contextlib.suppress(Exception):
+            return self.read_bytes(-1, break_on_termchar=True)
+        return b""
+
     # --- identity and errors -----------------------------------------------------------
 
     def identity(self) -> Identity:
@@ -262,8 +305,9 @@ class ScpiInstrument(Accurate, SCPIMixin, Instrument):
     def read_errors(self) -> list[tuple[int, str]]:
         """Drain `SYST:ERR?` until `0`, returning every (code, message) found."""
         errors: list[tuple[int, str]] = []
+        query = self.ERROR_QUERY
         for _ in range(MAX_QUEUED_ERRORS):
-            reply = self.ask("SYST:ERR?")
+            reply = self.ask(query)
             try:
                 code, message = self.parse_error(reply)
             except InstrumentReplyError as exc:
@@ -272,11 +316,11 @@ class ScpiInstrument(Accurate, SCPIMixin, Instrument):
                 return errors
             errors.append((code, message))
         why = f"error queue not empty after {MAX_QUEUED_ERRORS} reads"
-        raise InstrumentReplyError("SYST:ERR?", reply, why, self.name)
+        raise InstrumentReplyError(query, reply, why, self.name)
 
     def parse_error(self, reply: str) -> tuple[int, str]:
         """One `SYST:ERR?` reply as (code, message); a model with another format overrides."""
-        return parse_error_reply(reply)
+        return parse_error_reply(reply, self.ERROR_QUERY)
 
     def raise_errors(self) -> None:
         """Drain the error queue and raise InstrumentError if it held anything."""

@@ -8,7 +8,12 @@ interleave. Nothing here knows SCPI or physics.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
 
 
 @dataclass
@@ -40,9 +45,60 @@ class LoadInput:
 
 
 @dataclass
+class ResistorChannel:
+    """One programmable resistance (a thermistor emulator channel)."""
+
+    resistance_ohm: float = 10_000.0
+    output_on: bool = False  # off: the terminals are open (standby, relay open)
+
+    @property
+    def effective_ohm(self) -> float:
+        """What a meter across the terminals would see: the setting, or open circuit."""
+        return self.resistance_ohm if self.output_on else math.inf
+
+
+@dataclass
+class RelayChannel:
+    """One switch or actuator channel: closed connects COM to NO."""
+
+    closed: bool = False
+    # Set by the lab when the channel is wired to something physical (short relay,
+    # fault insertion), so the circuit is re-solved at the instant the contact moves.
+    on_change: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+
+
+class Signal(Protocol):
+    """A quantity of the bench as a function of virtual time, in volts at an input."""
+
+    def now(self) -> float:
+        """The present virtual time, s."""
+        ...
+
+    def values(self, times: np.ndarray) -> np.ndarray:
+        """The signal at each of `times` (all <= now)."""
+        ...
+
+    def crossing(self, level: float, rising: bool, t_from: float, t_to: float) -> float | None:
+        """The first time in [t_from, t_to] the signal crosses `level` in that direction."""
+        ...
+
+
+@dataclass
+class DigitizerInput:
+    """One input of a digitizer or oscilloscope. `signal` is what the station wires to it
+    (None: an unconnected input, which reads 0 V)."""
+
+    signal: Signal | None = None
+
+
+@dataclass
 class InstrumentHardware:
     """The outputs/inputs of one instrument, keyed by its vendor channel number."""
 
     model: str
     sources: dict[int, SourceChannel] = field(default_factory=dict)
     loads: dict[int, LoadInput] = field(default_factory=dict)
+    resistors: dict[int, ResistorChannel] = field(default_factory=dict)
+    relays: dict[int, RelayChannel] = field(default_factory=dict)
+    inputs: dict[int, DigitizerInput] = field(default_factory=dict)
+    modules: list[str] = field(default_factory=list)  # slot contents, for *OPT?/CTYPE?

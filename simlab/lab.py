@@ -20,7 +20,7 @@ from simlab.physics import Bench
 from simlab.servers.control import ControlServer
 from simlab.servers.dut import DUT_SERVERS
 from simlab.station_file import StationSpec, parse_station
-from simlab.world import World
+from simlab.world import BenchSignal, IdleSignal, World
 
 
 class Lab:
@@ -60,6 +60,8 @@ class Lab:
         for item in [*spec.defects, *(defects or [])]:
             self.world.add_defect(item)
 
+        self._wire_new_roles(spec)
+
         self.devices = {
             name: create_device(
                 inst.model, self.hardware[name], inst.serial, solve=self.world.solve
@@ -69,6 +71,39 @@ class Lab:
         self._scpi: dict[str, Any] = {}
         self._dut: Any = None
         self._control: ControlServer | None = None
+
+    def _wire_new_roles(self, spec: StationSpec) -> None:
+        """Digitizer inputs see the bench quantity they are wired to (others read 0 V on
+        the world's clock); relays re-solve the circuit the instant they move; the
+        thermistor channels, the short relay and the fault relays are handed to the bench."""
+        for hw in self.hardware.values():
+            for inp in hw.inputs.values():
+                inp.signal = IdleSignal(self.world)
+        if spec.digitizer is not None:
+            name, ch = spec.digitizer.ref
+            inputs = self.hardware[name].inputs
+            if ch not in inputs:
+                raise ValueError(
+                    f"{spec.source}: wiring.digitizer.channel: {name} has no input {ch}; "
+                    f"it has {sorted(inputs)}"
+                )
+            inputs[ch].signal = BenchSignal(
+                self.world, spec.digitizer.measures, spec.digitizer.scale
+            )
+        for hw in self.hardware.values():
+            for relay in hw.relays.values():
+                relay.on_change = self.world.solve
+        bench = self.world.bench
+        bench.ntc_channels = {
+            n: self._channel(f"wiring.thermistors.{n}.channel", ref, "resistors")
+            for n, ref in spec.thermistors.items()
+        }
+        if spec.short is not None:
+            bench.short_relay = self._channel("wiring.short", spec.short, "relays")
+        bench.fault_relays = [
+            (self._channel(f"wiring.switch.{n}.channel", f.ref, "relays"), f.action, f.target)
+            for n, f in spec.faults.items()
+        ]
 
     @classmethod
     def from_station_file(

@@ -38,6 +38,38 @@ class StationSpec:
     seed: int | None
     sets: dict[str, object] = field(default_factory=dict)
     defects: list[str] = field(default_factory=list)
+    thermistors: dict[int, tuple[str, int]] = field(default_factory=dict)  # NTC n → channel
+    digitizer: DigitizerSpec | None = None
+    short: tuple[str, int] | None = None
+    faults: dict[str, FaultSpec] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DigitizerSpec:
+    ref: tuple[str, int]
+    measures: str  # discharge_current | pack_current | pack_voltage
+    scale: float  # volts at the input per unit
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    ref: tuple[str, int]
+    action: str  # open_cell_sense | short_ntc | open_ntc
+    target: int
+
+
+MEASURABLE = ("discharge_current", "pack_current", "pack_voltage")
+FAULT_ACTIONS = ("open_cell_sense", "short_ntc", "open_ntc")
+
+
+def _positive(source: str, key: str, value: Any, what: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise _err(source, key, f"{what} must be an integer, got {value!r}") from None
+    if isinstance(value, bool) or number < 1 or (number != value and str(number) != str(value)):
+        raise _err(source, key, f"{what} must be an integer >= 1, got {value!r}")
+    return number
 
 
 def _err(source: str, key: str, msg: str) -> ValueError:
@@ -113,6 +145,51 @@ def parse_station(path: str | Path) -> StationSpec:
             raise _err(source, key, "cell position must be an integer") from None
         cells[position] = _ref(source, key, ref, sims, names)
 
+    thermistors: dict[int, tuple[str, int]] = {}
+    for n, ntc in _mapping(
+        source, "wiring.thermistors", wiring.get("thermistors"), required=False
+    ).items():
+        key = f"wiring.thermistors.{n}"
+        ntc = _mapping(source, key, ntc)
+        thermistors[_positive(source, key, n, "NTC number")] = _ref(
+            source, f"{key}.channel", ntc.get("channel"), sims, names
+        )
+    digitizer = None
+    if wiring.get("digitizer") is not None:
+        dig = _mapping(source, "wiring.digitizer", wiring.get("digitizer"))
+        measures = dig.get("measures")
+        if measures not in MEASURABLE:
+            raise _err(
+                source, "wiring.digitizer.measures", f"one of {MEASURABLE}, got {measures!r}"
+            )
+        scale = dig.get("scale")
+        if isinstance(scale, bool) or not isinstance(scale, int | float) or not scale > 0:
+            raise _err(source, "wiring.digitizer.scale", f"a number > 0, got {scale!r}")
+        digitizer = DigitizerSpec(
+            _ref(source, "wiring.digitizer.channel", dig.get("channel"), sims, names),
+            measures,
+            float(scale),
+        )
+    short_ref = (
+        _ref(source, "wiring.short", wiring.get("short"), sims, names)
+        if wiring.get("short")
+        else None
+    )
+    faults: dict[str, FaultSpec] = {}
+    for name, fault in _mapping(
+        source, "wiring.switch", wiring.get("switch"), required=False
+    ).items():
+        key = f"wiring.switch.{name}"
+        fault = _mapping(source, key, fault)
+        action = fault.get("action")
+        if action not in FAULT_ACTIONS:
+            raise _err(source, f"{key}.action", f"one of {FAULT_ACTIONS}, got {action!r}")
+        faults[str(name)] = FaultSpec(
+            _ref(source, f"{key}.channel", fault.get("channel"), sims, names),
+            action,
+            _positive(source, f"{key}.target", fault.get("target"), "target"),
+        )
+
     dut = _mapping(source, "dut", doc.get("dut"))
     protocol = dut.get("protocol")
     if protocol not in DUT_SERVERS:
@@ -124,9 +201,19 @@ def parse_station(path: str | Path) -> StationSpec:
     for position in cells:
         if not 1 <= position <= count:
             raise _err(source, f"wiring.cells.{position}", f"position outside 1..{count}")
+    for name, fault in faults.items():
+        if fault.action == "open_cell_sense" and fault.target > count:
+            raise _err(source, f"wiring.switch.{name}.target", f"cell outside 1..{count}")
+        if fault.action != "open_cell_sense" and fault.target not in thermistors:
+            raise _err(source, f"wiring.switch.{name}.target", "no such NTC in wiring.thermistors")
     used: dict[tuple[str, int], str] = {}
     wired = [("wiring.charger", charger_ref), ("wiring.load", load_ref)]
     wired += [(f"wiring.cells.{p}", r) for p, r in cells.items()]
+    wired += [(f"wiring.thermistors.{n}.channel", r) for n, r in thermistors.items()]
+    if digitizer is not None:
+        wired.append(("wiring.digitizer.channel", digitizer.ref))
+    wired.append(("wiring.short", short_ref))
+    wired += [(f"wiring.switch.{n}.channel", f.ref) for n, f in faults.items()]
     for key, ref in wired:
         if ref is None:
             continue
@@ -153,4 +240,8 @@ def parse_station(path: str | Path) -> StationSpec:
         seed=seed,
         sets={str(k): v for k, v in sets.items()},
         defects=list(defects),
+        thermistors=thermistors,
+        digitizer=digitizer,
+        short=short_ref,
+        faults=faults,
     )

@@ -14,12 +14,58 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from simlab.comms import BmsComms
 from simlab.firmware import CATALOGUE, BmsStatus, Firmware, parse_defect
 from simlab.params import flatten, get_path, nest, set_path, unknown_path
 from simlab.physics import Bench
 
 EPS = 1e-9
+TRACE_RETENTION_S = 600.0  # how far back a digitizer's pre-trigger can reach
+
+
+class BenchSignal:
+    """A traced bench quantity as a digitizer input sees it: `scale` volts per unit.
+
+    `discharge_current` is the pack current with the sign turned (positive out of the
+    pack), as a current probe clamped that way round would show it.
+    """
+
+    def __init__(self, world: World, quantity: str, scale: float):
+        sign = -1.0 if quantity == "discharge_current" else 1.0
+        base = "pack_current" if quantity == "discharge_current" else quantity
+        if base not in world.bench.traces:
+            raise ValueError(f"no traced quantity {quantity!r}")
+        self._world, self._trace, self._gain = world, world.bench.traces[base], sign * scale
+
+    def now(self) -> float:
+        return self._world.t
+
+    def values(self, times: np.ndarray) -> np.ndarray:
+        return self._gain * self._trace.values(times)
+
+    def crossing(self, level: float, rising: bool, t_from: float, t_to: float) -> float | None:
+        if self._gain == 0:
+            return None
+        flip = self._gain < 0
+        return self._trace.crossing(level / self._gain, rising != flip, t_from, t_to)
+
+
+class IdleSignal:
+    """An input wired to nothing: 0 V, on the world's clock."""
+
+    def __init__(self, world: World):
+        self._world = world
+
+    def now(self) -> float:
+        return self._world.t
+
+    def values(self, times: np.ndarray) -> np.ndarray:
+        return np.zeros(np.shape(times))
+
+    def crossing(self, level: float, rising: bool, t_from: float, t_to: float) -> float | None:
+        return None
 
 
 @dataclass(eq=False)
@@ -85,6 +131,7 @@ class World:
             self.bench.step(seg)
             self.firmware.integrate(current, seg)
             self.t = t1
+            self.bench.t = t1
 
     def advance(self, dt: object) -> float:
         """Let `dt` virtual seconds pass, running every firmware scan due in that span."""
@@ -116,8 +163,10 @@ class World:
                 )
                 self._apply_fets(force=False)
             self._run_until(t_end)
-            self.t = t_end
+            self.t = self.bench.t = t_end
             self.bench.solve()
+            for trace in self.bench.traces.values():
+                trace.prune(self.t - TRACE_RETENTION_S)
             return self.t
 
     def every(self, period: Callable[[], float], callback: Callable[[float], None]) -> Ticker:

@@ -6,6 +6,7 @@ spec asks for. The wiring map is the connector map of the bench; roles are built
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date
 from pathlib import Path
@@ -113,10 +114,72 @@ class InstrumentConfig(Strict):
         return model
 
 
+class NtcWiring(Strict):
+    """One NTC input of the BMS, driven by an emulator channel, and the curve of the
+    thermistor it stands in for: B-value (r25_ohm, beta_k) or an R–T table."""
+
+    channel: ChannelRef
+    r25_ohm: float | None = Field(default=None, gt=0, description="resistance at 25 °C, Ω")
+    beta_k: float | None = Field(default=None, gt=0, description="B-value (25/50 °C), K")
+    table: list[tuple[float, float]] | None = Field(
+        default=None, description="[[°C, Ω], ...] from the thermistor's data sheet"
+    )
+
+    @model_validator(mode="after")
+    def _one_curve(self) -> NtcWiring:
+        b_value = self.r25_ohm is not None or self.beta_k is not None
+        if b_value and self.table is not None:
+            raise ValueError("give either r25_ohm and beta_k, or table, not both")
+        if b_value and (self.r25_ohm is None or self.beta_k is None):
+            raise ValueError("a B-value curve needs both r25_ohm and beta_k")
+        if not b_value and self.table is None:
+            raise ValueError("no curve: give r25_ohm and beta_k, or table")
+        if self.table is not None:
+            temps = [t for t, _ in self.table]
+            ohms = [r for _, r in self.table]
+            if len(self.table) < 2:
+                raise ValueError("table needs at least two [°C, Ω] points")
+            if any(b <= a for a, b in itertools.pairwise(temps)):
+                raise ValueError("table temperatures must increase strictly")
+            if any(r <= 0 for r in ohms) or any(b >= a for a, b in itertools.pairwise(ohms)):
+                raise ValueError("table resistances must be > 0 and fall as temperature rises")
+        return self
+
+
+class DigitizerWiring(Strict):
+    """What the digitizer input sees: a quantity of the pack through a shunt, current
+    probe or divider, `scale` volts at the input per unit (V/A for currents)."""
+
+    channel: ChannelRef
+    measures: Literal["discharge_current", "pack_current", "pack_voltage"]
+    scale: float = Field(gt=0, description="volts at the input per A (or per V)")
+
+
+class FaultWiring(Strict):
+    """A fault-insertion relay: closing `channel` opens a cell sense lead or shorts /
+    opens an NTC line (`target` is the cell position or the NTC number)."""
+
+    channel: ChannelRef
+    action: Literal["open_cell_sense", "short_ntc", "open_ntc"]
+    target: int = Field(ge=1)
+
+
 class Wiring(Strict):
     charger: ChannelRef | None = None
     load: ChannelRef | None = None
     cells: dict[int, ChannelRef] = Field(default_factory=dict)
+    thermistors: dict[int, NtcWiring] = Field(default_factory=dict)
+    digitizer: DigitizerWiring | None = None
+    short: ChannelRef | None = None  # closing it shorts the pack output (P+ to P-)
+    switch: dict[str, FaultWiring] = Field(default_factory=dict)
+
+    @field_validator("thermistors")
+    @classmethod
+    def _ntc_numbers(cls, ntcs: dict[int, NtcWiring]) -> dict[int, NtcWiring]:
+        numbers = sorted(ntcs)
+        if numbers and numbers != list(range(1, len(numbers) + 1)):
+            raise ValueError(f"NTC numbers must run 1..N without gaps, got {numbers}")
+        return ntcs
 
     @field_validator("cells")
     @classmethod
@@ -235,11 +298,14 @@ class StationConfig(Strict):
         for pos, ref in self.wiring.cells.items():
             if ref.instrument not in self.instruments:
                 raise ValueError(f"wiring.cells.{pos}: no instrument named {ref.instrument!r}")
+        self._check_new_roles()
         if self.wiring.cells and len(self.wiring.cells) != self.dut.cell_count:
             raise ValueError(
                 f"wiring.cells maps {len(self.wiring.cells)} cells but dut.cell_count is "
                 f"{self.dut.cell_count}"
             )
+        if not self.limits.temperature.contains(25.0) and self.wiring.thermistors:
+            raise ValueError("limits.temperature must hold 25 °C, the thermistors' safe state")
         if not self.limits.cell_voltage.contains(self.safe_state.cell_voltage):
             raise ValueError("safe_state.cell_voltage lies outside limits.cell_voltage")
         if not self.simulated:
@@ -249,3 +315,33 @@ class StationConfig(Strict):
             if self.dut.simulated_link:
                 raise ValueError("the DUT link is 'sim' on a real station")
         return self
+
+    def _check_new_roles(self) -> None:
+        """Thermistors, digitizer, short relay and fault switches: instruments exist,
+        no channel serves two purposes, fault targets exist."""
+        w = self.wiring
+        refs: list[tuple[str, ChannelRef]] = [
+            (f"wiring.thermistors.{n}.channel", ntc.channel) for n, ntc in w.thermistors.items()
+        ]
+        if w.digitizer is not None:
+            refs.append(("wiring.digitizer.channel", w.digitizer.channel))
+        if w.short is not None:
+            refs.append(("wiring.short", w.short))
+        refs += [(f"wiring.switch.{name}.channel", f.channel) for name, f in w.switch.items()]
+        seen: dict[ChannelRef, str] = {}
+        for key, ref in refs:
+            if ref.instrument not in self.instruments:
+                raise ValueError(f"{key}: no instrument named {ref.instrument!r}")
+            if ref in seen:
+                raise ValueError(f"{key}: {ref} is already wired as {seen[ref]}")
+            seen[ref] = key
+        for name, fault in w.switch.items():
+            if fault.action == "open_cell_sense" and fault.target > self.dut.cell_count:
+                raise ValueError(
+                    f"wiring.switch.{name}.target: cell {fault.target} beyond "
+                    f"dut.cell_count {self.dut.cell_count}"
+                )
+            if fault.action != "open_cell_sense" and fault.target not in w.thermistors:
+                raise ValueError(
+                    f"wiring.switch.{name}.target: NTC {fault.target} is not in wiring.thermistors"
+                )

@@ -10,10 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from instruments.accuracy import Accuracy
-from instruments.roles import CellEmulator, ElectronicLoad, PowerSupply
+from instruments.digitizers.capture import Capture, CaptureSettings
+from instruments.roles import (
+    CellEmulator,
+    Digitizer,
+    ElectronicLoad,
+    PowerSupply,
+    ResistanceSource,
+    Switch,
+)
 from rig.config.station import Limits, SafeState
-from rig.safety import check_limit
+from rig.safety import LimitError, check_limit
+from rig.station.ntc import NtcCurve
 
 
 class RoleNotFitted(Exception):
@@ -168,3 +179,303 @@ class Cells:
             raise RuntimeError("; ".join(failures))
         self.set_current_limit(self._safe.cell_current_limit)
         self.on()
+
+
+# --- thermistor emulation ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NtcChannel:
+    instrument: str
+    driver: ResistanceSource
+    channel: int
+    curve: NtcCurve
+
+
+class Thermistors:
+    """The BMS's NTC inputs 1..N, each driven by a resistance channel per the wiring map.
+
+    Plans speak °C: a temperature beyond `limits.temperature` raises LimitError before
+    anything is sent, and so does a raw resistance whose temperature on that NTC's curve
+    lies beyond it. The safe state is 25 °C on every NTC, terminals connected (an open
+    NTC reads as a sensor fault, not as a safe temperature).
+    """
+
+    SAFE_C = 25.0
+
+    def __init__(self, channels: dict[int, NtcChannel], limits: Limits):
+        self._channels = dict(sorted(channels.items()))
+        self._limits = limits
+        self._setpoints: dict[int, float] = {}
+
+    @property
+    def count(self) -> int:
+        return len(self._channels)
+
+    @property
+    def positions(self) -> list[int]:
+        """The NTC numbers wired (1-based, as the BMS numbers its NTC inputs)."""
+        return list(self._channels)
+
+    def channel_of(self, ntc: int) -> NtcChannel:
+        try:
+            return self._channels[ntc]
+        except KeyError:
+            raise RoleNotFitted(f"NTC {ntc} is not wired (station has 1..{self.count})") from None
+
+    def _label(self, ntc: int) -> str:
+        ch = self.channel_of(ntc)
+        return f"NTC {ntc} ({ch.instrument}:{ch.channel})"
+
+    def ohms_at(self, ntc: int, celsius: float) -> float:
+        """The resistance NTC `ntc` has at `celsius` (its curve from the station file)."""
+        return self.channel_of(ntc).curve.ohms(celsius)
+
+    def celsius_at(self, ntc: int, ohms: float) -> float:
+        return self.channel_of(ntc).curve.celsius(ohms)
+
+    def set_temperature(self, ntc: int, celsius: float) -> float:
+        """Program the resistance NTC `ntc` has at `celsius`; returns the ohms sent."""
+        lim = self._limits.temperature
+        check_limit(self._label(ntc), "temperature", celsius, lim.min, lim.max, "°C")
+        ch = self.channel_of(ntc)
+        ohms = ch.curve.ohms(celsius)
+        self._send(ntc, ch, ohms)
+        self._setpoints[ntc] = celsius
+        return ohms
+
+    def set_all(self, celsius: float) -> None:
+        lim = self._limits.temperature
+        check_limit("thermistors", "temperature", celsius, lim.min, lim.max, "°C")
+        for ntc in self._channels:
+            self.set_temperature(ntc, celsius)
+
+    def set_resistance(self, ntc: int, ohms: float) -> None:
+        """A raw resistance, still held to the temperature limits through the curve."""
+        ch = self.channel_of(ntc)
+        celsius = ch.curve.celsius(ohms)
+        lim = self._limits.temperature
+        check_limit(self._label(ntc), "temperature", celsius, lim.min, lim.max, "°C")
+        self._send(ntc, ch, ohms)
+        self._setpoints[ntc] = celsius
+
+    def _send(self, ntc: int, ch: NtcChannel, ohms: float) -> None:
+        low, high = ch.driver.RESISTANCE_RANGE
+        if not low <= ohms <= high:
+            raise LimitError(self._label(ntc), "resistance", ohms, low, high, "Ω")
+        ch.driver.set_resistance(ch.channel, ohms)
+
+    def temperature(self, ntc: int) -> float | None:
+        """The temperature last commanded on `ntc` (None before the first)."""
+        self.channel_of(ntc)
+        return self._setpoints.get(ntc)
+
+    def resistance(self, ntc: int) -> float:
+        """The resistance the instrument reports it is programmed to (Ω)."""
+        ch = self.channel_of(ntc)
+        return ch.driver.resistance(ch.channel)
+
+    def on(self) -> None:
+        for ch in self._channels.values():
+            ch.driver.set_output(ch.channel, True)
+
+    def accuracy(self, ntc: int, quantity: str, value: float) -> Accuracy:
+        """The resistance channel's band for `quantity` at `value` (Ω), certificate applied."""
+        return self.channel_of(ntc).driver.accuracy(quantity, value)
+
+    def temperature_band(self, ntc: int, celsius: float) -> float:
+        """± °C the emulated temperature may be off at `celsius`: the programming accuracy
+        (Ω) at that resistance divided by the curve's slope there."""
+        ch = self.channel_of(ntc)
+        ohms = ch.curve.ohms(celsius)
+        band = ch.driver.accuracy("resistance_set", ohms).limit(ohms)
+        return band / abs(ch.curve.slope_ohm_per_c(celsius))
+
+    def make_safe(self) -> None:
+        failures: list[str] = []
+        for ntc in self._channels:
+            try:
+                self.set_temperature(ntc, self.SAFE_C)
+                ch = self._channels[ntc]
+                ch.driver.set_output(ch.channel, True)
+            except Exception as exc:
+                failures.append(f"NTC {ntc}: {exc}")
+        if failures:
+            raise RuntimeError("; ".join(failures))
+
+
+# --- digitizer -------------------------------------------------------------------------
+
+UNITS = {"discharge_current": "A", "pack_current": "A", "pack_voltage": "V"}
+
+
+@dataclass(frozen=True)
+class DigitizerTrace:
+    """A capture in the quantity's unit, trigger at t = 0."""
+
+    times_s: np.ndarray
+    values: np.ndarray
+    sample_interval_s: float
+    trigger_index: int
+    quantity: str
+    unit: str
+    instrument: str
+
+
+class DigitizerRole:
+    """The station's digitizer, in the units of what it is wired to measure.
+
+    The wiring says what the input sees (`discharge_current` through a shunt or current
+    probe, `pack_voltage` through a divider) and its scale in volts per unit; levels and
+    full scale are given in that unit (A or V) and converted here. `arm` returns the
+    settings in force: the sample interval there is the resolution of any time read off
+    the capture.
+    """
+
+    def __init__(self, name: str, driver: Digitizer, channel: int, measures: str, scale: float):
+        self.name, self.driver, self.channel = name, driver, channel
+        self.quantity, self.unit, self.scale = measures, UNITS[measures], scale
+        self.settings: CaptureSettings | None = None
+
+    def arm(
+        self,
+        level: float,
+        rising: bool = True,
+        sample_interval_s: float = 1e-6,
+        points: int = 2000,
+        pretrigger_points: int = 200,
+        full_scale: float | None = None,
+    ) -> CaptureSettings:
+        """Configure, set the edge trigger at `level` (A or V) and start one capture.
+
+        `full_scale` (same unit) defaults to twice the level. Returns the instrument's
+        actual settings, in volts at its input.
+        """
+        fs = abs(full_scale if full_scale is not None else 2.0 * level)
+        if not fs > 0:
+            raise ValueError("full_scale must be > 0 (or a non-zero level)")
+        if abs(level) > fs:
+            raise ValueError(f"trigger level {level:g} {self.unit} beyond full scale {fs:g}")
+        self.settings = self.driver.configure_capture(
+            self.channel, fs * self.scale, sample_interval_s, points, pretrigger_points
+        )
+        self.driver.set_trigger(self.channel, level * self.scale, rising)
+        self.driver.arm()
+        return self.settings
+
+    def state(self) -> str:
+        """idle, armed, triggered or complete."""
+        return self.driver.acquisition_state()
+
+    def complete(self) -> bool:
+        return self.state() == "complete"
+
+    def fetch(self, binary: bool = True) -> DigitizerTrace:
+        capture: Capture = self.driver.fetch(self.channel, binary=binary)
+        values = capture.values / self.scale
+        return DigitizerTrace(
+            capture.times,
+            values,
+            capture.sample_interval_s,
+            capture.pretrigger_points,
+            self.quantity,
+            self.unit,
+            self.name,
+        )
+
+    def abort(self) -> None:
+        self.driver.abort()
+
+    def accuracy(self, quantity: str) -> Accuracy:
+        """The band in force for the last capture: `voltage_meas` at its full scale (in
+        volts at the input, so divide by `scale` for the unit), or `timebase`."""
+        if self.settings is None:
+            raise RuntimeError(f"{self.name}: no capture configured")
+        value = self.settings.full_scale_v if quantity == "voltage_meas" else 1.0
+        return self.driver.accuracy(quantity, value)
+
+    def make_safe(self) -> None:
+        self.driver.abort()
+
+
+# --- short relay and fault insertion ------------------------------------------------
+
+
+class ShortRelay:
+    """The relay that shorts the pack output. Closed only on request; the first thing
+    the safe state opens."""
+
+    def __init__(self, name: str, driver: Switch, channel: int):
+        self.name, self.driver, self.channel = name, driver, channel
+
+    def close(self) -> None:
+        self.driver.close([self.channel])
+
+    def open(self) -> None:
+        self.driver.open([self.channel])
+
+    def is_closed(self) -> bool:
+        return self.driver.closed([self.channel])[0]
+
+    def make_safe(self) -> None:
+        self.driver.open([self.channel])
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    instrument: str
+    driver: Switch
+    channel: int
+    action: str  # open_cell_sense | short_ntc | open_ntc
+    target: int  # cell position or NTC number
+
+
+class FaultSwitch:
+    """Named fault-insertion relays from the wiring map: `insert("cell_5_sense_open")`."""
+
+    def __init__(self, faults: dict[str, Fault]):
+        self._faults = dict(faults)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._faults)
+
+    def fault(self, name: str) -> Fault:
+        try:
+            return self._faults[name]
+        except KeyError:
+            known = ", ".join(self._faults) or "none"
+            raise RoleNotFitted(f"no fault {name!r} wired (station has: {known})") from None
+
+    def find(self, action: str, target: int) -> Fault:
+        """The fault wired to do `action` on `target` (e.g. "open_ntc", 2)."""
+        for fault in self._faults.values():
+            if fault.action == action and fault.target == target:
+                return fault
+        raise RoleNotFitted(f"no fault wired to {action} {target}")
+
+    def insert(self, name: str) -> None:
+        f = self.fault(name)
+        f.driver.close([f.channel])
+
+    def remove(self, name: str) -> None:
+        f = self.fault(name)
+        f.driver.open([f.channel])
+
+    def inserted(self, name: str) -> bool:
+        f = self.fault(name)
+        return f.driver.closed([f.channel])[0]
+
+    def remove_all(self) -> None:
+        failures: list[str] = []
+        for f in self._faults.values():
+            try:
+                f.driver.open([f.channel])
+            except Exception as exc:
+                failures.append(f"{f.name}: {exc}")
+        if failures:
+            raise RuntimeError("; ".join(failures))
+
+    def make_safe(self) -> None:
+        self.remove_all()

@@ -18,7 +18,20 @@ from instruments.roles import Identity
 from rig.config.errors import ConfigError
 from rig.config.station import SIM_RESOURCE, InstrumentConfig, StationConfig
 from rig.safety import SafetyManager
-from rig.station.roles import CellChannel, Cells, Charger, Load, RoleNotFitted
+from rig.station.ntc import NtcCurve
+from rig.station.roles import (
+    CellChannel,
+    Cells,
+    Charger,
+    DigitizerRole,
+    Fault,
+    FaultSwitch,
+    Load,
+    NtcChannel,
+    RoleNotFitted,
+    ShortRelay,
+    Thermistors,
+)
 from rig.station.transcript import Transcript
 
 
@@ -45,6 +58,10 @@ class Station:
         self._charger: Charger | None = None
         self._load: Load | None = None
         self._cells: Cells | None = None
+        self._thermistors: Thermistors | None = None
+        self._digitizer: DigitizerRole | None = None
+        self._short: ShortRelay | None = None
+        self._switch: FaultSwitch | None = None
 
     @classmethod
     def open(
@@ -104,7 +121,26 @@ class Station:
 
     def _build_roles(self) -> None:
         wiring, limits = self.config.wiring, self.config.limits
-        # Safe order: take energy off the pack terminals first, then settle the cells.
+        # Safe order: open the short first, take energy off the pack terminals, remove
+        # inserted faults, then settle the cells and thermistors; the digitizer last.
+        if wiring.short is not None:
+            ref = wiring.short
+            self._short = ShortRelay(ref.instrument, self.drivers[ref.instrument], ref.channel)
+            self.safety.register("short relay open", self._short.make_safe, priority=5)
+        if wiring.switch:
+            faults = {
+                name: Fault(
+                    name,
+                    f.channel.instrument,
+                    self.drivers[f.channel.instrument],
+                    f.channel.channel,
+                    f.action,
+                    f.target,
+                )
+                for name, f in wiring.switch.items()
+            }
+            self._switch = FaultSwitch(faults)
+            self.safety.register("faults removed", self._switch.make_safe, priority=30)
         if wiring.load is not None:
             self._load = Load(wiring.load.instrument, self.drivers[wiring.load.instrument], limits)
             self.safety.register("load off", self._load.make_safe, priority=10)
@@ -121,6 +157,28 @@ class Station:
             }
             self._cells = Cells(channels, limits, self.config.safe_state)
             self.safety.register("cells to nominal", self._cells.make_safe, priority=40)
+        if wiring.thermistors:
+            ntcs = {
+                n: NtcChannel(
+                    w.channel.instrument,
+                    self.drivers[w.channel.instrument],
+                    w.channel.channel,
+                    NtcCurve(w.r25_ohm, w.beta_k, tuple(w.table) if w.table else None),
+                )
+                for n, w in wiring.thermistors.items()
+            }
+            self._thermistors = Thermistors(ntcs, limits)
+            self.safety.register("thermistors to 25 °C", self._thermistors.make_safe, priority=45)
+        if wiring.digitizer is not None:
+            d = wiring.digitizer
+            self._digitizer = DigitizerRole(
+                d.channel.instrument,
+                self.drivers[d.channel.instrument],
+                d.channel.channel,
+                d.measures,
+                d.scale,
+            )
+            self.safety.register("digitizer idle", self._digitizer.make_safe, priority=60)
 
     @property
     def charger(self) -> Charger:
@@ -133,6 +191,22 @@ class Station:
     @property
     def cells(self) -> Cells:
         return self._need(self._cells, "cells")
+
+    @property
+    def thermistors(self) -> Thermistors:
+        return self._need(self._thermistors, "thermistors")
+
+    @property
+    def digitizer(self) -> DigitizerRole:
+        return self._need(self._digitizer, "digitizer")
+
+    @property
+    def short(self) -> ShortRelay:
+        return self._need(self._short, "short relay")
+
+    @property
+    def switch(self) -> FaultSwitch:
+        return self._need(self._switch, "fault-insertion switch")
 
     def _need(self, role: Any, name: str) -> Any:
         if role is None:

@@ -16,9 +16,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simlab.hardware import LoadInput, SourceChannel
+from simlab.hardware import LoadInput, RelayChannel, ResistorChannel, SourceChannel
 from simlab.params import flatten, get_path, set_path, unknown_path
 from simlab.physics.lfp import LfpCell, LfpParams, make_cells
+from simlab.physics.trace import Trace
+
+# Quantities a digitizer input can be wired to, and how each follows from the solution.
+TRACED = ("pack_current", "pack_voltage")
 
 
 @dataclass
@@ -73,6 +77,13 @@ class Bench:
         self.charge_fet = True
         self.discharge_fet = True
         self.state = BenchState([0.0] * len(positions), 0.0, 0.0, 0.0, 0.0)
+        self.t = 0.0  # virtual time of the present solution (the world keeps it)
+        # Wired by the lab from the station file: NTC inputs driven by resistance
+        # channels, the short-circuit relay, and fault relays (relay, action, target).
+        self.ntc_channels: dict[int, ResistorChannel] = {}
+        self.short_relay: RelayChannel | None = None
+        self.fault_relays: list[tuple[RelayChannel, str, int]] = []
+        self.traces = {name: Trace(0.0) for name in TRACED}
 
     @property
     def cell_count(self) -> int:
@@ -182,6 +193,8 @@ class Bench:
             self.load.voltage_meas = pack_v - i_load * r_path if self.discharge_fet else 0.0
 
         self.state = BenchState(cells_v, pack_v, float(i_charge), float(i_load), float(i_pack))
+        self.traces["pack_current"].hold(self.t, float(i_pack))
+        self.traces["pack_voltage"].hold(self.t, float(pack_v))
         return self.state
 
     def step(self, dt: float) -> None:

@@ -11,13 +11,19 @@ from collections.abc import Callable
 from simlab.hardware import InstrumentHardware
 from simlab.scpi.device import ScpiDevice
 from simlab.scpi.errors import ScpiError
+from simlab.scpi.models.fluke_5522a import Fluke5522A
+from simlab.scpi.models.keysight_34465a import Keysight34465A
+from simlab.scpi.models.keysight_daq970a import KeysightDAQ970A
 from simlab.scpi.models.keysight_e36234a import KeysightE36234A
 from simlab.scpi.models.keysight_e36312a import KeysightE36312A
 from simlab.scpi.models.keysight_el34143a import KeysightEL34143A
 from simlab.scpi.models.keysight_n6705c import KeysightN6705C
 from simlab.scpi.models.ngi_n83624 import NgiN83624
+from simlab.scpi.models.powertek_mc642 import PowertekMC642
 from simlab.scpi.models.rigol_dl3021 import RigolDL3021
 from simlab.scpi.models.rigol_dp832 import RigolDP832
+from simlab.scpi.models.rigol_ds1000z import RigolDS1104Z
+from simlab.scpi.models.rigol_m300 import RigolM300
 from simlab.scpi.models.siglent_sdl1020x import SiglentSDL1020X
 from simlab.scpi.models.siglent_spd3303x import SiglentSPD3303X
 
@@ -31,6 +37,13 @@ MODELS: dict[str, type[ScpiDevice]] = {
     "Keysight EL34143A": KeysightEL34143A,
     "Keysight N6705C": KeysightN6705C,
     "NGI N83624": NgiN83624,
+    # thermistor emulation, trip capture, short relay and fault insertion
+    "Fluke 5522A": Fluke5522A,
+    "Powertek MC642": PowertekMC642,
+    "Keysight 34465A": Keysight34465A,
+    "Rigol DS1104Z": RigolDS1104Z,
+    "Keysight DAQ970A": KeysightDAQ970A,
+    "Rigol M300": RigolM300,
 }
 
 __all__ = ["MODELS", "ScpiDevice", "ScpiError", "create_device", "make_hardware"]

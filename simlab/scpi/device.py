@@ -130,6 +130,9 @@ class ScpiDevice:
     COMMANDS: ClassVar[tuple[Command, ...]] = ()
     # accept a channel list glued to the value before it (`SOUR:VOLT 5(@1,2)`)
     ATTACHED_CHANNEL_LISTS: ClassVar[bool] = False
+    # Models whose manuals allow unit suffixes on numbers (``OUT 10 KOHM``) set this; the
+    # rest answer a suffix with -131 as SCPI-99 requires of a command without units.
+    ACCEPTS_SUFFIXES: ClassVar[bool] = False
 
     _table: ClassVar[tuple[Command, ...]] = ()
     _cache: ClassVar[dict[tuple[str, bool], Command | None]] = {}
@@ -233,7 +236,9 @@ class ScpiDevice:
         path: tuple[str, ...] = ()
         for text in split_message(message):
             try:
-                parsed = parse_command(text, self.ATTACHED_CHANNEL_LISTS)
+                parsed = parse_command(
+                    text, self.ATTACHED_CHANNEL_LISTS, suffixes=self.ACCEPTS_SUFFIXES
+                )
                 if parsed is None:
                     continue
                 cmd, header = self._lookup(parsed, path)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from simlab.scpi.errors import ScpiError
-from simlab.scpi.parser import HeaderPattern, Number, Text, Token, Word
+from simlab.scpi.parser import HeaderPattern, Number, Suffixed, Text, Token, Word
 
 DATA_TYPE_ERROR = -104
 ILLEGAL_VALUE = -224
@@ -32,7 +32,44 @@ def numeric(token: Token) -> float | str:
         if token.text in _SPECIAL:
             return _SPECIAL[token.text]
         raise ScpiError(DATA_TYPE_ERROR, token.text)
+    if isinstance(token, Suffixed):
+        raise ScpiError(INVALID_SUFFIX, token.suffix)
     raise ScpiError(DATA_TYPE_ERROR)
+
+
+# SCPI-99 7.5.2 multipliers; "M" is milli, "MA" mega, and MOHM / MHZ read as mega.
+_MULTIPLIERS = {
+    "EX": 1e18, "PE": 1e15, "T": 1e12, "G": 1e9, "MA": 1e6, "K": 1e3,
+    "M": 1e-3, "U": 1e-6, "N": 1e-9, "P": 1e-12, "F": 1e-15, "A": 1e-18,
+}  # fmt: skip
+_MEGA_UNITS = ("OHM", "HZ")
+INVALID_SUFFIX = -131
+
+
+def with_unit(unit: str) -> Kind:
+    """A number, optionally with ``unit`` and a multiplier (``10 KOHM``, ``2.2MOHM``, ``5 OHM``).
+
+    For models that take unit suffixes (``ScpiDevice.ACCEPTS_SUFFIXES``); a suffix naming
+    another unit is -131, as the standard says. ``MIN``/``MAX``/``DEF`` pass through.
+    """
+    base = unit.upper()
+
+    def convert(token: Token) -> float | str:
+        if not isinstance(token, Suffixed):
+            return numeric(token)
+        suffix = token.suffix
+        if not suffix.endswith(base):
+            raise ScpiError(INVALID_SUFFIX, suffix)
+        prefix = suffix[: -len(base)]
+        if not prefix:
+            return token.value
+        if prefix == "M" and base in _MEGA_UNITS:
+            return token.value * 1e6
+        if prefix not in _MULTIPLIERS:
+            raise ScpiError(INVALID_SUFFIX, suffix)
+        return token.value * _MULTIPLIERS[prefix]
+
+    return convert
 
 
 def limit_word(token: Token) -> str:

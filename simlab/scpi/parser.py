@@ -45,7 +45,16 @@ class ChannelList:
     channels: tuple[int, ...]
 
 
-Token = Number | Word | Text | ChannelList
+@dataclass(frozen=True, slots=True)
+class Suffixed:
+    """A number with a unit suffix (``10 KOHM``, ``1.5V``), upper-cased, for models that
+    accept suffixes (``parse_command(..., suffixes=True)``); others answer -131."""
+
+    value: float
+    suffix: str
+
+
+Token = Number | Word | Text | ChannelList | Suffixed
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +108,9 @@ def split_message(message: str) -> list[str]:
     return _split_outside(message, ";")
 
 
-def parse_command(text: str, attached_lists: bool = False) -> ParsedCommand | None:
+def parse_command(
+    text: str, attached_lists: bool = False, suffixes: bool = False
+) -> ParsedCommand | None:
     """Parse one command; None for an empty one (``VOLT 1;;`` is tolerated).
 
     ``attached_lists`` accepts a channel list glued to the value before it
@@ -125,27 +136,29 @@ def parse_command(text: str, attached_lists: bool = False) -> ParsedCommand | No
     if absolute and header.startswith("*"):
         raise ScpiError(SYNTAX_ERROR, "':' before a common command")
     body = rest.strip()
-    params = parse_params(body, attached_lists) if body else ()
+    params = parse_params(body, attached_lists, suffixes) if body else ()
     return ParsedCommand(header, absolute, query, params)
 
 
 _ATTACHED_LIST = re.compile(r"(.*[^\s])\s*(\(@.*\))")
 
 
-def parse_params(text: str, attached_lists: bool = False) -> tuple[Token, ...]:
+def parse_params(
+    text: str, attached_lists: bool = False, suffixes: bool = False
+) -> tuple[Token, ...]:
     """Parse comma-separated program data into tokens."""
     tokens: list[Token] = []
     for piece in _split_outside(text, ","):
         piece = piece.strip()
         m = _ATTACHED_LIST.fullmatch(piece) if attached_lists else None
         if m is not None and not piece.startswith("(@"):
-            tokens += [parse_token(m.group(1)), parse_token(m.group(2))]
+            tokens += [parse_token(m.group(1), suffixes), parse_token(m.group(2), suffixes)]
         else:
-            tokens.append(parse_token(piece))
+            tokens.append(parse_token(piece, suffixes))
     return tuple(tokens)
 
 
-def parse_token(piece: str) -> Token:
+def parse_token(piece: str, suffixes: bool = False) -> Token:
     """Classify one parameter by its syntax (the command decides what it may be)."""
     if not piece:
         raise ScpiError(SYNTAX_ERROR, "empty parameter")
@@ -166,6 +179,10 @@ def parse_token(piece: str) -> Token:
         except ValueError:
             raise ScpiError(SYNTAX_ERROR, "bad non-decimal number") from None
     if _NUMBER_WITH_SUFFIX.fullmatch(piece):
+        if suffixes:
+            number = _NUMBER.match(piece)
+            assert number is not None
+            return Suffixed(float(number.group(0)), piece[number.end() :].strip().upper())
         raise ScpiError(-131, piece)
     raise ScpiError(SYNTAX_ERROR, f"bad parameter {piece[:20]!r}")
 

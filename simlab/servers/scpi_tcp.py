@@ -147,7 +147,8 @@ class ScpiTcpServer:
                 for raw in lines:
                     reply = self._execute(raw)
                     if reply is not None:
-                        conn.sendall(reply.encode("ascii", "replace") + b"\n")
+                        # latin-1: a binary block (scope bytes) travels one char a byte
+                        conn.sendall(reply.encode("latin-1", "replace") + b"\n")
                 if len(buffer) > _MAX_LINE:
                     break
         except OSError:

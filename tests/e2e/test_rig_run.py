@@ -30,6 +30,10 @@ def test_run_metadata(default_run):
         "Keysight E36234A",
         "Rigol DL3021",
         "Keysight N6705C",
+        "Fluke 5522A",
+        "Powertek MC642",
+        "Rigol DS1104Z",
+        "Keysight DAQ970A",
     }
     assert all(len(i["identity"].split(",")) == 4 for i in instruments)
     dut = default_run.one("dut")

@@ -31,6 +31,10 @@ def test_sim_serve_prints_endpoints_and_stops_on_sigterm():
             "cellsim_b",
             "cellsim_c",
             "cellsim_d",
+            "ntc_1",
+            "ntc_2",
+            "scope",
+            "daq",
         }
         rm = pyvisa.ResourceManager("@py")
         inst = rm.open_resource(

@@ -60,7 +60,14 @@ def test_station_file_is_parsed():
         "cellsim_b",
         "cellsim_c",
         "cellsim_d",
+        "ntc_1",
+        "ntc_2",
+        "scope",
+        "daq",
     }
+    assert spec.thermistors == {1: ("ntc_1", 1), 2: ("ntc_2", 1)}
+    assert spec.short == ("daq", 101) and spec.faults["ntc_2_open"].target == 2
+    assert spec.digitizer is not None and spec.digitizer.measures == "discharge_current"
     assert spec.charger == ("charger", 1) and spec.load == ("load", 1)
     assert spec.cells[1] == ("cellsim_a", 1) and spec.cells[16] == ("cellsim_d", 4)
     assert spec.cell_count == 16 and spec.seed == 1 and spec.protocol == "jbd"
@@ -75,6 +82,10 @@ def test_station_file_is_parsed():
         (("protocol: jbd", "protocol: acme"), "dut.protocol"),
         (("  seed: 1", "  seed: one"), "simlab.seed"),
         (("    model: Rigol DL3021\n", ""), "instruments.load.model"),
+        (('channel: "scope:1"', 'channel: "daq:1"'), "wiring.digitizer.channel"),
+        (("action: short_ntc, target: 2", "action: short_ntc, target: 3"), "wiring.switch"),
+        (("action: open_ntc, target: 2", "action: burn, target: 2"), "wiring.switch"),
+        (("short: daq:101", "short: daq:102"), "wiring.switch.cell_5_sense_open.channel"),
     ],
 )
 def test_bad_station_content_names_file_and_key(tmp_path, patch, key):

@@ -107,3 +107,76 @@ def test_not_yaml(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="cannot read file"):
         load_station(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field", "words"),
+    [
+        (
+            lambda d: d["wiring"]["thermistors"][1].pop("beta_k"),
+            "wiring.thermistors.1",
+            "needs both r25_ohm and beta_k",
+        ),
+        (
+            lambda d: d["wiring"]["thermistors"][2].update(table=[[0, 30000], [25, 32000]]),
+            "wiring.thermistors.2",
+            "not both",
+        ),
+        (
+            lambda d: d["wiring"]["thermistors"].update(
+                {3: {"channel": "ntc_2:1", "table": [[0, 30000], [25, 32000]]}}
+            ),
+            "wiring.thermistors.3",
+            "fall as temperature rises",
+        ),
+        (
+            lambda d: d["wiring"]["digitizer"].update(measures="cell_voltage"),
+            "wiring.digitizer.measures",
+            "discharge_current",
+        ),
+        (
+            lambda d: d["wiring"]["digitizer"].update(scale=0),
+            "wiring.digitizer.scale",
+            "greater than 0",
+        ),
+        (
+            lambda d: d["wiring"]["switch"]["ntc_1_open"].update(action="melt"),
+            "wiring.switch.ntc_1_open.action",
+            "open_cell_sense",
+        ),
+    ],
+)
+def test_bad_new_role_field_is_named(tmp_path, mutate, field, words):
+    data = sim_data()
+    mutate(data)
+    path = write(tmp_path, data)
+    with pytest.raises(ConfigError) as err:
+        load_station(path)
+    assert field in err.value.fields
+    assert words in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "words"),
+    [
+        (
+            lambda d: d["wiring"].update(short="daq:102"),
+            "wiring.switch.cell_5_sense_open.channel: daq:102 is already wired as wiring.short",
+        ),
+        (lambda d: d["wiring"].update(short="nodaq:1"), "wiring.short: no instrument named"),
+        (
+            lambda d: d["wiring"]["switch"]["ntc_2_open"].update(target=3),
+            "wiring.switch.ntc_2_open.target: NTC 3",
+        ),
+        (
+            lambda d: d["wiring"]["switch"]["cell_5_sense_open"].update(target=17),
+            "wiring.switch.cell_5_sense_open.target: cell 17",
+        ),
+        (lambda d: d["limits"].update(temperature={"min": 30, "max": 60}), "must hold 25"),
+    ],
+)
+def test_inconsistent_new_role_wiring(tmp_path, mutate, words):
+    data = sim_data()
+    mutate(data)
+    with pytest.raises(ConfigError, match=words):
+        load_station(write(tmp_path, data))

@@ -34,6 +34,10 @@ def test_open_checks_identities_and_builds_roles(lab, tmp_path):
             "Keysight E36234A",
             "Rigol DL3021",
             "Keysight N6705C",
+            "Fluke 5522A",
+            "Powertek MC642",
+            "Rigol DS1104Z",
+            "Keysight DAQ970A",
         }
         assert station.make_safe("test") == []
         assert station.cells.measure_voltage(16) == pytest.approx(config.safe_state.cell_voltage)

@@ -1,0 +1,1 @@
+"""Digitizers for trip-time captures: a digitizing DMM and an oscilloscope."""

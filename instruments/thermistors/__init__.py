@@ -1,0 +1,1 @@
+"""Programmable resistances that stand in for a BMS's NTC thermistors."""

@@ -1,0 +1,26 @@
+"""Keysight DAQ970A data acquisition mainframe with switch modules (three slots).
+
+Emulated modules: DAQM901A (20-channel armature multiplexer, channels 1-20 plus the two
+current channels 21-22), DAQM903A (20-channel actuator / general-purpose switch, Form C:
+closing connects COM to NO) and DAQM908A (40-channel single-ended multiplexer).
+`ROUT:CLOS (@101)`, `ROUT:OPEN (@101)`, `ROUT:CLOS? (@101,102)` → `1,0`, `ROUT:OPEN?`,
+`ROUT:CLOS:EXCL`, `SYST:CTYP? <slot>`; `*RST` opens every channel. The measurement (DMM)
+side of the mainframe is not emulated.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from simlab.scpi.switching import SwitchMainframe
+
+
+class KeysightDAQ970A(SwitchMainframe):
+    VENDOR = "Keysight Technologies"
+    MODEL = "DAQ970A"
+    FIRMWARE = "A.03.02-01.00-03.00-02.01"
+    SLOTS = 3
+    MODULES: ClassVar[dict[str, int]] = {"DAQM901A": 22, "DAQM903A": 20, "DAQM908A": 40}
+    MODULE_VENDOR = "Keysight Technologies"
+    MODULE_FIRMWARE = "1.0"
+    DEFAULT_MODULES = ("DAQM903A",)

@@ -1,0 +1,59 @@
+"""Byte-level protocol of the switch mainframes: Keysight DAQ970A and Rigol M300."""
+
+from __future__ import annotations
+
+import pytest
+from pymeasure.test import expected_protocol
+
+from instruments.errors import InstrumentError, InstrumentReplyError
+from instruments.roles import Switch
+from instruments.switches.keysight_daq970a import KeysightDAQ970A
+from instruments.switches.rigol_m300 import RigolM300
+
+OK = ("SYST:ERR?", '+0,"No error"')
+
+
+@pytest.mark.parametrize("cls", [KeysightDAQ970A, RigolM300])
+def test_close_open_and_read_state(cls):
+    pairs = [
+        ("ROUT:CLOS (@101,305)", None),
+        OK,
+        ("ROUT:OPEN (@101)", None),
+        OK,
+        ("ROUT:CLOS? (@101,305)", "0,1"),
+    ]
+    with expected_protocol(cls, pairs) as sw:
+        assert isinstance(sw, Switch)
+        sw.close([101, 305])
+        sw.open([101])
+        assert sw.closed([101, 305]) == [False, True]
+
+
+def test_module_type():
+    pairs = [("SYST:CTYP? 300", "Keysight Technologies,DAQM903A,0,1.0")]
+    with expected_protocol(KeysightDAQ970A, pairs) as daq:
+        assert daq.module_type(3) == "DAQM903A"
+
+
+@pytest.mark.parametrize(
+    ("cls", "channel"),
+    [(KeysightDAQ970A, 401), (KeysightDAQ970A, 141), (RigolM300, 601), (KeysightDAQ970A, 7)],
+)
+def test_impossible_channel_refused_before_any_byte(cls, channel):
+    with expected_protocol(cls, []) as sw, pytest.raises(ValueError, match="slot"):
+        sw.close([channel])
+
+
+def test_garbled_state_reply_and_instrument_error():
+    pairs = [
+        ("ROUT:CLOS? (@101,102)", "1"),
+        ("ROUT:CLOS (@120)", None),
+        ("SYST:ERR?", '-222,"Data out of range"'),
+        OK,
+    ]
+    with expected_protocol(KeysightDAQ970A, pairs) as daq:
+        with pytest.raises(InstrumentReplyError, match="2 fields"):
+            daq.closed([101, 102])
+        with pytest.raises(InstrumentError) as err:
+            daq.close([120])
+    assert err.value.last_command == "ROUT:CLOS (@120)"
