@@ -205,6 +205,8 @@ def test_ds1000z_refuses_before_any_byte():
 
 
 def test_ds1000z_unknown_trigger_state_is_a_typed_error():
-    with expected_protocol(RigolDS1104Z, [(":TRIG:STAT?", "BUSY")]) as scope:
-        with pytest.raises(InstrumentReplyError, match="TRIG:STAT"):
-            scope.acquisition_state()
+    with (
+        expected_protocol(RigolDS1104Z, [(":TRIG:STAT?", "BUSY")]) as scope,
+        pytest.raises(InstrumentReplyError, match="TRIG:STAT"),
+    ):
+        scope.acquisition_state()
