@@ -13,8 +13,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from rig.config import ConfigError, load_spec, load_station
+from rig.config.crosscheck import check_spec_against_station
 from rig.paths import DEFAULT_SPEC, DEFAULT_STATION, resolve
 from rig.results import new_run_id
+from rig.results.verdict import EXIT_NOT_PASSED, EXIT_USAGE, exit_code, signal_exit_code
+from rig.safety import SIGNALS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 sim_app = typer.Typer(no_args_is_help=True, help="The simulated lab.")
@@ -34,7 +37,7 @@ def run(
         list[str] | None, typer.Option("--sim-set", help="PATH=VALUE simlab parameter (repeatable)")
     ] = None,
     sim_defect: Annotated[
-        list[str] | None, typer.Option("--sim-defect", help="simlab firmware defect (repeatable)")
+        list[str] | None, typer.Option("--sim-defect", help="simlab defect (repeatable)")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="simlab random seed")] = None,
     runs_dir: Annotated[Path, typer.Option(help="where run folders go")] = Path("runs"),
@@ -43,21 +46,28 @@ def run(
     """Run the test plans (default: every plan on the simulated 16S station).
 
     Extra arguments go to pytest, e.g. `rig run -k cell_ov` or `rig run -m quick`.
+
+    Exit codes: 0 PASS; 1 FAIL, ERROR, INCOMPLETE or CONDITIONAL (the summary says
+    which); 2 usage or configuration error (nothing ran); 130 interrupted by Ctrl-C
+    (SIGINT), 143 by SIGTERM.
     """
-    console = Console()
-    if not console.is_terminal:  # logs and CI: wide enough that the table never wraps
-        console = Console(width=140)
-    try:  # a bad file is reported once, by name and field, before any instrument is touched
+    console = Console(highlight=False)
+    if not console.is_terminal:  # logs and CI: the summary is laid out for 80 columns
+        console = Console(width=80, highlight=False)
+    try:  # a bad file is reported once, by name, line and field, before anything is touched
         station_config = load_station(resolve(station))
-        load_spec(resolve(spec))
+        spec_config = load_spec(resolve(spec))
+        check_spec_against_station(spec_config, station_config)
     except ConfigError as exc:
-        console.print(escape(str(exc)), style="bold red", highlight=False)
-        raise typer.Exit(2) from None
+        console.print(escape(str(exc)), style="bold red")
+        raise typer.Exit(EXIT_USAGE) from None
     if (sim_set or sim_defect or seed is not None) and not station_config.simulated:
         console.print(
-            f"--sim-set, --sim-defect and --seed need a simulated station; {station} is real"
+            f"--sim-set, --sim-defect and --seed need a simulated station; {station} is a "
+            "real bench",
+            style="bold red",
         )
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_USAGE)
     run_id = new_run_id()
     args = [
         str(plans),
@@ -65,8 +75,15 @@ def run(
         "rig.plugin",
         "-p",
         "no:cacheprovider",
+        # a test install's hypothesis plugin costs a second per run and serves no plan
+        "-p",
+        "no:hypothesispytest",
+        # the plans' own settings, not the framework tests' (pyproject.toml's pytest table)
+        "-c",
+        os.devnull,
         "--rootdir",
         str(plans.parent),
+        "--no-header",
         "--station",
         station,
         "--spec",
@@ -84,18 +101,36 @@ def run(
     if seed is not None:
         args += ["--seed", str(seed)]
     args += list(ctx.args)
-    code = int(pytest.main(args))
-    run_dir = runs_dir / run_id
+    collect_only = any(a in ("--collect-only", "--co") for a in ctx.args)
+    SIGNALS.install()
+    try:
+        code = int(pytest.main(args))
+    except KeyboardInterrupt:  # a signal before pytest's session could take it
+        code = int(pytest.ExitCode.INTERRUPTED)
+    # The run is over; the summary and the exit status are its last word, and a signal
+    # from here to the process's end is noted, never a cut or a second verdict.
+    SIGNALS.hold()
+    raise typer.Exit(_conclude(code, runs_dir / run_id, collect_only, console))
+
+
+def _conclude(code: int, run_dir: Path, collect_only: bool, console: Console) -> int:
+    """The exit code: from the run's verdict when a run happened, else from what pytest said."""
+    if code == pytest.ExitCode.USAGE_ERROR:
+        return EXIT_USAGE  # pytest printed the one message
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        console.print("no test plan matches the selection (check -k / -m)", style="bold red")
+        return EXIT_USAGE
+    if collect_only:
+        return 0 if code == pytest.ExitCode.OK else EXIT_NOT_PASSED
     if (run_dir / "results.jsonl").exists():
         from rig.summary import summarize
 
-        outcome = summarize(run_dir, console)
-        if outcome["verdict"] != "PASS" and code == 0:
-            code = 1
-    else:
-        console.print("[bold red]no results were written[/]")
-        code = code or 1
-    raise typer.Exit(code)
+        return exit_code(summarize(run_dir, console))
+    if SIGNALS.first is not None:
+        console.print(f"interrupted ({SIGNALS.first.name}) before the run began: nothing ran")
+        return signal_exit_code(SIGNALS.first.name)
+    console.print(f"no results were written (pytest exit status {code})", style="bold red")
+    return EXIT_NOT_PASSED
 
 
 @sim_app.command(

@@ -7,6 +7,7 @@ which a real bench does not have. Nothing here imports simlab.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -21,6 +22,10 @@ from typing import Any
 
 class SimlabError(Exception):
     """simlab refused a request or could not be started."""
+
+
+class SimlabUsageError(SimlabError):
+    """simlab refused its options or station file before serving anything (its exit 2)."""
 
 
 class SimControl:
@@ -100,6 +105,7 @@ class SimlabProcess:
     defects: list[str] = field(default_factory=list)
     seed: int | None = None
     log: Path | None = None  # simlab's stderr goes here, so it can never fill a pipe and stall
+    final_state: Path | None = None  # simlab writes its outputs here as it stops
     endpoints: dict[str, Any] = field(default_factory=dict)
     _proc: subprocess.Popen[bytes] | None = None
 
@@ -112,7 +118,10 @@ class SimlabProcess:
             "--station",
             str(self.station),
             "--watch-stdin",
+            "--driven",
         ]
+        if self.final_state is not None:
+            cmd += ["--final-state", str(self.final_state)]
         for item in self.sets:
             cmd += ["--set", item]
         for item in self.defects:
@@ -123,15 +132,30 @@ class SimlabProcess:
         root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         self._log = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
+        # Its own session: the terminal's Ctrl-C reaches the rig alone, so the rig can still
+        # drive the bench to its safe state over the wire after an interrupt.
         self._proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, env=env
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            env=env,
+            start_new_session=True,
         )
-        line = self._read_line(timeout_s)
         try:
-            self.endpoints = json.loads(line)
+            line = self._read_line(timeout_s)
+        except BaseException:  # a Ctrl-C while it starts: it must not outlive us
+            self.stop()
+            raise
+        try:
+            reply = json.loads(line)
         except json.JSONDecodeError:
             self.stop()
             raise SimlabError(f"simlab printed {line!r} instead of its endpoints") from None
+        if "error" in reply:
+            self.stop(grace_s=5.0)  # it is exiting by itself (status 2)
+            raise SimlabUsageError(str(reply["error"]))
+        self.endpoints = reply
         return self.endpoints
 
     def _read_line(self, timeout_s: float) -> str:
@@ -156,8 +180,11 @@ class SimlabProcess:
             raise SimlabError(f"simlab did not start: it {when}{why}")
         return result[0].decode().strip()
 
-    def stop(self) -> None:
+    def stop(self, grace_s: float = 0.0) -> None:
         proc, self._proc = self._proc, None
+        if proc is not None and grace_s > 0:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=grace_s)
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             try:

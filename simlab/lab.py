@@ -8,18 +8,21 @@ opens them and `endpoints` says where they are. The in-process helpers (`advance
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from simlab import outputs
 from simlab.firmware import Firmware
 from simlab.hardware import InstrumentHardware, LoadInput, SourceChannel
 from simlab.physics import Bench
 from simlab.servers.control import ControlServer
 from simlab.servers.dut import DUT_SERVERS
 from simlab.station_file import StationSpec, parse_station
+from simlab.timekeeper import Timekeeper
 from simlab.world import BenchSignal, IdleSignal, World
 
 
@@ -51,13 +54,21 @@ class Lab:
         bench = Bench(positions, charger, load, rng=bench_rng)
         self.world = World(bench, Firmware(spec.cell_count, rng=firmware_rng), self.lock)
 
-        for path, value in {**spec.sets, **(sets or {})}.items():
+        given = [(f"{spec.source}: simlab.set.{p}", p, v) for p, v in spec.sets.items()]
+        given += [(f"{p}={json.dumps(v)}", p, v) for p, v in (sets or {}).items()]
+        for where, path, value in given:
             try:
                 self.world.set(path, value)
             except (KeyError, ValueError) as exc:
                 msg = exc.args[0] if exc.args else exc
-                raise ValueError(f"{spec.source}: simlab.set.{path}: {msg}") from None
-        for item in [*spec.defects, *(defects or [])]:
+                raise ValueError(f"{where}: {msg}") from None
+        for item in spec.defects:
+            try:
+                self.world.add_defect(item)
+            except ValueError as exc:
+                msg = exc.args[0] if exc.args else exc
+                raise ValueError(f"{spec.source}: simlab.defects: {msg}") from None
+        for item in defects or []:
             self.world.add_defect(item)
 
         self._wire_new_roles(spec)
@@ -71,6 +82,7 @@ class Lab:
         self._scpi: dict[str, Any] = {}
         self._dut: Any = None
         self._control: ControlServer | None = None
+        self.timekeeper = Timekeeper(self.world)
 
     def _wire_new_roles(self, spec: StationSpec) -> None:
         """Digitizer inputs see the bench quantity they are wired to (others read 0 V on
@@ -133,9 +145,17 @@ class Lab:
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def start(self) -> Lab:
+    def start(self, speed: float | None = None) -> Lab:
+        """Open every server. `speed`: run free at that multiple of the wall clock, with
+        the outputs at the station's safe state (a live pack for outside tools); None:
+        time moves only when a client advances it."""
         from simlab.servers.scpi_tcp import ScpiTcpServer
 
+        self.timekeeper = Timekeeper(self.world, speed)
+        if speed is not None:
+            with self.lock:
+                outputs.make_safe(self.spec, self.hardware)
+                self.world.solve()
         try:
             for name, device in self.devices.items():
                 server = ScpiTcpServer(device, self.lock)
@@ -143,25 +163,46 @@ class Lab:
                 self._scpi[name] = server
             self._dut = DUT_SERVERS[self.spec.protocol].create(self.world, self.lock)
             self._dut.start()
-            self._control = ControlServer(self.world)
+            self._control = ControlServer(
+                self.world,
+                ops={
+                    "outputs": lambda world, request: self.outputs(),
+                    "advance": self.timekeeper.op_advance,
+                    "mode": self.timekeeper.op_mode,
+                },
+            )
             self._control.start()
+            self.timekeeper.start()
         except BaseException:
             self.stop()
             raise
         return self
 
     def stop(self) -> None:
-        """Stop every server; each is tried even if an earlier one fails."""
-        servers: list[Any] = [self._control, self._dut, *self._scpi.values()]
+        """Stop every server; each is tried even if an earlier one fails.
+
+        The servers stop side by side: each waits out its own poll interval, and in turn
+        that would add up to most of a run's shutdown time.
+        """
+        servers: list[Any] = [self.timekeeper, self._control, self._dut, *self._scpi.values()]
         self._control, self._dut, self._scpi = None, None, {}
-        errors = []
-        for server in servers:
-            if server is None:
-                continue
+        errors: list[Exception] = []
+
+        def stop_one(server: Any) -> None:
             try:
                 server.stop()
             except Exception as exc:
                 errors.append(exc)
+
+        threads = [
+            threading.Thread(target=stop_one, args=(server,), daemon=True)
+            for server in servers
+            if server is not None
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
         if errors:
             raise errors[0]
 
@@ -180,6 +221,7 @@ class Lab:
             "dut": {"protocol": self.spec.protocol, **self._dut.endpoint},
             "control": self._control.address,
             "seed": self.seed,
+            "clock": self.timekeeper.describe(),
         }
 
     # -- in-process helpers ------------------------------------------------------------
@@ -195,6 +237,11 @@ class Lab:
 
     def truth(self) -> dict[str, Any]:
         return self.world.truth()
+
+    def outputs(self) -> dict[str, Any]:
+        """Every instrument output as its front panel shows it, and whether that is safe."""
+        with self.lock:
+            return outputs.report(self.spec, self.hardware)
 
     def events(self, since: int = 0) -> list[dict[str, object]]:
         return self.world.events(since)[0]

@@ -9,6 +9,7 @@ gets listing, typed get/set and "which paths exist?" errors without writing them
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from typing import Any
 
 Leaf = bool | int | float | str
@@ -111,8 +112,16 @@ def _assign(parent: Any, name: str, value: Leaf) -> None:
 
 
 def unknown_path(path: str, valid: list[str]) -> KeyError:
-    """A KeyError whose message lists what could have been meant."""
-    return KeyError(f"unknown parameter {path!r}; valid paths: {', '.join(sorted(valid))}")
+    """A KeyError naming what could have been meant: every valid path when there are few,
+    else the likeliest ones (the full list is `python -m simlab params`)."""
+    if len(valid) <= 12:
+        return KeyError(f"unknown parameter {path!r}; valid paths: {', '.join(sorted(valid))}")
+    near = difflib.get_close_matches(path, valid, n=3, cutoff=0.8)
+    hint = f"; did you mean {' or '.join(near)}?" if near else ""
+    return KeyError(
+        f"unknown parameter {path!r}{hint} ({len(valid)} valid paths; "
+        f"`python -m simlab params` lists them)"
+    )
 
 
 def nest(flat: dict[str, Leaf]) -> dict[str, Any]:

@@ -1,9 +1,18 @@
 """`python -m simlab serve`: run the simulated lab for a station until told to stop.
 
-Prints exactly one JSON line (the endpoints plus "pid") on stdout, so a parent process
-or a person knows where to connect; everything else goes to stderr. Stops cleanly on
-SIGINT/SIGTERM, or with --watch-stdin when stdin reaches EOF, so a parent that dies
-takes its lab with it.
+Prints exactly one JSON line on stdout, so a parent process or a person knows where to
+connect: the endpoints plus "pid" and "clock", or `{"error": "..."}` (and exit status 2)
+when the station file or an option is bad. Everything else goes to stderr.
+
+Time: left to itself the lab runs with the wall clock (`--speed X` for a multiple of it)
+with the emulated cells at the station's safe state, so a person or another tool sees a
+live pack. A client that drives time through the control channel takes over at its first
+`advance` (or a `mode` request); `--driven` starts in that mode, as the rig's child does.
+
+Stops cleanly on SIGINT/SIGTERM, or with --watch-stdin when stdin reaches EOF, so a
+parent that dies takes its lab with it. `--final-state FILE` writes the bench's outputs
+as simlab last saw them, so whoever started it can check from outside that it was left
+safe.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 from simlab.lab import Lab
@@ -31,8 +41,32 @@ def parse_set(text: str) -> tuple[str, Any]:
     return path.strip(), value
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one JSON line too, so a parent reads them like any other refusal."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        _refuse(f"{self.prog}: {message}")
+        raise SystemExit(2)
+
+
+def _refuse(message: str) -> None:
+    # the log first: a parent may stop us the moment it reads the JSON line
+    print(f"simlab: {message}", file=sys.stderr, flush=True)
+    print(json.dumps({"error": message}), flush=True)
+
+
 def build_parser(prog: str = "python -m simlab serve") -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog=prog, description="Serve the simulated lab of a station.")
+    ap = _Parser(prog=prog, description="Serve the simulated lab of a station.")
     ap.add_argument("--station", required=True, help="station YAML file")
     ap.add_argument(
         "--set",
@@ -49,13 +83,38 @@ def build_parser(prog: str = "python -m simlab serve") -> argparse.ArgumentParse
         action="append",
         default=[],
         metavar="SPEC",
-        help="inject a firmware defect, e.g. slow_ov_delay:factor=3",
+        help="inject a defect, e.g. slow_ov_delay:factor=3",
     )
     ap.add_argument("--seed", type=int, default=None, help="random seed (default: station's)")
+    ap.add_argument(
+        "--speed",
+        type=_positive,
+        default=1.0,
+        help="left to itself, run at this multiple of the wall clock (default 1)",
+    )
+    ap.add_argument(
+        "--driven",
+        action="store_true",
+        help="time moves only when a client advances it (the rig's own child lab)",
+    )
     ap.add_argument(
         "--watch-stdin",
         action="store_true",
         help="stop when stdin reaches EOF (the parent went away)",
+    )
+    ap.add_argument(
+        "--final-state",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="on stopping, write the instruments' outputs (and whether they are safe) here",
+    )
+    ap.add_argument(
+        "--write-station",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write a station file with the served addresses (simulated: false)",
     )
     return ap
 
@@ -68,7 +127,7 @@ def serve(argv: list[str] | None = None) -> int:
             args.station, seed=args.seed, sets=dict(args.sets), defects=args.defects
         )
     except (ValueError, KeyError) as exc:
-        print(f"simlab: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        _refuse(str(exc.args[0]) if exc.args else repr(exc))
         return 2
 
     stop = threading.Event()
@@ -76,8 +135,12 @@ def serve(argv: list[str] | None = None) -> int:
         sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
     }
     try:
-        lab.start()
+        lab.start(speed=None if args.driven else args.speed)
         try:
+            if args.write_station is not None:
+                from simlab.station_writer import write_station
+
+                write_station(args.station, lab.endpoints, args.write_station)
             print(json.dumps({**lab.endpoints, "pid": os.getpid()}), flush=True)
             if args.watch_stdin:
                 threading.Thread(target=_wait_eof, args=(stop,), daemon=True).start()
@@ -85,15 +148,30 @@ def serve(argv: list[str] | None = None) -> int:
                 pass
         finally:
             lab.stop()
+            _final_state(lab, args.final_state)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
 
 
+def _final_state(lab: Lab, path: Path | None) -> None:
+    """Log (and, if asked, write) the outputs as the lab stops: the last word on safety."""
+    state = {"t": lab.world.t, **lab.outputs()}
+    verdict = "safe" if state["safe"] else "NOT SAFE: " + "; ".join(state["unsafe"])
+    print(f"simlab: stopped at t={state['t']:.3f} s; bench {verdict}", file=sys.stderr)
+    if path is not None:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, path)
+
+
 def _wait_eof(stop: threading.Event) -> None:
+    """Block on the raw descriptor, not `sys.stdin.buffer`: a daemon thread parked inside
+    the buffered reader holds its lock, and the interpreter's shutdown would then wait a
+    second for it and abort ("could not acquire lock for <_io.BufferedReader ...>")."""
     try:
-        while sys.stdin.buffer.read1(4096):
+        while os.read(sys.stdin.fileno(), 4096):
             pass
     except (OSError, ValueError):
         pass

@@ -42,6 +42,10 @@ class StationSpec:
     digitizer: DigitizerSpec | None = None
     short: tuple[str, int] | None = None
     faults: dict[str, FaultSpec] = field(default_factory=dict)
+    # The station's safe state (`safe_state:`), so simlab can judge its own outputs and,
+    # like an outboard watchdog, put them there itself.
+    safe_cell_voltage: float | None = None
+    safe_cell_current_limit: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -229,6 +233,9 @@ def parse_station(path: str | Path) -> StationSpec:
     defects = sim.get("defects") or []
     if not isinstance(defects, list) or not all(isinstance(d, str) for d in defects):
         raise _err(source, "simlab.defects", f"expected a list of spec strings, got {defects!r}")
+    safe = _mapping(source, "safe_state", doc.get("safe_state"), required=False)
+    safe_v = _number(source, "safe_state.cell_voltage", safe.get("cell_voltage"))
+    safe_a = _number(source, "safe_state.cell_current_limit", safe.get("cell_current_limit"))
     return StationSpec(
         source=source,
         instruments=sims,
@@ -244,4 +251,14 @@ def parse_station(path: str | Path) -> StationSpec:
         digitizer=digitizer,
         short=short_ref,
         faults=faults,
+        safe_cell_voltage=safe_v,
+        safe_cell_current_limit=1.0 if safe_a is None else safe_a,
     )
+
+
+def _number(source: str, key: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise _err(source, key, f"expected a number >= 0, got {value!r}")
+    return float(value)

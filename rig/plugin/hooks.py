@@ -1,6 +1,16 @@
-"""pytest hooks: register markers, parametrize cells, record outcomes, make safe after each test."""
+"""pytest hooks: markers, cells, the session's open and finish, each plan's start and outcome.
+
+Every plan leaves two records: `test_start` (its docstring, protection and clauses) when
+it begins, and `test_result` for each phase that did not simply pass, plus its call. A
+plan cut off by a signal gets `outcome: interrupted`; a plan whose code raised something
+other than an assertion or `pytest.fail` is `error` (broken: an instrument, the DUT, the
+plan itself), never `failed`, and never passed.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -8,19 +18,28 @@ from rig.config import ConfigError
 from rig.plugin.markers import MARKERS
 from rig.plugin.options import add_options
 from rig.plugin.session import RigSession
+from rig.safety import SIGNALS
 
 session_key = pytest.StashKey[RigSession]()
+_owns_signals = pytest.StashKey[bool]()
 
 __all__ = [
     "pytest_addoption",
+    "pytest_collection_finish",
     "pytest_configure",
     "pytest_generate_tests",
     "pytest_runtest_makereport",
+    "pytest_runtest_protocol",
+    "pytest_runtest_setup",
     "pytest_runtest_teardown",
     "pytest_sessionfinish",
+    "pytest_sessionstart",
     "pytest_terminal_summary",
+    "pytest_unconfigure",
     "session_key",
 ]
+
+REASON_LINES = 12  # a reason is the assertion or exception line, not the traceback
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -30,7 +49,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for marker, doc in MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: {doc}")
-    config.stash[session_key] = RigSession(config)
+    rig = RigSession(config)
+    config.stash[session_key] = rig
+    config.stash[_owns_signals] = SIGNALS.install()
+    rig.say = lambda text: _say(config, text)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    config.stash[session_key].abandon()  # pytest skips sessionfinish if sessionstart broke
+    if config.stash.get(_owns_signals, False):
+        SIGNALS.uninstall()
+
+
+def _say(config: pytest.Config, text: str) -> None:
+    """A line on the console now, whatever pytest is capturing."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        print(text)
+        return
+    if capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(text, red=True, bold=True)
+    else:
+        reporter.write_line(text, red=True, bold=True)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -44,28 +86,103 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("cell", cells, ids=[f"cell{c}" for c in cells])
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """`rig run`: the configuration checked and simlab started before pytest collects,
+    so a usage error is the run's one message, ahead of any banner."""
+    rig = session.config.stash[session_key]
+    if rig.forced and not session.config.option.collectonly:
+        rig.prepare()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Before any plan runs: the configuration checked, simlab started, the store opened."""
+    config = session.config
+    if config.option.collectonly:
+        return
+    rig = config.stash[session_key]
+    items = session.items
+    if items and rig.wanted(items):
+        rig.open(items)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[Any]:
+    rig = item.config.stash[session_key]
+    rig.test_started(item)
+    try:
+        result = yield
+    except KeyboardInterrupt:
+        sig = SIGNALS.first
+        rig.test_interrupted(item, sig.name if sig is not None else "KeyboardInterrupt")
+        raise
+    rig.current = None
+    return result
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.config.stash[session_key].phase = "setup"
+
+
 def pytest_runtest_teardown(item: pytest.Item) -> None:
     """Every test ends with the station safe; a step that failed errors the test."""
     rig = item.config.stash[session_key]
+    rig.phase = "teardown"
     failures = rig.make_safe(f"end of {item.nodeid}")
     if failures:
         listed = "; ".join(f"{f.action}: {f.error}" for f in failures)
         raise RuntimeError(f"station not fully safe after {item.nodeid}: {listed}")
 
 
+def _outcome(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str:
+    if report.passed:
+        return "passed"
+    if report.skipped:
+        return "skipped"
+    if report.when != "call":
+        return "error"
+    excinfo = call.excinfo
+    if excinfo is None or excinfo.errisinstance((AssertionError, pytest.fail.Exception)):
+        return "failed"
+    return "error"  # the plan broke (instrument, DUT, code): not a verdict on the DUT
+
+
+def _reason(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str:
+    """One readable line or a few: the skip reason, the assertion, the exception line."""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    excinfo = call.excinfo
+    if excinfo is not None:
+        if excinfo.errisinstance(pytest.fail.Exception):
+            text = str(excinfo.value.msg if hasattr(excinfo.value, "msg") else excinfo.value)
+        else:
+            text = excinfo.exconly().strip()
+    else:
+        text = str(report.longrepr or "")
+    lines = text.splitlines()
+    if len(lines) > REASON_LINES:
+        lines = [*lines[:REASON_LINES], f"... ({len(lines) - REASON_LINES} more lines)"]
+    return "\n".join(lines)[:2000]
+
+
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
     """Each test's outcome goes to the store as it is known (setup/teardown only if they failed)."""
     report = yield
     rig = item.config.stash[session_key]
-    if rig.started and (report.when == "call" or report.outcome != "passed"):
+    # the phase that runs next, so a plan cut off by a signal is told in its phase
+    rig.phase = {"setup": "call", "call": "teardown"}.get(report.when, rig.phase)
+    if rig.opened and (report.when == "call" or not report.passed):
+        outcome = _outcome(report, call)
         rig.record(
             {
                 "type": "test_result",
                 "test": report.nodeid,
                 "when": report.when,
-                "outcome": report.outcome,
+                "outcome": outcome,
                 "duration_s": round(report.duration, 6),
+                "reason": "" if outcome == "passed" else _reason(report, call),
                 "longrepr": str(report.longrepr) if report.failed else "",
             }
         )
@@ -78,8 +195,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     rig = config.stash[session_key]
-    if rig.started:
+    if rig.opened:
         terminalreporter.write_line(
-            f"rig: {rig.measurements} measurements, {rig.failed_measurements} failed; "
+            f"rig: {rig.measurements} measurements, {rig.failed_measurements} not passed; "
             f"results in {rig.run_dir / 'results.jsonl'}"
         )

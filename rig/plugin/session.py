@@ -1,4 +1,12 @@
-"""One test session on one station: opened on first use, made safe and closed at the end."""
+"""One test session on one station: its run folder, simlab, the station and the outcome.
+
+Three moments: `open()` once the plans are collected (configuration checked, simlab
+started and its refusal of a bad option turned into a usage error, the results store
+opened: nothing has been driven yet); `start()` when the first plan asks for the
+station (instruments and DUT opened, the bench put in its safe state); `finish()` when
+the session ends, whatever ended it (safe state, ground truth, everything closed, and a
+`run_end` that carries the run's verdict and exit code).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ import dataclasses
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +23,19 @@ import pytest
 
 from dut_drivers.base import BmsLink
 from rig.clock import Clock, VirtualClock, WallClock
-from rig.config import DutSpec, StationConfig, load_spec, load_station
+from rig.config import ConfigError, DutSpec, StationConfig, load_spec, load_station
+from rig.config.crosscheck import check_spec_against_station
 from rig.paths import resolve
-from rig.results import ResultsStore, new_run_id
-from rig.safety import SafetyManager
-from rig.simlink import SimControl, SimlabProcess
+from rig.results import ResultsStore, new_run_id, read_records
+from rig.results.verdict import exit_code, summarize_records
+from rig.safety import SIGNALS, SafeFailure, SafetyManager
+from rig.simlink import SimControl, SimlabError, SimlabProcess, SimlabUsageError
 from rig.station import Station
 from rig.station.station import open_dut
 from rig.station.transcript import Transcript
+
+# A plan that asks for any of these runs on the station: the session opens for it.
+RIG_FIXTURES = frozenset({"rig", "station", "dut", "clock", "record", "ready"})
 
 
 class RigSession:
@@ -35,12 +49,16 @@ class RigSession:
         self.seed: int | None = opt("--seed")
         self.runs_dir = Path(opt("--runs-dir"))
         self.run_id: str = opt("--run-id") or new_run_id()
-        self.started = False
+        self.forced = opt("--run-id") is not None  # `rig run`: a run even if no plan needs it
+        self.prepared = False  # configuration checked, simlab started
+        self.opened = False  # store open: outcomes are recorded
+        self.started = False  # station and DUT opened (or tried)
         self._start_error: BaseException | None = None
         self.station_config: StationConfig | None = None
         self._spec: DutSpec | None = None
         self.store: ResultsStore | None = None
         self.simlab: SimlabProcess | None = None
+        self.endpoints: dict[str, Any] = {}
         self.control: SimControl | None = None
         self.clock: Clock | None = None
         self.safety = SafetyManager()
@@ -49,10 +67,18 @@ class RigSession:
         self.dut_transcript: Transcript | None = None
         self.failed_measurements = 0
         self.measurements = 0
+        self.current: pytest.Item | None = None  # the plan running now, and its phase
+        self.phase = ""
+        self.say: Callable[[str], None] = lambda text: print(text, file=sys.stderr)
 
     @property
     def run_dir(self) -> Path:
         return self.runs_dir / self.run_id
+
+    @property
+    def final_state_path(self) -> Path:
+        """Where simlab writes its outputs as it stops: the bench seen from the far side."""
+        return self.run_dir / "simlab-final.json"
 
     @property
     def spec(self) -> DutSpec:
@@ -60,31 +86,44 @@ class RigSession:
             self._spec = load_spec(self.spec_path)
         return self._spec
 
-    def start(self) -> RigSession:
-        if self._start_error is not None:
-            raise self._start_error
-        if self.started:
-            return self
-        try:
-            self._start()
-        except BaseException as exc:
-            self._start_error = exc
-            if self.store is not None:
-                self.store.write(
-                    {"type": "error", "stage": "start", "error": f"{type(exc).__name__}: {exc}"}
-                )
-            self.safety.make_safe("station failed to open")
-            raise
-        return self
+    # -- open: before any plan runs ---------------------------------------------------------
 
-    def _start(self) -> None:
-        self.started = True
-        station = load_station(self.station_path)
-        spec = self.spec
+    def wanted(self, items: list[pytest.Item]) -> bool:
+        return self.forced or any(RIG_FIXTURES & set(getattr(i, "fixturenames", ())) for i in items)
+
+    def prepare(self) -> None:
+        """Check everything a run depends on and start simlab; UsageError if it cannot run.
+
+        simlab is asked here rather than imitated: it checks its own options (parameter
+        paths, value types, defects) as it starts, and its refusal becomes a usage error
+        before any plan runs. Starting it now costs nothing extra, the run needs it anyway;
+        `rig run` does this before pytest even collects, so a refusal is its one message.
+        """
+        if self.prepared:
+            return
+        self.prepared = True
+        try:
+            station = load_station(self.station_path)
+            spec = self.spec
+            check_spec_against_station(spec, station)
+        except ConfigError as exc:
+            raise pytest.UsageError(str(exc)) from None
         self.station_config = station
         if (self.sim_sets or self.sim_defects or self.seed is not None) and not station.simulated:
-            raise pytest.UsageError("--sim-set/--sim-defect/--seed need a simulated station")
+            raise pytest.UsageError(
+                f"--sim-set, --sim-defect and --seed need a simulated station; "
+                f"{self.station_path} is a real bench"
+            )
+        if station.simulated:
+            self._start_simlab()
+
+    def open(self, items: list[pytest.Item]) -> None:
+        """Open the run's store once the plans are known; nothing has been driven yet."""
+        self.prepare()
+        station, spec = self.station_config, self.spec
+        assert station is not None
         self.store = ResultsStore(self.run_dir)
+        self.opened = True
         self.store.write(
             {
                 "type": "run_start",
@@ -95,67 +134,171 @@ class RigSession:
                 "spec_file": str(self.spec_path),
                 "dut_name": spec.dut.name,
                 "simulated": station.simulated,
-                "seed": self.seed
-                if self.seed is not None
-                else (station.simlab.seed if station.simlab else None),
+                "seed": self.endpoints.get("seed", self.seed),
                 "sim_sets": self.sim_sets,
                 "sim_defects": self.sim_defects,
+                "selected": [item.nodeid for item in items],
                 "started": time.time(),
                 "host": platform.node(),
                 "python": sys.version.split()[0],
                 "argv": sys.argv,
             }
         )
-        endpoints: dict[str, Any] = {}
-        if station.simulated:
-            self.simlab = SimlabProcess(
-                station=self.station_path,
-                sets=self.sim_sets,
-                defects=self.sim_defects,
-                seed=self.seed,
-                log=self.run_dir / "simlab.log",
+        if self.simlab is not None:
+            self.store.write({"type": "simlab", "endpoints": self.endpoints})
+
+    def _start_simlab(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        log = self.run_dir / "simlab.log"
+        self.simlab = SimlabProcess(
+            station=self.station_path,
+            sets=self.sim_sets,
+            defects=self.sim_defects,
+            seed=self.seed,
+            log=log,
+            final_state=self.final_state_path,
+        )
+        try:
+            self.endpoints = self.simlab.start()
+        except SimlabUsageError as exc:
+            self.simlab = None
+            self._discard_run_dir()
+            raise pytest.UsageError(f"simlab refused the run: {exc}") from None
+        except KeyboardInterrupt:
+            self.simlab = None
+            self._discard_run_dir()
+            raise
+        except SimlabError:  # it crashed: its log (named in the message) stays
+            self.simlab = None
+            raise
+
+    def _discard_run_dir(self) -> None:
+        """Nothing ran: leave no half-made run folder behind (only simlab's own files)."""
+        for name in ("simlab.log", self.final_state_path.name):
+            with contextlib.suppress(OSError):
+                (self.run_dir / name).unlink()
+        with contextlib.suppress(OSError):
+            self.run_dir.rmdir()
+
+    # -- start: when the first plan asks for the station ------------------------------------
+
+    def start(self) -> RigSession:
+        if self._start_error is not None:
+            raise self._start_error
+        if self.started:
+            return self
+        if not self.opened:
+            raise RuntimeError("the rig session was not opened (no plan asked for the station)")
+        try:
+            self._start()
+        except BaseException as exc:
+            self._start_error = exc
+            self.record(
+                {"type": "error", "stage": "start", "error": f"{type(exc).__name__}: {exc}"}
             )
-            endpoints = self.simlab.start()
-            self.store.write({"type": "simlab", "endpoints": endpoints})
-            self.control = SimControl(endpoints["control"])
+            self.make_safe("station failed to open")
+            raise
+        return self
+
+    def _start(self) -> None:
+        self.started = True
+        station = self.station_config
+        assert station is not None and self.store is not None
+        if self.simlab is not None:
+            self.control = SimControl(self.endpoints["control"])
             self.clock = VirtualClock(self.control)
         else:
             self.clock = WallClock()
         self.safety.install_exit_guards()
         self.station = Station.open(
-            station, self.safety, endpoints, transcript_dir=self.run_dir / "transcripts"
+            station, self.safety, self.endpoints, transcript_dir=self.run_dir / "transcripts"
         )
         self.make_safe("station opened")  # every run starts from the known safe state
         for rec in self.station.equipment:
             self.store.write({"type": "instrument", **dataclasses.asdict(rec)})
         self.dut_transcript = Transcript(self.run_dir / "transcripts" / "dut.jsonl")
         self.dut = open_dut(
-            station, endpoints, self.dut_transcript, self.clock, spec.dut.current_sign
+            station, self.endpoints, self.dut_transcript, self.clock, self.spec.dut.current_sign
         )
         identity = self.dut.identity()
         self.store.write({"type": "dut", **dataclasses.asdict(identity)})
+
+    # -- during the run ------------------------------------------------------------------
 
     def record(self, record: dict[str, Any]) -> None:
         if self.store is not None:
             self.store.write(record)
 
-    def make_safe(self, reason: str) -> list:
+    def make_safe(self, reason: str, final: bool = False) -> list[SafeFailure]:
         if not self.started:
             return []
-        failures = self.safety.make_safe(reason)
-        self.record(
-            {
-                "type": "safe_state",
-                "reason": reason,
-                "failures": [dataclasses.asdict(f) for f in failures],
-            }
-        )
+        # the sequence, its record and its failures on the console, before any signal
+        with SIGNALS.deferred(reraise=not final):
+            failures = self.safety.make_safe(reason)
+            self.record(
+                {
+                    "type": "safe_state",
+                    "reason": reason,
+                    "failures": [dataclasses.asdict(f) for f in failures],
+                }
+            )
+            for f in failures:
+                self.say(f"SAFE STATE: {f.action} FAILED ({reason}): {f.error}")
         return failures
 
-    def finish(self, exitstatus: int) -> None:
-        if not self.started:
+    def test_started(self, item: pytest.Item) -> None:
+        self.current, self.phase = item, "setup"
+        if not self.opened:
             return
-        self.make_safe("end of session")
+        doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
+        self.record(
+            {
+                "type": "test_start",
+                "test": item.nodeid,
+                "doc": " ".join(doc.split()),
+                "protection": [str(a) for m in item.iter_markers("protection") for a in m.args],
+                "clause": [str(a) for m in item.iter_markers("clause") for a in m.args],
+                "markers": sorted({m.name for m in item.iter_markers()}),
+            }
+        )
+
+    def test_interrupted(self, item: pytest.Item, why: str) -> None:
+        """The plan running when a signal arrived: recorded as cut off, in its phase."""
+        if self.opened:
+            self.record(
+                {
+                    "type": "test_result",
+                    "test": item.nodeid,
+                    "when": self.phase or "call",
+                    "outcome": "interrupted",
+                    "reason": f"interrupted by {why} during {self.phase or 'call'}",
+                    "longrepr": "",
+                }
+            )
+
+    # -- finish: whatever ended the session ----------------------------------------------
+
+    def abandon(self) -> None:
+        """Prepared but never opened (no plan selected, or a signal before collection
+        ended): no run happened, so stop simlab and leave no run folder."""
+        if self.opened or self.simlab is None:
+            return
+        with SIGNALS.deferred(reraise=False):
+            simlab, self.simlab = self.simlab, None
+            simlab.stop()
+            self._discard_run_dir()
+
+    def finish(self, exitstatus: int) -> None:
+        if not self.opened:
+            self.abandon()
+            return
+        # Nothing below may be cut short: a signal now is noted and the run told as
+        # interrupted, but the safe state and the last records come first.
+        with SIGNALS.deferred(reraise=False):
+            self._finish(exitstatus)
+
+    def _finish(self, exitstatus: int) -> None:
+        self.make_safe("end of session", final=True)
         if self.control is not None:
             with contextlib.suppress(Exception):
                 truth = self.control.truth()
@@ -174,14 +317,39 @@ class RigSession:
                 self.control.close()
         if self.simlab is not None:
             self.simlab.stop()
-        self.record(
-            {
-                "type": "run_end",
-                "ended": time.time(),
-                "exitstatus": int(exitstatus),
-                "measurements": self.measurements,
-                "failed_measurements": self.failed_measurements,
-            }
-        )
+        self._write_run_end(exitstatus)
         if self.store is not None:
             self.store.close()
+
+    def _write_run_end(self, exitstatus: int) -> None:
+        assert self.store is not None
+        sig = SIGNALS.first
+        interrupted = sig is not None or exitstatus == pytest.ExitCode.INTERRUPTED
+        if sig is not None:
+            during = "" if self.current is None else f" during {self.current.nodeid}"
+            reason = f"{sig.name} received{during}"
+        elif interrupted:
+            reason = "the session was stopped (pytest.exit or KeyboardInterrupt)"
+        else:
+            reason = ""
+        run_end: dict[str, Any] = {
+            "type": "run_end",
+            "ended": time.time(),
+            "exitstatus": int(exitstatus),
+            "interrupted": interrupted,
+            "signal": sig.name if sig is not None else None,
+            "reason": reason,
+            "measurements": self.measurements,
+            "failed_measurements": self.failed_measurements,
+        }
+        records = read_records(self.store.path)
+        summary = summarize_records([*records, run_end])
+        run_end.update(
+            verdict=summary.verdict.value,
+            exit_code=exit_code(summary),
+            verdict_reasons=summary.reasons,
+            counts=summary.counts(),
+        )
+        if not reason:
+            run_end["reason"] = summary.reasons[0] if summary.reasons else ""
+        self.store.write(run_end)

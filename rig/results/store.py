@@ -1,9 +1,11 @@
 """`runs/<run-id>/results.jsonl`: an append-only log a killed run still leaves readable.
 
-Each record is one line, flushed and fsynced before the call returns, so a crash loses
-at most the line being written; the reader skips a torn last line instead of failing.
-Record types: run_start, instrument, dut, test_start, measurement, test_result,
-sim_truth, safe_state, run_end.
+Each record is one line, written with one system call and fsynced before the call
+returns, so a crash loses at most the line being written; a signal waits until the line
+is down (`rig.safety.SIGNALS`). A reader gets every complete record, and `read_store`
+says when the last line is torn, so a killed run is told as such and never mistaken for
+a whole one. Record types: run_start, simlab, instrument, dut, test_start, measurement,
+test_result, recovery, station_check, sim_truth, safe_state, run_end.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ import json
 import os
 import threading
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from rig.safety import SIGNALS
 
 
 def new_run_id() -> str:
@@ -40,7 +45,7 @@ class ResultsStore:
         now = time.time()
         record = {"at": _iso(now), **record}
         line = (json.dumps(record, default=str, allow_nan=False) + "\n").encode()
-        with self._lock:
+        with SIGNALS.deferred(), self._lock:
             if self._fd < 0:
                 raise RuntimeError(f"results store {self.path} is closed")
             os.write(self._fd, line)
@@ -53,17 +58,38 @@ class ResultsStore:
                 self._fd = -1
 
 
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """Every complete record; a torn last line (killed mid-write) is skipped."""
+@dataclass
+class StoreContents:
+    """What a results file holds: every complete record, and what was not whole."""
+
+    records: list[dict[str, Any]]
+    torn: str | None = None  # the last line, when the writer died before its newline
+    corrupt: list[int] = field(default_factory=list)  # 1-based numbers of unreadable lines
+
+
+def read_store(path: Path) -> StoreContents:
+    """Every complete record, and a torn last line or corrupt lines reported, not hidden."""
     if path.is_dir():
         path = path / ResultsStore.FILENAME
-    records = []
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            if not line.endswith("\n"):
+    contents = StoreContents([])
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if not raw.endswith(b"\n"):
+                contents.torn = raw.decode("utf-8", "replace")
                 break
             try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
+                record = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                contents.corrupt.append(number)
                 continue
-    return records
+            if isinstance(record, dict):
+                contents.records.append(record)
+            else:
+                contents.corrupt.append(number)
+    return contents
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """Every complete record; a torn last line (killed mid-write) is left out (see
+    `read_store` to learn whether there was one)."""
+    return read_store(path).records

@@ -70,19 +70,15 @@ class Defect:
         return self.name + ":" + ",".join(f"{k}={v}" for k, v in self.params.items())
 
 
-def _catalogue_text() -> str:
-    return ", ".join(
-        f"{k.name}({', '.join(f'{p}={v}' for p, v in k.defaults.items())})"
-        for k in CATALOGUE.values()
-    )
-
-
 def parse_defect(spec: str) -> Defect:
     """`NAME[:key=value,...]` → Defect; ValueError naming the catalogue or the keys."""
     name, _, rest = spec.strip().partition(":")
     kind = CATALOGUE.get(name.strip())
     if kind is None:
-        raise ValueError(f"unknown defect {name.strip()!r}; available: {_catalogue_text()}")
+        raise ValueError(
+            f"unknown defect {name.strip()!r}; available: {', '.join(CATALOGUE)} "
+            f"(`python -m simlab defects` describes each)"
+        )
     params = dict(kind.defaults)
     for item in filter(None, (s.strip() for s in rest.split(","))):
         key, sep, raw = item.partition("=")

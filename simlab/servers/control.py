@@ -61,17 +61,18 @@ OPS: dict[str, Handler] = {
 }
 
 
-def dispatch(world: World, line: bytes) -> dict[str, Any]:
+def dispatch(world: World, line: bytes, ops: dict[str, Handler] | None = None) -> dict[str, Any]:
     """One request line → one reply object. Never raises."""
+    ops = OPS if ops is None else ops
     try:
         req = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         return {"ok": False, "error": f"request is not JSON: {exc}"}
     if not isinstance(req, dict) or "op" not in req:
         return {"ok": False, "error": 'request must be a JSON object with an "op"'}
-    handler = OPS.get(req["op"]) if isinstance(req["op"], str) else None
+    handler = ops.get(req["op"]) if isinstance(req["op"], str) else None
     if handler is None:
-        return {"ok": False, "error": f"unknown op {req['op']!r}; ops: {', '.join(OPS)}"}
+        return {"ok": False, "error": f"unknown op {req['op']!r}; ops: {', '.join(ops)}"}
     try:
         return {"ok": True, **handler(world, req)}
     except KeyError as exc:
@@ -92,7 +93,7 @@ class _Connection(socketserver.StreamRequestHandler):
         for line in self.rfile:
             if not line.strip():
                 continue
-            reply = dispatch(self.server.world, line)
+            reply = dispatch(self.server.world, line, self.server.ops)
             self.wfile.write(json.dumps(reply).encode() + b"\n")
 
     def finish(self) -> None:
@@ -106,17 +107,27 @@ class _Server(socketserver.ThreadingTCPServer):
     block_on_close = False
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], world: World):
+    def __init__(self, address: tuple[str, int], world: World, ops: dict[str, Handler]):
         self.world = world
+        self.ops = ops
         self.connections: set[socket.socket] = set()
         super().__init__(address, _Connection)
 
 
 class ControlServer:
-    """The control channel for one World. `.address` is "127.0.0.1:PORT"."""
+    """The control channel for one World. `.address` is "127.0.0.1:PORT".
 
-    def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0):
-        self._server = _Server((host, port), world)
+    `ops` adds operations beyond the World's own (the Lab adds what needs its servers).
+    """
+
+    def __init__(
+        self,
+        world: World,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ops: dict[str, Handler] | None = None,
+    ):
+        self._server = _Server((host, port), world, {**OPS, **(ops or {})})
         self._thread: threading.Thread | None = None
 
     @property
@@ -129,7 +140,7 @@ class ControlServer:
 
     def start(self) -> None:
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
 

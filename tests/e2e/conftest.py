@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,20 @@ class RigRun:
     returncode: int
     output: str
     records: list[dict[str, Any]]
+    run_dir: Path | None = None
+
+    @property
+    def final_state(self) -> dict[str, Any]:
+        """The bench as simlab saw it when it stopped (its own file, not the rig's word)."""
+        assert self.run_dir is not None, self.output[-2000:]
+        return json.loads((self.run_dir / "simlab-final.json").read_text())
+
+    def results(self, test: str | None = None) -> list[dict[str, Any]]:
+        return [
+            r
+            for r in self.records
+            if r["type"] == "test_result" and (test is None or r["test"].endswith(test))
+        ]
 
     def measurements(self, name: str | None = None) -> list[dict[str, Any]]:
         return [
@@ -33,7 +50,9 @@ class RigRun:
         return found
 
 
-def run_rig(runs: Path, *args: str, timeout: float = 300) -> RigRun:
+def run_rig(
+    runs: Path, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+) -> RigRun:
     proc = subprocess.run(
         [sys.executable, "-m", "rig", "run", "--runs-dir", str(runs), *args],
         cwd=REPO,
@@ -41,10 +60,20 @@ def run_rig(runs: Path, *args: str, timeout: float = 300) -> RigRun:
         text=True,
         timeout=timeout,
         check=False,
+        env={**os.environ, **(env or {})},
     )
     run_dirs = list(runs.iterdir()) if runs.exists() else []
     records = read_records(run_dirs[0]) if run_dirs else []
-    return RigRun(proc.returncode, proc.stdout + proc.stderr, records)
+    run_dir = run_dirs[0] if run_dirs else None
+    return RigRun(proc.returncode, proc.stdout + proc.stderr, records, run_dir)
+
+
+def write_plans(folder: Path, **modules: str) -> Path:
+    """A folder of test plans (`name=source`), for runs the shipped plans cannot set up."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, source in modules.items():
+        (folder / f"{name}.py").write_text(textwrap.dedent(source))
+    return folder
 
 
 @pytest.fixture

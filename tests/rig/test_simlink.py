@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from rig.simlink import SimlabError, SimlabProcess, parse_assignment
+from rig.simlink import SimlabError, SimlabProcess, SimlabUsageError, parse_assignment
 
 
 def test_parse_assignment():
@@ -15,18 +15,27 @@ def test_parse_assignment():
         parse_assignment("firmware.cell_ov.delay_s")
 
 
-def test_simlab_that_cannot_start_is_reported(tmp_path):
+def test_simlab_refusing_its_station_is_a_usage_error(tmp_path):
     log = tmp_path / "simlab.log"
     proc = SimlabProcess(station=tmp_path / "missing.yaml", log=log)
-    with pytest.raises(SimlabError, match="did not start") as err:
+    with pytest.raises(SimlabUsageError, match=r"missing\.yaml: cannot read"):
         proc.start(timeout_s=20)
-    assert str(log) in str(err.value)
     assert "missing.yaml" in log.read_text()
 
 
 def test_simlab_refuses_an_unknown_parameter(tmp_path):
     station = Path(__file__).resolve().parents[2] / "stations" / "sim-16s.yaml"
     proc = SimlabProcess(station=station, sets=["firmware.cell_ov.dellay_s=1"], log=tmp_path / "l")
-    with pytest.raises(SimlabError):
+    with pytest.raises(SimlabUsageError, match=r"did you mean firmware\.cell_ov\.delay_s"):
         proc.start(timeout_s=20)
     assert "dellay_s" in (tmp_path / "l").read_text()
+
+
+def test_simlab_that_dies_is_reported_with_its_log(tmp_path):
+    log = tmp_path / "simlab.log"
+    proc = SimlabProcess(station=tmp_path / "x.yaml", sets=["firmware.a=1"], log=log)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("sys.executable", "/bin/false")
+        with pytest.raises(SimlabError, match="did not start: it exited") as err:
+            proc.start(timeout_s=20)
+    assert not isinstance(err.value, SimlabUsageError)

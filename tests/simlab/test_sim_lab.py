@@ -102,8 +102,12 @@ def test_bad_channel_and_set_are_reported(tmp_path):
     bad.write_text(STATION.read_text().replace("1: cellsim_a:1", "1: cellsim_a:5"))
     with pytest.raises(ValueError, match=r"bad.yaml: wiring.cells.1: .*no channel 5"):
         Lab.from_station_file(bad)
-    with pytest.raises(ValueError, match=r"simlab.set.firmware.nope: unknown parameter"):
+    with pytest.raises(ValueError, match=r"^firmware.nope=1: unknown parameter"):
         Lab.from_station_file(STATION, sets={"firmware.nope": 1})
+    with_set = tmp_path / "with_set.yaml"
+    with_set.write_text(STATION.read_text() + "\n  set: {firmware.nope: 1}\n")
+    with pytest.raises(ValueError, match=r"with_set.yaml: simlab.set.firmware.nope: unknown"):
+        Lab.from_station_file(with_set)
 
 
 def test_seed_sets_and_defects_from_arguments_and_station(tmp_path):
@@ -187,7 +191,8 @@ def test_serve_subprocess_prints_one_line_and_stops_on_sigterm():
     try:
         endpoints = json.loads(proc.stdout.readline())
         assert endpoints["pid"] == proc.pid and endpoints["seed"] == 9
-        assert set(endpoints) == {"instruments", "dut", "control", "seed", "pid"}
+        assert set(endpoints) == {"instruments", "dut", "control", "seed", "pid", "clock"}
+        assert endpoints["clock"] == "wall x1"  # left to itself: a live pack
         got = control(endpoints["control"], op="get", path="firmware.cell_ov.delay_s")
         assert got == {"ok": True, "value": 1.3}
         proc.send_signal(signal.SIGTERM)
@@ -235,5 +240,6 @@ def test_serve_reports_a_bad_station(tmp_path):
         cwd=ROOT,
         timeout=30,
     )
-    assert proc.returncode == 2 and proc.stdout == b""
+    assert proc.returncode == 2
+    assert "dut.cell_count" in json.loads(proc.stdout)["error"]  # the one line, as an error
     assert b"dut.cell_count" in proc.stderr

@@ -60,3 +60,34 @@ def test_cell_under_test_out_of_pack(tmp_path):
 
     with pytest.raises(ConfigError, match=r"no such cell position\(s\) \[17\]"):
         load_mutated(tmp_path, mutate)
+
+
+def test_errors_name_the_line(tmp_path):
+    text = SPEC.read_text().replace("low: 2.475", "low: -2.475")
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_spec(path)
+    line = next(i for i, x in enumerate(text.splitlines(), 1) if "-2.475" in x)
+    (field,) = err.value.fields
+    assert field.startswith("protections.cell_uv.threshold_v")
+    assert err.value.line(field) == line
+    assert f"line {line}: {field}" in str(err.value)
+
+
+def test_search_beyond_the_station_limits_is_refused_at_load(tmp_path):
+    from rig.config import load_station
+    from rig.config.crosscheck import check_spec_against_station
+
+    station = load_station(REPO / "stations" / "sim-16s.yaml")
+    text = SPEC.read_text().replace("high: 3.675", "high: 3.99")
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    spec = load_spec(path)  # fine on its own
+    with pytest.raises(ConfigError) as err:
+        check_spec_against_station(spec, station)
+    assert err.value.fields == ["protections.cell_ov.threshold_v"]
+    assert "outside the station's 0..4 V" in str(err.value)
+    line = next(i for i, x in enumerate(text.splitlines(), 1) if "3.99" in x)
+    assert err.value.line("protections.cell_ov.threshold_v") == line
+    check_spec_against_station(load_spec(SPEC), station)  # the shipped pair is consistent

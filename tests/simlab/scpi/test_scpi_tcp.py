@@ -155,12 +155,22 @@ def test_non_utf8_queues_syntax_error(serve) -> None:
 
 
 def test_several_clients_share_one_device(serve) -> None:
+    """Two connections see one instrument state.
+
+    Two connections are two independent streams: like a real LAN instrument, the server
+    gives no order between them. A client that needs its set to have taken before another
+    client reads waits for `*OPC?` on its own connection, as a lab program would.
+    """
     server = serve("Keysight E36234A")
     with RawClient(server) as a, RawClient(server) as b:
         a.sendall(b"VOLT 7,(@2);*OPC?\n")
         assert a.readline() == b"1\n"  # a's setting is done before b asks (no race)
         b.sendall(b"VOLT? (@2)\n")
         assert b.readline() == b"+7.00000000E+00\n"
+        b.sendall(b"VOLT 3,(@2)\n*OPC?\n")
+        assert b.readline() == b"1\n"
+        a.sendall(b"VOLT? (@2)\n")
+        assert a.readline() == b"+3.00000000E+00\n"
 
 
 def test_stop_closes_open_connections(serve) -> None:

@@ -1,0 +1,96 @@
+"""A spec checked against the station it will run on, before anything is driven.
+
+Each file is valid alone; together they can still describe a run that cannot happen: a
+threshold search that would step the cells beyond the station's absolute limits would
+stop mid-run on a LimitError. That is a configuration mistake, found when the files are
+loaded and reported by file, line and field.
+
+The checks are generic over the spec's shape, so new protections and test conditions
+are covered without a line here: any `*_v` limit of a `cell_*` protection (widened by
+the search margin) must lie within `limits.cell_voltage`, of a `pack_*` protection
+within `limits.pack_voltage`; a test current within the station's current limits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from rig.config.errors import ConfigError
+from rig.config.loader import field_lines, line_of
+from rig.config.spec import DutSpec
+from rig.config.station import Range, StationConfig
+
+DEFAULT_SEARCH_MARGIN_V = 0.05  # how far beyond the band a search goes, if the spec is silent
+
+
+def _limits(node: Any) -> tuple[float, float] | None:
+    low, high = getattr(node, "low", None), getattr(node, "high", None)
+    if isinstance(low, int | float) and isinstance(high, int | float):
+        return float(low), float(high)
+    return None
+
+
+def check_spec_against_station(spec: DutSpec, station: StationConfig) -> None:
+    """ConfigError naming the spec's fields whose search would leave the station's limits."""
+    problems: list[tuple[str, str]] = []
+    tc = spec.test_conditions
+    margin = float(getattr(tc, "search_margin_v", DEFAULT_SEARCH_MARGIN_V))
+    station_name = station.source or station.name
+
+    def inside(field: str, low: float, high: float, limit: Range, what: str) -> None:
+        if low < limit.min or high > limit.max:
+            problems.append(
+                (
+                    field,
+                    f"the search spans {low:g}..{high:g} V ({what}), outside the station's "
+                    f"{limit.min:g}..{limit.max:g} V ({station_name})",
+                )
+            )
+
+    protections = spec.protections
+    if isinstance(protections, BaseModel):
+        for name in type(protections).model_fields:
+            protection = getattr(protections, name)
+            if not isinstance(protection, BaseModel):
+                continue
+            for field in type(protection).model_fields:
+                band = _limits(getattr(protection, field))
+                if band is None or not field.endswith("_v"):
+                    continue
+                path = f"protections.{name}.{field}"
+                low, high = band[0] - margin, band[1] + margin
+                what = f"limits ± the {margin:g} V search margin"
+                if name.startswith("cell_"):
+                    inside(path, low, high, station.limits.cell_voltage, what)
+                elif name.startswith("pack_"):
+                    inside(path, low, high, station.limits.pack_voltage, what)
+
+    nominal = getattr(tc, "nominal_cell_voltage", None)
+    if nominal is not None and not station.limits.cell_voltage.contains(nominal):
+        lim = station.limits.cell_voltage
+        problems.append(
+            (
+                "test_conditions.nominal_cell_voltage",
+                f"{nominal:g} V is outside the station's cell voltage limits "
+                f"{lim.min:g}..{lim.max:g} V ({station_name})",
+            )
+        )
+    for field, limit in (
+        ("charge_test_current_a", station.limits.charge_current),
+        ("discharge_test_current_a", station.limits.discharge_current),
+    ):
+        value = getattr(tc, field, None)
+        if isinstance(value, int | float) and not limit.contains(value):
+            problems.append(
+                (
+                    f"test_conditions.{field}",
+                    f"{value:g} A is outside the station's limit {limit.min:g}..{limit.max:g} A "
+                    f"({station_name})",
+                )
+            )
+    if problems:
+        source = spec.source or "<spec>"
+        lines = field_lines(source) if spec.source else {}
+        raise ConfigError(source, problems, lines={f: line_of(lines, f) for f, _ in problems})

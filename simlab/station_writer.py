@@ -1,0 +1,41 @@
+"""`serve --write-station FILE`: the served lab described as a real bench's station file.
+
+The file is the station simlab was started from with every `resource: sim` replaced by
+the address it serves and `dut.port: sim` by its pty, and `simulated: false`: the rig
+opens it exactly as it opens a bench in a lab, under the wall clock, with no control
+channel. Comments in the source file are not carried over (the YAML is rewritten).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+def station_for(source: str | Path, endpoints: dict[str, Any]) -> dict[str, Any]:
+    doc = yaml.safe_load(Path(source).read_text())
+    served = endpoints["instruments"]
+    for name, inst in doc.get("instruments", {}).items():
+        if inst.get("resource") == "sim" and name in served:
+            inst["resource"] = served[name]
+    if doc.get("dut", {}).get("port") == "sim":
+        doc["dut"]["port"] = endpoints["dut"]["port"]
+    doc["simulated"] = False
+    doc.pop("simlab", None)
+    doc["name"] = f"{doc.get('name', 'station')}-served"
+    doc["description"] = (
+        f"simlab served from {source} (pid {os.getpid()}); control channel "
+        f"{endpoints['control']} is for the lab's owner, not for a run"
+    )
+    doc["location"] = f"simlab ({endpoints.get('clock', 'wall clock')})"
+    return doc
+
+
+def write_station(source: str | Path, endpoints: dict[str, Any], path: Path) -> None:
+    doc = station_for(source, endpoints)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(yaml.safe_dump(doc, sort_keys=False))
+    os.replace(tmp, path)
