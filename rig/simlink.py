@@ -167,6 +167,9 @@ class SimlabProcess:
         reader.join(timeout_s)
         if not result or not result[0]:
             exited = self._proc.poll()
+            if result and exited is None:  # stdout closed: it is exiting, let it finish
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    exited = self._proc.wait(timeout=5)
             self.stop()
             when = (
                 f"exited ({exited})"

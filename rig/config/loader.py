@@ -74,6 +74,28 @@ def _line_map(root: yaml.Node) -> dict[str, int]:
     return lines
 
 
+_OPEN = (
+    yaml.BlockMappingStartToken,
+    yaml.BlockSequenceStartToken,
+    yaml.FlowMappingStartToken,
+    yaml.FlowSequenceStartToken,
+)
+_CLOSE = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+def _check_depth(text: str) -> None:
+    """Refuse deep nesting from the token stream, before the (recursive) composer sees it."""
+    depth = 0
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if isinstance(token, _OPEN):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = token.start_mark.line + 1
+                raise _Refused(f"nested more than {MAX_DEPTH} levels deep (line {line})")
+        elif isinstance(token, _CLOSE):
+            depth -= 1
+
+
 class _Refused(Exception):
     """A file too big, too deep or too self-referential to be a config file."""
 
@@ -90,6 +112,7 @@ def _parse(path: Path) -> tuple[Any, dict[str, int]]:
     except UnicodeDecodeError as exc:
         raise ConfigError(path, [("", f"not UTF-8 text ({exc.reason})")]) from None
     try:
+        _check_depth(text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         lines = _line_map(node) if node is not None else {}
         data = yaml.safe_load(text)
