@@ -6,7 +6,8 @@ client believes it sent. A test asks for it over the control channel (`outputs`)
 checked where the hardware would be, not a line in the rig's own log.
 
 Two judgements. `safe`: nothing can push energy where it should not: every load input
-off, every source that is not a cell emulator off, and every powered cell position at
+off, every relay open (the short relay, fault insertion), every source that is not a
+cell emulator off, and every powered cell position at
 `safe_state.cell_voltage` within `safe_state.cell_current_limit` (an emulator channel
 that is off is safe, as at power-on). `at_safe_state`: exactly the station's safe state,
 which also powers every wired cell position (an unpowered sense line looks like a dead
@@ -31,6 +32,11 @@ def outputs(hardware: dict[str, InstrumentHardware]) -> dict[str, Any]:
             "model": hw.model,
             "sources": {str(ch): asdict(src) for ch, src in hw.sources.items()},
             "loads": {str(ch): asdict(load) for ch, load in hw.loads.items()},
+            "resistors": {
+                str(ch): {"resistance_ohm": r.resistance_ohm, "output_on": r.output_on}
+                for ch, r in hw.resistors.items()
+            },
+            "relays": {str(ch): {"closed": r.closed} for ch, r in hw.relays.items()},
         }
         for name, hw in hardware.items()
     }
@@ -46,6 +52,9 @@ def unsafe(
         for ch, load in hw.loads.items():
             if load.input_on:
                 findings.append(f"{name}:{ch} load input is on")
+        for ch, relay in hw.relays.items():  # the short relay, fault-insertion relays
+            if relay.closed:
+                findings.append(f"{name}:{ch} relay is closed")
         for ch, src in hw.sources.items():
             position = cells.get((name, ch))
             if position is None:
@@ -94,6 +103,8 @@ def make_safe(spec: StationSpec, hardware: dict[str, InstrumentHardware]) -> Non
         for load in hw.loads.values():
             load.input_on = False
             load.current_set = 0.0
+        for relay in hw.relays.values():
+            relay.closed = False
         for ch, src in hw.sources.items():
             if (name, ch) not in cells:
                 src.output_on = False
