@@ -1,0 +1,59 @@
+"""`rig run` on every instrument variant of the station: swapping one model for another
+of the same role changes no plan, and the default suite passes on each.
+
+Cost: each run is the whole default suite (about 4 s); the six runs go two at a time
+(runs are in virtual time, so concurrency changes no result). The 16S variants use the
+default spec; the supplies that cannot charge a 16S pack (25-32 V) sit on 4S benches
+run with the 4S spec. The default station and the BMS-protocol stations are run by
+test_rig_run.py and test_rig_run_protocols.py; the last test here checks that every
+file in stations/ is run by one of the three.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import REPO, RigRun, run_rig
+from tests.e2e.test_rig_run_protocols import STATIONS as PROTOCOL_STATIONS
+
+SPEC_4S = ("--spec", "specs/jbd-4s-lfp.yaml")
+# station file -> (the model that differs from the default station, extra rig run args)
+VARIANTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "stations/sim-16s-sdl1020x.yaml": ("Siglent SDL1020X", ()),
+    "stations/sim-16s-el34143a.yaml": ("Keysight EL34143A", ()),
+    "stations/sim-16s-n83624.yaml": ("NGI N83624", ()),
+    "stations/sim-4s-e36312a.yaml": ("Keysight E36312A", SPEC_4S),
+    "stations/sim-4s-dp832.yaml": ("Rigol DP832", SPEC_4S),
+    "stations/sim-4s-spd3303x.yaml": ("Siglent SPD3303X", SPEC_4S),
+}
+DEFAULT_STATION = "stations/sim-16s.yaml"
+
+
+@pytest.fixture(scope="module")
+def variant_runs(tmp_path_factory) -> dict[str, RigRun]:
+    def run(station: str) -> RigRun:
+        runs = tmp_path_factory.mktemp(Path(station).stem) / "runs"
+        return run_rig(runs, "--station", station, *VARIANTS[station][1])
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(VARIANTS, pool.map(run, VARIANTS), strict=True))
+
+
+@pytest.mark.parametrize("station", sorted(VARIANTS))
+def test_default_suite_passes_on_variant(variant_runs, station):
+    run = variant_runs[station]
+    assert run.returncode == 0, run.output[-3000:]
+    assert "Overall verdict: PASS" in run.output
+    measurements = run.measurements()
+    assert len(measurements) >= 16 and all(m["verdict"] == "pass" for m in measurements)
+    models = {r["model"] for r in run.records if r["type"] == "instrument"}
+    assert VARIANTS[station][0] in models  # the variant's instrument was opened and checked
+
+
+def test_every_station_file_is_run_end_to_end():
+    covered = {DEFAULT_STATION, *PROTOCOL_STATIONS.values(), *VARIANTS}
+    present = {f"stations/{p.name}" for p in (REPO / "stations").glob("*.yaml")}
+    assert present <= covered, f"station files no end-to-end test runs: {present - covered}"
