@@ -145,10 +145,11 @@ class Lab:
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def start(self, speed: float | None = None) -> Lab:
+    def start(self, speed: float | None = None, delayed_ack: bool = True) -> Lab:
         """Open every server. `speed`: run free at that multiple of the wall clock, with
         the outputs at the station's safe state (a live pack for outside tools); None:
-        time moves only when a client advances it."""
+        time moves only when a client advances it. `delayed_ack`: the SCPI servers delay
+        their TCP ACKs as instruments do (False: ACK at once)."""
         from simlab.servers.scpi_tcp import ScpiTcpServer
 
         self.timekeeper = Timekeeper(self.world, speed)
@@ -158,7 +159,7 @@ class Lab:
                 self.world.solve()
         try:
             for name, device in self.devices.items():
-                server = ScpiTcpServer(device, self.lock)
+                server = ScpiTcpServer(device, self.lock, delayed_ack=delayed_ack)
                 server.start()
                 self._scpi[name] = server
             self._dut = DUT_SERVERS[self.spec.protocol].create(self.world, self.lock)

@@ -98,6 +98,11 @@ def build_parser(prog: str = "python -m simlab serve") -> argparse.ArgumentParse
         help="time moves only when a client advances it (the rig's own child lab)",
     )
     ap.add_argument(
+        "--ack-now",
+        action="store_true",
+        help="SCPI servers ACK every segment at once (default: delayed, as instruments do)",
+    )
+    ap.add_argument(
         "--watch-stdin",
         action="store_true",
         help="stop when stdin reaches EOF (the parent went away)",
@@ -135,7 +140,7 @@ def serve(argv: list[str] | None = None) -> int:
         sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
     }
     try:
-        lab.start(speed=None if args.driven else args.speed)
+        lab.start(speed=None if args.driven else args.speed, delayed_ack=not args.ack_now)
         try:
             if args.write_station is not None:
                 from simlab.station_writer import write_station

@@ -130,6 +130,7 @@ class ScpiDevice:
     COMMANDS: ClassVar[tuple[Command, ...]] = ()
     # accept a channel list glued to the value before it (`SOUR:VOLT 5(@1,2)`)
     ATTACHED_CHANNEL_LISTS: ClassVar[bool] = False
+    REPLY_TERMINATION: ClassVar[str] = "\n"
     # Models whose manuals allow unit suffixes on numbers (``OUT 10 KOHM``) set this; the
     # rest answer a suffix with -131 as SCPI-99 requires of a command without units.
     ACCEPTS_SUFFIXES: ClassVar[bool] = False

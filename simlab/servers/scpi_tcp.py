@@ -3,6 +3,11 @@
 Clients reach it exactly as a lab instrument (``TCPIP::127.0.0.1::PORT::SOCKET`` through
 pyvisa-py), so drivers' bytes are tested end to end. Each line runs under the lab's lock
 so a command never lands in the middle of a simulation time step.
+
+ACKs are delayed as most LAN instruments' stacks delay them (Linux: up to 40 ms when no
+reply carries the ACK), so a client that leaves Nagle's algorithm on sees here the stall
+it would see on a bench: a command followed by ``SYST:ERR?`` waits for that ACK.
+``delayed_ack=False`` ACKs every segment at once instead.
 """
 
 from __future__ import annotations
@@ -33,8 +38,10 @@ class ScpiTcpServer:
         lock: threading.RLock,
         host: str = "127.0.0.1",
         port: int = 0,
+        delayed_ack: bool = True,
     ) -> None:
         self.device = device
+        self.delayed_ack = delayed_ack
         self.lock = lock
         self.host = host
         self._requested_port = port
@@ -141,7 +148,7 @@ class ScpiTcpServer:
                     break
                 if not chunk:
                     break
-                _ack_now(conn)
+                _quickack(conn, not self.delayed_ack)
                 buffer += chunk
                 *lines, buffer = buffer.split(b"\n")
                 for raw in lines:
@@ -173,14 +180,15 @@ class ScpiTcpServer:
             return self.device.handle(text)
 
 
-def _ack_now(conn: socket.socket) -> None:
-    """ACK at once instead of delaying it (Linux resets QUICKACK after each receive).
+def _quickack(conn: socket.socket, on: bool) -> None:
+    """ACK at once (on) or leave the ACK to the delayed-ACK timer (off).
 
-    Clients that write a command and then `SYST:ERR?` without reading in between (PyMeasure's
-    check_set_errors, pyvisa-py without TCP_NODELAY) have their second write held by Nagle's
-    algorithm until this ACK arrives; a delayed ACK costs ~40 ms per checked setpoint.
+    Linux resets the quick-ACK mode after each receive and starts every connection in it,
+    so the choice is made again after every ``recv``. A client that writes a command and
+    then ``SYST:ERR?`` without reading in between (PyMeasure's check_set_errors) with
+    Nagle's algorithm on has its second write held until this ACK arrives.
     """
     quickack = getattr(socket, "TCP_QUICKACK", None)
     if quickack is not None:
         with contextlib.suppress(OSError):
-            conn.setsockopt(socket.IPPROTO_TCP, quickack, 1)
+            conn.setsockopt(socket.IPPROTO_TCP, quickack, 1 if on else 0)

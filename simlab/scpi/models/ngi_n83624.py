@@ -10,6 +10,8 @@ simulation) mode, ``OUTP1:STAT?`` answers a bit field (bit 0 on, bit 1 OVP, bit 
 ``PRO1:VOLT`` / ``PRO1:CURR`` set OVP (V) and OCP (mA), 0 = off as after *RST;
 ``*IDN?`` answers ``NGI,N83624,0,<version>`` (the third field is reserved, not a serial).
 A semicolon keeps the path (``SOUR1:VOLT 2.54;OUTCURR 1000``). The LAN port is 7000.
+Replies end in CR LF, as the published open-source driver for the model reads them (the
+guide names LF as the command terminator only).
 
 Only source mode is modelled: charge, SOC and SEQ modes (``OUTP:MODE 1|3|128``) are
 refused with -221. Not confirmed in the guide: ``SYST:ERR?`` (the guide lists the
@@ -43,6 +45,7 @@ class NgiN83624(SupplyTwin):
     INT_FORMAT = "{:d}"
     OVP_ALWAYS_ARMED = False
     ATTACHED_CHANNEL_LISTS = True
+    REPLY_TERMINATION = "\r\n"  # as the published open-source driver reads it
     RATINGS: ClassVar[dict[int, Rating]] = {
         n: Rating(v_max=6.0, i_max=5.0, ovp_max=6.5, ocp_max=5.5) for n in range(1, CHANNELS + 1)
     }

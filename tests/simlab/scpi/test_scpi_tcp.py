@@ -200,3 +200,13 @@ def test_commands_run_under_the_lab_lock() -> None:
             assert sock.readline() == b"1\n"
     finally:
         server.stop()
+
+
+def test_delayed_acks_are_the_default_and_can_be_turned_off() -> None:
+    from simlab.serve import build_parser
+
+    device = _device("Keysight E36234A")
+    assert ScpiTcpServer(device, threading.RLock()).delayed_ack is True
+    assert ScpiTcpServer(device, threading.RLock(), delayed_ack=False).delayed_ack is False
+    assert build_parser().parse_args(["--station", "s.yaml"]).ack_now is False
+    assert build_parser().parse_args(["--station", "s.yaml", "--ack-now"]).ack_now is True
