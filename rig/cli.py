@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -42,6 +43,9 @@ def run(
     seed: Annotated[int | None, typer.Option(help="simlab random seed")] = None,
     runs_dir: Annotated[Path, typer.Option(help="where run folders go")] = Path("runs"),
     plans: Annotated[Path, typer.Option(help="folder of test plans")] = PLANS,
+    report: Annotated[
+        bool, typer.Option(help="write the compliance report, JUnit and Allure into the run folder")
+    ] = True,
 ) -> None:
     """Run the test plans (default: every plan on the simulated 16S station).
 
@@ -103,17 +107,26 @@ def run(
     args += list(ctx.args)
     collect_only = any(a in ("--collect-only", "--co") for a in ctx.args)
     SIGNALS.install()
+    started = time.perf_counter()
     try:
         code = int(pytest.main(args))
     except KeyboardInterrupt:  # a signal before pytest's session could take it
         code = int(pytest.ExitCode.INTERRUPTED)
     # The run is over; the summary and the exit status are its last word, and a signal
     # from here to the process's end is noted, never a cut or a second verdict.
+    run_seconds = time.perf_counter() - started
     SIGNALS.hold()
-    raise typer.Exit(_conclude(code, runs_dir / run_id, collect_only, console))
+    raise typer.Exit(_conclude(code, runs_dir / run_id, collect_only, console, report, run_seconds))
 
 
-def _conclude(code: int, run_dir: Path, collect_only: bool, console: Console) -> int:
+def _conclude(
+    code: int,
+    run_dir: Path,
+    collect_only: bool,
+    console: Console,
+    report: bool = False,
+    run_seconds: float = 0.0,
+) -> int:
     """The exit code: from the run's verdict when a run happened, else from what pytest said."""
     if code == pytest.ExitCode.USAGE_ERROR:
         return EXIT_USAGE  # pytest printed the one message
@@ -125,12 +138,46 @@ def _conclude(code: int, run_dir: Path, collect_only: bool, console: Console) ->
     if (run_dir / "results.jsonl").exists():
         from rig.summary import summarize
 
-        return exit_code(summarize(run_dir, console))
+        final = exit_code(summarize(run_dir, console))
+        if report:  # the compliance report, JUnit and Allure, from the store just written
+            from reports.command import report_after_run
+
+            if not report_after_run(console, run_dir, run_seconds):
+                final = final or EXIT_NOT_PASSED
+        return final
     if SIGNALS.first is not None:
         console.print(f"interrupted ({SIGNALS.first.name}) before the run began: nothing ran")
         return signal_exit_code(SIGNALS.first.name)
     console.print(f"no results were written (pytest exit status {code})", style="bold red")
     return EXIT_NOT_PASSED
+
+
+@app.command("report")
+def report_cmd(
+    run_dir: Annotated[
+        Path | None, typer.Argument(help="a run folder, e.g. runs/20261125T175406-05727")
+    ] = None,
+    compare: Annotated[
+        tuple[Path, Path] | None,
+        typer.Option(help="two run folders: every measurement of both and what changed"),
+    ] = None,
+    tested_by: Annotated[str | None, typer.Option(help="name for 'tested by'")] = None,
+    approved_by: Annotated[str | None, typer.Option(help="name for 'approved by'")] = None,
+    pdf: Annotated[bool, typer.Option(help="also print the report to PDF")] = True,
+) -> None:
+    """Rebuild a run's reports from its results store alone (also for a run that was
+    interrupted or killed), or compare two runs measurement by measurement.
+
+    Writes report.html, report.pdf, junit.xml, allure-results/ and plots/ into the run
+    folder. Exit codes: 0 written (the verdict is in the report); 2 not a run folder.
+    With --compare: 0 nothing changed beyond the combined uncertainty, 1 something did.
+    """
+    from reports.command import report_command
+
+    console = Console(highlight=False)
+    if not console.is_terminal:  # logs and CI: wide enough for the comparison table
+        console = Console(width=120, highlight=False)
+    raise typer.Exit(report_command(console, run_dir, compare, tested_by, approved_by, pdf))
 
 
 @sim_app.command(

@@ -51,10 +51,16 @@ class RigRun:
 
 
 def run_rig(
-    runs: Path, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+    runs: Path,
+    *args: str,
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
+    report: bool = False,
 ) -> RigRun:
+    """`rig run`; the report step only where a test looks at it (tests/reports covers it)."""
+    flag = "--report" if report else "--no-report"
     proc = subprocess.run(
-        [sys.executable, "-m", "rig", "run", "--runs-dir", str(runs), *args],
+        [sys.executable, "-m", "rig", "run", "--runs-dir", str(runs), flag, *args],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -84,4 +90,4 @@ def rig_run(tmp_path):
 @pytest.fixture(scope="session")
 def default_run(tmp_path_factory) -> RigRun:
     """The whole default suite, once per test session."""
-    return run_rig(tmp_path_factory.mktemp("default") / "runs")
+    return run_rig(tmp_path_factory.mktemp("default") / "runs", report=True)

@@ -1,0 +1,572 @@
+"""The compliance report as data: what ISO/IEC 17025 §7.8 asks a test report to state,
+taken from a loaded run and already worded and rounded for a reader.
+
+Templates only lay this out; every decision (the run verdict, the order, what counts as
+a deviation, how a number is rounded, whether a calibration had expired) is made here,
+so the HTML, the PDF, Allure and JUnit say the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from reports import numbers
+from reports.classify import measurement_category, plan_category
+from reports.load import RunData, StoreDamage
+from rig.results.verdict import PlanSummary, RunVerdict
+
+TITLE = "Test report: BMS protection validation"
+STATEMENT = (
+    "The results in this report relate only to the item tested, as identified above, "
+    "under the conditions stated. This report shall not be reproduced except in full "
+    "without the written approval of the laboratory."
+)
+RULES = {
+    "simple": "simple acceptance (ILAC-G8): pass if the value lies within the limits",
+    "guarded": (
+        "guarded acceptance (ILAC-G8), guard band w = U (k = 2): pass inside "
+        "[low + U, high − U], fail beyond [low − U, high + U], conditional in between"
+    ),
+}
+OUTCOME_ORDER = {"failed": 0, "error": 1, "interrupted": 2, "unfinished": 2, "skipped": 4}
+OUTCOME_LABEL = {
+    "passed": "PASS",
+    "failed": "FAIL",
+    "error": "ERROR",
+    "skipped": "SKIPPED",
+    "interrupted": "INTERRUPTED",
+    "unfinished": "NOT FINISHED",
+}
+
+
+@dataclass(frozen=True)
+class Signatures:
+    tested_by: str = ""
+    approved_by: str = ""
+
+
+@dataclass
+class EquipmentRow:
+    name: str
+    role: str
+    model: str
+    serial: str
+    identity: str
+    resource: str
+    calibration_due: str
+    calibration_status: str  # valid | expired | not stated
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BudgetRow:
+    name: str
+    standard: str
+    source: str
+
+
+@dataclass
+class MeasurementRow:
+    test: str
+    name: str
+    value: str
+    unit: str
+    limits: str
+    bracket: str
+    uncertainty: str
+    rule: str
+    verdict: str  # pass | fail | conditional
+    category: str | None
+    note: str
+    conditions: str
+    stimulus: str
+    evidence: str
+    budget: list[BudgetRow]
+    waveform: str | None  # run-folder-relative waveform file
+    plot: str | None = None  # run-folder-relative PNG, once drawn
+    plot_error: str = ""
+    record: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def is_trip(self) -> bool:
+        return self.waveform is not None or "trip" in self.name
+
+
+@dataclass
+class PlanSection:
+    test: str
+    title: str
+    anchor: str
+    protection: str
+    clauses: list[str]
+    method: str
+    outcome: str
+    outcome_label: str
+    category: str | None
+    reason: str
+    duration_s: float | None
+    started: str
+    measurements: list[MeasurementRow]
+    mono_start: float | None = None  # monotonic clock at test start, to slice transcripts
+
+    @property
+    def has_conditional(self) -> bool:
+        return any(m.verdict == "conditional" for m in self.measurements)
+
+    @property
+    def story(self) -> str:
+        return self.test.split("::")[-1].split("[")[0].removeprefix("test_")
+
+    @property
+    def parameters(self) -> dict[str, str]:
+        match = re.search(r"\[(.*)\]$", self.test)
+        return {"case": match[1]} if match else {}
+
+
+@dataclass
+class Deviation:
+    kind: str
+    subject: str
+    detail: str
+
+
+@dataclass
+class Report:
+    id: str
+    run_id: str
+    digest: str
+    title: str
+    verdict: str
+    verdict_reasons: list[str]
+    complete: bool
+    simulated: bool
+    laboratory: str
+    station: str
+    station_description: str
+    location: str
+    host: str
+    dut: dict[str, str]
+    dut_name: str
+    spec_file: str
+    station_file: str
+    standards: list[tuple[str, list[str]]]
+    started: str
+    ended: str
+    issued: str
+    equipment: list[EquipmentRow]
+    plans: list[PlanSection]
+    deviations: list[Deviation]
+    signatures: Signatures
+    rules: list[str]
+    counts: dict[str, int]
+    measurement_counts: dict[str, int]
+    record_counts: dict[str, int]
+    statement: str = STATEMENT
+    sim: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def measurements(self) -> list[MeasurementRow]:
+        return [m for p in self.plans for m in p.measurements]
+
+    @property
+    def findings(self) -> list[PlanSection]:
+        """Plans that did not pass, worst first: what the reader must see before the rest."""
+        return [p for p in self.plans if p.outcome != "passed" or p.category or p.has_conditional]
+
+
+def build_report(run: RunData, signatures: Signatures | None = None) -> Report:
+    summary = run.summary
+    start = run.first("run_start") or {}
+    end = summary.run_end or {}
+    dut = run.last("dut") or {}
+    run_date = _date(start.get("started")) or _date_of(start.get("at"))
+    starts = _test_starts(run.records)
+    durations = _durations(run.records)
+    plans = [_plan(p, starts.get(p.test, {}), durations.get(p.test)) for p in summary.plans]
+    plans.sort(key=_plan_order)
+    signatures = signatures or Signatures()
+    if not signatures.tested_by and start.get("tested_by"):
+        signatures = Signatures(str(start["tested_by"]), signatures.approved_by)
+    measurements = [m for p in plans for m in p.measurements]
+    equipment = [_equipment(r, run_date) for r in run.of_type("instrument")]
+    report = Report(
+        id=f"BMSR-{run.run_id}-{run.digest[:8].upper()}",
+        run_id=run.run_id,
+        digest=run.digest,
+        title=TITLE,
+        verdict=str(summary.verdict),
+        verdict_reasons=list(summary.reasons) + [_damage_reason(d) for d in run.damage],
+        complete=summary.complete and not run.damage,
+        simulated=bool(start.get("simulated")),
+        laboratory=str(start.get("laboratory") or ""),
+        station=str(start.get("station") or "not recorded"),
+        station_description=str(start.get("station_description") or ""),
+        location=str(start.get("location") or ""),
+        host=str(start.get("host") or ""),
+        dut={
+            "model": str(dut.get("hardware") or ""),
+            "serial": str(dut.get("serial") or ""),
+            "firmware": str(dut.get("firmware") or ""),
+            "protocol": str(dut.get("protocol") or ""),
+            "production_date": str(dut.get("production_date") or ""),
+            "cell_count": str(dut.get("cell_count") or ""),
+        },
+        dut_name=str(start.get("dut_name") or ""),
+        spec_file=str(start.get("spec_file") or ""),
+        station_file=str(start.get("station_file") or ""),
+        standards=_standards(plans),
+        started=_when(start.get("started"), start.get("at")),
+        ended=_when(end.get("ended"), end.get("at")) if end else "",
+        issued=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        equipment=equipment,
+        plans=plans,
+        deviations=_deviations(run, plans, equipment, start),
+        signatures=signatures,
+        rules=[RULES.get(r, r) for r in sorted({m.rule for m in measurements})],
+        counts={k: sum(1 for p in plans if p.outcome == k) for k in OUTCOME_LABEL},
+        measurement_counts={
+            k: sum(1 for m in measurements if m.verdict == k)
+            for k in ("pass", "conditional", "fail")
+        },
+        record_counts=_record_counts(run.records),
+        sim={
+            "seed": start.get("seed"),
+            "defects": list(start.get("sim_defects") or []),
+            "sets": list(start.get("sim_sets") or []),
+        },
+    )
+    if (
+        summary.verdict is RunVerdict.PASS and run.damage
+    ):  # belt and braces: never sign a torn store
+        report.verdict = str(RunVerdict.INCOMPLETE)
+    return report
+
+
+def _damage_reason(d: StoreDamage) -> str:
+    if d.kind == "torn last line":
+        return f"the results store ends in a torn line {d.line} (the writer died mid-record)"
+    return f"line {d.line} of the results store could not be read ({d.kind})"
+
+
+def _durations(records: list[dict[str, Any]]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for r in records:
+        if r.get("type") == "test_result" and isinstance(r.get("duration_s"), int | float):
+            out[r["test"]] = out.get(r["test"], 0.0) + r["duration_s"]
+    return out
+
+
+def _test_starts(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    starts: dict[str, dict[str, Any]] = {}
+    for r in records:
+        if r.get("type") == "test_start" and "test" in r:
+            starts.setdefault(r["test"], r)
+    return starts
+
+
+def _plan_order(p: PlanSection) -> int:
+    if p.outcome == "passed":
+        return 3 if p.has_conditional else (1 if p.category else 5)
+    return OUTCOME_ORDER.get(p.outcome, 1)
+
+
+def _plan(plan: PlanSummary, start: dict[str, Any], duration: float | None) -> PlanSection:
+    rows = [_measurement(m) for m in plan.measurements]
+    clauses = list(start.get("clause") or [])
+    for m in plan.measurements:
+        for c in m.get("clause") or []:
+            if c not in clauses:
+                clauses.append(c)
+    protection = start.get("protection") or _protection_from(plan.test)
+    if isinstance(protection, list):
+        protection = ", ".join(str(p) for p in protection)
+    return PlanSection(
+        test=plan.test,
+        title=plan.test.split("::")[-1].removeprefix("test_"),
+        anchor="plan-" + re.sub(r"[^A-Za-z0-9]+", "-", plan.test).strip("-"),
+        protection=str(protection),
+        clauses=clauses,
+        method=str(start.get("doc") or start.get("method") or "").strip(),
+        outcome=plan.outcome,
+        outcome_label=OUTCOME_LABEL.get(plan.outcome, plan.outcome.upper()),
+        category=plan_category(plan),
+        reason=_short_reason(plan.reason),
+        duration_s=duration,
+        started=_when(None, start.get("at")),
+        measurements=rows,
+        mono_start=start.get("mono") if isinstance(start.get("mono"), int | float) else None,
+    )
+
+
+def _protection_from(test: str) -> str:
+    module = test.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+    return module.removeprefix("test_")
+
+
+def _short_reason(text: str, limit: int = 600) -> str:
+    """The lines of a pytest long repr a reader needs: the error lines (`E ...`), else the tail."""
+    if not text:
+        return ""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    errors = [ln[1:].strip() for ln in lines if ln.startswith("E ")]
+    short = "\n".join(errors) if errors else "\n".join(lines[-4:])
+    return short if len(short) <= limit else short[: limit - 1] + "…"
+
+
+def _measurement(record: dict[str, Any]) -> MeasurementRow:
+    m, factor = numbers.scaled(record)
+    unit = str(m.get("unit") or "")
+    return MeasurementRow(
+        test=str(m.get("test", "")),
+        name=str(m.get("name", "")),
+        value=numbers.value_text(m),
+        unit=unit,
+        limits=numbers.limits_text(m),
+        bracket=numbers.bracket_text(m),
+        uncertainty=numbers.uncertainty_text(m),
+        rule=str(m.get("decision_rule") or "simple"),
+        verdict=str(m.get("verdict") or "fail"),
+        category=measurement_category(m),
+        note=str(m.get("note") or ""),
+        conditions=_conditions(m.get("context")),
+        stimulus=_stimulus(m.get("stimulus")),
+        evidence=_evidence(m),
+        budget=[
+            BudgetRow(
+                str(c.get("name", "")),
+                f"{numbers.clean(_times(c.get('standard'), factor), 2)} {unit}".strip(),
+                str(c.get("source", "")),
+            )
+            for c in m.get("budget") or []
+            if isinstance(c, dict)
+        ],
+        waveform=m.get("waveform") or None,
+        record=record,
+    )
+
+
+def _times(x: Any, factor: float) -> float | None:
+    return x * factor if isinstance(x, int | float) else None
+
+
+def _conditions(context: Any) -> str:
+    if not isinstance(context, dict):
+        return ""
+    parts = []
+    for key, value in context.items():
+        if isinstance(value, float):
+            value = numbers.clean(value)
+        elif isinstance(value, list | dict):
+            continue  # long structures belong in the JSON, not in a table cell
+        parts.append(f"{key} = {value}")
+    return ", ".join(parts)
+
+
+def _stimulus(s: Any) -> str:
+    if not isinstance(s, dict):
+        return ""
+    unit = s.get("unit", "")
+    text = f"{s.get('quantity', 'stimulus')}: {numbers.clean(s.get('commanded'))} {unit} commanded"
+    if s.get("readback") is not None:
+        text += f", {numbers.clean(s.get('readback'))} {unit} read back"
+    if s.get("instrument"):
+        text += f" ({s['instrument']})"
+    return text
+
+
+def _evidence(m: dict[str, Any]) -> str:
+    evidence = str(m.get("evidence") or "")
+    instrument = str(m.get("instrument") or "")
+    if evidence == "dut":
+        return "DUT's own report" + (f" ({instrument})" if instrument else "")
+    return instrument  # an unnamed instrument says nothing a reader can check
+
+
+def _standards(plans: list[PlanSection]) -> list[tuple[str, list[str]]]:
+    """Each standard with the clauses the plans claim under it, in first-seen order."""
+    found: dict[str, list[str]] = {}
+    for p in plans:
+        for clause in p.clauses:
+            std = standard_of(clause)
+            rest = clause[len(std) :].strip()
+            items = found.setdefault(std, [])
+            if rest and rest not in items:
+                items.append(rest)
+    return list(found.items())
+
+
+def standard_of(clause: str) -> str:
+    """ "IEC 62619 8.2.2" -> "IEC 62619"; "UN 38.3 T.7" -> "UN 38.3" (body and number)."""
+    parts = clause.split()
+    return " ".join(parts[:2]) if len(parts) > 2 else clause
+
+
+def _equipment(r: dict[str, Any], run_date: date | None) -> EquipmentRow:
+    identity = str(r.get("identity") or "")
+    fields = [f.strip() for f in identity.split(",")]
+    serial = fields[2] if len(fields) >= 3 else ""
+    expected = r.get("serial_expected") or r.get("serial") or ""
+    flags = []
+    if expected and serial and expected != serial:
+        flags.append(f"serial read {serial}, station file says {expected}")
+    due = str(r.get("calibration_due") or "")
+    status = "not stated"
+    due_date = _date_of(due)
+    if due_date is not None:
+        status = "valid"
+        if run_date is not None and due_date < run_date:
+            status = "expired"
+    flag = r.get("calibration_expired")
+    text = str(r.get("calibration_status") or r.get("calibration") or "").lower()
+    if flag is True or text == "expired":
+        status = "expired"
+    if status == "expired":
+        flags.append("calibration expired before the test")
+    return EquipmentRow(
+        name=str(r.get("name", "")),
+        role=str(r.get("role", "")).replace("_", " "),
+        model=str(r.get("model", "")),
+        serial=serial or str(expected),
+        identity=identity,
+        resource=str(r.get("resource", "")),
+        calibration_due=due or "not stated",
+        calibration_status=status,
+        flags=flags,
+    )
+
+
+def _deviations(
+    run: RunData,
+    plans: list[PlanSection],
+    equipment: list[EquipmentRow],
+    start: dict[str, Any],
+) -> list[Deviation]:
+    out: list[Deviation] = []
+    summary = run.summary
+    end = summary.run_end
+    if end is None:
+        out.append(
+            Deviation(
+                "Run incomplete",
+                "whole run",
+                "The run did not end normally: no run_end record (killed or crashed). "
+                "Only the measurements listed in this report were taken.",
+            )
+        )
+    elif end.get("interrupted"):
+        out.append(Deviation("Run interrupted", "whole run", str(end.get("reason") or "signal")))
+    for d in run.damage:
+        out.append(
+            Deviation(
+                "Results store damaged",
+                f"results.jsonl line {d.line}",
+                f"{d.kind}; this line could not be read: {d.excerpt}",
+            )
+        )
+    for p in plans:
+        if p.outcome in ("skipped", "interrupted", "unfinished", "error"):
+            kind = {
+                "skipped": "Plan skipped",
+                "interrupted": "Plan interrupted",
+                "unfinished": "Plan not finished",
+                "error": "Plan broken by an error",
+            }[p.outcome]
+            detail = p.reason or (
+                "started, but no result was recorded (the run stopped during it)"
+                if p.outcome == "unfinished"
+                else ""
+            )
+            out.append(Deviation(kind, p.title, detail))
+        elif p.outcome == "passed" and not p.measurements:
+            out.append(Deviation("No measurement recorded", p.title, "the plan recorded nothing"))
+    for e in equipment:
+        for flag in e.flags:
+            out.append(Deviation("Equipment", f"{e.name} ({e.model})", flag))
+    for rec in run.records:
+        kind = rec.get("type")
+        if kind == "safe_state" and rec.get("failures"):
+            steps = "; ".join(
+                f"{f.get('action', '?')}: {f.get('error', '?')}"
+                for f in rec["failures"]
+                if isinstance(f, dict)
+            )
+            out.append(Deviation("Safe state not fully reached", str(rec.get("reason", "")), steps))
+        elif kind == "error":
+            out.append(Deviation("Rig error", str(rec.get("stage", "")), str(rec.get("error", ""))))
+        elif kind in ("station_check", "recovery") and _not_ok(rec):
+            out.append(
+                Deviation(
+                    kind.replace("_", " ").capitalize(),
+                    str(rec.get("test") or rec.get("check") or rec.get("name") or ""),
+                    _fields(rec),
+                )
+            )
+    if start.get("simulated"):
+        defects = list(start.get("sim_defects") or [])
+        sets = list(start.get("sim_sets") or [])
+        if defects or sets:
+            out.append(
+                Deviation(
+                    "Simulated DUT altered",
+                    "simlab",
+                    "; ".join(
+                        [f"defect injected: {d}" for d in defects]
+                        + [f"parameter set: {s}" for s in sets]
+                    ),
+                )
+            )
+    return out
+
+
+def _not_ok(rec: dict[str, Any]) -> bool:
+    if rec.get("ok") is False or rec.get("passed") is False:
+        return True
+    status = str(rec.get("status") or rec.get("outcome") or rec.get("result") or "").lower()
+    return status in ("fail", "failed", "error", "expired", "mismatch", "not ready")
+
+
+def _fields(rec: dict[str, Any]) -> str:
+    skip = {"type", "at", "test"}
+    parts = [
+        f"{k} = {v}" for k, v in rec.items() if k not in skip and not isinstance(v, dict | list)
+    ]
+    return ", ".join(parts)[:400]
+
+
+def _record_counts(records: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for r in records:
+        kind = str(r.get("type", "?"))
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def _date(epoch: Any) -> date | None:
+    if isinstance(epoch, int | float):
+        return datetime.fromtimestamp(epoch, UTC).date()
+    return None
+
+
+def _date_of(text: Any) -> date | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(str(text)).date()
+    except ValueError:
+        return None
+
+
+def _when(epoch: Any, iso: Any) -> str:
+    if isinstance(epoch, int | float):
+        return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if iso:
+        try:
+            return (
+                datetime.fromisoformat(str(iso)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+            )
+        except ValueError:
+            return str(iso)
+    return ""

@@ -1,0 +1,29 @@
+"""`rig run` ends in the compliance report, written into the run folder from its store."""
+
+from __future__ import annotations
+
+import re
+
+from pypdf import PdfReader
+
+
+def test_the_default_run_writes_its_report(default_run):
+    run_dir = default_run.run_dir
+    assert run_dir is not None
+    for name in ("report.pdf", "report.html", "junit.xml", "allure-results"):
+        assert (run_dir / name).exists(), name
+        assert str(run_dir / name) in default_run.output.replace("\n", "")
+    assert re.search(
+        r"report generation: [\d.]+ s, \d+ % of the run's [\d.]+ s", default_run.output
+    )
+    pages = [p.extract_text() for p in PdfReader(run_dir / "report.pdf").pages]
+    text = " ".join(pages)
+    dut = default_run.one("dut")
+    assert dut["hardware"] in text and dut["firmware"] in text
+    tests = {r["test"] for r in default_run.records if r["type"] == "test_result"}
+    for test in tests:
+        assert test.split("::")[-1].removeprefix("test_") in text
+    for instrument in (r for r in default_run.records if r["type"] == "instrument"):
+        assert instrument["identity"].split(",")[2] in text  # serial of each instrument
+    assert all(f"Page {n} of {len(pages)}" in page for n, page in enumerate(pages, start=1))
+    assert "Overall verdict: PASS" in text
