@@ -34,7 +34,8 @@ class BuildResult:
     allure: Path | None
     plots: list[Path] = field(default_factory=list)
     pages: int = 0
-    seconds: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # this process's CPU per stage
 
     @property
     def total_s(self) -> float:
@@ -51,13 +52,14 @@ def build_reports(
 ) -> BuildResult:
     run_dir = Path(run_dir)
     seconds: dict[str, float] = {}
-    t = time.perf_counter()
+    cpu: dict[str, float] = {}
+    t, c = time.perf_counter(), time.process_time()
 
     def lap(stage: str) -> None:
-        nonlocal t
-        now = time.perf_counter()
-        seconds[stage] = now - t
-        t = now
+        nonlocal t, c
+        now, now_cpu = time.perf_counter(), time.process_time()
+        seconds[stage], cpu[stage] = now - t, now_cpu - c
+        t, c = now, now_cpu
 
     run = load_run(run_dir)
     report = build_report(run, signatures)
@@ -68,7 +70,9 @@ def build_reports(
     html_path = run_dir / HTML
     _write_text(html_path, html)
     lap("html")
-    result = BuildResult(run, report, html_path, None, None, None, plots, seconds=seconds)
+    result = BuildResult(
+        run, report, html_path, None, None, None, plots, seconds=seconds, cpu_seconds=cpu
+    )
     if pdf:
         result.pdf = run_dir / PDF
         result.pages = write_pdf(html, run_dir, result.pdf)

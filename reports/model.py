@@ -33,6 +33,7 @@ RULES = {
 }
 OUTCOME_ORDER = {"failed": 0, "error": 1, "interrupted": 2, "unfinished": 2, "skipped": 4}
 OUTCOME_LABEL = {
+    "conditional": "CONDITIONAL",
     "passed": "PASS",
     "failed": "FAIL",
     "error": "ERROR",
@@ -91,6 +92,12 @@ class MeasurementRow:
     record: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
+    def details(self) -> list[str]:
+        """The line under the measurement: instrument, stimulus, conditions, note."""
+        parts = [f"observed on {self.evidence}"] if self.evidence else []
+        return parts + [t for t in (self.stimulus, self.conditions, self.note) if t]
+
+    @property
     def is_trip(self) -> bool:
         return self.waveform is not None or "trip" in self.name
 
@@ -124,6 +131,17 @@ class PlanSection:
     def parameters(self) -> dict[str, str]:
         match = re.search(r"\[(.*)\]$", self.test)
         return {"case": match[1]} if match else {}
+
+
+@dataclass
+class PlanGroup:
+    """The cases of one plan function (cell1 … cell16) on one line of the plan list."""
+
+    story: str
+    protection: str
+    clauses: list[str]
+    cases: list[str]
+    outcomes: list[tuple[str, str, int]]  # (outcome, label, count), worst first
 
 
 @dataclass
@@ -170,6 +188,26 @@ class Report:
     @property
     def measurements(self) -> list[MeasurementRow]:
         return [m for p in self.plans for m in p.measurements]
+
+    @property
+    def plan_groups(self) -> list[PlanGroup]:
+        groups: dict[tuple[str, str], PlanGroup] = {}
+        counts: dict[tuple[str, str], dict[str, int]] = {}
+        for p in sorted(self.plans, key=lambda p: p.test):
+            key = (p.test.split("::")[0], p.story)
+            group = groups.setdefault(key, PlanGroup(p.story, p.protection, [], [], []))
+            group.clauses += [c for c in p.clauses if c not in group.clauses]
+            if p.parameters:
+                group.cases.append(p.parameters["case"])
+            counts.setdefault(key, {})
+            outcome = "conditional" if p.outcome == "passed" and p.has_conditional else p.outcome
+            counts[key][outcome] = counts[key].get(outcome, 0) + 1
+        for key, group in groups.items():
+            group.outcomes = [
+                (o, OUTCOME_LABEL.get(o, o.upper()), n)
+                for o, n in sorted(counts[key].items(), key=lambda kv: _rank(kv[0]))
+            ]
+        return list(groups.values())
 
     @property
     def findings(self) -> list[PlanSection]:
@@ -265,6 +303,10 @@ def _test_starts(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         if r.get("type") == "test_start" and "test" in r:
             starts.setdefault(r["test"], r)
     return starts
+
+
+def _rank(outcome: str) -> int:
+    return {"conditional": 3, "passed": 5}.get(outcome, OUTCOME_ORDER.get(outcome, 1))
 
 
 def _plan_order(p: PlanSection) -> int:

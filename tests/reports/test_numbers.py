@@ -8,7 +8,7 @@ from reports import numbers
 
 
 @pytest.mark.parametrize(
-    ("record", "value", "u"),
+    ("measurement", "value", "u"),
     [
         ({"value": 2.0500000000000114, "resolution": 0.05}, "2.05", "—"),
         ({"value": 2.0500000000000114, "uncertainty": 0.0289}, "2.050", "0.029"),
@@ -19,9 +19,9 @@ from reports import numbers
         ({"value": None, "resolution": 0.01}, "—", "—"),
     ],
 )
-def test_value_and_uncertainty(record, value, u):
-    assert numbers.value_text(record) == value
-    assert numbers.uncertainty_text(record) == u
+def test_value_and_uncertainty(measurement, value, u):
+    assert numbers.value_text(measurement) == value
+    assert numbers.uncertainty_text(measurement) == u
 
 
 def test_decimals():
