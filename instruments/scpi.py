@@ -57,14 +57,25 @@ def parse_error_reply(reply: str, query: str = "SYST:ERR?") -> tuple[int, str]:
     return code, message.strip().strip('"')
 
 
-class ScpiChannel(Channel):
+class FastAttributes:
+    """PyMeasure's CommonBase routes every attribute read through a Python
+    `__getattribute__` that refuses to read the bare names reserved for dynamic
+    properties (`voltage_setpoint_values`, ...); on a checked set that is about a hundred
+    reads, most of a driver call's own cost. The values themselves live under a prefixed
+    name that the properties read, so the plain lookup changes nothing they do; it only
+    lets such a bare name read back its class default instead of raising."""
+
+    __getattribute__ = object.__getattribute__
+
+
+class ScpiChannel(FastAttributes, Channel):
     """A channel whose queries go through the parent's strict `values`."""
 
     def values(self, command: str, **kwargs: Any) -> list[Any]:
         return self.parent.values(self.insert_id(command), **kwargs)
 
 
-class ScpiInstrument(Accurate, SCPIMixin, Instrument):
+class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
     """Base of bms-rig's SCPI drivers.
 
     `adapter` is a VISA resource string (opened with pyvisa-py, `\\n` terminations) or a

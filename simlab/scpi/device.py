@@ -7,6 +7,7 @@ programming guide and the parsing, checking and error reporting live here once.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from simlab.scpi.parser import (
     ChannelList,
     HeaderPattern,
     ParsedCommand,
+    Token,
     parse_command,
     split_message,
 )
@@ -99,6 +101,33 @@ ESR_CME = 0x20
 STB_EAV = 0x04  # error/event queue not empty
 STB_ESB = 0x20
 STB_MSS = 0x40
+
+
+@functools.lru_cache(maxsize=4096)
+def _split(message: str) -> tuple[str, ...]:
+    """Clients repeat the same few program messages; split each once."""
+    return tuple(split_message(message))
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A parsed command with its parameters sorted into values and channel lists."""
+
+    parsed: ParsedCommand
+    positional: tuple[Token, ...]
+    lists: tuple[ChannelList, ...]
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str, attached_lists: bool, suffixes: bool) -> _Prepared | None:
+    """Parsing is pure and its result immutable, so a repeated command is parsed once.
+    A malformed command raises every time (exceptions are not cached)."""
+    parsed = parse_command(text, attached_lists, suffixes=suffixes)
+    if parsed is None:
+        return None
+    lists = tuple(t for t in parsed.params if isinstance(t, ChannelList))
+    positional = tuple(t for t in parsed.params if not isinstance(t, ChannelList))
+    return _Prepared(parsed, positional, lists)
 
 
 def _esr_bit(code: int) -> int:
@@ -235,17 +264,16 @@ class ScpiDevice:
         """
         replies: list[str] = []
         path: tuple[str, ...] = ()
-        for text in split_message(message):
+        for text in _split(message):
             try:
-                parsed = parse_command(
-                    text, self.ATTACHED_CHANNEL_LISTS, suffixes=self.ACCEPTS_SUFFIXES
-                )
-                if parsed is None:
+                prepared = _parse(text, self.ATTACHED_CHANNEL_LISTS, self.ACCEPTS_SUFFIXES)
+                if prepared is None:
                     continue
+                parsed = prepared.parsed
                 cmd, header = self._lookup(parsed, path)
                 if not parsed.common:
                     path = tuple(header.split(":")[:-1])
-                reply = self._execute(cmd, parsed, cmd.pattern.suffix(header))
+                reply = self._execute(cmd, prepared, cmd.pattern.suffix(header))
             except ScpiError as exc:
                 self.push_error(exc.code)
                 continue
@@ -278,9 +306,8 @@ class ScpiDevice:
                 return found, header
         raise ScpiError(UNDEFINED_HEADER, parsed.header)
 
-    def _execute(self, cmd: Command, parsed: ParsedCommand, suffix: int | None) -> str | None:
-        lists = [t for t in parsed.params if isinstance(t, ChannelList)]
-        positional = [t for t in parsed.params if not isinstance(t, ChannelList)]
+    def _execute(self, cmd: Command, prepared: _Prepared, suffix: int | None) -> str | None:
+        lists, positional = prepared.lists, prepared.positional
         if len(lists) > 1 or (lists and cmd.chans is Chans.NONE):
             raise ScpiError(PARAMETER_NOT_ALLOWED, "channel list")
         if len(positional) > len(cmd.args):

@@ -180,6 +180,9 @@ class ScpiTcpServer:
             return self.device.handle(text)
 
 
+_TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
+
+
 def _quickack(conn: socket.socket, on: bool) -> None:
     """ACK at once (on) or leave the ACK to the delayed-ACK timer (off).
 
@@ -188,7 +191,6 @@ def _quickack(conn: socket.socket, on: bool) -> None:
     then ``SYST:ERR?`` without reading in between (PyMeasure's check_set_errors) with
     Nagle's algorithm on has its second write held until this ACK arrives.
     """
-    quickack = getattr(socket, "TCP_QUICKACK", None)
-    if quickack is not None:
+    if _TCP_QUICKACK is not None:
         with contextlib.suppress(OSError):
-            conn.setsockopt(socket.IPPROTO_TCP, quickack, 1 if on else 0)
+            conn.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 1 if on else 0)
