@@ -11,6 +11,7 @@ queries per second and the ratio simlab/echo (target: at least 0.6).
 from __future__ import annotations
 
 import json
+import os
 import socket
 import statistics
 import subprocess
@@ -59,6 +60,12 @@ def open_client(rm: pyvisa.ResourceManager, resource: str):
     return inst
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def paired(echo: Callable[[], object], sim: Callable[[], object]) -> tuple[float, float, float]:
     """(median simlab/echo ratio over rounds, best echo rate, best simlab rate)."""
     for fn in (echo, sim):
@@ -94,14 +101,21 @@ def main() -> int:
             port = json.loads(echo.stdout.readline())["port"]
             echo_client = open_client(rm, f"TCPIP::127.0.0.1::{port}::SOCKET")
             sim_client = open_client(rm, endpoints["instruments"]["cellsim_a"])
+            pids = {"echo": echo.pid, "simlab": int(endpoints["pid"])}
             print(f"queries per second: {ROUNDS} paired rounds of {N} queries per server")
             for query in QUERIES:
+                before = {k: cpu_s(pid) for k, pid in pids.items()}
                 ratio, q_echo, q_sim = paired(
                     lambda q=query: echo_client.query(q), lambda q=query: sim_client.query(q)
                 )
+                per_query = {
+                    k: (cpu_s(pid) - before[k]) / (ROUNDS * N + 200) * 1e6
+                    for k, pid in pids.items()
+                }
                 print(
                     f"  {query:18} best: echo {q_echo:7.0f}/s  simlab {q_sim:7.0f}/s   "
-                    f"simlab/echo (median of rounds) {ratio:4.2f}"
+                    f"simlab/echo (median of rounds) {ratio:4.2f}   server CPU per query: "
+                    f"echo {per_query['echo']:5.1f} us, simlab {per_query['simlab']:5.1f} us"
                 )
             echo_client.close()
             sim_client.close()
