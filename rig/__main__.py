@@ -1,3 +1,3 @@
-from rig.cli import app
+from rig.cli import main
 
-app(prog_name="rig")
+main()

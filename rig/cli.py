@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import sys
 import time
@@ -19,6 +21,7 @@ from rig.paths import DEFAULT_SPEC, DEFAULT_STATION, resolve
 from rig.results import new_run_id
 from rig.results.verdict import EXIT_NOT_PASSED, EXIT_USAGE, exit_code, signal_exit_code
 from rig.safety import SIGNALS
+from rig.simlink import SimlabProcess, start_early, station_is_simulated, stop_early
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 sim_app = typer.Typer(no_args_is_help=True, help="The simulated lab.")
@@ -58,30 +61,48 @@ def run(
     console = Console(highlight=False)
     if not console.is_terminal:  # logs and CI: the summary is laid out for 80 columns
         console = Console(width=80, highlight=False)
+    run_id = new_run_id()
+    collect_only = any(a in ("--collect-only", "--co") for a in ctx.args)
+    station_path = resolve(station)
+    if not collect_only and station_is_simulated(station_path):
+        # boot the lab now: it comes up while the files are checked and pytest starts
+        (runs_dir / run_id).mkdir(parents=True, exist_ok=True)
+        start_early(
+            SimlabProcess(
+                station=station_path,
+                sets=list(sim_set or []),
+                defects=list(sim_defect or []),
+                seed=seed,
+                log=runs_dir / run_id / "simlab.log",
+                final_state=runs_dir / run_id / "simlab-final.json",
+            )
+        )
     try:  # a bad file is reported once, by name, line and field, before anything is touched
-        station_config = load_station(resolve(station))
+        station_config = load_station(station_path)
         spec_config = load_spec(resolve(spec))
         check_spec_against_station(spec_config, station_config)
     except ConfigError as exc:
+        _no_run(runs_dir / run_id)
         console.print(escape(str(exc)), style="bold red")
         raise typer.Exit(EXIT_USAGE) from None
     if (sim_set or sim_defect or seed is not None) and not station_config.simulated:
+        _no_run(runs_dir / run_id)
         console.print(
             f"--sim-set, --sim-defect and --seed need a simulated station; {station} is a "
             "real bench",
             style="bold red",
         )
         raise typer.Exit(EXIT_USAGE)
-    run_id = new_run_id()
     args = [
         str(plans),
         "-p",
         "rig.plugin",
         "-p",
         "no:cacheprovider",
-        # a test install's hypothesis plugin costs a second per run and serves no plan
-        "-p",
-        "no:hypothesispytest",
+        # Only the plugins named here: whatever else is installed (a test install's
+        # hypothesis costs a second per run; a shuffling plugin would reorder the plans)
+        # stays out of a run unless asked for with `-p NAME`.
+        "--disable-plugin-autoload",
         # the plans' own settings, not the framework tests' (pyproject.toml's pytest table)
         "-c",
         os.devnull,
@@ -105,18 +126,29 @@ def run(
     if seed is not None:
         args += ["--seed", str(seed)]
     args += list(ctx.args)
-    collect_only = any(a in ("--collect-only", "--co") for a in ctx.args)
     SIGNALS.install()
     started = time.perf_counter()
     try:
         code = int(pytest.main(args))
     except KeyboardInterrupt:  # a signal before pytest's session could take it
         code = int(pytest.ExitCode.INTERRUPTED)
+    finally:
+        stop_early()  # started for a session that never took it
     # The run is over; the summary and the exit status are its last word, and a signal
     # from here to the process's end is noted, never a cut or a second verdict.
     run_seconds = time.perf_counter() - started
     SIGNALS.hold()
     raise typer.Exit(_conclude(code, runs_dir / run_id, collect_only, console, report, run_seconds))
+
+
+def _no_run(run_dir: Path) -> None:
+    """Nothing will run: stop the lab booted early and leave no run folder behind."""
+    stop_early()
+    for name in ("simlab.log", "simlab-final.json"):
+        with contextlib.suppress(OSError):
+            (run_dir / name).unlink()
+    with contextlib.suppress(OSError):
+        run_dir.rmdir()
 
 
 def _conclude(
@@ -192,5 +224,43 @@ def sim_serve(ctx: typer.Context) -> None:
     argv = ["--station", str(resolve(DEFAULT_STATION))] if "--station" not in ctx.args else []
     for arg in ctx.args:
         argv.append({"--sim-set": "--set", "--sim-defect": "--defect"}.get(arg, arg))
+    _exec_simlab("serve", *argv)
+
+
+def _exec_simlab(*argv: str) -> None:
     # simlab is the other side of the wire: run it as its own program, never import it.
-    os.execv(sys.executable, [sys.executable, "-m", "simlab", "serve", *argv])
+    os.execv(sys.executable, [sys.executable, "-m", "simlab", *argv])
+
+
+@sim_app.command("params")
+def sim_params(
+    station: Annotated[str, typer.Option(help="station file")] = DEFAULT_STATION,
+) -> None:
+    """Every settable simlab parameter (for --sim-set), with its default and unit."""
+    _exec_simlab("params", "--station", str(resolve(station)))
+
+
+@sim_app.command("defects")
+def sim_defects() -> None:
+    """Every injectable defect (for --sim-defect), its arguments and what it breaks."""
+    _exec_simlab("defects")
+
+
+def main() -> None:
+    """The `rig` command. Once it has said its last word it leaves at once: the run's
+    records are synced, its summary is printed, and tearing down the interpreter's module
+    graph (pydantic, pyvisa, numpy, pytest) would add a third of a second to every run."""
+    try:
+        app(prog_name="rig")
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    if not isinstance(code, int):
+        if code is not None:
+            print(code, file=sys.stderr)
+        code = 0 if code is None else 1
+    atexit._run_exitfuncs()  # logging, pyvisa: what a normal exit would still do
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 
 class SimlabError(Exception):
     """simlab refused a request or could not be started."""
@@ -110,6 +112,15 @@ class SimlabProcess:
     _proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_s: float = 30.0) -> dict[str, Any]:
+        """Spawn it and wait for its endpoints (see `spawn` and `ready`)."""
+        self.spawn()
+        return self.ready(timeout_s)
+
+    def spawn(self) -> None:
+        """Start the process and return at once: it boots while the caller does other work
+        (pytest collects meanwhile), and `ready()` collects its answer."""
+        if self._proc is not None:
+            return
         cmd = [
             sys.executable,
             "-m",
@@ -142,6 +153,13 @@ class SimlabProcess:
             env=env,
             start_new_session=True,
         )
+
+    def ready(self, timeout_s: float = 30.0) -> dict[str, Any]:
+        """Its endpoints; SimlabUsageError if it refused its options, SimlabError if it died."""
+        if self.endpoints:
+            return self.endpoints
+        if self._proc is None:
+            raise SimlabError("simlab was not started")
         try:
             line = self._read_line(timeout_s)
         except BaseException:  # a Ctrl-C while it starts: it must not outlive us
@@ -198,3 +216,47 @@ class SimlabProcess:
         log = getattr(self, "_log", None)
         if log not in (None, subprocess.DEVNULL):
             log.close()
+
+
+def station_is_simulated(path: Path) -> bool:
+    """A quick look: does the station file say `simulated: true`? Only decides whether to
+    boot simlab early; the file is checked properly when the run is prepared."""
+    try:
+        if path.stat().st_size > 1 << 20:
+            return False
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError):
+        return False
+    return isinstance(doc, dict) and doc.get("simulated") is True
+
+
+# simlab processes started ahead of the session that will use them (`rig run` boots the
+# lab before it even checks the files, so the boot overlaps everything else it does).
+_early: list[SimlabProcess] = []
+
+
+def start_early(process: SimlabProcess) -> SimlabProcess:
+    process.spawn()
+    _early.append(process)
+    return process
+
+
+def adopt(process: SimlabProcess) -> SimlabProcess:
+    """The early-started process that matches `process`'s options, else `process` itself."""
+    for early in _early:
+        if (early.station, early.sets, early.defects, early.seed, early.log) == (
+            process.station,
+            process.sets,
+            process.defects,
+            process.seed,
+            process.log,
+        ) and early.final_state == process.final_state:
+            _early.remove(early)
+            return early
+    return process
+
+
+def stop_early() -> None:
+    """Stop whatever was started early and never adopted (the run did not happen)."""
+    while _early:
+        _early.pop().stop()

@@ -134,3 +134,43 @@ def nest(flat: dict[str, Leaf]) -> dict[str, Any]:
             node = node.setdefault(name, {})
         node[leaf] = value
     return out
+
+
+# Units, by the suffix a parameter's name carries, or by name where it carries none.
+UNIT_SUFFIXES = {
+    "_v": "V",
+    "_s": "s",
+    "_a": "A",
+    "_ah": "Ah",
+    "_ohm": "Ω",
+    "_c": "°C",
+    "_hz": "Hz",
+    "_w": "W",
+    "_pct": "%",
+    "_bytes": "bytes",
+}
+UNITS_BY_NAME = {
+    "initial_soc": "fraction (0..1)",
+    "soc_spread": "σ, fraction of capacity",
+    "capacity_spread": "relative σ",
+    "r_spread": "relative σ",
+    "current_sign": "+1 | -1",
+    "drop_frame": "frame number (0: none)",
+    "frame_order": "text",
+    "unanswered": "command codes",
+}
+
+
+def unit_for(path: str, value: object = None) -> str:
+    """The unit of a parameter, from its name (see UNIT_SUFFIXES, UNITS_BY_NAME)."""
+    name = path.rpartition(".")[2]
+    if name in UNITS_BY_NAME:
+        return UNITS_BY_NAME[name]
+    for suffix in sorted(UNIT_SUFFIXES, key=len, reverse=True):
+        if name.endswith(suffix):
+            return UNIT_SUFFIXES[suffix]
+    if isinstance(value, bool):
+        return "true | false"
+    if isinstance(value, str):
+        return "text"
+    return "-"

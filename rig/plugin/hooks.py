@@ -53,6 +53,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[session_key] = rig
     config.stash[_owns_signals] = SIGNALS.install()
     rig.say = lambda text: _say(config, text)
+    if rig.forced and not config.option.collectonly and rig.wants_simlab():
+        rig.spawn_simlab()  # `rig run`: simlab boots while pytest starts and collects
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

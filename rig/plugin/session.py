@@ -29,9 +29,16 @@ from rig.paths import resolve
 from rig.results import ResultsStore, new_run_id, read_records
 from rig.results.verdict import exit_code, summarize_records
 from rig.safety import SIGNALS, SafeFailure, SafetyManager
-from rig.simlink import SimControl, SimlabError, SimlabProcess, SimlabUsageError
+from rig.simlink import (
+    SimControl,
+    SimlabError,
+    SimlabProcess,
+    SimlabUsageError,
+    adopt,
+    station_is_simulated,
+)
 from rig.station import Station
-from rig.station.station import open_dut
+from rig.station.station import check_visa_library, open_dut
 from rig.station.transcript import Transcript
 
 # A plan that asks for any of these runs on the station: the session opens for it.
@@ -59,6 +66,8 @@ class RigSession:
         self.store: ResultsStore | None = None
         self.simlab: SimlabProcess | None = None
         self.endpoints: dict[str, Any] = {}
+        self.simlab_start_s: float | None = None
+        self._simlab_spawned_at = 0.0
         self.control: SimControl | None = None
         self.clock: Clock | None = None
         self.safety = SafetyManager()
@@ -91,6 +100,9 @@ class RigSession:
     def wanted(self, items: list[pytest.Item]) -> bool:
         return self.forced or any(RIG_FIXTURES & set(getattr(i, "fixturenames", ())) for i in items)
 
+    def wants_simlab(self) -> bool:
+        return station_is_simulated(self.station_path)
+
     def prepare(self) -> None:
         """Check everything a run depends on and start simlab; UsageError if it cannot run.
 
@@ -106,10 +118,13 @@ class RigSession:
             station = load_station(self.station_path)
             spec = self.spec
             check_spec_against_station(spec, station)
+            check_visa_library(station)
         except ConfigError as exc:
+            self.abandon()
             raise pytest.UsageError(str(exc)) from None
         self.station_config = station
         if (self.sim_sets or self.sim_defects or self.seed is not None) and not station.simulated:
+            self.abandon()
             raise pytest.UsageError(
                 f"--sim-set, --sim-defect and --seed need a simulated station; "
                 f"{self.station_path} is a real bench"
@@ -145,26 +160,41 @@ class RigSession:
             }
         )
         if self.simlab is not None:
-            self.store.write({"type": "simlab", "endpoints": self.endpoints})
+            self.store.write(
+                {"type": "simlab", "endpoints": self.endpoints, "start_s": self.simlab_start_s}
+            )
+
+    def spawn_simlab(self) -> None:
+        """Start simlab's process now, read its answer in `prepare()`: it boots while pytest
+        loads and collects, instead of after."""
+        if self.simlab is not None:
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.simlab = adopt(
+            SimlabProcess(
+                station=self.station_path,
+                sets=self.sim_sets,
+                defects=self.sim_defects,
+                seed=self.seed,
+                log=self.run_dir / "simlab.log",
+                final_state=self.final_state_path,
+            )
+        )
+        self._simlab_spawned_at = time.monotonic()
+        self.simlab.spawn()
 
     def _start_simlab(self) -> None:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        log = self.run_dir / "simlab.log"
-        self.simlab = SimlabProcess(
-            station=self.station_path,
-            sets=self.sim_sets,
-            defects=self.sim_defects,
-            seed=self.seed,
-            log=log,
-            final_state=self.final_state_path,
-        )
+        self.spawn_simlab()
+        assert self.simlab is not None
         try:
-            self.endpoints = self.simlab.start()
+            self.endpoints = self.simlab.ready()
+            self.simlab_start_s = round(time.monotonic() - self._simlab_spawned_at, 4)
         except SimlabUsageError as exc:
             self.simlab = None
             self._discard_run_dir()
             raise pytest.UsageError(f"simlab refused the run: {exc}") from None
         except KeyboardInterrupt:
+            self.simlab.stop()
             self.simlab = None
             self._discard_run_dir()
             raise

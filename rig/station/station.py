@@ -99,7 +99,13 @@ class Station:
                 transcript = Transcript(transcript_dir / f"{name}.jsonl")
                 self.transcripts.append(transcript)
             driver = open_instrument(
-                inst.model, resource, name, transcript, inst.timeout_ms, accuracy=inst.accuracy
+                inst.model,
+                resource,
+                name,
+                transcript,
+                inst.timeout_ms,
+                accuracy=inst.accuracy,
+                visa_library=self.config.visa_library,
             )
             self.drivers[name] = driver
             identity: Identity = driver.check_identity()
@@ -278,3 +284,19 @@ def open_dut(
         transcript=transcript,
     )
     return info.open(options)
+
+
+def check_visa_library(config: StationConfig) -> None:
+    """The station's VISA library loads (`@py`: pyvisa-py; `@ivi`: the vendor's VISA; or a
+    library path); a ConfigError on `visa_library` if not, before any instrument is tried."""
+    import pyvisa
+
+    try:
+        manager = pyvisa.ResourceManager(config.visa_library)
+    except (OSError, ValueError, pyvisa.errors.Error) as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(
+            config.source or "<station>",
+            [("visa_library", f"{config.visa_library!r} does not load: {detail}")],
+        ) from None
+    manager.close()

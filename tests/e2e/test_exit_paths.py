@@ -58,6 +58,10 @@ SIGNALLING_PLAN = '''
 '''
 
 
+def no_run_folder(runs: Path) -> bool:
+    return not runs.exists() or not any(runs.iterdir())
+
+
 def safe_at_the_end(run) -> None:
     final = run.final_state
     assert final["safe"] and final["at_safe_state"], final["not_at_safe_state"]
@@ -122,7 +126,7 @@ def test_usage_errors_are_exit_2_with_one_message(tmp_path, args, words):
     assert run.returncode == 2, run.output[-3000:]
     assert run.output.count(words) == 1, run.output
     assert "Traceback" not in run.output and "PASS" not in run.output
-    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+    assert no_run_folder(tmp_path / "runs")
 
 
 @pytest.mark.parametrize(
@@ -144,14 +148,14 @@ def test_a_spec_without_physical_sense_is_refused_at_load(tmp_path, find, replac
     assert run.returncode == 2, run.output[-3000:]
     assert str(spec) in run.output and f"line {line}: {field}" in run.output, run.output
     assert "Traceback" not in run.output
-    assert not (tmp_path / "runs").exists()
+    assert no_run_folder(tmp_path / "runs")
 
 
 def test_collect_only_exits_0_and_runs_nothing(tmp_path):
     run = run_rig(tmp_path / "runs", "--collect-only", "-q", timeout=60)
     assert run.returncode == 0, run.output[-2000:]
     assert "test_cell_ov" in run.output
-    assert not (tmp_path / "runs").exists()
+    assert no_run_folder(tmp_path / "runs")
 
 
 OUTCOMES_PLAN = '''
@@ -267,3 +271,13 @@ def test_a_signal_from_outside_mid_plan(tmp_path, sig):
         time.sleep(0.05)
     else:
         pytest.fail(f"simlab (pid {pid}) still running after the run ended")
+
+
+def test_a_visa_library_that_does_not_load_is_a_usage_error(tmp_path):
+    text = (REPO / "stations" / "sim-16s.yaml").read_text()
+    station = tmp_path / "bench.yaml"
+    station.write_text(text.replace("simulated: true", "simulated: true\nvisa_library: '@nope'"))
+    run = run_rig(tmp_path / "runs", "--station", str(station), timeout=60)
+    assert run.returncode == 2, run.output[-3000:]
+    assert "visa_library: '@nope' does not load" in run.output
+    assert "Traceback" not in run.output and no_run_folder(tmp_path / "runs")

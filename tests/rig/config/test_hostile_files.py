@@ -25,7 +25,7 @@ def write(tmp_path: Path, text: str | bytes) -> Path:
     [
         ("a: !!python/object/apply:os.system ['true']\n", "not valid YAML"),
         ("a: !custom 1\n", "not valid YAML"),
-        ("[" * 5000 + "]" * 5000, "nested"),
+        ("[" * 5000 + "]" * 5000, "nested|nesting depth"),
         ("a:\n" + "".join(" " * i + f"k{i}:\n" for i in range(1, 60)), "nested"),
         (
             "a: &a [x, x, x, x, x, x, x, x, x, x]\n"

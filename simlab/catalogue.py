@@ -1,0 +1,81 @@
+"""`python -m simlab params` and `python -m simlab defects`: what a run can change.
+
+`params` lists every path `--set` (`rig run --sim-set`) accepts, with the model's default,
+the station file's own value where it sets one, and the unit. `defects` lists every
+defect `--defect` (`rig run --sim-defect`) accepts, with its arguments and defaults and
+what it breaks. Both read the models themselves, so the lists cannot drift from them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+
+from simlab.firmware.defects import CATALOGUE
+from simlab.lab import Lab
+from simlab.params import unit_for
+from simlab.station_file import parse_station
+
+
+def _shown(value: object) -> str:
+    return json.dumps(value) if isinstance(value, str | bool) else f"{value:g}"
+
+
+def params(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m simlab params", description=params.__doc__)
+    ap.add_argument("--station", required=True, help="station YAML file")
+    ap.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    args = ap.parse_args(argv)
+    try:
+        spec = parse_station(args.station)
+        defaults = Lab(dataclasses.replace(spec, sets={}, defects=[])).world.parameters()
+        station = Lab(spec).world.parameters()
+    except (ValueError, KeyError) as exc:
+        print(f"simlab: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+    rows = [
+        {
+            "path": path,
+            "default": default,
+            "station": station.get(path) if station.get(path) != default else None,
+            "unit": unit_for(path, default),
+        }
+        for path, default in defaults.items()
+    ]
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    width = max(len(r["path"]) for r in rows)
+    print(f"{'path':<{width}}  {'default':>12}  {'this station':>12}  unit")
+    for r in rows:
+        station_value = "" if r["station"] is None else _shown(r["station"])
+        print(f"{r['path']:<{width}}  {_shown(r['default']):>12}  {station_value:>12}  {r['unit']}")
+    print(f"\n{len(rows)} parameters; set one with --set PATH=VALUE (rig run --sim-set)")
+    return 0
+
+
+def defects(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m simlab defects", description=defects.__doc__)
+    ap.add_argument("--json", action="store_true", help="one JSON object instead of text")
+    args = ap.parse_args(argv)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    k.name: {"breaks": k.description, "arguments": k.defaults}
+                    for k in CATALOGUE.values()
+                }
+            )
+        )
+        return 0
+    for kind in CATALOGUE.values():
+        arguments = ",".join(f"{k}={v}" for k, v in kind.defaults.items())
+        print(kind.name + (f":{arguments}" if arguments else ""))
+        print(f"    {kind.description}")
+    print(
+        f"\n{len(CATALOGUE)} defects; inject one with --defect NAME[:key=value,...] "
+        "(rig run --sim-defect), the arguments shown are the defaults"
+    )
+    return 0
