@@ -45,6 +45,15 @@ from rig.station.transcript import Transcript
 RIG_FIXTURES = frozenset({"rig", "station", "dut", "clock", "record", "ready"})
 
 
+def _uses_rig(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    for name in RIG_FIXTURES & set(getattr(item, "fixturenames", ())):
+        defs = info.name2fixturedefs.get(name) if info is not None else None
+        if defs and getattr(defs[-1].func, "__module__", "").startswith("rig.plugin"):
+            return True
+    return False
+
+
 class RigSession:
     def __init__(self, config: pytest.Config):
         self.pytest_config = config
@@ -98,7 +107,9 @@ class RigSession:
     # -- open: before any plan runs ---------------------------------------------------------
 
     def wanted(self, items: list[pytest.Item]) -> bool:
-        return self.forced or any(RIG_FIXTURES & set(getattr(i, "fixturenames", ())) for i in items)
+        """A run, if `rig run` asked for one or a collected plan uses the rig's own
+        fixtures (a test with a fixture of its own named `clock` is not a plan)."""
+        return self.forced or any(_uses_rig(item) for item in items)
 
     def wants_simlab(self) -> bool:
         return station_is_simulated(self.station_path)
