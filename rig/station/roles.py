@@ -18,6 +18,7 @@ from instruments.roles import (
     CellEmulator,
     Digitizer,
     ElectronicLoad,
+    PackEmulator,
     PowerSupply,
     ResistanceSource,
     Switch,
@@ -141,10 +142,21 @@ class Cells:
         self._setpoints[position] = volts
 
     def set_all(self, volts: float) -> None:
+        """Every cell at `volts`; an emulator that addresses many channels in one message
+        (PackEmulator) gets one message for all its cells instead of one per cell."""
         lim = self._limits.cell_voltage
         check_limit("cells", "voltage", volts, lim.min, lim.max, "V")
-        for position in self._channels:
-            self.set_voltage(position, volts)
+        groups: dict[int, list[int]] = {}
+        for position, ch in self._channels.items():
+            groups.setdefault(id(ch.driver), []).append(position)
+        for positions in groups.values():
+            driver = self._channels[positions[0]].driver
+            if len(positions) > 1 and isinstance(driver, PackEmulator):
+                driver.set_voltages([self._channels[p].channel for p in positions], volts)
+                self._setpoints.update(dict.fromkeys(positions, volts))
+            else:
+                for position in positions:
+                    self.set_voltage(position, volts)
 
     def setpoint(self, position: int) -> float | None:
         return self._setpoints.get(position)
