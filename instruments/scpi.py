@@ -184,11 +184,13 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
             self._drain_stale_reply()
         self.last_command = command
         self._record("tx", command)
+        # Flagged before the write: an interrupt landing between the write and the line
+        # after it would otherwise leave a reply in the pipe that nobody knows about.
+        self._unanswered = "?" in command
         try:
             super().write(command, **kwargs)
         except (pyvisa.errors.VisaIOError, OSError) as exc:
             self._raise_typed(exc)
-        self._unanswered = "?" in command
 
     def _drain_stale_reply(self) -> None:
         """A query interrupted before its reply was read (Ctrl-C, SIGTERM, a timeout) leaves

@@ -1,8 +1,16 @@
-"""Cell over-voltage: threshold, release point and trip delay against the DUT spec."""
+"""Cell over-voltage: threshold, release point and trip delay of every cell position.
+
+Method: a small charge current flows through the BMS's charge path while one cell's
+emulator channel is raised; the trip is the charger's current stopping. The threshold is
+bracketed by a coarse ramp and narrowed by bisection (dwell: twice the slowest
+acceptable delay plus the settle time), the release by ramping back down; the delay is
+bracketed by polling the charger current after a step clearly beyond the band. The BMS's
+own flag and FET report are judged separately.
+"""
 
 import pytest
 
-from test_plans._cell_voltage import OV, threshold_and_release, trip_delay
+from test_plans._voltage import CELL_OV, threshold_and_release, trip_delay
 
 pytestmark = [
     pytest.mark.protection("cell_ov"),
@@ -11,9 +19,9 @@ pytestmark = [
 ]
 
 
-def test_cell_ov_threshold_and_release(cell, station, dut, clock, spec, record):
-    threshold_and_release(OV, cell, station, dut, clock, spec, record)
+def test_cell_ov_threshold_and_release(cell, station, dut, clock, spec, record, ready):
+    threshold_and_release(CELL_OV, cell, station, dut, clock, spec, record, ready)
 
 
-def test_cell_ov_trip_delay(cell, station, dut, clock, spec, record):
-    trip_delay(OV, cell, station, dut, clock, spec, record)
+def test_cell_ov_trip_delay(cell, station, dut, clock, spec, record, ready):
+    trip_delay(CELL_OV, cell, station, dut, clock, spec, record, ready)

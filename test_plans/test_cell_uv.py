@@ -1,8 +1,15 @@
-"""Cell under-voltage: threshold, release point and trip delay against the DUT spec."""
+"""Cell under-voltage: threshold, release point and trip delay of every cell position.
+
+Method: the electronic load draws a small current through the BMS's discharge path while
+one cell's emulator channel is lowered; the trip is the load's current stopping.
+Threshold by ramp and bisection, release by ramping back up, delay by polling the load
+current after a step clearly beyond the band. The BMS's own flag and FET report are
+judged separately.
+"""
 
 import pytest
 
-from test_plans._cell_voltage import UV, threshold_and_release, trip_delay
+from test_plans._voltage import CELL_UV, threshold_and_release, trip_delay
 
 pytestmark = [
     pytest.mark.protection("cell_uv"),
@@ -11,9 +18,9 @@ pytestmark = [
 ]
 
 
-def test_cell_uv_threshold_and_release(cell, station, dut, clock, spec, record):
-    threshold_and_release(UV, cell, station, dut, clock, spec, record)
+def test_cell_uv_threshold_and_release(cell, station, dut, clock, spec, record, ready):
+    threshold_and_release(CELL_UV, cell, station, dut, clock, spec, record, ready)
 
 
-def test_cell_uv_trip_delay(cell, station, dut, clock, spec, record):
-    trip_delay(UV, cell, station, dut, clock, spec, record)
+def test_cell_uv_trip_delay(cell, station, dut, clock, spec, record, ready):
+    trip_delay(CELL_UV, cell, station, dut, clock, spec, record, ready)

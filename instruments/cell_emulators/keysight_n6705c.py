@@ -86,6 +86,10 @@ class KeysightN6705C(MultiChannelSource, ScpiInstrument):
     def module_type(self, channel: int) -> str:
         return str(self.channel(channel).module).strip()
 
+    def installed_modules(self, count: int | None = None) -> list[str]:
+        """The module model in slots 1..count (all by default), slot 1 first."""
+        return [self.module_type(n) for n in range(1, (count or self.channel_count) + 1)]
+
     def check_modules(self, expected: tuple[str, ...] = EXPECTED_MODULES) -> list[str]:
         """Read every slot's module type; ValueError if one is not a cell-capable SMU,
         since a one-quadrant module cannot sink a charge current."""

@@ -71,3 +71,7 @@ class RouteSwitch:
         if len(fields) != 4:
             raise InstrumentReplyError(query, reply, "expected vendor,model,serial,firmware")
         return fields[1]
+
+    def installed_modules(self, count: int | None = None) -> list[str]:
+        """The module model in slots 1..count (all slots by default), slot 1 first."""
+        return [self.module_type(slot) for slot in range(1, (count or self.SLOTS) + 1)]

@@ -7,7 +7,8 @@ added to the spec tomorrow is covered without a line here:
 - a voltage, time, current, charge, resistance or power (`_v`, `_s`, `_a`, `_ah`, `_ohm`,
   `_w`), or a band of one (low / nominal / high), is never negative (temperatures, `_c`,
   may be);
-- a step, period or poll interval is greater than zero (a zero step never ends a ramp).
+- a step, period or poll interval is greater than zero (a zero step never ends a ramp);
+- a difference (`_error_`, `_offset_`, `_delta_` in the name) may take either sign.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pydantic import BaseModel
 
 NON_NEGATIVE_SUFFIXES = ("_v", "_s", "_a", "_ah", "_ohm", "_w")
 POSITIVE_WORDS = ("step", "period", "poll")
+# A difference between two readings is signed whatever its unit (`cell_voltage_error_v`).
+SIGNED_WORDS = ("error", "offset", "delta")
 _QUANTITY = {
     "_v": "a voltage",
     "_s": "a time",
@@ -33,6 +36,8 @@ def _number(x: Any) -> bool:
 
 
 def _quantity(name: str) -> str | None:
+    if any(word in name for word in SIGNED_WORDS):
+        return None
     for suffix in sorted(NON_NEGATIVE_SUFFIXES, key=len, reverse=True):
         if name.endswith(suffix):
             return _QUANTITY[suffix]

@@ -1,4 +1,11 @@
-"""The DUT specification: what the BMS promises, and the limits the plans judge it by."""
+"""The DUT specification: what the BMS promises, and how the plans judge it.
+
+A spec file states each protection's threshold, delay and release as a datasheet value
+with acceptance limits, the standard clauses they serve, the decision rule the verdicts
+use (ILAC-G8 simple or guarded acceptance), the tolerance of what the BMS reports about
+itself, the recovery procedure that brings the DUT back to ready between plans, and the
+test conditions (which cells, search steps, poll period, test currents).
+"""
 
 from __future__ import annotations
 
@@ -33,27 +40,87 @@ class VoltageProtection(Strict):
     threshold_v: Limit
     delay_s: Limit
     release_v: Limit
+    # How long the condition must be gone before the BMS releases (dwell of the release
+    # search); absent: the BMS releases at its next scan.
+    release_delay_s: Limit | None = None
+    # The spec's recovery rule: false = releases by itself below (above) release_v;
+    # true = stays tripped until reset (power cycle or a protocol command).
+    latching: bool = False
+
+
+def _check_sides(name: str, p: VoltageProtection, over: bool) -> None:
+    if over and p.release_v.high >= p.threshold_v.low:
+        raise ValueError(f"{name}.release_v must lie below {name}.threshold_v")
+    if not over and p.release_v.low <= p.threshold_v.high:
+        raise ValueError(f"{name}.release_v must lie above {name}.threshold_v")
 
 
 class Protections(Strict):
     cell_ov: VoltageProtection
     cell_uv: VoltageProtection
+    pack_ov: VoltageProtection | None = None
+    pack_uv: VoltageProtection | None = None
 
     @model_validator(mode="after")
     def _sides(self) -> Protections:
-        if self.cell_ov.release_v.high >= self.cell_ov.threshold_v.low:
-            raise ValueError("cell_ov.release_v must lie below cell_ov.threshold_v")
-        if self.cell_uv.release_v.low <= self.cell_uv.threshold_v.high:
-            raise ValueError("cell_uv.release_v must lie above cell_uv.threshold_v")
+        for name, over in (("cell_ov", True), ("cell_uv", False), ("pack_ov", True)):
+            p = getattr(self, name)
+            if p is not None:
+                _check_sides(name, p, over)
+        if self.pack_uv is not None:
+            _check_sides("pack_uv", self.pack_uv, False)
         return self
 
 
+class Reporting(Strict):
+    """What the BMS says about itself, judged on its own against these tolerances."""
+
+    # The BMS's reading of a cell minus the station's read-back of the same cell.
+    cell_voltage_error_v: Limit = Limit(nominal=0.0, low=-0.015, high=0.015)
+    # How long after the power path shows a trip the BMS may take to report it (a CAN BMS
+    # broadcasts its state about once a second).
+    report_timeout_s: float = Field(default=2.0, gt=0)
+    # Cell voltages at which that error is checked (all cells together); empty: nominal.
+    levels_v: list[float] = Field(default_factory=list)
+    clause: list[str] = Field(default_factory=list)
+
+
+class Recovery(Strict):
+    """How the DUT is brought back to ready before and after each plan."""
+
+    release_timeout_s: float = Field(default=30.0, gt=0)
+    poll_s: float = Field(default=0.25, gt=0)
+    # When waiting does not bring the BMS back: switch the cell emulators off and on
+    # (the board runs from the pack, so this reboots it).
+    power_cycle: bool = True
+    power_off_s: float = Field(default=2.0, gt=0)
+    boot_timeout_s: float = Field(default=10.0, gt=0)
+
+
 class TestConditions(Strict):
-    cells_under_test: list[int] = Field(min_length=1)
+    cells_under_test: list[int] | Literal["all"] = "all"
     nominal_cell_voltage: float = Field(gt=0)
-    threshold_step_v: float = Field(gt=0, le=0.05)
+    threshold_step_v: float = Field(gt=0, le=0.05)  # the bracket a threshold is narrowed to
+    coarse_step_v: float = Field(default=0.01, gt=0, le=0.2)  # the ramp before bisection
+    search_margin_v: float = Field(default=0.05, gt=0, le=0.5)  # search beyond the band
     poll_period_s: float = Field(gt=0, le=1.0)
     settle_s: float = Field(ge=0)
+    # Dwell at each threshold level = dwell_factor × the slowest acceptable delay + settle,
+    # so a DUT somewhat slower than its spec still trips at its true threshold.
+    dwell_factor: float = Field(default=2.0, ge=1.0)
+    charge_test_current_a: float = Field(default=0.5, gt=0)
+    discharge_test_current_a: float = Field(default=0.5, gt=0)
+    # The path counts as interrupted when its current falls below this share of the test
+    # current: a trip is current that stops flowing, seen by the charger or the load.
+    trip_current_fraction: float = Field(default=0.2, gt=0, lt=1)
+    charge_headroom_v: float = Field(default=0.5, gt=0)  # charger CV above the pack
+    pin_check_step_v: float = Field(default=0.01, gt=0, le=0.05)
+
+    @model_validator(mode="after")
+    def _steps(self) -> TestConditions:
+        if self.coarse_step_v < self.threshold_step_v:
+            raise ValueError("coarse_step_v must be >= threshold_step_v")
+        return self
 
 
 class DutInfo(Strict):
@@ -72,15 +139,27 @@ class DutSpec(Strict):
     model_config = ConfigDict(extra="forbid", frozen=False)
 
     dut: DutInfo
+    # ILAC-G8: "simple" (inside the limits passes) or "guarded" (the acceptance zone
+    # shrinks by the expanded uncertainty; a value in the guard band is conditional).
+    decision_rule: Literal["simple", "guarded"] = "guarded"
     protections: Protections
+    reporting: Reporting = Reporting()
+    recovery: Recovery = Recovery()
     test_conditions: TestConditions
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
     def _cells_exist(self) -> DutSpec:
-        bad = [
-            c for c in self.test_conditions.cells_under_test if not 1 <= c <= self.dut.cell_count
-        ]
-        if bad:
-            raise ValueError(f"test_conditions.cells_under_test: no such cell position(s) {bad}")
+        chosen = self.test_conditions.cells_under_test
+        if chosen != "all":
+            bad = [c for c in chosen if not 1 <= c <= self.dut.cell_count]
+            if bad:
+                raise ValueError(
+                    f"test_conditions.cells_under_test: no such cell position(s) {bad}"
+                )
         return self
+
+    @property
+    def cells_under_test(self) -> list[int]:
+        chosen = self.test_conditions.cells_under_test
+        return list(range(1, self.dut.cell_count + 1)) if chosen == "all" else list(chosen)

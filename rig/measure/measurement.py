@@ -96,6 +96,8 @@ class Measurement:
     verdict: Verdict = Verdict.FAIL
 
     def __post_init__(self) -> None:
+        if self.resolution is None and self.bracket is not None:
+            self.resolution = abs(self.bracket[1] - self.bracket[0])
         if self.uncertainty is None:
             self.uncertainty = expanded(self.budget, self.coverage_factor) if self.budget else 0.0
         self.verdict = judge(

@@ -11,11 +11,26 @@ from dut_drivers.base import BmsLink
 from rig.clock import Clock
 from rig.config import DutSpec
 from rig.measure import Measurement, Verdict
+from rig.measure.format import fmt_measured, fmt_number
 from rig.plugin.hooks import session_key
 from rig.plugin.session import RigSession
+from rig.recovery import recover
+from rig.results.waveform import Waveform, write_waveform
+from rig.safety import SIGNALS
 from rig.station import Station
 
-__all__ = ["clock", "dut", "pytest_runtest_call", "record", "rig", "spec", "station"]
+__all__ = [
+    "Ready",
+    "Recorder",
+    "clock",
+    "dut",
+    "pytest_runtest_call",
+    "ready",
+    "record",
+    "rig",
+    "spec",
+    "station",
+]
 
 
 @pytest.fixture(scope="session")
@@ -56,22 +71,37 @@ class Recorder:
 
     def __call__(self, name: str, value: float | None, unit: str, **kwargs: Any) -> Measurement:
         kwargs.setdefault("clause", self.clause)
+        kwargs.setdefault("decision_rule", self.rig.spec.decision_rule)
         m = Measurement(test=self.item.nodeid, name=name, value=value, unit=unit, **kwargs)
         self.rig.record(m.record())
         self.rig.measurements += 1
         if m.verdict is not Verdict.PASS:
             self.rig.failed_measurements += 1
+        if m.verdict is Verdict.FAIL:
             self.failed.append(m)
-        reporter = self.item.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            shown = "—" if value is None else f"{value:.4g} {unit}"
-            limits = f"[{_fmt(m.low)}, {_fmt(m.high)}] {unit}"
-            reporter.write_line(f"    {name}: {shown} within {limits}? {m.verdict.upper()}")
+        self._show(m)
         return m
 
+    def waveform(self, waveform: Waveform) -> str:
+        """Write a trip waveform into the run folder; the path a record names it by."""
+        return write_waveform(self.rig.run_dir, waveform)
 
-def _fmt(x: float | None) -> str:
-    return "-" if x is None else f"{x:.4g}"
+    def _show(self, m: Measurement) -> None:
+        reporter = self.item.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return
+        step = m.uncertainty or m.resolution
+        limits = f"[{fmt_number(m.low, step)}, {fmt_number(m.high, step)}]"
+        if m.comparison == "EQ":
+            limits = f"= {fmt_number(m.low)}"
+        shown = fmt_measured(m.value, m.unit, m.uncertainty, m.resolution)
+        line = f"    {m.name}: {shown}  limits {limits} {m.unit}  {m.verdict.upper()}"
+        capture = self.item.config.pluginmanager.get_plugin("capturemanager")
+        if capture is not None:
+            with capture.global_and_fixture_disabled():
+                reporter.write_line(line)
+        else:
+            reporter.write_line(line)
 
 
 _recorder_key = pytest.StashKey[Recorder]()
@@ -82,6 +112,60 @@ def record(rig: RigSession, request: pytest.FixtureRequest) -> Iterator[Recorder
     recorder = Recorder(rig, request.node)
     request.node.stash[_recorder_key] = recorder
     yield recorder
+
+
+class Ready:
+    """The DUT's recovery procedure, for a plan and for the hooks around it."""
+
+    def __init__(self, rig: RigSession, item: pytest.Item):
+        self.rig, self.item = rig, item
+
+    @property
+    def stopping(self) -> bool:
+        """A signal arrived or the session is ending: make safe, do not start a recovery."""
+        return SIGNALS.first is not None or self.rig.finished
+
+    def recover(self, reason: str) -> bool:
+        """Run the spec's recovery procedure, record how it went; True when ready."""
+        rig = self.rig
+        assert rig.station is not None and rig.dut is not None and rig.clock is not None
+        result = recover(rig.station, rig.dut, rig.clock, rig.spec, lambda: rig.make_safe(reason))
+        rig.record(
+            {"type": "recovery", "test": self.item.nodeid, "reason": reason, **result.record()}
+        )
+        self.last = result
+        return result.ready
+
+
+@pytest.fixture
+def ready(rig: RigSession, request: pytest.FixtureRequest, record: Recorder) -> Iterator[Ready]:
+    """The DUT at ready before the plan (or the plan errors), and brought back after it.
+
+    A DUT the recovery procedure cannot bring back after a plan fails that plan, with a
+    measurement saying so; the next plan tries again (its setup errors if it cannot).
+    """
+    helper = Ready(rig, request.node)
+    if not helper.recover(f"before {request.node.name}"):
+        pytest.fail(
+            f"DUT not ready before the plan: {helper.last.status} "
+            f"(after {helper.last.waited_s:.3g} s of the spec's recovery procedure)",
+            pytrace=False,
+        )
+    yield helper
+    if helper.stopping:
+        return  # interrupted: the session's final safe state follows; no recovery wait
+    if not helper.recover(f"after {request.node.name}"):
+        record(
+            "dut_recovered_after_plan",
+            0.0,
+            "flag",
+            low=1.0,
+            high=1.0,
+            comparison="EQ",
+            evidence="dut",
+            note=f"the spec's recovery procedure did not bring the DUT back: {helper.last.status}",
+        )
+        pytest.fail(f"the plan left the DUT unrecoverable: {helper.last.status}", pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from rig.config import ConfigError
-from rig.plugin.markers import MARKERS
+from rig.plugin.markers import MARKERS, standard_markers
 from rig.plugin.options import add_options
 from rig.plugin.session import RigSession
 from rig.safety import SIGNALS
@@ -26,6 +26,7 @@ _owns_signals = pytest.StashKey[bool]()
 __all__ = [
     "pytest_addoption",
     "pytest_collection_finish",
+    "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_generate_tests",
     "pytest_runtest_makereport",
@@ -82,7 +83,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "cell" in metafunc.fixturenames:
         rig = metafunc.config.stash[session_key]
         try:
-            cells = rig.spec.test_conditions.cells_under_test
+            cells = rig.spec.cells_under_test
         except ConfigError as exc:
             raise pytest.UsageError(str(exc)) from None
         metafunc.parametrize("cell", cells, ids=[f"cell{c}" for c in cells])
@@ -95,6 +96,43 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     rig = session.config.stash[session_key]
     if rig.forced and not session.config.option.collectonly:
         rig.prepare()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Selectable markers per protection and standard; plans the DUT cannot serve dropped.
+
+    Runs before pytest's own `-m` selection, so `-m cell_ov` sees the derived markers. A
+    plan that `needs` a capability the station's BMS protocol lacks is not applicable to
+    this DUT: it is deselected and listed as such in the results store, not skipped (a
+    skipped plan would make the run incomplete).
+    """
+    rig = config.stash[session_key]
+    capabilities = rig.protocol_capabilities()
+    unstated = rig.unstated_protections()
+    keep, dropped = [], []
+    for item in items:
+        protections = [str(m.args[0]) for m in item.iter_markers("protection")]
+        for name in protections:
+            item.add_marker(name)
+        clauses = [str(ref) for mark in item.iter_markers("clause") for ref in mark.args]
+        for name in standard_markers(clauses):
+            item.add_marker(name)
+        needs = {str(c) for mark in item.iter_markers("needs") for c in mark.args}
+        missing = sorted(needs - capabilities) if capabilities is not None else []
+        why = ""
+        if missing:
+            why = f"the DUT's protocol does not provide {', '.join(missing)}"
+        elif unstated & set(protections):
+            why = f"the DUT spec states no {', '.join(sorted(unstated & set(protections)))}"
+        if why:
+            dropped.append(item)
+            rig.not_applicable.append((item.nodeid, why))
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -191,7 +229,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Last: pytest's own session finish tears down the fixtures still set up (after an
+    interrupt, the plan's), so their records land before the store closes."""
     session.config.stash[session_key].finish(exitstatus)
 
 

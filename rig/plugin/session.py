@@ -38,6 +38,7 @@ from rig.simlink import (
     station_is_simulated,
 )
 from rig.station import Station
+from rig.station.checks import StationCheck, StationCheckError, check_cell_count, pin_check
 from rig.station.station import check_visa_library, open_dut
 from rig.station.transcript import Transcript
 
@@ -69,6 +70,7 @@ class RigSession:
         self.prepared = False  # configuration checked, simlab started
         self.opened = False  # store open: outcomes are recorded
         self.started = False  # station and DUT opened (or tried)
+        self.finished = False  # finish() ran: the store is closed
         self._start_error: BaseException | None = None
         self.station_config: StationConfig | None = None
         self._spec: DutSpec | None = None
@@ -88,6 +90,7 @@ class RigSession:
         self.current: pytest.Item | None = None  # the plan running now, and its phase
         self.phase = ""
         self.say: Callable[[str], None] = lambda text: print(text, file=sys.stderr)
+        self.not_applicable: list[tuple[str, str]] = []  # (plan, why) deselected at collection
 
     @property
     def run_dir(self) -> Path:
@@ -105,6 +108,28 @@ class RigSession:
         return self._spec
 
     # -- open: before any plan runs ---------------------------------------------------------
+
+    def unstated_protections(self) -> set[str]:
+        """Protections the spec format knows but this DUT's spec does not state."""
+        from rig.config.spec import Protections
+
+        try:
+            spec = self.spec
+        except ConfigError:
+            return set()
+        return {n for n in Protections.model_fields if getattr(spec.protections, n) is None}
+
+    def protocol_capabilities(self) -> set[str] | None:
+        """What the station's BMS protocol can report (None: the station file is unreadable;
+        `prepare` reports that properly)."""
+        from dut_drivers.registry import PROTOCOLS
+
+        try:
+            station = load_station(self.station_path)
+        except Exception:
+            return None
+        info = PROTOCOLS.get(station.dut.protocol)
+        return None if info is None else {str(c) for c in info.capabilities}
 
     def wanted(self, items: list[pytest.Item]) -> bool:
         """A run, if `rig run` asked for one or a collected plan uses the rig's own
@@ -174,6 +199,8 @@ class RigSession:
             self.store.write(
                 {"type": "simlab", "endpoints": self.endpoints, "start_s": self.simlab_start_s}
             )
+        for plan, why in self.not_applicable:
+            self.store.write({"type": "not_applicable", "test": plan, "reason": why})
 
     def spawn_simlab(self) -> None:
         """Start simlab's process now, read its answer in `prepare()`: it boots while pytest
@@ -263,6 +290,42 @@ class RigSession:
         )
         identity = self.dut.identity()
         self.store.write({"type": "dut", **dataclasses.asdict(identity)})
+        self._check_station(identity.cell_count)
+
+    def _check_station(self, reported_cells: int | None) -> None:
+        """Identity, modules, calibration, cell counts and wiring, before the first plan."""
+        assert self.station is not None and self.dut is not None and self.clock is not None
+        assert self.station_config is not None
+        tc = self.spec.test_conditions
+        checks: list[StationCheck] = list(self.station.checks)
+        count = check_cell_count(self.station_config, self.spec, reported_cells)
+        checks.append(count)
+        if count.ok and self.station_config.wiring.cells:
+            checks.append(
+                pin_check(
+                    self.station.cells,
+                    self.dut,
+                    self.clock,
+                    tc.nominal_cell_voltage,
+                    tc.pin_check_step_v,
+                    tc.settle_s,
+                )
+            )
+        for check in checks:
+            self.record(check.record())
+            if not check.ok and check.severity == "warning":
+                self._say(f"station check warning: {check.message}")
+        failed = [c for c in checks if not c.ok and c.severity == "error"]
+        if failed:
+            raise StationCheckError(
+                "the bench is not what the station file describes: "
+                + "; ".join(c.message for c in failed)
+            )
+
+    def _say(self, text: str) -> None:
+        reporter = self.pytest_config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(text, yellow=True)
 
     # -- during the run ------------------------------------------------------------------
 
@@ -330,6 +393,7 @@ class RigSession:
             self._discard_run_dir()
 
     def finish(self, exitstatus: int) -> None:
+        self.finished = True
         if not self.opened:
             self.abandon()
             return

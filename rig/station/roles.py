@@ -171,6 +171,19 @@ class Cells:
         for ch in self._channels.values():
             ch.driver.set_output(ch.channel, True)
 
+    def off(self) -> None:
+        """Every output off: the pack, and a BMS that runs from it, loses its supply.
+
+        Only the recovery procedure uses this (a power cycle); the safe state keeps the
+        cells powered.
+        """
+        for ch in self._channels.values():
+            ch.driver.set_output(ch.channel, False)
+
+    def pack_setpoint(self) -> float:
+        """The sum of the programmed cell voltages (positions never set count as 0)."""
+        return sum(self._setpoints.get(p, 0.0) for p in self._channels)
+
     def measure_voltage(self, position: int) -> float:
         ch = self.channel_of(position)
         return ch.driver.measure_voltage(ch.channel)

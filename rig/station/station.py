@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from instruments.roles import Identity
 from rig.config.errors import ConfigError
 from rig.config.station import SIM_RESOURCE, InstrumentConfig, StationConfig
 from rig.safety import SafetyManager
+from rig.station.checks import StationCheck, check_calibration, check_modules, check_serial
 from rig.station.ntc import NtcCurve
 from rig.station.roles import (
     CellChannel,
@@ -46,6 +48,7 @@ class EquipmentRecord:
     serial_expected: str | None
     calibration_due: str | None
     role: str
+    calibration_expired: bool | None = None  # None: no due date stated
 
 
 class Station:
@@ -55,6 +58,7 @@ class Station:
         self.drivers: dict[str, Any] = {}
         self.equipment: list[EquipmentRecord] = []
         self.transcripts: list[Transcript] = []
+        self.checks: list[StationCheck] = []  # identity, modules, calibration, per instrument
         self._charger: Charger | None = None
         self._load: Load | None = None
         self._cells: Cells | None = None
@@ -111,6 +115,14 @@ class Station:
             identity: Identity = driver.check_identity()
             driver.clear()
             driver.raise_errors()
+            calibration = check_calibration(
+                name, inst, date.today(), self.config.calibration == "enforce"
+            )
+            self.checks.append(check_serial(name, inst, identity))
+            modules = check_modules(name, inst, driver)
+            if modules is not None:
+                self.checks.append(modules)
+            self.checks.append(calibration)
             self.equipment.append(
                 EquipmentRecord(
                     name=name,
@@ -122,6 +134,7 @@ class Station:
                     if inst.calibration_due
                     else None,
                     role=role_of(inst.model),
+                    calibration_expired=calibration.details.get("expired"),
                 )
             )
 

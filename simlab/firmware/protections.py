@@ -41,12 +41,13 @@ class ProtectionRow:
     defaults: ProtectionParams
 
 
-# JBD-class 16S LFP board defaults.
+# JBD-class 16S LFP board defaults. The pack limits sit inside N x the cell limits
+# (3.60 / 2.60 V a cell), as a pack configured to protect before any single cell does.
 TABLE: list[ProtectionRow] = [
     ProtectionRow("cell_ov", 0, "cell", True, "charge", ProtectionParams(3.650, 2.0, 3.400)),
     ProtectionRow("cell_uv", 1, "cell", False, "discharge", ProtectionParams(2.500, 2.0, 2.900)),
-    ProtectionRow("pack_ov", 2, "pack", True, "charge", ProtectionParams(58.40, 2.0, 54.40)),
-    ProtectionRow("pack_uv", 3, "pack", False, "discharge", ProtectionParams(40.00, 2.0, 46.40)),
+    ProtectionRow("pack_ov", 2, "pack", True, "charge", ProtectionParams(57.60, 2.0, 54.40)),
+    ProtectionRow("pack_uv", 3, "pack", False, "discharge", ProtectionParams(41.60, 2.0, 46.40)),
 ]
 
 # JBD bit order of every status bit, including those no row implements yet.

@@ -45,6 +45,9 @@ class RigRun:
             if r["type"] == "measurement" and (name is None or r["name"] == name)
         ]
 
+    def verdicts(self, name: str) -> list[str]:
+        return [m["verdict"] for m in self.measurements(name)]
+
     def one(self, type_: str) -> dict[str, Any]:
         (found,) = [r for r in self.records if r["type"] == type_]
         return found

@@ -23,7 +23,8 @@ def test_shipped_spec_loads():
     spec = load_spec(SPEC)
     assert spec.protections.cell_ov.threshold_v.nominal == 3.650
     assert spec.protections.cell_uv.release_v.nominal == 2.900
-    assert spec.test_conditions.cells_under_test == [1, 16]
+    assert spec.test_conditions.cells_under_test == "all"
+    assert spec.cells_under_test == list(range(1, 17))
 
 
 def test_limits_out_of_order(tmp_path):

@@ -1,0 +1,89 @@
+"""Bring the DUT back to ready: the transition every plan starts from and ends with.
+
+Ready means the BMS answers, both FETs are on and no protection is active, with the
+station in its safe state (cells at nominal, charger and load off). The spec's recovery
+procedure gets there: make the station safe and wait for the BMS to release; if it does
+not within the spec's timeout and the spec allows it, power-cycle the board through the
+cell emulators (it runs from the pack) and wait for it to boot. Each plan runs this
+before it starts, so a protection that never released fails its own plan and not every
+plan after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dut_drivers.base import BmsLink
+from dut_drivers.errors import BmsError
+from rig.clock import Clock
+from rig.config.spec import DutSpec
+from rig.measure import wait_for
+from rig.station import Station
+
+
+class DutNotReady(Exception):
+    """The DUT could not be brought to ready by the spec's recovery procedure."""
+
+
+@dataclass(frozen=True)
+class RecoveryResult:
+    ready: bool
+    method: str  # "ready" | "release" | "power_cycle" | "failed"
+    waited_s: float
+    status: str  # the last thing the BMS said, for the record and the error message
+
+    def record(self) -> dict[str, object]:
+        return {
+            "ready": self.ready,
+            "method": self.method,
+            "waited_s": round(self.waited_s, 6),
+            "status": self.status,
+        }
+
+
+def dut_state(dut: BmsLink) -> tuple[bool, str]:
+    """(ready?, a one-line description of what the BMS reports)."""
+    try:
+        s = dut.read_status()
+    except BmsError as exc:
+        return False, f"no valid reply ({type(exc).__name__}: {exc})"
+    active = sorted(s.protections or ())  # None: the protocol does not say; FETs decide
+    ready = s.charge_fet and s.discharge_fet and not active
+    text = (
+        f"charge FET {'on' if s.charge_fet else 'off'}, "
+        f"discharge FET {'on' if s.discharge_fet else 'off'}, "
+        f"protections {', '.join(active) or 'none'}"
+    )
+    return ready, text
+
+
+def recover(
+    station: Station,
+    dut: BmsLink,
+    clock: Clock,
+    spec: DutSpec,
+    make_safe: Callable[[], object],
+) -> RecoveryResult:
+    """Run the spec's recovery procedure; never raises for a DUT that stays tripped."""
+    rec = spec.recovery
+    t0 = clock.now()
+    make_safe()
+    clock.sleep(spec.test_conditions.settle_s)  # let the BMS scan the nominal voltages
+    last = [""]
+
+    def ready() -> bool:
+        ok, last[0] = dut_state(dut)
+        return ok
+
+    waited = wait_for(clock, ready, rec.release_timeout_s, rec.poll_s)
+    if waited is not None:
+        method = "ready" if waited == 0 else "release"
+        return RecoveryResult(True, method, clock.now() - t0, last[0])
+    if rec.power_cycle:
+        station.cells.off()
+        clock.sleep(rec.power_off_s)
+        make_safe()  # cells back on at nominal: the board boots
+        if wait_for(clock, ready, rec.boot_timeout_s, rec.poll_s) is not None:
+            return RecoveryResult(True, "power_cycle", clock.now() - t0, last[0])
+    return RecoveryResult(False, "failed", clock.now() - t0, last[0])
