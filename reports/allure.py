@@ -47,6 +47,8 @@ CATEGORIES = [
     (classify.INSTRUMENT_FAULT, ["broken"]),
     (classify.DUT_COMMUNICATION_FAULT, ["broken"]),
     (classify.INTERRUPTED, ["broken"]),
+    (classify.ABORTED, ["broken"]),
+    (classify.NOT_RUN, ["skipped"]),
     (classify.NO_MEASUREMENT, ["broken"]),
     (classify.OTHER_ERROR, ["broken"]),
 ]
@@ -182,7 +184,7 @@ class _Writer:
             attachments.insert(
                 0,
                 self.attach_file(
-                    self.run.run_dir / m.plot, f"{m.name} trip plot", AttachmentType.PNG
+                    self.run.run_dir / m.plot, f"{m.name} trip plot", AttachmentType.JPG
                 ),
             )
         return TestStepResult(

@@ -16,12 +16,12 @@ from reports.junit import write_junit
 from reports.load import RunData, load_run
 from reports.model import Report, Signatures, build_report
 from reports.pdf import write_pdf
+from reports.plot_files import is_fresh, plot_key, plot_path, plot_title
 
 HTML = "report.html"
 PDF = "report.pdf"
 JUNIT = "junit.xml"
 ALLURE = "allure-results"
-PLOTS = "plots"
 
 
 @dataclass
@@ -87,27 +87,33 @@ def build_reports(
 
 
 def draw_plots(run: RunData, report: Report) -> list[Path]:
-    """One PNG per measurement that names a waveform; a bad file is said, not hidden."""
-    drawn: list[Path] = []
-    if not any(m.waveform for m in report.measurements):
-        return drawn
-    from reports.plots import Plotter  # matplotlib costs ~0.3 s to import: only when needed
+    """One image per measurement that names a waveform; a bad file is said, not hidden.
 
-    plotter = Plotter()
+    An image already drawn from the same waveform and title (by the live plotter during
+    the run, or by an earlier build) is kept as it is.
+    """
+    drawn: list[Path] = []
+    plotter = None
     for plan in report.plans:
         for m in plan.measurements:
             if not m.waveform:
                 continue
-            png = Path(PLOTS) / (Path(m.waveform).stem + ".png")
+            image = plot_path(m.waveform)
+            title = plot_title(plan.title, m.name)
             try:
-                waveform = run.waveform(m.waveform)
-                title = plan.title if plan.title.startswith(m.name) else f"{plan.title}: {m.name}"
-                plotter.draw(waveform, run.run_dir / png, title=title)
+                data, waveform = run.waveform_file(m.waveform)
+                key = plot_key(title, data)
+                if not is_fresh(run.run_dir / image, key):
+                    if plotter is None:
+                        from reports.plots import Plotter  # matplotlib: ~0.3 s, only if needed
+
+                        plotter = Plotter()
+                    plotter.draw(waveform, run.run_dir / image, title, key)
             except ValueError as exc:
                 m.plot_error = f"waveform could not be drawn: {exc}"
                 continue
-            m.plot = png.as_posix()
-            drawn.append(run.run_dir / png)
+            m.plot = image
+            drawn.append(run.run_dir / image)
     return drawn
 
 

@@ -20,6 +20,8 @@ INSTRUMENT_FAULT = "Instrument fault"
 DUT_COMMUNICATION_FAULT = "DUT communication fault"
 INTERRUPTED = "Interrupted"
 NO_MEASUREMENT = "No measurement recorded"
+ABORTED = "Aborted by the watchdog"
+NOT_RUN = "Not run"
 ASSERTION_FAILED = "Plan check failed"
 OTHER_ERROR = "Other error"
 
@@ -48,6 +50,10 @@ def plan_category(plan: PlanSummary) -> str | None:
     """The category of a plan that did not pass; None for a pass or a skip."""
     if plan.outcome == "skipped":
         return None
+    if plan.outcome == "not run":
+        return NOT_RUN
+    if plan.outcome == "aborted":
+        return ABORTED
     if plan.outcome == "passed":
         if not plan.measurements:
             return NO_MEASUREMENT
@@ -78,7 +84,7 @@ def allure_status(plan: PlanSummary) -> str:
     if plan.outcome == "passed":
         category = plan_category(plan)
         return "passed" if category is None else ("failed" if category == CONDITIONAL else "broken")
-    if plan.outcome == "skipped":
+    if plan.outcome in ("skipped", "not run"):
         return "skipped"
     if plan.outcome == "failed" and plan_category(plan) in FAILED_CATEGORIES:
         return "failed"

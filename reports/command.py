@@ -81,7 +81,8 @@ def say_where(console: Console, result: BuildResult) -> None:
     if not report.complete:
         console.print(
             f"  it lists the {len(report.measurements)} measurement(s) taken in "
-            f"{len(report.plans)} plan(s) before the run stopped"
+            f"{len(report.ran)} plan(s) before the run stopped"
+            + (f"; {len(report.not_run)} selected plan(s) never started" if report.not_run else "")
         )
     for damage in result.run.damage:
         console.print(

@@ -117,7 +117,8 @@ def _case(p: PlanSection, status: str) -> ET.Element:
             case, "error", message=_first_line(detail) or message, type=message
         ).text = detail
     elif status == "skipped":
-        ET.SubElement(case, "skipped", message=p.reason or "skipped")
+        reason = p.reason or ("not run: the run stopped first" if p.outcome == "not run" else "")
+        ET.SubElement(case, "skipped", message=reason or "skipped")
     return case
 
 

@@ -17,9 +17,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from rig.results import ResultsStore, RunSummary, Waveform, read_waveform, summarize_records
+from rig.results import ResultsStore, RunSummary, Waveform, summarize_records
 
 TRANSCRIPTS = "transcripts"
+TORN = "torn last line"
 
 
 class ReportError(Exception):
@@ -44,7 +45,11 @@ class RunData:
 
     @cached_property
     def summary(self) -> RunSummary:
-        return summarize_records(self.records)
+        return summarize_records(self.records, torn=self.torn)
+
+    @property
+    def torn(self) -> bool:
+        return any(d.kind == TORN for d in self.damage)
 
     @property
     def run_id(self) -> str:
@@ -62,10 +67,18 @@ class RunData:
 
     def waveform(self, relative: str) -> Waveform:
         """The waveform a measurement names; ValueError if missing, torn or outside the run."""
+        return self.waveform_file(relative)[1]
+
+    def waveform_file(self, relative: str) -> tuple[bytes, Waveform]:
+        """The waveform file's bytes and what they hold; ValueError as `waveform`."""
         path = (self.run_dir / relative).resolve()
         if not path.is_relative_to(self.run_dir.resolve()):
             raise ValueError(f"waveform {relative!r} lies outside the run folder")
-        return read_waveform(self.run_dir, relative)
+        try:
+            data = path.read_bytes()
+            return data, Waveform.from_json(json.loads(data))
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"waveform {path}: cannot read: {exc}") from exc
 
     def transcripts(self) -> list[Path]:
         folder = self.run_dir / TRANSCRIPTS
@@ -103,7 +116,7 @@ def parse_store(raw: bytes) -> tuple[list[dict[str, Any]], list[StoreDamage]]:
         else:
             damage.append(StoreDamage(number, "not a record", _excerpt(line)))
     if torn.strip():
-        damage.append(StoreDamage(len(lines) + 1, "torn last line", _excerpt(torn)))
+        damage.append(StoreDamage(len(lines) + 1, TORN, _excerpt(torn)))
     return records, damage
 
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from reports import numbers
 from reports.classify import measurement_category, plan_category
-from reports.load import RunData, StoreDamage
+from reports.load import TORN, RunData, StoreDamage
+from reports.plot_files import plan_title
 from rig.results.verdict import PlanSummary, RunVerdict
 
 TITLE = "Test report: BMS protection validation"
@@ -31,15 +32,25 @@ RULES = {
         "[low + U, high − U], fail beyond [low − U, high + U], conditional in between"
     ),
 }
-OUTCOME_ORDER = {"failed": 0, "error": 1, "interrupted": 2, "unfinished": 2, "skipped": 4}
+OUTCOME_ORDER = {
+    "failed": 0,
+    "error": 1,
+    "aborted": 1,
+    "interrupted": 2,
+    "unfinished": 2,
+    "skipped": 4,
+    "not run": 6,
+}
 OUTCOME_LABEL = {
     "conditional": "CONDITIONAL",
     "passed": "PASS",
     "failed": "FAIL",
     "error": "ERROR",
     "skipped": "SKIPPED",
+    "aborted": "ABORTED",
     "interrupted": "INTERRUPTED",
     "unfinished": "NOT FINISHED",
+    "not run": "NOT RUN",
 }
 
 
@@ -95,6 +106,11 @@ class MeasurementRow:
     def details(self) -> list[str]:
         """The line under the measurement: instrument, stimulus, conditions, note."""
         parts = [f"observed on {self.evidence}"] if self.evidence else []
+        if self.budget:
+            parts.append(
+                "standard uncertainties: "
+                + ", ".join(f"{b.name} {b.standard}" for b in self.budget)
+            )
         return parts + [t for t in (self.stimulus, self.conditions, self.note) if t]
 
     @property
@@ -190,6 +206,27 @@ class Report:
         return [m for p in self.plans for m in p.measurements]
 
     @property
+    def uncertainty_sources(self) -> list[tuple[str, list[str], int]]:
+        """Each source an uncertainty component cites, the components citing it, how often."""
+        found: dict[str, tuple[list[str], list[int]]] = {}
+        for m in self.measurements:
+            for b in m.budget:
+                names, count = found.setdefault(b.source or "not stated", ([], [0]))
+                if b.name not in names:
+                    names.append(b.name)
+                count[0] += 1
+        return [(src, names, count[0]) for src, (names, count) in found.items()]
+
+    @property
+    def not_run(self) -> list[PlanSection]:
+        """Plans selected for the run that never started (a killed or interrupted run)."""
+        return [p for p in self.plans if p.outcome == "not run"]
+
+    @property
+    def ran(self) -> list[PlanSection]:
+        return [p for p in self.plans if p.outcome != "not run"]
+
+    @property
     def plan_groups(self) -> list[PlanGroup]:
         groups: dict[tuple[str, str], PlanGroup] = {}
         counts: dict[tuple[str, str], dict[str, int]] = {}
@@ -212,7 +249,11 @@ class Report:
     @property
     def findings(self) -> list[PlanSection]:
         """Plans that did not pass, worst first: what the reader must see before the rest."""
-        return [p for p in self.plans if p.outcome != "passed" or p.category or p.has_conditional]
+        return [
+            p
+            for p in self.plans
+            if p.outcome not in ("passed", "not run") or p.category or p.has_conditional
+        ]
 
 
 def build_report(run: RunData, signatures: Signatures | None = None) -> Report:
@@ -236,7 +277,8 @@ def build_report(run: RunData, signatures: Signatures | None = None) -> Report:
         digest=run.digest,
         title=TITLE,
         verdict=str(summary.verdict),
-        verdict_reasons=list(summary.reasons) + [_damage_reason(d) for d in run.damage],
+        verdict_reasons=list(summary.reasons)
+        + [_damage_reason(d) for d in run.damage if d.kind != TORN],  # torn: in the summary
         complete=summary.complete and not run.damage,
         simulated=bool(start.get("simulated")),
         laboratory=str(start.get("laboratory") or ""),
@@ -284,8 +326,6 @@ def build_report(run: RunData, signatures: Signatures | None = None) -> Report:
 
 
 def _damage_reason(d: StoreDamage) -> str:
-    if d.kind == "torn last line":
-        return f"the results store ends in a torn line {d.line} (the writer died mid-record)"
     return f"line {d.line} of the results store could not be read ({d.kind})"
 
 
@@ -327,11 +367,13 @@ def _plan(plan: PlanSummary, start: dict[str, Any], duration: float | None) -> P
         protection = ", ".join(str(p) for p in protection)
     return PlanSection(
         test=plan.test,
-        title=plan.test.split("::")[-1].removeprefix("test_"),
+        title=plan_title(plan.test),
         anchor="plan-" + re.sub(r"[^A-Za-z0-9]+", "-", plan.test).strip("-"),
         protection=str(protection),
         clauses=clauses,
-        method=str(start.get("doc") or start.get("method") or "").strip(),
+        method=str(
+            start.get("doc") or start.get("method") or start.get("module_doc") or ""
+        ).strip(),
         outcome=plan.outcome,
         outcome_label=OUTCOME_LABEL.get(plan.outcome, plan.outcome.upper()),
         category=plan_category(plan),
@@ -508,13 +550,23 @@ def _deviations(
                 f"{d.kind}; this line could not be read: {d.excerpt}",
             )
         )
+    not_run = [p.title for p in plans if p.outcome == "not run"]
+    if not_run:
+        out.append(
+            Deviation(
+                "Plans not run",
+                f"{len(not_run)} of {len(plans)} selected",
+                "the run stopped before they started: " + ", ".join(not_run),
+            )
+        )
     for p in plans:
-        if p.outcome in ("skipped", "interrupted", "unfinished", "error"):
+        if p.outcome in ("skipped", "interrupted", "unfinished", "error", "aborted"):
             kind = {
                 "skipped": "Plan skipped",
                 "interrupted": "Plan interrupted",
                 "unfinished": "Plan not finished",
                 "error": "Plan broken by an error",
+                "aborted": "Plan aborted by the watchdog",
             }[p.outcome]
             detail = p.reason or (
                 "started, but no result was recorded (the run stopped during it)"

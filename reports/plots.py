@@ -5,7 +5,11 @@ a charger current are each read on their own scale; a 0/1 state gets a short pan
 Drawn with matplotlib's object API on the Agg canvas (no pyplot, no display, no global
 state), from the waveform file alone. A full suite has a plot per trip, so the cost
 matters: a `Plotter` keeps one figure per panel layout and only swaps the data (axes and
-ticks are built once), and writes RGB PNGs, which the PDF embeds without an alpha mask.
+ticks are built once). Images are JPEG at quality 90 without chroma subsampling: at this
+resolution no one can tell them from PNG, and the PDF engine embeds a JPEG as it is
+where it would decode and re-compress a PNG (a tenth of a second per plot, counted).
+Each image carries a key of what it was drawn from (`reports.plot_files`), so an
+unchanged plot is not redrawn.
 """
 
 from __future__ import annotations
@@ -35,13 +39,13 @@ MAX_POINTS = 20_000  # a long capture is decimated by min/max pairs, so no spike
 
 
 class Plotter:
-    """Draws waveforms to PNG files, reusing one figure per panel layout."""
+    """Draws waveforms to image files, reusing one figure per panel layout."""
 
     def __init__(self) -> None:
         self._figures: dict[tuple[str, ...], tuple[Figure, list[Axes]]] = {}
 
-    def draw(self, waveform: Waveform, path: Path, title: str | None = None) -> None:
-        """Write the plot of `waveform` as a PNG at `path` (replaced atomically)."""
+    def draw(self, waveform: Waveform, path: Path, title: str | None = None, key: str = "") -> None:
+        """Write the plot of `waveform` at `path` (replaced atomically), marked with `key`."""
         units = panel_units(waveform)
         fig, axes = self._figure(units)
         for ax in axes:
@@ -105,7 +109,7 @@ class Plotter:
                 )
         axes[-1].set_xlabel(f"{waveform.x_label} ({x_unit})" if x_unit else waveform.x_label)
         fig.texts[0].set_text(title or waveform.name)
-        _save_rgb_png(fig, path)
+        _save(fig, path, key)
 
     def _figure(self, units: tuple[str, ...]) -> tuple[Figure, list[Axes]]:
         if units in self._figures:
@@ -155,12 +159,16 @@ def panel_units(waveform: Waveform) -> tuple[str, ...]:
     return tuple(units) or ("",)
 
 
-def _save_rgb_png(fig: Figure, path: Path) -> None:
+def _save(fig: Figure, path: Path, key: str) -> None:
     fig.canvas.draw()
     rgb = np.asarray(fig.canvas.buffer_rgba())[:, :, :3]
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.png")
-    Image.fromarray(rgb).save(tmp, format="PNG", dpi=(DPI, DPI), compress_level=3)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    image = Image.fromarray(rgb)
+    if path.suffix.lower() in (".jpg", ".jpeg"):
+        image.save(tmp, "JPEG", quality=90, subsampling=0, dpi=(DPI, DPI), comment=key.encode())
+    else:
+        image.save(tmp, "PNG", dpi=(DPI, DPI), compress_level=3)
     os.replace(tmp, path)
 
 

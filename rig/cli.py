@@ -128,12 +128,19 @@ def run(
     args += list(ctx.args)
     SIGNALS.install()
     started = time.perf_counter()
+    live = None
+    if report and not collect_only:  # trip plots drawn as the run writes them
+        from reports.live import LivePlots
+
+        live = LivePlots.start(runs_dir / run_id)
     try:
         code = int(pytest.main(args))
     except KeyboardInterrupt:  # a signal before pytest's session could take it
         code = int(pytest.ExitCode.INTERRUPTED)
     finally:
         stop_early()  # started for a session that never took it
+        if live is not None:
+            live.stop()
     # The run is over; the summary and the exit status are its last word, and a signal
     # from here to the process's end is noted, never a cut or a second verdict.
     run_seconds = time.perf_counter() - started

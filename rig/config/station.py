@@ -275,6 +275,8 @@ class StationConfig(Strict):
     name: str
     description: str = ""
     location: str = ""
+    # the laboratory's name and address, as the test report states them (ISO/IEC 17025 7.8.2)
+    laboratory: str = ""
     simulated: bool = False
     # VISA library for pyvisa: "@py" (pyvisa-py, no vendor install) or "@ivi" (vendor VISA).
     visa_library: str = "@py"

@@ -28,3 +28,9 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--seed", type=int, default=None, help="simlab random seed")
     group.addoption("--runs-dir", default="runs", help="where run folders are written")
     group.addoption("--run-id", default=None, help="run folder name (default: time + pid)")
+    group.addoption(
+        "--tested-by",
+        default=None,
+        metavar="NAME",
+        help="who ran the tests, for the report (default: the login name)",
+    )

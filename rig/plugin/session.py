@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import getpass
 import platform
 import sys
 import time
@@ -182,6 +183,9 @@ class RigSession:
                 "station": station.name,
                 "station_file": str(self.station_path),
                 "location": station.location,
+                "station_description": station.description,
+                "laboratory": station.laboratory,
+                "tested_by": self.pytest_config.getoption("--tested-by") or _login(),
                 "spec_file": str(self.spec_path),
                 "dut_name": spec.dut.name,
                 "simulated": station.simulated,
@@ -355,11 +359,16 @@ class RigSession:
         if not self.opened:
             return
         doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
+        module_doc = getattr(getattr(item, "module", None), "__doc__", None) or ""
         self.record(
             {
                 "type": "test_start",
                 "test": item.nodeid,
                 "doc": " ".join(doc.split()),
+                "module_doc": " ".join(module_doc.split()),
+                # transcripts are stamped with the monotonic clock: this is where the plan's
+                # exchanges begin in them (reports slice them per plan)
+                "mono": time.monotonic(),
                 "protection": [str(a) for m in item.iter_markers("protection") for a in m.args],
                 "clause": [str(a) for m in item.iter_markers("clause") for a in m.args],
                 "markers": sorted({m.name for m in item.iter_markers()}),
@@ -458,3 +467,10 @@ class RigSession:
         if not reason:
             run_end["reason"] = summary.reasons[0] if summary.reasons else ""
         self.store.write(run_end)
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return ""

@@ -27,3 +27,22 @@ def test_the_default_run_writes_its_report(default_run):
         assert instrument["identity"].split(",")[2] in text  # serial of each instrument
     assert all(f"Page {n} of {len(pages)}" in page for n, page in enumerate(pages, start=1))
     assert "Overall verdict: PASS" in text
+
+
+def test_the_store_carries_what_the_report_needs(default_run):
+    start = default_run.one("run_start")
+    assert "tested_by" in start and "laboratory" in start
+    starts = [r for r in default_run.records if r["type"] == "test_start"]
+    assert starts and all(isinstance(r["mono"], float) and r["module_doc"] for r in starts)
+
+
+def test_allure_results_carry_each_plans_transcripts(default_run):
+    import json
+
+    folder = default_run.run_dir / "allure-results"
+    results = [json.loads(p.read_text()) for p in folder.glob("*-result.json")]
+    assert len(results) == len({r["test"] for r in default_run.results()})
+    for result in results:
+        names = {a["name"] for a in result.get("attachments", [])}
+        assert "BMS transcript: dut" in names, result["fullName"]
+        assert any(n.startswith("SCPI transcript: cellsim") for n in names), result["fullName"]

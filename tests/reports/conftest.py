@@ -33,6 +33,18 @@ UV = ["UL 1973 19", "UL 2271 overdischarge"]
 SC = ["UL 1973 17", "IEC 62133-2 7.3.2", "UN 38.3 T.5"]
 OC = ["IEC 62619 8.2.3"]
 OT = ["IEC 62619 8.2.4", "UL 1973 20"]
+SELECTED = [  # what the synthetic run was asked to run, in order
+    "test_plans/test_cell_ov.py::test_cell_ov_trip_delay[cell1]",
+    "test_plans/test_cell_ov.py::test_cell_ov_threshold_and_release[cell1]",
+    "test_plans/test_cell_ov.py::test_cell_ov_trip_delay[cell16]",
+    "test_plans/test_cell_uv.py::test_cell_uv_trip_delay[cell16]",
+    "test_plans/test_cell_uv.py::test_cell_uv_threshold_and_release[cell16]",
+    "test_plans/test_short_circuit.py::test_short_circuit_trip",
+    "test_plans/test_charge_oc.py::test_charge_oc_trip",
+    "test_plans/test_temperature.py::test_discharge_ot_threshold",
+    "test_plans/test_comms.py::test_can_heartbeat",
+    "test_plans/test_balancing.py::test_passive_balancing",
+]
 
 
 @dataclass
@@ -149,6 +161,7 @@ def build_run(run_dir: Path, killed: bool = False) -> dict[str, Any]:
             "started": T0,
             "host": "bench3-pc",
             "tested_by": "A. Tester",
+            "selected": [t for t in SELECTED if killed or "ov_trip_delay[cell16]" not in t],
         }
     )
     keysight = "Keysight Technologies"
@@ -436,6 +449,7 @@ def build_run(run_dir: Path, killed: bool = False) -> dict[str, Any]:
                 "doc": plan.doc,
                 "protection": plan.protection,
                 "clause": plan.clause,
+                "markers": ["clause", "protection", "quick"],
                 "mono": mono,
             }
         )

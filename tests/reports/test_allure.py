@@ -51,7 +51,7 @@ def test_steps_and_attachments(synthetic_run):
     assert names[1].startswith("measure: cell_ov_trip_delay = 2.050 s ± 0.029 s")
     assert names[2].startswith("verdict: PASS")
     kinds = {a["type"] for a in step["attachments"]}
-    assert kinds == {"image/png", "application/json"}
+    assert kinds == {"image/jpg", "application/json"}
     for a in step["attachments"]:
         assert (folder / a["source"]).stat().st_size > 0
     (source,) = [a["source"] for a in step["attachments"] if a["type"] == "application/json"]

@@ -130,4 +130,7 @@ def test_killed_run_is_reported_incomplete_with_what_was_measured(killed_run, ki
     for name in ("cell_ov_trip_delay", "cell_ov_threshold", "cell_ov_release"):
         assert name in text
     assert "NOT FINISHED" in text  # the plan that was cut off
+    assert "Plans not run" in text and "7 of 10 selected" in text
+    assert "short_circuit_trip" in text  # named, though it never started
+    assert "NOT RUN" in text
     assert not killed_run.result.report.complete
