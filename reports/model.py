@@ -150,6 +150,47 @@ class PlanSection:
 
 
 @dataclass
+class ResultSection:
+    """One plan function and all its cases (cell1 … cell16): one method, one table."""
+
+    story: str
+    module: str
+    cases: list[PlanSection]
+
+    @property
+    def anchor(self) -> str:
+        return "plans-" + re.sub(r"[^A-Za-z0-9]+", "-", f"{self.module}-{self.story}").strip("-")
+
+    @property
+    def first(self) -> PlanSection:
+        return self.cases[0]
+
+    @property
+    def parametrized(self) -> bool:
+        return len(self.cases) > 1 or bool(self.first.parameters)
+
+    @property
+    def method(self) -> str:
+        return next((c.method for c in self.cases if c.method), "")
+
+    @property
+    def clauses(self) -> list[str]:
+        out: list[str] = []
+        for c in self.cases:
+            out += [x for x in c.clauses if x not in out]
+        return out
+
+    @property
+    def outcomes(self) -> list[tuple[str, str, int]]:
+        counts: dict[str, int] = {}
+        for c in self.cases:
+            o = "conditional" if c.outcome == "passed" and c.has_conditional else c.outcome
+            counts[o] = counts.get(o, 0) + 1
+        ordered = sorted(counts.items(), key=lambda kv: _rank(kv[0]))
+        return [(o, OUTCOME_LABEL.get(o, o.upper()), n) for o, n in ordered]
+
+
+@dataclass
 class PlanGroup:
     """The cases of one plan function (cell1 … cell16) on one line of the plan list."""
 
@@ -227,10 +268,19 @@ class Report:
         return [p for p in self.plans if p.outcome != "not run"]
 
     @property
+    def sections(self) -> list[ResultSection]:
+        """The plans that ran, one section per plan function, worst first."""
+        found: dict[tuple[str, str], ResultSection] = {}
+        for p in self.ran:
+            module = p.test.split("::")[0]
+            found.setdefault((module, p.story), ResultSection(p.story, module, [])).cases.append(p)
+        return list(found.values())
+
+    @property
     def plan_groups(self) -> list[PlanGroup]:
         groups: dict[tuple[str, str], PlanGroup] = {}
         counts: dict[tuple[str, str], dict[str, int]] = {}
-        for p in sorted(self.plans, key=lambda p: p.test):
+        for p in sorted(self.plans, key=lambda p: _natural(p.test)):
             key = (p.test.split("::")[0], p.story)
             group = groups.setdefault(key, PlanGroup(p.story, p.protection, [], [], []))
             group.clauses += [c for c in p.clauses if c not in group.clauses]
@@ -343,6 +393,11 @@ def _test_starts(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         if r.get("type") == "test_start" and "test" in r:
             starts.setdefault(r["test"], r)
     return starts
+
+
+def _natural(text: str) -> list[str | int]:
+    """Sort key that puts cell2 before cell10."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
 
 
 def _rank(outcome: str) -> int:

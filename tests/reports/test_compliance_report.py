@@ -45,8 +45,10 @@ def test_item_lab_dates_and_spec_are_identified(synthetic_pages):
 def test_every_plan_and_its_outcome_is_listed(synthetic_run, synthetic_pages):
     text = _flat(synthetic_pages)
     for plan in synthetic_run.expected["plans"]:
-        title = plan.test.split("::")[-1].removeprefix("test_")
-        assert title in text, title
+        name = plan.test.split("::")[-1].removeprefix("test_")
+        story, _, case = name.partition("[")
+        assert story in text, story  # the plan's section
+        assert case.rstrip("]") in text, name  # and its case
         assert plan.doc.split(",")[0][:40] in text  # the method, from test_start.doc
     for word in ("PASS", "FAIL", "ERROR", "SKIPPED", "CONDITIONAL"):
         assert word in text
