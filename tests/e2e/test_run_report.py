@@ -21,8 +21,9 @@ def test_the_default_run_writes_its_report(default_run):
     dut = default_run.one("dut")
     assert dut["hardware"] in text and dut["firmware"] in text
     tests = {r["test"] for r in default_run.records if r["type"] == "test_result"}
-    for test in tests:
-        assert test.split("::")[-1].removeprefix("test_") in text
+    for test in tests:  # each plan's section, and each case in it
+        story, _, case = test.split("::")[-1].removeprefix("test_").partition("[")
+        assert story in text and case.rstrip("]") in text, test
     for instrument in (r for r in default_run.records if r["type"] == "instrument"):
         assert instrument["identity"].split(",")[2] in text  # serial of each instrument
     assert all(f"Page {n} of {len(pages)}" in page for n, page in enumerate(pages, start=1))
