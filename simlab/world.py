@@ -23,6 +23,10 @@ from simlab.physics import Bench
 
 EPS = 1e-9
 TRACE_RETENTION_S = 600.0  # how far back a digitizer's pre-trigger can reach
+# The front end's comparators release a hair beyond where they trip (1 mA, far below any
+# resolution), so a current that settles exactly on a threshold, or is found there to
+# within the float precision of a µs-fast edge, is one state, not an endless flip.
+COMPARATOR_HYSTERESIS_A = 1e-3
 
 
 class BenchSignal:
@@ -117,8 +121,9 @@ class World:
             bench.solve()
 
     def _sensed(self, cells_v: list[float]) -> list[float]:
-        """Cell voltages as they arrive at the BMS's sense connector (miswiring applied)."""
-        sensed = list(cells_v)
+        """Cell voltages as they arrive at the BMS's sense connector: open sense leads
+        (fault relays) and miswiring applied."""
+        sensed = self.bench.sensed_cells(cells_v)
         for a, b in self.firmware.defects.wiring_swaps():
             sensed[a - 1], sensed[b - 1] = sensed[b - 1], sensed[a - 1]
         return sensed
@@ -145,6 +150,12 @@ class World:
             self.bench.solve()  # setpoints may have changed since the last solve
             while True:
                 ts = fw.next_scan_t
+                hardware = self._next_hardware_event(min(ts, t_end))
+                if hardware is not None:  # the front end and the short loop act between scans
+                    t_hw, act = hardware
+                    self._run_until(t_hw)
+                    act()
+                    continue
                 tick = min(self._tickers, key=lambda k: k.next_t, default=None)
                 if tick is not None and tick.next_t < ts - EPS and tick.next_t <= t_end + EPS:
                     self._run_until(tick.next_t)
@@ -157,9 +168,10 @@ class World:
                 fw.scan(
                     ts,
                     self._sensed(state.cells_v),
-                    state.pack_current_a,
-                    self._temps(),
+                    self.bench.traces["pack_current"].value(ts),
                     supply_v=state.pack_v,
+                    ntc_ohms=self._ntc_ohms(),
+                    charger_present=state.charger_present,
                 )
                 self._apply_fets(force=False)
             self._run_until(t_end)
@@ -183,8 +195,69 @@ class World:
             if ticker in self._tickers:
                 self._tickers.remove(ticker)
 
-    def _temps(self) -> list[float]:
-        return [self.bench.params.temperature_c] * 2
+    def _ntc_ohms(self) -> list[float]:
+        ntc = self.firmware.params.ntc
+        return self.bench.ntc_ohms(ntc.count, ntc.ohms_at(self.bench.params.temperature_c))
+
+    # -- hardware events between scans -----------------------------------------------------
+
+    def _next_hardware_event(self, horizon: float) -> tuple[float, Callable[[], None]] | None:
+        """The earliest thing the hardware does at or before `horizon`: the short relay's
+        contacts meeting, or a front-end comparator starting, stopping, or tripping.
+
+        A front-end protection trips once the discharge current has stayed at or above
+        its threshold for its delay, to the instant; the current comes from the traced
+        pack current, so an RL rise crosses the threshold exactly where the law says.
+        """
+        events: list[tuple[float, Callable[[], None]]] = []
+        closes = self.bench.short_closes_at()
+        if closes is not None and closes <= horizon + EPS:
+            events.append((closes, self.solve))
+        trace = self.bench.traces["pack_current"]
+        now = self.t
+        for prot in self.firmware.afe_protections():
+            threshold, delay = self.firmware.afe_setting(prot.row.name)
+            level = -threshold  # pack current: discharge is negative
+            st = prot.state
+            if st.afe_since is None:
+                if trace.value(now) <= level:
+                    events.append((now, self._afe_start(prot, now)))
+                    continue
+                t_in = trace.crossing(level, False, now, horizon)
+                if t_in is not None:
+                    events.append((t_in, self._afe_start(prot, t_in)))
+                continue
+            t_trip = st.afe_since + delay
+            release = level + COMPARATOR_HYSTERESIS_A + 1e-6 * abs(level)
+            if trace.value(now) > release:
+                events.append((now, self._afe_stop(prot)))
+                continue
+            t_out = trace.crossing(release, True, now, min(t_trip, horizon))
+            if t_out is not None and t_out < t_trip - EPS:
+                events.append((t_out, self._afe_stop(prot)))
+            elif t_trip <= horizon + EPS:
+                events.append((max(t_trip, now), self._afe_trip(prot)))
+        return min(events, key=lambda e: e[0], default=None)
+
+    def _afe_start(self, prot: Any, t: float) -> Callable[[], None]:
+        def start() -> None:
+            prot.state.afe_since = t
+
+        return start
+
+    def _afe_stop(self, prot: Any) -> Callable[[], None]:
+        def stop() -> None:
+            prot.state.afe_since = None
+
+        return stop
+
+    def _afe_trip(self, prot: Any) -> Callable[[], None]:
+        def trip() -> None:
+            value = -self.bench.traces["pack_current"].value(self.t)
+            self.firmware.afe_trip(prot.row.name, self.t, value)
+            self._apply_fets(force=False)
+
+        return trip
 
     # -- parameters --------------------------------------------------------------------
 
@@ -299,6 +372,9 @@ class World:
                     "current_a": st.pack_current_a,
                     "charger_a": st.charge_a,
                     "load_a": st.load_a,
+                    "temperatures_c": list(fw.temps_c),
+                    "short_closed": self.bench.short_closed(),
+                    "short_a": st.short_a,
                     "soc": fw.soc,
                     "remaining_ah": fw.remaining_ah,
                     "cycles": fw.cycles,

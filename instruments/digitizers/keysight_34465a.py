@@ -212,7 +212,6 @@ class Keysight34465A(ScpiInstrument):
                 f"{len(values)} readings",
                 f"expected {settings.points}",
             )
-        self._armed = False
         return Capture(values, settings.sample_interval_s, settings.pretrigger_points, self.name)
 
     def abort(self) -> None:

@@ -256,7 +256,6 @@ class RigolDS1104Z(ScpiInstrument):
         values = np.concatenate(parts) if parts else np.zeros(0)
         if len(values) != points:
             raise InstrumentReplyError(":WAV:DATA?", f"{len(values)} points", f"expected {points}")
-        self._armed = False
         pretrigger = round(-x_origin / x_inc) if x_inc > 0 else 0
         return Capture(values, x_inc, pretrigger, self.name, channel)
 

@@ -396,6 +396,10 @@ class DigitizerRole:
         return self.state() == "complete"
 
     def fetch(self, binary: bool = True) -> DigitizerTrace:
+        """The completed capture; before completion a RuntimeError says the state."""
+        state = self.state()
+        if state != "complete":
+            raise RuntimeError(f"{self.name}: capture not complete ({state})")
         capture: Capture = self.driver.fetch(self.channel, binary=binary)
         values = capture.values / self.scale
         return DigitizerTrace(

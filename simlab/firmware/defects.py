@@ -16,18 +16,126 @@ class DefectKind:
     name: str
     description: str
     defaults: dict[str, float | int | str] = field(default_factory=dict)
+    # What the defect bends, so the firmware asks by protection and never by defect name:
+    # effect "delay" (× factor), "threshold" (+ offset), "release" (never), "latch",
+    # "hysteresis" (none); `protection` fixes the target, else the `protection` parameter
+    # names it; `sign` and `value` say how the parameter enters.
+    effect: str = ""
+    protection: str = ""
+    sign: float = 1.0
+    value: str = ""
+
+
+def _per_protection(
+    name: str, effect: str, description: str, example: str, **extra: float | int
+) -> DefectKind:
+    defaults: dict[str, float | int | str] = {"protection": example, **extra}
+    value = next(iter(extra), "")
+    return DefectKind(name, description, defaults, effect=effect, value=value)
 
 
 CATALOGUE: dict[str, DefectKind] = {
     k.name: k
     for k in (
-        DefectKind("slow_ov_delay", "cell OV trip delay multiplied by factor", {"factor": 2.0}),
-        DefectKind("slow_uv_delay", "cell UV trip delay multiplied by factor", {"factor": 2.0}),
-        DefectKind("ov_threshold_high", "cell OV threshold raised by offset_v", {"offset_v": 0.05}),
-        DefectKind("uv_threshold_low", "cell UV threshold lowered by offset_v", {"offset_v": 0.05}),
+        # --- any protection in the firmware's table, named by `protection=` ---------------
+        _per_protection(
+            "delay_too_long",
+            "delay",
+            "the protection's trip delay multiplied by factor",
+            "discharge_oc1",
+            factor=3.0,
+        ),
+        _per_protection(
+            "threshold_off",
+            "threshold",
+            "the protection's threshold moved by offset (V, A or °C, as the protection)",
+            "charge_oc",
+            offset=2.0,
+        ),
+        _per_protection(
+            "release_blocked", "release", "the protection never releases once tripped", "charge_ot"
+        ),
+        _per_protection(
+            "latches",
+            "latch",
+            "the protection latches (only a power cycle clears it) where it should recover",
+            "discharge_oc1",
+        ),
+        _per_protection(
+            "no_hysteresis",
+            "hysteresis",
+            "the protection releases at its trip threshold, not at its release threshold",
+            "charge_ot",
+        ),
+        # --- the same effects with the target fixed: the catalogue's familiar names --------
+        DefectKind(
+            "slow_ov_delay",
+            "cell OV trip delay multiplied by factor",
+            {"factor": 2.0},
+            effect="delay",
+            protection="cell_ov",
+            value="factor",
+        ),
+        DefectKind(
+            "slow_uv_delay",
+            "cell UV trip delay multiplied by factor",
+            {"factor": 2.0},
+            effect="delay",
+            protection="cell_uv",
+            value="factor",
+        ),
+        DefectKind(
+            "slow_short_circuit",
+            "short-circuit response (front-end delay) multiplied by factor",
+            {"factor": 3.0},
+            effect="delay",
+            protection="short_circuit",
+            value="factor",
+        ),
+        DefectKind(
+            "ov_threshold_high",
+            "cell OV threshold raised by offset_v",
+            {"offset_v": 0.05},
+            effect="threshold",
+            protection="cell_ov",
+            value="offset_v",
+        ),
+        DefectKind(
+            "uv_threshold_low",
+            "cell UV threshold lowered by offset_v",
+            {"offset_v": 0.05},
+            effect="threshold",
+            protection="cell_uv",
+            sign=-1.0,
+            value="offset_v",
+        ),
+        DefectKind(
+            "no_ov_release",
+            "cell OV never releases once tripped",
+            effect="release",
+            protection="cell_ov",
+        ),
+        DefectKind(
+            "no_uv_release",
+            "cell UV never releases once tripped",
+            effect="release",
+            protection="cell_uv",
+        ),
+        # --- defects with their own behaviour ------------------------------------------
         DefectKind("ignored_cell", "cell N is never evaluated for protection", {"cell": 16}),
-        DefectKind("no_ov_release", "cell OV never releases once tripped"),
-        DefectKind("no_uv_release", "cell UV never releases once tripped"),
+        DefectKind(
+            "ignored_ntc",
+            "NTC input N is never evaluated by the temperature protections",
+            {"ntc": 2},
+        ),
+        DefectKind(
+            "wrong_ocd_level",
+            "currents above the OCD2 threshold get OCD1's delay: level 2 is no faster",
+        ),
+        DefectKind(
+            "utc_cuts_discharge",
+            "the low-temperature charge cut-off also opens the discharge FET",
+        ),
         DefectKind(
             "adc_offset",
             "ADC readings offset by offset_v (every cell, or only cell=N)",
@@ -115,23 +223,50 @@ class DefectSet:
     def has(self, name: str) -> bool:
         return bool(self._all(name))
 
+    def _targeting(self, effect: str, protection: str) -> list[tuple[Defect, DefectKind]]:
+        """Active defects with `effect` on `protection` (fixed by the kind or a parameter)."""
+        out = []
+        for d in self.active:
+            kind = CATALOGUE[d.name]
+            if kind.effect != effect:
+                continue
+            target = kind.protection or str(d.params.get("protection", ""))
+            if target == protection:
+                out.append((d, kind))
+        return out
+
     def delay_factor(self, protection: str) -> float:
-        name = {"cell_ov": "slow_ov_delay", "cell_uv": "slow_uv_delay"}.get(protection)
         factor = 1.0
-        for d in self._all(name) if name else []:
-            factor *= float(d.params["factor"])
+        for d, kind in self._targeting("delay", protection):
+            factor *= float(d.params[kind.value])
         return factor
 
     def threshold_offset(self, protection: str) -> float:
-        if protection == "cell_ov":
-            return sum(float(d.params["offset_v"]) for d in self._all("ov_threshold_high"))
-        if protection == "cell_uv":
-            return -sum(float(d.params["offset_v"]) for d in self._all("uv_threshold_low"))
-        return 0.0
+        return sum(
+            kind.sign * float(d.params[kind.value])
+            for d, kind in self._targeting("threshold", protection)
+        )
 
     def blocks_release(self, protection: str) -> bool:
-        name = {"cell_ov": "no_ov_release", "cell_uv": "no_uv_release"}.get(protection)
-        return bool(name) and self.has(name)
+        return bool(self._targeting("release", protection))
+
+    def latches(self, protection: str) -> bool:
+        return bool(self._targeting("latch", protection))
+
+    def no_hysteresis(self, protection: str) -> bool:
+        return bool(self._targeting("hysteresis", protection))
+
+    def ignored_ntcs(self) -> set[int]:
+        """1-based NTC inputs the temperature protections skip."""
+        return {int(d.params["ntc"]) for d in self._all("ignored_ntc")}
+
+    def targets(self) -> list[tuple[str, str]]:
+        """(defect name, protection) of every per-protection defect, for validation."""
+        return [
+            (d.name, str(d.params["protection"]))
+            for d in self.active
+            if CATALOGUE[d.name].effect and not CATALOGUE[d.name].protection
+        ]
 
     def welded(self, fet: str) -> bool:
         """The bench FET conducts whatever the firmware commands ("charge" | "discharge")."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -20,16 +21,60 @@ from simlab.firmware.defects import Defect, DefectSet
 from simlab.firmware.protections import (
     EPS,
     PROTECTION_BITS,
+    ROWS,
     TABLE,
+    ChargeCurrentParams,
+    Params,
     Protection,
-    ProtectionParams,
     ProtectionState,
 )
 from simlab.params import flatten, get_path, set_path, unknown_path
 
 
-def _default_protections() -> dict[str, ProtectionParams]:
+def _default_protections() -> dict[str, Params]:
     return {row.name: copy.copy(row.defaults) for row in TABLE}
+
+
+KELVIN = 273.15
+NTC_READ_MIN_C, NTC_READ_MAX_C = -40.0, 120.0  # what the board reports at its ADC's rails
+
+
+@dataclass
+class NtcParams:
+    """The board's NTC inputs: a pull-up divider into a 12-bit ADC, read with the curve
+    the firmware believes its thermistors follow (`firmware.ntc.*`)."""
+
+    count: int = 2
+    r25_ohm: float = 10_000.0
+    beta_k: float = 3435.0
+    pullup_ohm: float = 10_000.0
+    adc_bits: int = 12
+
+    def validate(self) -> None:
+        if not 1 <= self.count <= 8:
+            raise ValueError("firmware.ntc.count must be within 1..8")
+        if min(self.r25_ohm, self.beta_k, self.pullup_ohm) <= 0:
+            raise ValueError("firmware.ntc r25_ohm, beta_k and pullup_ohm must be > 0")
+        if not 8 <= self.adc_bits <= 24:
+            raise ValueError("firmware.ntc.adc_bits must be within 8..24")
+
+    def ohms_at(self, celsius: float) -> float:
+        """The resistance of the NTC the firmware expects, at `celsius`."""
+        return self.r25_ohm * math.exp(self.beta_k * (1 / (celsius + KELVIN) - 1 / 298.15))
+
+    def read(self, ohms: float) -> float:
+        """Temperature the board reports for an NTC of `ohms`: divider, ADC code, curve,
+        0.1 °C; an open line (or a short) reads as the rail's temperature."""
+        full = (1 << self.adc_bits) - 1
+        fraction = 1.0 if math.isinf(ohms) else ohms / (ohms + self.pullup_ohm)
+        code = min(max(round(fraction * full), 0), full)
+        if code >= full:
+            return NTC_READ_MIN_C
+        if code <= 0:
+            return NTC_READ_MAX_C
+        measured = self.pullup_ohm * code / (full - code)
+        inv_t = 1 / 298.15 + math.log(measured / self.r25_ohm) / self.beta_k
+        return round(min(max(1 / inv_t - KELVIN, NTC_READ_MIN_C), NTC_READ_MAX_C), 1)
 
 
 @dataclass
@@ -52,7 +97,8 @@ class FirmwareParams:
     # sampled at scan instants, as the board's hold-up capacitor rides through shorter dips.
     supply_min_v: float = 8.0
     boot_s: float = 0.5
-    protections: dict[str, ProtectionParams] = field(default_factory=_default_protections)
+    ntc: NtcParams = field(default_factory=NtcParams)
+    protections: dict[str, Params] = field(default_factory=_default_protections)
 
     def param_children(self) -> dict[str, object]:
         """Protections sit beside the scalar fields: `firmware.cell_ov.delay_s`."""
@@ -79,9 +125,17 @@ class FirmwareParams:
             raise ValueError("firmware.full_capacity_ah must be > 0")
         if not 0.0 <= self.initial_soc <= 1.0:
             raise ValueError("firmware.initial_soc must be within 0..1")
+        self.ntc.validate()
         for name, p in self.protections.items():
             if p.delay_s < 0 or p.release_delay_s < 0:
                 raise ValueError(f"firmware.{name} delays must be >= 0")
+            if ROWS[name].source.endswith("current") and p.threshold <= 0:
+                raise ValueError(f"firmware.{name}.threshold_a must be > 0")
+            if isinstance(p, ChargeCurrentParams) and p.recovery not in RECOVERIES:
+                raise ValueError(f"firmware.{name}.recovery must be one of {', '.join(RECOVERIES)}")
+
+
+RECOVERIES = ("delay", "charger_removed")
 
 
 @dataclass
@@ -131,7 +185,7 @@ class Firmware:
         self.readings = [0.0] * cell_count
         self.pack_reading = 0.0
         self.current_a = 0.0
-        self.temps_c = [25.0, 25.0]
+        self.temps_c = [25.0] * self.params.ntc.count
         self.balance_bits = 0
         self.remaining_ah = self.params.full_capacity_ah * self.params.initial_soc
         self.discharged_ah = 0.0
@@ -180,10 +234,16 @@ class Firmware:
                     f"got {cell}"
                 )
         protection = defect.params.get("protection")
-        if protection is not None and protection not in PROTECTION_BITS:
+        allowed = PROTECTION_BITS if defect.name == "unreported_flag" else list(ROWS)
+        if protection is not None and protection not in allowed:
             raise ValueError(
-                f"defect {defect.name}: protection must be one of {', '.join(PROTECTION_BITS)}, "
+                f"defect {defect.name}: protection must be one of {', '.join(allowed)}, "
                 f"got {protection!r}"
+            )
+        ntc = defect.params.get("ntc")
+        if ntc is not None and not 1 <= int(ntc) <= self.params.ntc.count:
+            raise ValueError(
+                f"defect {defect.name}: ntc must be within 1..{self.params.ntc.count}, got {ntc}"
             )
         self.defects.add(defect)
 
@@ -246,12 +306,17 @@ class Firmware:
         t: float,
         cells_v: list[float],
         current_a: float,
-        temps_c: list[float],
+        temps_c: list[float] | None = None,
         supply_v: float | None = None,
+        ntc_ohms: list[float] | None = None,
+        charger_present: bool = False,
     ) -> None:
         """One scan at virtual time `t`: read, protect, log. Schedules the next scan.
 
         `supply_v` is the pack voltage the board runs from (None: always powered).
+        Temperatures come as the NTC resistances at the board's inputs (`ntc_ohms`, read
+        through the divider and ADC) or, for tests of the engine alone, as `temps_c`.
+        `charger_present`: the board sees a charger voltage on P+ (charge OC recovery).
         """
         p = self.params
         if not self._power(t, supply_v):
@@ -265,16 +330,24 @@ class Firmware:
         self.readings = np.round(np.round(raw / step) * step, 9).tolist()
         self.pack_reading = round(sum(self.readings), 6)
         self.current_a = quantize(current_a, p.current_resolution_a)
-        self.temps_c = list(temps_c)
+        if ntc_ohms is not None:
+            self.temps_c = [p.ntc.read(r) for r in ntc_ohms[: p.ntc.count]]
+        elif temps_c is not None:
+            self.temps_c = list(temps_c)
 
         ignored = self.defects.ignored_cells()
-        cell_values: list[tuple[int | None, float]] = [
-            (i + 1, r) for i, r in enumerate(self.readings) if i + 1 not in ignored
-        ]
-        pack_values: list[tuple[int | None, float]] = [(None, self.pack_reading)]
+        ignored_ntcs = self.defects.ignored_ntcs()
+        values: dict[str, list[tuple[int | None, float]]] = {
+            "cell": [(i + 1, r) for i, r in enumerate(self.readings) if i + 1 not in ignored],
+            "pack": [(None, self.pack_reading)],
+            "charge_current": [(None, max(self.current_a, 0.0))],
+            "discharge_current": [(None, max(-self.current_a, 0.0))],
+            "temperature": [
+                (i + 1, c) for i, c in enumerate(self.temps_c) if i + 1 not in ignored_ntcs
+            ],
+        }
         for prot in self.protections:
-            values = cell_values if prot.row.source == "cell" else pack_values
-            event = prot.evaluate(t, values, self.defects)
+            event = prot.evaluate(t, values[prot.row.source], self.defects, charger_present)
             if event is not None:
                 self.events.append(event)
 
@@ -283,20 +356,53 @@ class Firmware:
 
     # -- outputs -----------------------------------------------------------------------
 
+    def protection(self, name: str) -> Protection:
+        return next(prot for prot in self.protections if prot.row.name == name)
+
+    def afe_setting(self, name: str) -> tuple[float, float]:
+        """(threshold A, delay s) the front end applies for `name`, defects included: with
+        `wrong_ocd_level` the second level is programmed with the first level's delay."""
+        prot = self.protection(name)
+        delay = prot.delay(self.defects)
+        if name == "discharge_oc2" and self.defects.has("wrong_ocd_level"):
+            delay = self.protection("discharge_oc1").delay(self.defects)
+        return prot.threshold(self.defects), delay
+
+    def afe_protections(self) -> list[Protection]:
+        """Front-end protections that can trip now (the board runs, not already tripped)."""
+        if not self.running:
+            return []
+        return [p for p in self.protections if p.row.engine == "afe" and not p.state.active]
+
+    def afe_trip(self, name: str, t: float, value_a: float) -> None:
+        """The front end opened the FET at `t` (exact, between scans)."""
+        self.events.append(self.protection(name).afe_trip(t, value_a))
+
     def active_protections(self) -> list[str]:
         return [prot.row.name for prot in self.protections if prot.state.active]
 
     @property
     def protection_bits(self) -> int:
         hidden = self.defects.unreported()
-        return sum(
-            1 << prot.row.bit
-            for prot in self.protections
-            if prot.state.active and prot.row.name not in hidden
-        )
+        bits = 0
+        for prot in self.protections:
+            if prot.state.active and prot.row.reported not in hidden:
+                bits |= 1 << prot.row.bit
+        return bits
 
     def _fet_opened(self, fet: str) -> bool:
-        return any(prot.state.active and prot.row.fet == fet for prot in self.protections)
+        for prot in self.protections:
+            if not prot.state.active:
+                continue
+            if prot.row.fet == fet:
+                return True
+            if (
+                fet == "discharge"
+                and prot.row.name == "charge_ut"
+                and self.defects.has("utc_cuts_discharge")
+            ):
+                return True
+        return False
 
     @property
     def charge_fet(self) -> bool:

@@ -19,10 +19,28 @@ import numpy as np
 from simlab.hardware import LoadInput, RelayChannel, ResistorChannel, SourceChannel
 from simlab.params import flatten, get_path, set_path, unknown_path
 from simlab.physics.lfp import LfpCell, LfpParams, make_cells
-from simlab.physics.trace import Trace
+from simlab.physics.trace import Approach, Const, Piece, Ramp, Trace
 
 # Quantities a digitizer input can be wired to, and how each follows from the solution.
 TRACED = ("pack_current", "pack_voltage")
+
+
+@dataclass
+class ShortParams:
+    """The short-circuit loop from P+ to P- through the short relay's contactor
+    (`physics.short.*`): its resistance and inductance set the rise (τ = L/R) and the
+    prospective current; the discharge FET's turn-off ends it."""
+
+    r_ohm: float = 0.010  # contactor, cables, shunt and FETs of the loop
+    l_h: float = 1.0e-6  # loop inductance
+    turn_off_s: float = 2.0e-6  # the discharge FET's current fall time
+    close_delay_s: float = 0.0  # relay command to contact closure
+
+    def validate(self) -> None:
+        if self.r_ohm <= 0 or self.l_h <= 0 or self.turn_off_s <= 0:
+            raise ValueError("physics.short r_ohm, l_h and turn_off_s must be > 0")
+        if self.close_delay_s < 0:
+            raise ValueError("physics.short.close_delay_s must be >= 0")
 
 
 @dataclass
@@ -32,15 +50,20 @@ class BenchParams:
     r_path_ohm: float = 0.05  # wiring + FETs between an instrument and the pack terminals
     load_min_v: float = 0.5  # below this pack voltage the load cannot sink current
     load_max_a: float = 40.0  # the load's own limit (matters in CV/CR modes)
-    temperature_c: float = 25.0  # what both NTCs sit at until a thermistor emulator exists
+    temperature_c: float = 25.0  # ambient: where NTCs no thermistor emulator drives sit
+    charger_detect_v: float = 0.5  # a charger is "present" this far above the pack voltage
     lfp: LfpParams = field(default_factory=LfpParams)
+    short: ShortParams = field(default_factory=ShortParams)
 
     def validate(self) -> None:
         if self.r_path_ohm <= 0:
             raise ValueError("physics.r_path_ohm must be > 0")
         if self.load_min_v < 0 or self.load_max_a < 0:
             raise ValueError("physics.load_min_v and physics.load_max_a must be >= 0")
+        if self.charger_detect_v < 0:
+            raise ValueError("physics.charger_detect_v must be >= 0")
         self.lfp.validate()
+        self.short.validate()
 
 
 @dataclass
@@ -52,6 +75,8 @@ class BenchState:
     charge_a: float
     load_a: float
     pack_current_a: float
+    short_a: float = 0.0  # the settled short-circuit current (the trace has its transient)
+    charger_present: bool = False  # a charger's voltage is on P+ (what a BMS can sense)
 
 
 class Bench:
@@ -83,6 +108,8 @@ class Bench:
         self.ntc_channels: dict[int, ResistorChannel] = {}
         self.short_relay: RelayChannel | None = None
         self.fault_relays: list[tuple[RelayChannel, str, int]] = []
+        self._short_conducting = False
+        self._short_since: float | None = None  # when the contacts closed (relay command)
         self.traces = {name: Trace(0.0) for name in TRACED}
 
     @property
@@ -167,7 +194,8 @@ class Bench:
             limited = unclamped > charger.current_limit
             i_charge = min(max(unclamped, 0.0), charger.current_limit)
 
-        i_pack = i_charge - i_load
+        i_short = self._short_current(emf, r_cells)
+        i_pack = i_charge - i_load - i_short
         pack_v = emf + r_cells * i_pack
         cells_v = []
         for i, ch in enumerate(self.positions):
@@ -192,13 +220,127 @@ class Bench:
             self.load.current_meas = i_load
             self.load.voltage_meas = pack_v - i_load * r_path if self.discharge_fet else 0.0
 
-        self.state = BenchState(cells_v, pack_v, float(i_charge), float(i_load), float(i_pack))
-        self.traces["pack_current"].hold(self.t, float(i_pack))
-        self.traces["pack_voltage"].hold(self.t, float(pack_v))
+        present = (
+            charger is not None
+            and charger.output_on
+            and charger.voltage_set > emf + self.params.charger_detect_v
+        )
+        self.state = BenchState(
+            cells_v,
+            pack_v,
+            float(i_charge),
+            float(i_load),
+            float(i_pack),
+            float(i_short),
+            bool(present),
+        )
+        self._trace(float(i_pack), emf, r_cells, i_short > 0.0)
         return self.state
+
+    # -- the short-circuit loop -----------------------------------------------------------
+
+    def short_closed(self) -> bool:
+        """The short relay's contacts are closed (after the relay's own closing delay)."""
+        relay = self.short_relay
+        if relay is None or not relay.closed:
+            self._short_since = None
+            return False
+        if self._short_since is None:
+            self._short_since = self.t
+        return self.t >= self._short_since + self.params.short.close_delay_s - 1e-12
+
+    def short_closes_at(self) -> float | None:
+        """When a commanded closure will make contact, if that is still ahead."""
+        relay = self.short_relay
+        if relay is None or not relay.closed or self._short_since is None:
+            return None
+        t = self._short_since + self.params.short.close_delay_s
+        return t if t > self.t + 1e-12 else None
+
+    def _short_current(self, emf: float, r_cells: float) -> float:
+        """Settled current through the short loop: zero unless the contacts are closed and
+        the discharge FET conducts (it blocks discharge when off, as the charge FET's body
+        diode cannot carry current out of the pack)."""
+        if not (self.short_closed() and self.discharge_fet) or emf <= 0:
+            return 0.0
+        return emf / (self.params.short.r_ohm + r_cells)
+
+    def _trace(self, i_pack: float, emf: float, r_cells: float, shorted: bool) -> None:
+        """Record the solution from `self.t` on: a step for an ordinary change, an RL
+        approach while the short loop conducts, the FET's linear fall when it stops."""
+        current = self.traces["pack_current"]
+        short = self.params.short
+        piece: Piece
+        if shorted:
+            tau = short.l_h / (short.r_ohm + r_cells)
+            last = current.last
+            if isinstance(last, Approach) and last.v_end == i_pack and last.tau == tau:
+                return
+            piece = Approach(self.t, current.value(self.t), i_pack, tau)
+        elif self._short_conducting:
+            piece = Ramp(self.t, current.value(self.t), i_pack, short.turn_off_s)
+        else:
+            piece = Const(self.t, i_pack)
+        self._short_conducting = shorted
+        if isinstance(piece, Const):
+            current.hold(self.t, i_pack)
+            self.traces["pack_voltage"].hold(self.t, emf + r_cells * i_pack)
+            return
+        current.add(piece)
+        self.traces["pack_voltage"].add(_affine(piece, emf, r_cells))
+
+    # -- what the BMS's other inputs see -------------------------------------------------
+
+    def faults(self, action: str) -> set[int]:
+        """Targets of the fault relays of `action` that are closed now."""
+        return {
+            target for relay, act, target in self.fault_relays if act == action and relay.closed
+        }
+
+    def ntc_ohms(self, count: int, ambient_ohms: float) -> list[float]:
+        """Resistance at each of the BMS's NTC inputs 1..count: the emulator channel wired
+        to it (open when its output is off), a fault relay's short or open, or an NTC at
+        ambient (`ambient_ohms`) where nothing is wired."""
+        shorted, opened = self.faults("short_ntc"), self.faults("open_ntc")
+        out = []
+        for n in range(1, count + 1):
+            channel = self.ntc_channels.get(n)
+            ohms = channel.effective_ohm if channel is not None else ambient_ohms
+            if n in opened:
+                ohms = float("inf")
+            if n in shorted:
+                ohms = 0.0
+            out.append(ohms)
+        return out
+
+    def sensed_cells(self, cells_v: list[float]) -> list[float]:
+        """Cell voltages at the BMS's sense inputs with open sense leads applied: the tap
+        above cell n floats and is pulled to the tap below, so cell n reads 0 and the
+        cell above reads both."""
+        sensed = list(cells_v)
+        for n in sorted(self.faults("open_cell_sense")):
+            if 1 <= n <= len(sensed):
+                if n < len(sensed):
+                    sensed[n] += sensed[n - 1]
+                sensed[n - 1] = 0.0
+        return sensed
 
     def step(self, dt: float) -> None:
         """Let `dt` seconds pass at the last solved current (LFP cells integrate charge)."""
         current = self.state.pack_current_a
         for cell in self.lfp_cells.values():
             cell.step(current, dt)
+
+
+def _affine(piece: Piece, offset: float, gain: float) -> Piece:
+    """The same law for offset + gain·x (the pack voltage from the pack current)."""
+    if isinstance(piece, Approach):
+        return Approach(
+            piece.t0, offset + gain * piece.v_start, offset + gain * piece.v_end, piece.tau
+        )
+    if isinstance(piece, Ramp):
+        return Ramp(
+            piece.t0, offset + gain * piece.v_start, offset + gain * piece.v_end, piece.duration
+        )
+    assert isinstance(piece, Const)
+    return Const(piece.t0, offset + gain * piece.v)

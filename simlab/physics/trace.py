@@ -122,6 +122,11 @@ class Trace:
             return
         self.add(Const(t, v))
 
+    @property
+    def last(self) -> Piece:
+        """The piece in force from the latest start on."""
+        return self._pieces[-1]
+
     def prune(self, before: float) -> None:
         """Forget pieces that ended before `before` (digitizers never look that far back)."""
         i = bisect.bisect_right(self._starts, before) - 1

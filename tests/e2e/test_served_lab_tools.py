@@ -44,6 +44,11 @@ def served(tmp_path) -> Iterator:
         for name, resource in endpoints["instruments"].items():
             if name.startswith("cellsim"):
                 scpi(resource, *[f"VOLT 3.3,(@{ch})" for ch in range(1, 5)], "OUTP ON,(@1:4)")
+            # thermistor emulators at 25 °C, terminals connected (in standby an NTC reads open)
+            if name == "ntc_1":
+                scpi(resource, "OUT 10000 OHM", "OPER")
+            if name == "ntc_2":
+                scpi(resource, "RES 10000", "OUTP ON")
         control.advance(1.0)
         return endpoints, control
 

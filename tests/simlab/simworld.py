@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simlab.firmware import Firmware, FirmwareParams
-from simlab.hardware import LoadInput, SourceChannel
+from simlab.hardware import LoadInput, RelayChannel, ResistorChannel, SourceChannel
 from simlab.physics import Bench
 from simlab.world import World
 
@@ -18,6 +18,18 @@ class Rig:
     cells: list[SourceChannel]
     charger: SourceChannel
     load: LoadInput
+    short: RelayChannel  # closing it shorts the pack output
+    ntcs: list[ResistorChannel]  # NTC inputs 1 and 2, at 25 °C (10 kΩ, B 3435 K)
+    faults: dict[str, RelayChannel]  # "cell_5_sense_open", "ntc_1_short", "ntc_2_open"
+
+    def set_ntc(self, ntc: int, celsius: float) -> None:
+        self.ntcs[ntc - 1].resistance_ohm = self.world.firmware.params.ntc.ohms_at(celsius)
+
+    def close_short(self) -> float:
+        """Close the short relay now (as the SCPI twin does); the virtual time it closed."""
+        self.short.closed = True
+        self.world.solve()
+        return self.world.t
 
     def set_cells(self, volts: float) -> None:
         for ch in self.cells:
@@ -48,4 +60,15 @@ def make_rig(
     world = World(Bench(list(cells), charger, load, rng=rngs[0]), firmware)
     if noise is not None:
         world.set("firmware.adc_noise_v", noise)
-    return Rig(world, cells, charger, load)
+    bench = world.bench
+    short = RelayChannel(on_change=world.solve)
+    ntcs = [ResistorChannel(resistance_ohm=10_000.0, output_on=True) for _ in range(2)]
+    faults = {
+        "cell_5_sense_open": (RelayChannel(on_change=world.solve), "open_cell_sense", 5),
+        "ntc_1_short": (RelayChannel(on_change=world.solve), "short_ntc", 1),
+        "ntc_2_open": (RelayChannel(on_change=world.solve), "open_ntc", 2),
+    }
+    bench.short_relay = short
+    bench.ntc_channels = {1: ntcs[0], 2: ntcs[1]}
+    bench.fault_relays = list(faults.values())
+    return Rig(world, cells, charger, load, short, ntcs, {k: v[0] for k, v in faults.items()})

@@ -146,6 +146,8 @@ def test_coulomb_counting_and_cycles():
     assert rig.state["soc"] > soc0
     rig.charger.output_on = False
     rig.world.set("firmware.full_capacity_ah", 1.0)
+    for level in ("discharge_oc1", "discharge_oc2"):  # 40 A is an over-current by default
+        rig.world.set(f"firmware.{level}.threshold_a", 45.0)
     rig.load.current_set, rig.load.input_on = 40.0, True
     rig.world.advance(100)  # 1.1 Ah out
     assert rig.state["remaining_ah"] == 0.0 and rig.world.truth()["state"]["cycles"] == 1

@@ -106,7 +106,9 @@ def test_temperature_band_from_resistance_accuracy():
 def test_digitizer_converts_levels_and_samples_with_the_wired_scale():
     settings = CaptureSettings(1e-6, 5, 2, 0.4)
     capture = Capture(np.array([0.0, 0.0, 0.15, 0.3, 0.0]), 1e-6, 2, "scope")
-    driver = Recorder({"configure_capture": settings, "fetch": capture})
+    driver = Recorder(
+        {"configure_capture": settings, "fetch": capture, "acquisition_state": "complete"}
+    )
     role = DigitizerRole("scope", driver, 1, "discharge_current", 0.001)
     assert role.arm(150.0, True, 1e-6, 5, 2, full_scale=400.0) is settings
     assert driver.calls[:3] == [
@@ -115,6 +117,9 @@ def test_digitizer_converts_levels_and_samples_with_the_wired_scale():
         ("arm",),
     ]
     trace = role.fetch()
+    driver.replies["acquisition_state"] = "triggered"
+    with pytest.raises(RuntimeError, match="not complete"):
+        role.fetch()
     assert list(trace.values) == pytest.approx([0, 0, 150, 300, 0]) and trace.unit == "A"
     assert list(trace.times_s) == pytest.approx([-2e-6, -1e-6, 0, 1e-6, 2e-6])
     with pytest.raises(ValueError, match="beyond full scale"):
