@@ -158,6 +158,11 @@ UNITS_BY_NAME = {
     "drop_frame": "frame number (0: none)",
     "frame_order": "text",
     "unanswered": "command codes",
+    "l_h": "H",
+    "beta_k": "K",
+    "adc_bits": "bits",
+    "count": "inputs",
+    "recovery": '"delay" | "charger_removed"',
 }
 
 

@@ -157,3 +157,13 @@ def test_release_blocked():
         rig.world.advance(10.0)
     assert healthy.state["protections"] == []
     assert stuck.state["protections"] == ["charge_ot"]
+
+
+def test_python_m_simlab_defects_lists_the_catalogue(capsys):
+    from simlab.__main__ import main
+
+    assert main(["defects"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in CATALOGUE)
+    assert "delay_too_long:protection=discharge_oc1,factor=3.0" in out
+    assert "wrong_ocd_level\n" in out
