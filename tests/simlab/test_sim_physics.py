@@ -114,8 +114,8 @@ def test_physics_parameters():
     bench, *_ = _bench()
     assert bench.get_param("r_path_ohm") == 0.05
     assert bench.set_param("r_path_ohm", 0.1) == 0.05
-    with pytest.raises(KeyError, match=r"physics\.r_path_ohm"):
-        bench.set_param("nope", 1.0)
+    with pytest.raises(KeyError, match=r"did you mean physics\.r_path_ohm"):
+        bench.set_param("r_path_ohms", 1.0)
     with pytest.raises(ValueError, match="number"):
         bench.set_param("r_path_ohm", "x")
     with pytest.raises(ValueError, match="> 0"):
