@@ -118,10 +118,11 @@ class ProtectionRow:
 
 # A 16S LFP board of the JBD class with a BQ769x0-style front end, sized to the bench:
 # cell limits as LFP packs set them, the pack limits inside N x the cell limits (3.60 /
-# 2.60 V a cell) so the pack protects before any single cell does; OCC 8 A / 2 s and OCD1 20 A / 1 s in the
-# firmware (32 s recovery, the JBD default); OCD2 30 A / 200 ms and SCD 150 A / 200 µs in
-# the front end (recovery 32 s and 5 s); temperatures per the LFP practice of the
-# BQ76952 defaults: charge 0..50 °C, discharge -20..60 °C, 5 °C hysteresis, 2 s delays.
+# 2.60 V a cell) so the pack protects before any single cell does; OCC 8 A / 2 s and
+# OCD1 20 A / 1 s in the firmware (32 s recovery, the JBD default); OCD2 30 A / 200 ms
+# and SCD 150 A / 200 µs in the front end (recovery 32 s and 5 s); temperatures per the
+# LFP practice of the BQ76952 defaults: charge 0..50 °C, discharge -20..60 °C, 5 °C
+# hysteresis, 2 s delays.
 TABLE: list[ProtectionRow] = [
     ProtectionRow("cell_ov", 0, "cell", True, "charge", ProtectionParams(3.650, 2.0, 3.400)),
     ProtectionRow("cell_uv", 1, "cell", False, "discharge", ProtectionParams(2.500, 2.0, 2.900)),
