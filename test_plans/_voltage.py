@@ -27,11 +27,12 @@ from rig.config import DutSpec
 from rig.config.spec import Limit, VoltageProtection
 from rig.measure import Stimulus as StimulusRecord
 from rig.measure import search_threshold, trip_time_by_polling, wait_for
-from rig.measure.budget import delay_budget, threshold_budget
-from rig.measure.traces import threshold_waveform, trip_waveform
+from rig.measure.budget import delay_budget
+from rig.measure.traces import trip_waveform
 from rig.plugin.fixtures import Ready, Recorder
 from rig.station import Station
 from test_plans._power_path import Path, PowerPath
+from test_plans._search import record_search
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ PACK_UV = Side("pack_uv", -1.0, "discharge", "pack", "discharge_fet")
 
 class VoltageStimulus:
     """Sets one cell (or every cell, for a pack level) and reads the level back."""
+
+    unit = "V"
 
     def __init__(self, station: Station, spec: DutSpec, side: Side, cell: int | None):
         self.station, self.side, self.cell = station, side, cell
@@ -214,47 +217,10 @@ def threshold_and_release(
     trip = search_threshold(
         clock, stim.apply, path.read, path.interrupted, start, stop, coarse, fine, dwell, rearm
     )
-    name = f"{side.protection}_threshold"
-    band = stim.band(trip.value) if trip.value is not None else None
-    wf = threshold_waveform(
-        _label(side, cell) + "_threshold",
-        trip,
-        stim.quantity.replace("_", " "),
-        "V",
-        path.label,
-        "A",
-        (p.threshold_v.low, p.threshold_v.high),
-    )
-    note = ""
-    if not trip.found:
-        note = (
-            f"{path.label} never stopped up to {trip.last_level:.4g} V"
-            if trip.above is None
-            else f"{path.label} stopped at the first level {trip.above.level:.4g} V"
-        )
-    elif trip.reset_failed:
-        note = "the BMS did not release between probes: bracket left at the ramp step"
-    cmd = trip.commanded_bracket
-    record(
-        name,
-        trip.value,
-        "V",
-        **against(p.threshold_v, p.clause),
-        bracket=trip.bracket,
-        budget=threshold_budget(trip, band, stim.instrument),
-        evidence="instrument",
-        instrument=path.instrument,
-        stimulus=StimulusRecord(
-            stim.quantity,
-            "V",
-            None if cmd is None else (cmd[0] + cmd[1]) / 2,
-            trip.value,
-            stim.instrument,
-        ),
-        waveform=record.waveform(wf),
-        context={**context, "probes": len(trip.probes), "dwell_s": dwell, "commanded_bracket": cmd},
-        note=note,
-    )
+    record_search(
+        record, f"{side.protection}_threshold", trip, p.threshold_v, p.clause, stim, path,
+        f"{_label(side, cell)}_threshold", {**context, "dwell_s": dwell},
+    )  # fmt: skip
 
     # Trip it clearly; what the BMS says the moment the power path shows the trip is its
     # own report, judged separately. A ramp that never tripped is asked where it ended.
@@ -296,47 +262,10 @@ def threshold_and_release(
         rel_dwell,
         retrip,
     )
-    band = stim.band(release.value) if release.value is not None else None
-    wf = threshold_waveform(
-        _label(side, cell) + "_release",
-        release,
-        stim.quantity.replace("_", " "),
-        "V",
-        path.label,
-        "A",
-        (rel.low, rel.high),
-    )
-    cmd = release.commanded_bracket
-    note = ""
-    if release.above is None:
-        note = f"{path.label} still stopped at {release.last_level:.4g} V: no release"
-    elif not release.found:
-        note = f"{path.label} flowed at the first level {release.above.level:.4g} V"
-    record(
-        f"{side.protection}_release",
-        release.value,
-        "V",
-        **against(rel, p.clause),
-        bracket=release.bracket,
-        budget=threshold_budget(release, band, stim.instrument),
-        evidence="instrument",
-        instrument=path.instrument,
-        stimulus=StimulusRecord(
-            stim.quantity,
-            "V",
-            None if cmd is None else (cmd[0] + cmd[1]) / 2,
-            release.value,
-            stim.instrument,
-        ),
-        waveform=record.waveform(wf),
-        context={
-            **context,
-            "probes": len(release.probes),
-            "dwell_s": rel_dwell,
-            "commanded_bracket": cmd,
-        },
-        note=note,
-    )
+    record_search(
+        record, f"{side.protection}_release", release, rel, p.clause, stim, path,
+        f"{_label(side, cell)}_release", {**context, "dwell_s": rel_dwell}, releasing=True,
+    )  # fmt: skip
 
 
 def _baseline_flows(
