@@ -225,7 +225,7 @@ class DefectSet:
 
     def _targeting(self, effect: str, protection: str) -> list[tuple[Defect, DefectKind]]:
         """Active defects with `effect` on `protection` (fixed by the kind or a parameter)."""
-        out = []
+        out: list[tuple[Defect, DefectKind]] = []
         for d in self.active:
             kind = CATALOGUE[d.name]
             if kind.effect != effect:
@@ -236,12 +236,16 @@ class DefectSet:
         return out
 
     def delay_factor(self, protection: str) -> float:
+        if not self.active:
+            return 1.0
         factor = 1.0
         for d, kind in self._targeting("delay", protection):
             factor *= float(d.params[kind.value])
         return factor
 
     def threshold_offset(self, protection: str) -> float:
+        if not self.active:
+            return 0.0
         return sum(
             kind.sign * float(d.params[kind.value])
             for d, kind in self._targeting("threshold", protection)

@@ -181,6 +181,7 @@ class Firmware:
         self.params.validate()
         self._rng = rng or np.random.default_rng(0)
         self.protections = [Protection(row, self.params.protections[row.name]) for row in TABLE]
+        self._by_name = {prot.row.name: prot for prot in self.protections}
         self.defects = DefectSet()
         self.readings = [0.0] * cell_count
         self.pack_reading = 0.0
@@ -357,7 +358,7 @@ class Firmware:
     # -- outputs -----------------------------------------------------------------------
 
     def protection(self, name: str) -> Protection:
-        return next(prot for prot in self.protections if prot.row.name == name)
+        return self._by_name[name]
 
     def afe_setting(self, name: str) -> tuple[float, float]:
         """(threshold A, delay s) the front end applies for `name`, defects included: with

@@ -242,15 +242,12 @@ class Protection:
             st.first_seen = None
             return None
         threshold = self.threshold(defects)
-        release = threshold if defects.no_hysteresis(row.name) else p.release
-        if row.over:
-            channel, value = max(values, key=lambda cv: cv[1])
-            tripping = value >= threshold - EPS
-            past_release = value < release - EPS
+        if len(values) == 1:
+            channel, value = values[0]
         else:
-            channel, value = min(values, key=lambda cv: cv[1])
-            tripping = value <= threshold + EPS
-            past_release = value > release + EPS
+            pick = max if row.over else min
+            channel, value = pick(values, key=lambda cv: cv[1])
+        tripping = value >= threshold - EPS if row.over else value <= threshold + EPS
 
         if not st.active:
             if row.engine == "afe" or not tripping:
@@ -262,6 +259,8 @@ class Protection:
                 self._trip(t)
                 return _event(t, "trip", row.name, channel, value)
             return None
+        release = threshold if defects.no_hysteresis(row.name) else p.release
+        past_release = value < release - EPS if row.over else value > release + EPS
         return self._release(t, channel, value, past_release, defects, charger_present)
 
     def _trip(self, t: float) -> None:

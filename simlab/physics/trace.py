@@ -27,7 +27,7 @@ class Piece:
         raise NotImplementedError
 
     def value(self, t: float) -> float:
-        return float(self.values(np.array([t]))[0])
+        raise NotImplementedError
 
     def crossing(self, level: float, rising: bool, a: float, b: float) -> float | None:
         """First t in [a, b] where the (monotone) piece reaches `level` going that way."""
@@ -56,6 +56,9 @@ class Const(Piece):
     def values(self, t: np.ndarray) -> np.ndarray:
         return np.full(np.shape(t), self.v, dtype=float)
 
+    def value(self, t: float) -> float:
+        return self.v
+
     def crossing(self, level: float, rising: bool, a: float, b: float) -> float | None:
         return None
 
@@ -72,6 +75,11 @@ class Approach(Piece):
     def values(self, t: np.ndarray) -> np.ndarray:
         dt = np.maximum(np.asarray(t, dtype=float) - self.t0, 0.0)
         return self.v_end + (self.v_start - self.v_end) * np.exp(-dt / self.tau)
+
+    def value(self, t: float) -> float:
+        return self.v_end + (self.v_start - self.v_end) * math.exp(
+            -max(t - self.t0, 0.0) / self.tau
+        )
 
     def _solve(self, level: float, a: float, b: float) -> float:
         ratio = (level - self.v_end) / (self.v_start - self.v_end)
@@ -92,6 +100,10 @@ class Ramp(Piece):
 
     def values(self, t: np.ndarray) -> np.ndarray:
         frac = np.clip((np.asarray(t, dtype=float) - self.t0) / self.duration, 0.0, 1.0)
+        return self.v_start + (self.v_end - self.v_start) * frac
+
+    def value(self, t: float) -> float:
+        frac = min(max((t - self.t0) / self.duration, 0.0), 1.0)
         return self.v_start + (self.v_end - self.v_start) * frac
 
     def _solve(self, level: float, a: float, b: float) -> float:
@@ -153,6 +165,8 @@ class Trace:
         if t_to < t_from:
             return None
         i = max(bisect.bisect_right(self._starts, t_from) - 1, 0)
+        if i == len(self._pieces) - 1 and isinstance(self._pieces[i], Const):
+            return None  # a constant from before t_from on: nothing can cross
         prev_end: float | None = None
         while i < len(self._pieces):
             piece = self._pieces[i]
