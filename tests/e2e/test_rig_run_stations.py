@@ -25,6 +25,7 @@ VARIANTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "stations/sim-16s-sdl1020x.yaml": ("Siglent SDL1020X", ()),
     "stations/sim-16s-el34143a.yaml": ("Keysight EL34143A", ()),
     "stations/sim-16s-n83624.yaml": ("NGI N83624", ()),
+    "stations/sim-16s-34465a-m300.yaml": ("Keysight 34465A", ()),
     "stations/sim-4s-e36312a.yaml": ("Keysight E36312A", SPEC_4S),
     "stations/sim-4s-dp832.yaml": ("Rigol DP832", SPEC_4S),
     "stations/sim-4s-spd3303x.yaml": ("Siglent SPD3303X", SPEC_4S),
