@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from pypdf import PdfReader
 
@@ -28,6 +29,14 @@ def test_the_default_run_writes_its_report(default_run):
         assert instrument["identity"].split(",")[2] in text  # serial of each instrument
     assert all(f"Page {n} of {len(pages)}" in page for n, page in enumerate(pages, start=1))
     assert "Overall verdict: PASS" in text
+    # a plot of every trip: each waveform a measurement names is drawn, and the PDF draws it
+    waveforms = [m["waveform"] for m in default_run.measurements() if m.get("waveform")]
+    for waveform in waveforms:
+        assert (run_dir / "plots" / (Path(waveform).stem + ".jpg")).stat().st_size > 0
+    drawn = set()
+    for page in PdfReader(run_dir / "report.pdf").pages:
+        drawn |= set(re.findall(rb"/([\w.+-]+) Do", page.get_contents().get_data()))
+    assert len(drawn) == len(waveforms)
 
 
 def test_the_store_carries_what_the_report_needs(default_run):
