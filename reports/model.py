@@ -645,6 +645,14 @@ def _deviations(
             out.append(Deviation("Safe state not fully reached", str(rec.get("reason", "")), steps))
         elif kind == "error":
             out.append(Deviation("Rig error", str(rec.get("stage", "")), str(rec.get("error", ""))))
+        elif kind == "not_applicable":
+            out.append(
+                Deviation(
+                    "Not applicable to this DUT",
+                    plan_title(str(rec.get("test", ""))),
+                    str(rec.get("reason") or "the DUT's protocol cannot serve this plan"),
+                )
+            )
         elif kind in ("station_check", "recovery") and _not_ok(rec):
             out.append(
                 Deviation(

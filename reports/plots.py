@@ -36,6 +36,7 @@ EXTRA_COLOURS = ["#00838f", "#6d4c41", "#ad1457", "#546e7a"]
 LEVEL_COLOUR = "#d9822b"
 STEP_UNITS = {"flag", "state", "bool", ""}
 MAX_POINTS = 20_000  # a long capture is decimated by min/max pairs, so no spike is lost
+SPARSE_POINTS = 200  # fewer samples than this are polled readings or setpoints, not a capture
 
 
 class Plotter:
@@ -61,13 +62,17 @@ class Plotter:
                 if s.unit != unit:
                     continue
                 x, y = _decimate(xs, np.asarray(s.values, dtype=float))
+                sparse = len(x) <= SPARSE_POINTS
                 ax.plot(
                     x,
                     y,
                     label=s.label,
                     color=_colour(s.role, used),
                     linewidth=1.1,
-                    drawstyle="steps-post" if unit in STEP_UNITS or s.role == "dut" else "default",
+                    # a few readings: each held until the next, each one marked; a capture: a line
+                    drawstyle="steps-post" if sparse or unit in STEP_UNITS else "default",
+                    marker="." if sparse else None,
+                    markersize=3.5,
                 )
             for level in waveform.levels:
                 if level.unit == unit:

@@ -104,6 +104,7 @@ def test_deviations_skips_and_signatures(synthetic_pages):
     assert "Safe state not fully reached" in text and "load off" in text
     assert "parameter set: firmware.cell_uv.delay_s=2.6" in text
     assert "calibration expired before the test" in text
+    assert "Not applicable to this DUT" in text and "balancing_flags" in text
     assert "Tested by: A. Tester" in text  # recorded in run_start
     assert "Approved by: B. Manager" in text  # from the command line
     assert _flat([STATEMENT]) in text
