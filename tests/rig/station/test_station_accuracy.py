@@ -47,3 +47,24 @@ def test_certificate_overrides_datasheet_for_that_instrument_only(lab):
         )
     finally:
         station.close()
+
+
+def test_set_all_is_one_message_per_pack_emulator():
+    """A PackEmulator's cells are set in one program message; other emulators per cell."""
+    from pymeasure.test import expected_protocol
+
+    from instruments.cell_emulators.ngi_n83624 import NgiN83624
+    from rig.station.roles import CellChannel, Cells
+
+    config = load_station(SIM)
+    ok = ("SYST:ERR?", '+0,"No error"')
+    per_cell = [("VOLT 3.3,(@1)", None), ok, ("VOLT 3.3,(@2)", None), ok]
+    with (
+        expected_protocol(NgiN83624, [("SOUR:VOLT 3.3(@1,2,3,4)", None), ok]) as ngi,
+        expected_protocol(KeysightN6705C, per_cell) as n6705c,
+    ):
+        channels = {p: CellChannel("ngi", ngi, p) for p in range(1, 5)}
+        channels |= {5: CellChannel("smu", n6705c, 1), 6: CellChannel("smu", n6705c, 2)}
+        cells = Cells(channels, config.limits, config.safe_state)
+        cells.set_all(3.3)
+        assert [cells.setpoint(p) for p in range(1, 7)] == [3.3] * 6
