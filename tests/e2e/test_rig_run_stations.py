@@ -2,7 +2,7 @@
 of the same role changes no plan, and the default suite passes on each.
 
 Cost: the default suite on 16S, every cell position, is about 70 plans and half a minute
-of CPU, too much to repeat six times. An instrument swap shows on the plans that drive
+of CPU, too much to repeat for every variant. An instrument swap shows on the plans that drive
 that instrument, which is every plan kind at one cell position: the 16S variants run the
 pack plans (charger and load on the power path), the reporting plan and the plans of
 cell 16 (the highest emulator channel); the 4S variants (supplies that cannot charge a
