@@ -30,6 +30,46 @@ class SimlabUsageError(SimlabError):
     """simlab refused its options or station file before serving anything (its exit 2)."""
 
 
+class PlanReachedControl(SimlabError):
+    """A test plan tried to use simlab's control channel, which a real bench does not have."""
+
+
+# Files under these folders (the run's test plans) may not call the control channel
+# directly: a plan reaches the bench through the station and the DUT like on a real bench;
+# only the clock moves simlab's time for it. Set by the rig session for its run.
+_FORBIDDEN_CALLERS: tuple[str, ...] = ()
+_THIS_FILE = {__file__, os.path.realpath(__file__)}
+_CLOCK_FILE = {os.path.join(os.path.dirname(f), "clock.py") for f in _THIS_FILE}
+
+
+def forbid_callers_under(*folders: Path) -> None:
+    """Refuse control-channel calls from code under `folders` (none: allow all again). A
+    folder that holds the rig itself is left out: plans beside the framework's own code
+    would otherwise forbid the session its own calls."""
+    global _FORBIDDEN_CALLERS
+    rig_dir = os.path.dirname(os.path.realpath(__file__)) + os.sep
+    chosen = [os.path.realpath(f) + os.sep for f in folders]
+    _FORBIDDEN_CALLERS = tuple(f for f in chosen if not rig_dir.startswith(f))
+
+
+def _check_caller(op: str) -> None:
+    """Whoever called into this module is the clock, or not plan code."""
+    if not _FORBIDDEN_CALLERS:
+        return
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename in _THIS_FILE:
+        frame = frame.f_back
+    if frame is None or frame.f_code.co_filename in _CLOCK_FILE:
+        return
+    filename = os.path.realpath(frame.f_code.co_filename)
+    if filename.startswith(_FORBIDDEN_CALLERS):
+        raise PlanReachedControl(
+            f"{filename}:{frame.f_lineno} asked simlab's control channel for {op!r}: a plan "
+            "reaches the bench through the station and the DUT, as on a real bench (simlab's "
+            "time moves through the `clock` fixture)"
+        )
+
+
 class SimControl:
     """A JSON-lines client for simlab's control channel."""
 
@@ -47,6 +87,7 @@ class SimControl:
         self._in_sync = True
 
     def call(self, op: str, **params: Any) -> dict[str, Any]:
+        _check_caller(op)
         request = json.dumps({"op": op, **params}).encode() + b"\n"
         with self._lock:
             if not self._in_sync:  # an interrupted call left its reply behind: start afresh

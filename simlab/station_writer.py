@@ -1,7 +1,8 @@
 """`serve --write-station FILE`: the served lab described as a real bench's station file.
 
 The file is the station simlab was started from with every `resource: sim` replaced by
-the address it serves and `dut.port: sim` by its pty, and `simulated: false`: the rig
+the address it serves, `dut.port: sim` by its pty, a `dut.can.interface: sim` by its
+socketcand server, and `simulated: false`: the rig
 opens it exactly as it opens a bench in a lab, under the wall clock, with no control
 channel. Comments in the source file are not carried over (the YAML is rewritten).
 """
@@ -21,8 +22,15 @@ def station_for(source: str | Path, endpoints: dict[str, Any]) -> dict[str, Any]
     for name, inst in doc.get("instruments", {}).items():
         if inst.get("resource") == "sim" and name in served:
             inst["resource"] = served[name]
-    if doc.get("dut", {}).get("port") == "sim":
-        doc["dut"]["port"] = endpoints["dut"]["port"]
+    dut = doc.get("dut") or {}
+    served_dut = endpoints.get("dut") or {}
+    if dut.get("port") == "sim" and "port" in served_dut:
+        dut["port"] = served_dut["port"]
+    can = dut.get("can") or {}
+    if can.get("interface") == "sim" and "can" in served_dut:
+        bus = served_dut["can"]
+        can["interface"], can["channel"] = bus["interface"], bus["channel"]
+        can["options"] = {**(can.get("options") or {}), "host": bus["host"], "port": bus["port"]}
     doc["simulated"] = False
     doc.pop("simlab", None)
     doc["name"] = f"{doc.get('name', 'station')}-served"

@@ -36,6 +36,7 @@ from rig.simlink import (
     SimlabProcess,
     SimlabUsageError,
     adopt,
+    forbid_callers_under,
     station_is_simulated,
 )
 from rig.station import Station
@@ -174,6 +175,7 @@ class RigSession:
         self.prepare()
         station, spec = self.station_config, self.spec
         assert station is not None
+        forbid_callers_under(*{item.path.parent for item in items})  # plans: no control channel
         self.store = ResultsStore(self.run_dir)
         self.opened = True
         self.store.write(
@@ -412,6 +414,7 @@ class RigSession:
             self._finish(exitstatus)
 
     def _finish(self, exitstatus: int) -> None:
+        forbid_callers_under()  # the plans are done
         self.make_safe("end of session", final=True)
         if self.control is not None:
             with contextlib.suppress(Exception):

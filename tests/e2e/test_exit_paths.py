@@ -182,6 +182,11 @@ OUTCOMES_PLAN = '''
         """Runs to the end without recording."""
 
 
+    def test_sneaks(station, clock, record):
+        """Asks simlab for the truth behind the bench's back."""
+        record("truth", clock._control.truth()["t"], "s", low=0.0, high=1e9)
+
+
     @pytest.mark.skip(reason="no thermistor emulator on this bench")
     def test_skipped(station, record):
         """Never runs."""
@@ -199,8 +204,11 @@ def test_each_outcome_is_recorded_and_only_a_full_pass_passes(tmp_path):
         "test_fails": "failed",
         "test_breaks": "error",
         "test_measures_nothing": "passed",
+        "test_sneaks": "error",
         "test_skipped": "skipped",
     }
+    assert "PlanReachedControl" in outcome["test_sneaks"]["reason"]
+    assert "asked simlab's control channel for 'truth'" in outcome["test_sneaks"]["reason"]
     assert outcome["test_breaks"]["reason"] == "OSError: link to the charger lost"
     assert "Traceback" not in outcome["test_breaks"]["reason"]
     assert "raise OSError" in outcome["test_breaks"]["longrepr"]  # the traceback is kept
@@ -210,7 +218,7 @@ def test_each_outcome_is_recorded_and_only_a_full_pass_passes(tmp_path):
     assert starts["test_breaks"]["doc"] == "An instrument fault, as the plan meets it."
     end = run.records[-1]
     assert end["verdict"] == "FAIL" and end["exit_code"] == 1
-    assert end["counts"]["plans_skipped"] == 1 and end["counts"]["plans_error"] == 1
+    assert end["counts"]["plans_skipped"] == 1 and end["counts"]["plans_error"] == 2
 
     # without the failing and broken plans, a skip and an empty plan still keep it from PASS
     run = run_rig(tmp_path / "runs2", "--plans", str(plans), "-k", "passes or nothing or skipped")
