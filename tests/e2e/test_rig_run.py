@@ -31,6 +31,15 @@ def test_every_cell_position_is_tested(default_run):
         assert len(default_run.measurements(name)) == 1
 
 
+def test_a_default_run_prints_no_warnings_and_fits_80_columns(default_run):
+    """The README's first command: nothing from our code, pytest or a dependency warns.
+    The summary (from the "Run ..." line on) is laid out for an 80-column terminal."""
+    lowered = default_run.output.lower()
+    assert "warning" not in lowered and "deprecat" not in lowered, default_run.output
+    summary = default_run.output[default_run.output.index("\nRun ") :]
+    assert max(len(line) for line in summary.splitlines()) <= 80, summary
+
+
 def test_run_metadata_and_station_checks(default_run):
     start = default_run.one("run_start")
     assert start["station"] == "sim-16s" and start["simulated"]
