@@ -60,3 +60,22 @@ class IdentityError(Exception):
         super().__init__(
             f"{resource}: station file expects {expected!r} but *IDN? answered {received!r}"
         )
+
+
+class InstrumentRebooted(Exception):
+    """The instrument came back from a power cycle: its outputs and setpoints are at their
+    `*RST` defaults, whatever the test had set. Seen by its power-on bit (PON, `*ESR?`)
+    when the rig reconnects after the link dropped."""
+
+    def __init__(self, instrument: str, sent: str):
+        self.instrument = instrument
+        self.sent = sent
+        super().__init__(
+            f"{instrument}: rebooted (power-on bit set) while {sent!r} was under way; its "
+            "outputs and setpoints are back at their *RST defaults"
+        )
+
+
+# A link that failed without saying anything about the instrument's state: worth a
+# reconnect and, for a query that changes nothing, another try.
+LINK_ERRORS = (InstrumentTimeout, InstrumentConnectionError)

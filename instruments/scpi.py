@@ -15,14 +15,17 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pyvisa.errors
+import pyvisa.resources
 from pymeasure.instruments import Channel, Instrument, SCPIMixin
 from pyvisa.constants import StatusCode
 
 from instruments.accuracy import AccuracyTable, Accurate, table_from
 from instruments.errors import (
+    LINK_ERRORS,
     IdentityError,
     InstrumentConnectionError,
     InstrumentError,
+    InstrumentRebooted,
     InstrumentReplyError,
     InstrumentTimeout,
 )
@@ -31,6 +34,26 @@ from instruments.roles import Identity
 DEFAULT_TIMEOUT_MS = 2000
 # A queue that never empties means the instrument (or the link) is broken, not busy.
 MAX_QUEUED_ERRORS = 100
+# The lost-link policy: a query that changes nothing is tried again this many times
+# after a timeout, a dropped connection or a garbled reply, on a fresh connection each
+# time, after these waits (real time: the link's, not the test's).
+QUERY_RETRIES = 2
+RECONNECT_WAITS_S = (0.05, 0.25)
+# Queries that change the instrument's state as they answer: never asked twice.
+NOT_IDEMPOTENT = ("SYST:ERR", "SYSTEM:ERROR", "ERR?", "*ESR?", "*TST?", "*CAL?", "*RST")
+PON = 0x80  # IEEE 488.2 standard event status register: power on
+# A text reply longer than this is a broken instrument or link, not a reading (binary
+# blocks, e.g. a digitizer's samples, are read by their stated length instead).
+MAX_REPLY_BYTES = 1 << 20
+
+
+def idempotent(command: str) -> bool:
+    """Every part of the program message is a query that leaves the instrument as it was."""
+    parts = [p.strip().upper() for p in command.split(";") if p.strip()]
+    return bool(parts) and all(
+        "?" in part and not part.lstrip(":").startswith(NOT_IDEMPOTENT) for part in parts
+    )
+
 
 TranscriptEntry = dict[str, Any]
 
@@ -108,6 +131,7 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
         self.accuracy_override = table_from(accuracy) if accuracy else None
         self.last_command = ""
         self._unanswered = False  # a query was written and its reply not yet read
+        self._reconnecting = False
         self._timeout_ms = kwargs.get("timeout", DEFAULT_TIMEOUT_MS)
         if isinstance(adapter, str):
             kwargs.setdefault("visa_library", "@py")
@@ -175,8 +199,23 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
             isinstance(exc, pyvisa.errors.VisaIOError)
             and exc.error_code == StatusCode.error_timeout
         ):
+            if self._peer_closed():  # pyvisa-py waits out its timeout on a closed socket
+                why = "the instrument closed the connection"
+                raise InstrumentConnectionError(self.name, self.last_command, why) from exc
             raise InstrumentTimeout(self.name, self.last_command, self._timeout_s()) from exc
         raise InstrumentConnectionError(self.name, self.last_command, str(exc)) from exc
+
+    def _peer_closed(self) -> bool:
+        """The socket under the session has seen the other end close it (EOF)."""
+        sock = self._socket()
+        if sock is None:
+            return False
+        try:
+            return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except (BlockingIOError, InterruptedError):
+            return False  # open, nothing to read: a plain timeout
+        except OSError:
+            return True  # reset
 
     def write(self, command: str, **kwargs: Any) -> None:
         """Send one program message, remembering it for error messages."""
@@ -190,7 +229,11 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
         try:
             super().write(command, **kwargs)
         except (pyvisa.errors.VisaIOError, OSError) as exc:
-            self._raise_typed(exc)
+            try:
+                self._raise_typed(exc)
+            except InstrumentConnectionError as typed:
+                self._after_link_failure(typed)
+                raise
 
     def _drain_stale_reply(self) -> None:
         """A query interrupted before its reply was read (Ctrl-C, SIGTERM, a timeout) leaves
@@ -209,9 +252,11 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
             connection.timeout = saved
 
     def read(self, **kwargs: Any) -> str:
-        """Read one reply; a timeout or undecodable bytes become typed errors."""
+        """Read one reply; a timeout or undecodable bytes become typed errors, and so
+        does a reply that never ends (pyvisa would read a stream without a terminator
+        for ever: its timeout only bounds the wait for the next byte)."""
         try:
-            reply = super().read(**kwargs)
+            reply = self._read_bounded(**kwargs)
         except UnicodeDecodeError as exc:
             self._unanswered = False
             raise InstrumentReplyError(
@@ -222,6 +267,116 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
         self._unanswered = False
         self._record("rx", reply)
         return reply
+
+    def _read_bounded(self, **kwargs: Any) -> str:
+        connection = getattr(self.adapter, "connection", None)
+        termination = getattr(connection, "read_termination", None)
+        real = isinstance(connection, pyvisa.resources.MessageBasedResource)
+        if kwargs or not termination or not real:
+            return super().read(**kwargs)  # a test adapter, or a caller's own settings
+        raw = connection.read_bytes(MAX_REPLY_BYTES, break_on_termchar=True)
+        end = termination.encode()
+        if not raw.endswith(end):
+            self._unanswered = False
+            shown = raw[:60].decode("latin-1") + f"... ({len(raw)} bytes)"
+            why = f"no end of message within {MAX_REPLY_BYTES} bytes"
+            raise InstrumentReplyError(self.last_command, shown, why, self.name)
+        return raw[: -len(end)].decode(connection.encoding)
+
+    # --- the lost-link policy ---------------------------------------------------------
+
+    def ask(self, command: str, query_delay: float | None = None) -> str:
+        """A query; one that changes nothing is retried on a fresh connection after a
+        transient link failure (QUERY_RETRIES), any other is asked once."""
+        return self._retrying(
+            command, lambda: super(ScpiInstrument, self).ask(command, query_delay)
+        )
+
+    def _retrying(self, command: str, attempt: Callable[[], Any]) -> Any:
+        retry = idempotent(command) and self._reconnectable()
+        tries = 1 + (QUERY_RETRIES if retry else 0)
+        for n in range(1, tries + 1):
+            try:
+                return attempt()
+            except (*LINK_ERRORS, InstrumentReplyError) as exc:
+                if n == tries:
+                    if isinstance(exc, InstrumentConnectionError):
+                        self._after_link_failure(exc)
+                    raise
+                self._record("retry", f"{command} ({type(exc).__name__}: {exc})")
+                try:
+                    self.reconnect(wait_s=RECONNECT_WAITS_S[min(n, len(RECONNECT_WAITS_S)) - 1])
+                except (*LINK_ERRORS, InstrumentReplyError) as again:
+                    exc.add_note(f"reconnecting did not help: {again}")
+                    raise exc from again  # the failure the caller's command met
+                self.last_command = command
+        raise AssertionError("unreachable")
+
+    def _reconnectable(self) -> bool:
+        """A VISA resource (not a test adapter that replays a fixed exchange)."""
+        return hasattr(getattr(self.adapter, "connection", None), "resource_name") and hasattr(
+            self.adapter, "manager"
+        )
+
+    def _after_link_failure(self, exc: InstrumentConnectionError) -> None:
+        """The connection broke under a command that is not asked twice: reconnect, so the
+        link is there for what follows (the safe state), and say so if the instrument
+        came back from a reboot. Still unreachable: the caller's error stands."""
+        if self._reconnecting or not self._reconnectable():
+            return
+        try:
+            self.reconnect()
+        except InstrumentRebooted as rebooted:
+            raise rebooted from exc
+        except (*LINK_ERRORS, InstrumentReplyError):
+            return
+
+    def reconnect(self, wait_s: float = 0.0) -> None:
+        """A fresh connection to the same resource: no stale reply, no dead socket.
+
+        Raises InstrumentConnectionError if the instrument does not take it, and
+        InstrumentRebooted if it comes back with its power-on bit set (a reboot put it at
+        its `*RST` defaults: the test must know, not carry on)."""
+        if not self._reconnectable():
+            return  # a test adapter: nothing to reconnect
+        connection, manager = self.adapter.connection, self.adapter.manager
+        name = connection.resource_name
+        settings = {
+            "timeout": connection.timeout,
+            "read_termination": connection.read_termination,
+            "write_termination": connection.write_termination,
+        }
+        with contextlib.suppress(Exception):
+            connection.close()
+        if wait_s > 0:
+            time.sleep(wait_s)  # the link's real time: a reconnect storm helps no one
+        self._unanswered = False
+        try:
+            self.adapter.connection = manager.open_resource(name, **settings)
+        except (pyvisa.errors.VisaIOError, OSError) as exc:
+            raise InstrumentConnectionError(self.name, self.last_command, f"{name}: {exc}") from exc
+        self._record("reconnect", name)
+        sock = self._socket()
+        if sock is not None:
+            try:
+                sock.getpeername()
+            except OSError as exc:
+                why = f"{name}: not connected ({exc})"
+                raise InstrumentConnectionError(self.name, self.last_command, why) from exc
+            self._disable_nagle(sock)
+        sent = self.last_command
+        self._reconnecting = True
+        try:
+            reply = super().ask("*ESR?")  # read once: it clears the register
+        finally:
+            self._reconnecting = False
+        self.last_command = sent
+        try:
+            esr = int(float(reply.strip() or 0))
+        except ValueError:
+            raise InstrumentReplyError("*ESR?", reply, "not a number", self.name) from None
+        if esr & PON:
+            raise InstrumentRebooted(self.name, sent)
 
     def values(
         self,
@@ -236,9 +391,26 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
 
         PyMeasure keeps uncastable fields as strings; a test rig must not compare a
         threshold against `"garbage"`, so an empty or garbled reply raises
-        InstrumentReplyError naming the query and the reply.
+        InstrumentReplyError naming the query and the reply (after the retries a query
+        that changes nothing gets: line noise is a link fault too).
         """
-        response = self.ask(command, **kwargs).strip()
+        return self._retrying(
+            command,
+            lambda: self._values_once(
+                command, separator, cast, preprocess_reply, maxsplit, **kwargs
+            ),
+        )
+
+    def _values_once(
+        self,
+        command: str,
+        separator: str,
+        cast: Callable[[str], Any],
+        preprocess_reply: Callable[[str], str] | None,
+        maxsplit: int,
+        **kwargs: Any,
+    ) -> list[Any]:
+        response = super().ask(command, **kwargs).strip()
         if callable(preprocess_reply):
             response = preprocess_reply(response)
         if cast is not str and not response:

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from rig.config import ConfigError, load_spec, load_station
-from rig.config.crosscheck import check_spec_against_station
+from rig.config.crosscheck import check_spec_against_station, check_station_against_models
 from rig.paths import DEFAULT_SPEC, DEFAULT_STATION, resolve
 from rig.results import new_run_id
 from rig.results.verdict import EXIT_NOT_PASSED, EXIT_USAGE, exit_code, signal_exit_code
@@ -81,6 +81,7 @@ def run(
         station_config = load_station(station_path)
         spec_config = load_spec(resolve(spec))
         check_spec_against_station(spec_config, station_config)
+        check_station_against_models(station_config)
     except ConfigError as exc:
         _no_run(runs_dir / run_id)
         console.print(escape(str(exc)), style="bold red")

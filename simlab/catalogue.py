@@ -13,6 +13,7 @@ import dataclasses
 import json
 import sys
 
+from simlab.faults import CATALOGUE as FAULTS
 from simlab.firmware.defects import CATALOGUE
 from simlab.lab import Lab
 from simlab.params import unit_for
@@ -60,22 +61,29 @@ def defects(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m simlab defects", description=defects.__doc__)
     ap.add_argument("--json", action="store_true", help="one JSON object instead of text")
     args = ap.parse_args(argv)
+    kinds = [*CATALOGUE.values(), *FAULTS.values()]
     if args.json:
-        print(
-            json.dumps(
-                {
-                    k.name: {"breaks": k.description, "arguments": k.defaults}
-                    for k in CATALOGUE.values()
-                }
-            )
-        )
+        listing = {
+            k.name: {
+                "breaks": k.description,
+                "arguments": k.defaults,
+                "kind": "link fault" if k.name in FAULTS else "BMS defect",
+            }
+            for k in kinds
+        }
+        print(json.dumps(listing, default=str))
         return 0
-    for kind in CATALOGUE.values():
-        arguments = ",".join(f"{k}={v}" for k, v in kind.defaults.items())
-        print(kind.name + (f":{arguments}" if arguments else ""))
-        print(f"    {kind.description}")
+    for title, group in (("BMS defects", CATALOGUE), ("link faults", FAULTS)):
+        print(f"{title}:")
+        for kind in group.values():
+            arguments = ",".join(
+                f"{k}={v if v != '' else 'NAME'}" for k, v in kind.defaults.items()
+            )
+            print("  " + kind.name + (f":{arguments}" if arguments else ""))
+            print(f"      {kind.description}")
     print(
-        f"\n{len(CATALOGUE)} defects; inject one with --defect NAME[:key=value,...] "
-        "(rig run --sim-defect), the arguments shown are the defaults"
+        f"\n{len(kinds)} in all; inject one with --defect NAME[:key=value,...] "
+        "(rig run --sim-defect); the arguments shown are the defaults. A link fault's "
+        "at_s/for_s are the lab's time; instrument= names one from the station file"
     )
     return 0

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from simlab import outputs
+from simlab.faults import CATALOGUE as FAULTS
+from simlab.faults import Fault, LinkFaults, is_fault, parse_fault
+from simlab.firmware import CATALOGUE as DEFECTS
 from simlab.firmware import Firmware
 from simlab.hardware import InstrumentHardware, LoadInput, SourceChannel
 from simlab.physics import Bench
@@ -24,6 +28,8 @@ from simlab.servers.dut import DUT_SERVERS
 from simlab.station_file import StationSpec, parse_station
 from simlab.timekeeper import Timekeeper
 from simlab.world import BenchSignal, IdleSignal, World
+
+POWER_ON = 0x80  # IEEE 488.2 standard event status register: PON
 
 
 class Lab:
@@ -62,21 +68,22 @@ class Lab:
             except (KeyError, ValueError) as exc:
                 msg = exc.args[0] if exc.args else exc
                 raise ValueError(f"{where}: {msg}") from None
+        self.faults = LinkFaults(lambda: self.world.t, seed=self.seed)
+        self.faults.on_added.append(self._schedule)
+        self.world.link_faults = self.faults  # the BMS servers ask it as they answer
         for item in spec.defects:
             try:
-                self.world.add_defect(item)
+                self.add_defect(item)
             except ValueError as exc:
                 msg = exc.args[0] if exc.args else exc
                 raise ValueError(f"{spec.source}: simlab.defects: {msg}") from None
         for item in defects or []:
-            self.world.add_defect(item)
+            self.add_defect(item)
 
         self._wire_new_roles(spec)
 
         self.devices = {
-            name: create_device(
-                inst.model, self.hardware[name], inst.serial, solve=self.world.solve
-            )
+            name: create_device(inst.model, self.hardware[name], inst.serial, solve=self._solve)
             for name, inst in spec.instruments.items()
         }
         self._scpi: dict[str, Any] = {}
@@ -143,6 +150,61 @@ class Lab:
     def _load(self, key: str, ref: tuple[str, int]) -> LoadInput:
         return self._channel(key, ref, "loads")
 
+    # -- defects and link faults -----------------------------------------------------
+
+    def add_defect(self, spec: object) -> str:
+        """A firmware defect (simlab.firmware.defects) or a link fault (simlab.faults)."""
+        if isinstance(spec, str) and is_fault(spec):
+            fault = parse_fault(spec, list(self.spec.instruments))
+            self.faults.add(fault)
+            return fault.spec()
+        name = spec.strip().partition(":")[0].strip() if isinstance(spec, str) else ""
+        if name and name not in DEFECTS:
+            raise ValueError(
+                f"unknown defect {name!r}; BMS defects: {', '.join(DEFECTS)}; link faults: "
+                f"{', '.join(FAULTS)} (`python -m simlab defects` describes each)"
+            )
+        return self.world.add_defect(spec)
+
+    def _schedule(self, fault: Fault) -> None:
+        if fault.kind == "scpi_reboot":
+            self.world.at(float(fault.params["at_s"]), lambda t: self._reboot(fault))
+        elif fault.kind == "scpi_runaway":
+            start = float(fault.params["at_s"])
+            self.world.at(start, lambda t: self._solve())
+            end = start + float(fault.params["for_s"])
+            if end < float("inf"):
+                self.world.at(end, lambda t: self._solve())
+
+    def _solve(self) -> None:
+        """A device's solve after a command: failed regulators first hold their outputs
+        at their runaway voltage, whatever the command set."""
+        for fault in self.faults.runaways():
+            src = self.hardware[fault.instrument].sources.get(int(fault.params["channel"]))
+            if src is not None:
+                fault.state.setdefault("saved", src.voltage_set)
+                src.voltage_set, src.output_on = float(fault.params["volts"]), True
+        for fault in self.faults.ended("scpi_runaway"):
+            src = self.hardware[fault.instrument].sources.get(int(fault.params["channel"]))
+            if src is not None and "saved" in fault.state:
+                src.voltage_set = fault.state.pop("saved")  # it holds its setpoint again
+        self.world.solve()
+
+    def _reboot(self, fault: Fault) -> None:
+        """The instrument powers up again: *RST state, PON set, offline while it boots."""
+        name = fault.instrument
+        device = self.devices[name]
+        with self.lock:
+            device.reset_state()
+            device.errors.clear()
+            device.esr = POWER_ON
+            device.selected_channel = 1
+            self.world.solve()
+        server = self._scpi.get(name)
+        if server is not None:
+            server.down_until = time.monotonic() + float(fault.params["down_s"])
+            server.drop_connections()
+
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self, speed: float | None = None, delayed_ack: bool = True) -> Lab:
@@ -159,7 +221,12 @@ class Lab:
                 self.world.solve()
         try:
             for name, device in self.devices.items():
-                server = ScpiTcpServer(device, self.lock, delayed_ack=delayed_ack)
+                server = ScpiTcpServer(
+                    device,
+                    self.lock,
+                    delayed_ack=delayed_ack,
+                    faults=lambda name=name: self.faults.scpi_state(name),
+                )
                 server.start()
                 self._scpi[name] = server
             self._dut = DUT_SERVERS[self.spec.protocol].create(self.world, self.lock)
@@ -168,6 +235,10 @@ class Lab:
                 self.world,
                 ops={
                     "outputs": lambda world, request: self.outputs(),
+                    "fault": lambda world, request: {"active": self.add_defect(request["spec"])},
+                    "defect": lambda world, request: {"active": self.add_defect(request["spec"])},
+                    "clear_faults": lambda world, request: self.faults.clear() or {},
+                    "faults": lambda world, request: {"active": self.faults.specs()},
                     "advance": self.timekeeper.op_advance,
                     "mode": self.timekeeper.op_mode,
                 },
@@ -238,6 +309,15 @@ class Lab:
 
     def truth(self) -> dict[str, Any]:
         return self.world.truth()
+
+    def make_safe(self) -> list[str]:
+        """Put the bench in the station's safe state from simlab's own side, as an outboard
+        watchdog does when its host goes quiet; returns how it was not safe before."""
+        with self.lock:
+            before = outputs.unsafe(self.spec, self.hardware, strict=True)
+            outputs.make_safe(self.spec, self.hardware)
+            self.world.solve()
+        return before
 
     def outputs(self) -> dict[str, Any]:
         """Every instrument output as its front panel shows it, and whether that is safe."""

@@ -136,6 +136,7 @@ def serve(argv: list[str] | None = None) -> int:
         return 2
 
     stop = threading.Event()
+    parent_gone = threading.Event()
     previous = {
         sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
     }
@@ -148,21 +149,31 @@ def serve(argv: list[str] | None = None) -> int:
                 write_station(args.station, lab.endpoints, args.write_station)
             print(json.dumps({**lab.endpoints, "pid": os.getpid()}), flush=True)
             if args.watch_stdin:
-                threading.Thread(target=_wait_eof, args=(stop,), daemon=True).start()
+                threading.Thread(target=_wait_eof, args=(stop, parent_gone), daemon=True).start()
             while not stop.wait(0.5):
                 pass
         finally:
+            fixed: list[str] | None = None
+            if parent_gone.is_set():
+                # Whoever drove the bench died without a word (stdin closed, no signal): as
+                # an outboard watchdog would, put the outputs in the station's safe state.
+                fixed = lab.make_safe()
             lab.stop()
-            _final_state(lab, args.final_state)
+            _final_state(lab, args.final_state, fixed)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
 
 
-def _final_state(lab: Lab, path: Path | None) -> None:
-    """Log (and, if asked, write) the outputs as the lab stops: the last word on safety."""
-    state = {"t": lab.world.t, **lab.outputs()}
+def _final_state(lab: Lab, path: Path | None, fixed: list[str] | None = None) -> None:
+    """Log (and, if asked, write) the outputs as the lab stops: the last word on safety.
+    `fixed`: simlab made the bench safe itself (its parent died); how it found it."""
+    state = {"t": lab.world.t, **lab.outputs(), "made_safe_by_simlab": fixed is not None}
+    if fixed is not None:
+        state["found_by_simlab"] = fixed
+        found = "; ".join(fixed) or "already at the safe state"
+        print(f"simlab: parent gone; made the bench safe itself (found: {found})", file=sys.stderr)
     verdict = "safe" if state["safe"] else "NOT SAFE: " + "; ".join(state["unsafe"])
     print(f"simlab: stopped at t={state['t']:.3f} s; bench {verdict}", file=sys.stderr)
     if path is not None:
@@ -171,7 +182,7 @@ def _final_state(lab: Lab, path: Path | None) -> None:
         os.replace(tmp, path)
 
 
-def _wait_eof(stop: threading.Event) -> None:
+def _wait_eof(stop: threading.Event, parent_gone: threading.Event) -> None:
     """Block on the raw descriptor, not `sys.stdin.buffer`: a daemon thread parked inside
     the buffered reader holds its lock, and the interpreter's shutdown would then wait a
     second for it and abort ("could not acquire lock for <_io.BufferedReader ...>")."""
@@ -180,4 +191,6 @@ def _wait_eof(stop: threading.Event) -> None:
             pass
     except (OSError, ValueError):
         pass
+    if not stop.is_set():  # not told to stop: the parent went away
+        parent_gone.set()
     stop.set()

@@ -96,6 +96,8 @@ class World:
         self.comms = BmsComms()  # how the BMS behaves on its wire (`bms.*`)
         self._tickers: list[Ticker] = []  # periodic work in virtual time (CAN broadcasts)
         self.t = 0.0
+        # link faults (simlab.faults), set by the lab; the BMS servers ask them
+        self.link_faults: Any = None
         self._apply_fets()
 
     # -- circuit and time --------------------------------------------------------------
@@ -187,6 +189,14 @@ class World:
         with self.lock:
             first = round((math.floor(self.t / period() + EPS) + 1) * period(), 9)
             ticker = Ticker(period, callback, first)
+            self._tickers.append(ticker)
+            return ticker
+
+    def at(self, t: float, callback: Callable[[float], None]) -> Ticker:
+        """Call `callback(t)` once, when time is advanced to `t` (or past it; at the next
+        advance if `t` has already gone by): a scheduled event such as a fault."""
+        with self.lock:
+            ticker = Ticker(lambda: math.inf, callback, max(round(float(t), 9), self.t))
             self._tickers.append(ticker)
             return ticker
 

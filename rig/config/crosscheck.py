@@ -94,3 +94,47 @@ def check_spec_against_station(spec: DutSpec, station: StationConfig) -> None:
         source = spec.source or "<spec>"
         lines = field_lines(source) if spec.source else {}
         raise ConfigError(source, problems, lines={f: line_of(lines, f) for f, _ in problems})
+
+
+# What each wired role asks of its instrument: (limit field, the model's quantity).
+_ROLE_LIMITS = {
+    "charger": (("pack_voltage", "voltage_set", "V"), ("charge_current", "current_set", "A")),
+    "load": (("discharge_current", "current_set", "A"), ("pack_voltage", "voltage_set", "V")),
+    "cells": (("cell_voltage", "voltage_set", "V"), ("cell_current", "current_set", "A")),
+}
+
+
+def check_station_against_models(station: StationConfig) -> None:
+    """ConfigError for a limit the wired instrument cannot reach: a station that says the
+    charger may go to 80 V on a 60 V supply is wrong about its bench, and its limits would
+    not protect anything (the instrument's own range would)."""
+    from instruments.registry import driver_for
+
+    wired: dict[str, set[str]] = {"charger": set(), "load": set(), "cells": set()}
+    if station.wiring.charger is not None:
+        wired["charger"].add(station.wiring.charger.instrument)
+    if station.wiring.load is not None:
+        wired["load"].add(station.wiring.load.instrument)
+    wired["cells"] |= {ref.instrument for ref in station.wiring.cells.values()}
+    problems: list[tuple[str, str]] = []
+    for role, names in wired.items():
+        for name in sorted(names):
+            model = station.instruments[name].model
+            table = driver_for(model).ACCURACY
+            for field, quantity, unit in _ROLE_LIMITS[role]:
+                ranges = [e.range_max for e in table.get(quantity, ())]
+                if not ranges or max(ranges) == float("inf"):
+                    continue  # the model states no range for it
+                limit = getattr(station.limits, field).max
+                if limit > max(ranges):
+                    problems.append(
+                        (
+                            f"limits.{field}.max",
+                            f"{limit:g} {unit} is beyond what {name} ({model}, the {role}) "
+                            f"can do: {max(ranges):g} {unit}",
+                        )
+                    )
+    if problems:
+        source = station.source or "<station>"
+        lines = field_lines(source) if station.source else {}
+        raise ConfigError(source, problems, lines={f: line_of(lines, f) for f, _ in problems})

@@ -264,6 +264,13 @@ class DutConfig(Strict):
         )
 
 
+class WatchdogConfig(Strict):
+    """While a plan runs, the station's own readings against `limits` (rig.watchdog)."""
+
+    enabled: bool = True
+    period_s: float = Field(default=5.0, gt=0)  # of the run's time between two looks
+
+
 class SimlabConfig(Strict):
     seed: int = 0
     set: dict[str, Any] = Field(default_factory=dict)
@@ -289,6 +296,7 @@ class StationConfig(Strict):
     wiring: Wiring
     dut: DutConfig
     simlab: SimlabConfig | None = None
+    watchdog: WatchdogConfig = WatchdogConfig()
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")

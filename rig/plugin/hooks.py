@@ -19,6 +19,7 @@ from rig.plugin.markers import MARKERS, standard_markers
 from rig.plugin.options import add_options
 from rig.plugin.session import RigSession
 from rig.safety import SIGNALS
+from rig.watchdog import WatchdogTrip
 
 session_key = pytest.StashKey[RigSession]()
 _owns_signals = pytest.StashKey[bool]()
@@ -160,19 +161,35 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     return result
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    item.config.stash[session_key].phase = "setup"
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """The plan's fixtures set up; from here to its teardown the watchdog looks on."""
+    rig = item.config.stash[session_key]
+    rig.phase = "setup"
+    result = yield
+    if rig.started:
+        rig.arm_watchdog()
+    return result
 
 
-def pytest_runtest_teardown(item: pytest.Item) -> None:
-    """Every test ends with the station safe; a step that failed errors the test."""
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Every test ends with the station safe; a step that failed errors the test.
+
+    After pytest's own teardown of the plan's fixtures (a failure raised before it would
+    leave them standing and break the next plan's setup), and whatever that teardown did.
+    """
     rig = item.config.stash[session_key]
     rig.phase = "teardown"
-    failures = rig.make_safe(f"end of {item.nodeid}")
+    rig.disarm_watchdog()
+    try:
+        result = yield
+    finally:
+        failures = rig.make_safe(f"end of {item.nodeid}")
     if failures:
         listed = "; ".join(f"{f.action}: {f.error}" for f in failures)
         raise RuntimeError(f"station not fully safe after {item.nodeid}: {listed}")
+    return result
 
 
 def _outcome(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str:
@@ -185,6 +202,8 @@ def _outcome(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str:
     excinfo = call.excinfo
     if excinfo is None or excinfo.errisinstance((AssertionError, pytest.fail.Exception)):
         return "failed"
+    if excinfo.errisinstance(WatchdogTrip):
+        return "aborted"  # the station stopped it at its limits: not measured, not passed
     return "error"  # the plan broke (instrument, DUT, code): not a verdict on the DUT
 
 

@@ -25,7 +25,7 @@ import pytest
 from dut_drivers.base import BmsLink
 from rig.clock import Clock, VirtualClock, WallClock
 from rig.config import ConfigError, DutSpec, StationConfig, load_spec, load_station
-from rig.config.crosscheck import check_spec_against_station
+from rig.config.crosscheck import check_spec_against_station, check_station_against_models
 from rig.paths import resolve
 from rig.results import ResultsStore, new_run_id, read_records
 from rig.results.verdict import exit_code, summarize_records
@@ -43,6 +43,7 @@ from rig.station import Station
 from rig.station.checks import StationCheck, StationCheckError, check_cell_count, pin_check
 from rig.station.station import check_visa_library, open_dut
 from rig.station.transcript import Transcript
+from rig.watchdog import Watchdog, WatchedClock
 
 # A plan that asks for any of these runs on the station: the session opens for it.
 RIG_FIXTURES = frozenset({"rig", "station", "dut", "clock", "record", "ready"})
@@ -80,6 +81,7 @@ class RigSession:
         self.simlab: SimlabProcess | None = None
         self.endpoints: dict[str, Any] = {}
         self.simlab_start_s: float | None = None
+        self.watchdog: Watchdog | None = None
         self._simlab_spawned_at = 0.0
         self.control: SimControl | None = None
         self.clock: Clock | None = None
@@ -156,6 +158,7 @@ class RigSession:
             station = load_station(self.station_path)
             spec = self.spec
             check_spec_against_station(spec, station)
+            check_station_against_models(station)
             check_visa_library(station)
         except ConfigError as exc:
             self.abandon()
@@ -288,6 +291,9 @@ class RigSession:
             station, self.safety, self.endpoints, transcript_dir=self.run_dir / "transcripts"
         )
         self.make_safe("station opened")  # every run starts from the known safe state
+        if station.watchdog.enabled:  # armed while each plan runs (see the hooks)
+            self.watchdog = Watchdog(self.station, station.limits, station.watchdog.period_s)
+            self.clock = WatchedClock(self.clock, self.watchdog)
         for rec in self.station.equipment:
             self.store.write({"type": "instrument", **dataclasses.asdict(rec)})
         self.dut_transcript = Transcript(self.run_dir / "transcripts" / "dut.jsonl")
@@ -376,6 +382,14 @@ class RigSession:
                 "markers": sorted({m.name for m in item.iter_markers()}),
             }
         )
+
+    def arm_watchdog(self) -> None:
+        if self.watchdog is not None and self.clock is not None:
+            self.watchdog.arm(self.clock.now())
+
+    def disarm_watchdog(self) -> None:
+        if self.watchdog is not None:
+            self.watchdog.disarm()
 
     def test_interrupted(self, item: pytest.Item, why: str) -> None:
         """The plan running when a signal arrived: recorded as cut off, in its phase."""

@@ -8,12 +8,14 @@ channels through the wiring map.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from instruments.accuracy import Accuracy
 from instruments.digitizers.capture import Capture, CaptureSettings
+from instruments.errors import LINK_ERRORS, InstrumentRebooted
 from instruments.roles import (
     CellEmulator,
     Digitizer,
@@ -30,6 +32,29 @@ from rig.station.ntc import NtcCurve
 
 class RoleNotFitted(Exception):
     """The plan asked for a role this station does not have."""
+
+
+def confirmed(write: Callable[[], None], took: Callable[[], bool]) -> None:
+    """A state-changing command over a link that may fail, never repeated blindly.
+
+    Sent once. If the link failed (timeout, dropped connection) or the instrument came
+    back from a reboot, nobody knows whether the command took: a read-back (a query,
+    which the driver retries on a fresh connection) decides. Taken: done. Not taken:
+    sent once more and read back again; still not taken, the first failure is raised.
+    """
+    try:
+        write()
+        return
+    except (*LINK_ERRORS, InstrumentRebooted) as exc:
+        first = exc
+    try:
+        if took():
+            return
+    except InstrumentRebooted:
+        pass  # it rebooted: the read-back below, after the command, is the one that counts
+    write()
+    if not took():
+        raise first
 
 
 class Charger:
@@ -59,7 +84,10 @@ class Charger:
         return self.driver.measure_current(self.channel)
 
     def make_safe(self) -> None:
-        self.driver.set_output(self.channel, False)
+        confirmed(
+            lambda: self.driver.set_output(self.channel, False),
+            lambda: not self.driver.output_enabled(self.channel),
+        )
 
     def accuracy(self, quantity: str, value: float) -> Accuracy:
         """The charger's accuracy band for `quantity` at `value`, certificate applied."""
@@ -88,7 +116,7 @@ class Load:
         return self.driver.measure_current()
 
     def make_safe(self) -> None:
-        self.driver.set_input(False)
+        confirmed(lambda: self.driver.set_input(False), lambda: not self.driver.input_enabled())
         self.driver.set_constant_current(0.0)
 
     def accuracy(self, quantity: str, value: float) -> Accuracy:
@@ -195,9 +223,16 @@ class Cells:
     def make_safe(self) -> None:
         """Cells stay powered at nominal: an unpowered sense line looks like a dead cell."""
         failures: list[str] = []
-        for position in self._channels:
+        volts = self._safe.cell_voltage
+        for position, ch in self._channels.items():
             try:
-                self.set_voltage(position, self._safe.cell_voltage)
+                confirmed(
+                    lambda p=position: self.set_voltage(p, volts),
+                    lambda ch=ch: (
+                        abs(ch.driver.measure_voltage(ch.channel) - volts) < 0.01
+                        or not ch.driver.output_enabled(ch.channel)
+                    ),
+                )
             except Exception as exc:
                 failures.append(f"cell {position}: {exc}")
         if failures:

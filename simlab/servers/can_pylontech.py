@@ -130,7 +130,11 @@ class PylontechCanServer:
             self.stats["silent"] += 1
             return
         status = self.backend.bms_status()
+        faults = getattr(self.backend, "link_faults", None)
         for ident, data in encode_frames(status, self.backend.comms):
+            if faults is not None and not faults.can_frame_passes():
+                self.stats["lost"] += 1  # simlab.faults: a dropped frame or a stopped node
+                continue
             self.bus.send(CanFrame(ident, data, timestamp=t), source=self)
         self.stats["broadcasts"] += 1
 

@@ -137,8 +137,14 @@ class PtyUartServer:
         if not frames:
             self.stats["silent"] += 1
             return []
-        self.stats["answered"] += 1
         data = b"".join(frames) + bytes(uart.trailing_bytes)
+        faults = getattr(self.backend, "link_faults", None)
+        if faults is not None:
+            data = faults.bms_uart(data)  # simlab.faults: a silent or corrupting link
+            if not data:
+                self.stats["fault_silent"] += 1
+                return []
+        self.stats["answered"] += 1
         self._last_reply = time.monotonic()
         step = uart.fragment_bytes
         if step:

@@ -18,8 +18,11 @@ import selectors
 import socket
 import threading
 import time
+from collections.abc import Callable
 
+from simlab.faults import GARBAGE_REPLY, HARDWARE_ERROR, NO_FAULT, ScpiFaultState
 from simlab.scpi.device import ScpiDevice
+from simlab.scpi.errors import ErrorQueue
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +42,13 @@ class ScpiTcpServer:
         host: str = "127.0.0.1",
         port: int = 0,
         delayed_ack: bool = True,
+        faults: Callable[[], ScpiFaultState] | None = None,
     ) -> None:
         self.device = device
+        # How the link behaves right now (simlab.faults); None: always clean.
+        self.faults: Callable[[], ScpiFaultState] = faults or (lambda: NO_FAULT)
+        self.down_until = 0.0  # a rebooting instrument accepts no connection before this
+        self._flooded = False
         self.delayed_ack = delayed_ack
         self.lock = lock
         self.host = host
@@ -129,6 +137,9 @@ class ScpiTcpServer:
                     continue
                 except OSError:
                     break
+                if self.faults().disconnected or time.monotonic() < self.down_until:
+                    conn.close()  # off the network, or booting: nobody home
+                    continue
                 conn.setblocking(True)
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 with self._guard:
@@ -149,13 +160,23 @@ class ScpiTcpServer:
                 if not chunk:
                     break
                 _quickack(conn, not self.delayed_ack)
+                fault = self.faults()
+                if fault.disconnected:
+                    break  # the cable is out: the connection dies with the request
                 buffer += chunk
                 *lines, buffer = buffer.split(b"\n")
                 for raw in lines:
+                    if fault.flood:
+                        self._flood(raw)
                     reply = self._execute(raw)
                     if reply is not None:
                         # latin-1: a binary block (scope bytes) travels one char a byte
-                        conn.sendall(reply.encode("latin-1", "replace") + b"\n")
+                        data = reply.encode("latin-1", "replace") + b"\n"
+                        if fault.garbage:
+                            data = GARBAGE_REPLY + b"\n"
+                        if fault.delay_s:
+                            time.sleep(fault.delay_s)  # the wire's real time, not the lab's
+                        conn.sendall(data)
                 if len(buffer) > _MAX_LINE:
                     break
         except OSError:
@@ -164,6 +185,25 @@ class ScpiTcpServer:
             with self._guard:
                 self._clients.discard(conn)
             conn.close()
+
+    def _flood(self, raw: bytes) -> None:
+        """A failing instrument: its queue overflows once, then every setting it is sent
+        adds a hardware error (queries still answer)."""
+        with self.lock:
+            if not self._flooded:
+                self._flooded = True
+                for _ in range(len(self.device.errors) - 1, ErrorQueue.DEPTH):
+                    self.device.push_error(HARDWARE_ERROR)
+            elif b"?" not in raw:
+                self.device.push_error(HARDWARE_ERROR)
+
+    def drop_connections(self) -> None:
+        """Close every open connection (the instrument rebooted or left the network)."""
+        with self._guard:
+            clients = list(self._clients)
+        for conn in clients:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
 
     def _execute(self, raw: bytes) -> str | None:
         if raw.endswith(b"\r"):

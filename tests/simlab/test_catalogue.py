@@ -44,7 +44,10 @@ def test_defects_lists_every_defect_with_its_arguments():
     proc = simlab("defects", "--json")
     assert proc.returncode == 0, proc.stderr
     listed = json.loads(proc.stdout)
-    assert set(listed) == set(CATALOGUE)
+    from simlab.faults import CATALOGUE as FAULTS
+
+    assert set(listed) == set(CATALOGUE) | set(FAULTS)
+    assert listed["scpi_reboot"]["kind"] == "link fault"
     assert listed["swapped_wiring"]["arguments"] == {"a": 1, "b": 5}
     assert all(entry["breaks"] for entry in listed.values())
 

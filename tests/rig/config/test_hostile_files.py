@@ -76,3 +76,33 @@ def test_wrong_types_and_missing_fields_name_their_lines(tmp_path):
     assert err.value.line("dut.baudrate") == lines.index("  baudrate: fast") + 1
     assert err.value.line("simlab.seed") == lines.index("  seed: []") + 1
     assert "Traceback" not in str(err.value)
+
+
+def test_a_limit_beyond_the_wired_model_is_refused_by_line(tmp_path):
+    from rig.config.crosscheck import check_station_against_models
+
+    text = (REPO / "stations" / "sim-16s.yaml").read_text()
+    text = text.replace("charge_current: {max: 10.0}", "charge_current: {max: 20.0}")
+    path = write(tmp_path, text)
+    station = load_station(path)  # each field fine on its own
+    with pytest.raises(ConfigError) as err:
+        check_station_against_models(station)
+    assert err.value.fields == ["limits.charge_current.max"]
+    assert "20 A is beyond what charger (Keysight E36234A, the charger) can do: 10.3 A" in str(
+        err.value
+    )
+    line = next(i for i, x in enumerate(text.splitlines(), 1) if "max: 20.0" in x)
+    assert err.value.line("limits.charge_current.max") == line
+
+
+def test_an_unknown_instrument_model_names_its_line(tmp_path):
+    text = (
+        (REPO / "stations" / "sim-16s.yaml")
+        .read_text()
+        .replace("model: Rigol DL3021", "model: Acme Load 9000")
+    )
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match="known models") as err:
+        load_station(path)
+    line = next(i for i, x in enumerate(text.splitlines(), 1) if "Acme" in x)
+    assert err.value.line("instruments.load.model") == line

@@ -1,0 +1,150 @@
+"""The station watching its own readings while a plan runs.
+
+A plan drives the bench towards the edges on purpose; the station file's limits say
+where the edge of danger is. While a plan runs, every `period_s` of the run's time the
+watchdog reads what the instruments themselves measure (each cell position, the
+charger's and the load's current, each thermistor channel's programmed temperature) and
+compares them with the station's absolute limits. A breach raises WatchdogTrip inside
+the plan: it stops there, the safe state follows at once, and the plan is recorded as
+aborted (not failed: the DUT was not measured; not passed).
+
+It rides on the clock: time passes only in `clock.sleep`, so that is where it looks, in
+the plan's own thread, on the same links the plan uses (no second thread talking to an
+instrument in the middle of the plan's exchange). On a bench that is every `period_s`
+of wall time; against simlab, of simulated time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from instruments.roles import PackEmulator
+from rig.clock import Clock
+from rig.config.station import Limits
+from rig.station.roles import RoleNotFitted
+
+DEFAULT_PERIOD_S = 5.0
+CURRENT_MARGIN = 1.02  # a meter reading a hair over the limit is the meter, not a runaway
+
+
+class WatchdogTrip(BaseException):
+    """A reading beyond the station's absolute limits while a plan ran. A BaseException,
+    like KeyboardInterrupt: a plan's `except Exception` must not swallow it."""
+
+    def __init__(self, what: str, reading: float, limit: float, unit: str, bound: str):
+        self.what, self.reading, self.limit, self.unit = what, reading, limit, unit
+        super().__init__(
+            f"watchdog: {what} read {reading:.4g} {unit}, {bound} the station's limit of "
+            f"{limit:g} {unit}; the plan was stopped and the bench made safe"
+        )
+
+
+@dataclass
+class Reading:
+    what: str
+    value: float
+    unit: str
+    low: float | None
+    high: float | None
+
+
+class Watchdog:
+    def __init__(self, station: Any, limits: Limits, period_s: float = DEFAULT_PERIOD_S):
+        self.station, self.limits, self.period_s = station, limits, period_s
+        self.armed = False
+        self.checks = 0
+        self._last: float | None = None
+
+    def arm(self, now: float) -> None:
+        self.armed, self._last = True, now
+
+    def disarm(self) -> None:
+        self.armed = False
+
+    def due(self, now: float) -> bool:
+        return self.armed and (self._last is None or now - self._last >= self.period_s)
+
+    def check(self, now: float) -> None:
+        """Read the station and raise WatchdogTrip on the first breach."""
+        self._last = now
+        self.checks += 1
+        for r in self.readings():
+            if r.high is not None and r.value > r.high:
+                raise WatchdogTrip(r.what, r.value, r.high, r.unit, "above")
+            if r.low is not None and r.value < r.low:
+                raise WatchdogTrip(r.what, r.value, r.low, r.unit, "below")
+
+    def readings(self) -> list[Reading]:
+        out: list[Reading] = []
+        for role, read in (
+            ("cells", self._cells),
+            ("charger", self._charger),
+            ("load", self._load),
+            ("thermistors", self._thermistors),
+        ):
+            try:
+                fitted = getattr(self.station, role)
+            except RoleNotFitted:
+                continue
+            out += read(fitted)
+        return out
+
+    def _cells(self, cells: Any) -> list[Reading]:
+        high = self.limits.cell_voltage.max
+        groups: dict[int, list[int]] = {}
+        for position in cells.positions:
+            groups.setdefault(id(cells.channel_of(position).driver), []).append(position)
+        out = []
+        for positions in groups.values():
+            chans = [cells.channel_of(p) for p in positions]
+            driver = chans[0].driver
+            if isinstance(driver, PackEmulator) and len(chans) > 1:
+                volts = driver.measure_voltages([c.channel for c in chans])
+            else:
+                volts = [c.driver.measure_voltage(c.channel) for c in chans]
+            for position, ch, v in zip(positions, chans, volts, strict=True):
+                where = f"cell {position} ({ch.instrument}:{ch.channel})"
+                out.append(Reading(where, v, "V", None, high))
+        return out
+
+    def _charger(self, charger: Any) -> list[Reading]:
+        amps = abs(charger.measure_current())
+        limit = self.limits.charge_current.max * CURRENT_MARGIN
+        return [Reading("charger current", amps, "A", None, limit)]
+
+    def _load(self, load: Any) -> list[Reading]:
+        amps = abs(load.measure_current())
+        limit = self.limits.discharge_current.max * CURRENT_MARGIN
+        return [Reading("load current", amps, "A", None, limit)]
+
+    def _thermistors(self, therm: Any) -> list[Reading]:
+        lim = self.limits.temperature
+        out = []
+        for ntc in therm.positions:
+            celsius = therm.celsius_at(ntc, therm.resistance(ntc))
+            out.append(Reading(f"NTC {ntc}", celsius, "°C", lim.min, lim.max))
+        return out
+
+
+class WatchedClock:
+    """The run's clock with the watchdog riding on it: each sleep of a plan that takes
+    the run past the next check first reads the station."""
+
+    def __init__(self, clock: Clock, watchdog: Watchdog):
+        self._clock, self.watchdog = clock, watchdog
+
+    @property
+    def virtual(self) -> bool:
+        return self._clock.virtual
+
+    def now(self) -> float:
+        return self._clock.now()
+
+    def sleep(self, dt: float) -> None:
+        if self.watchdog.due(self._clock.now()):
+            self.watchdog.check(self._clock.now())
+        self._clock.sleep(dt)
+
+    def __getattr__(self, name: str) -> Any:  # anything else a clock offers
+        return getattr(self._clock, name)
