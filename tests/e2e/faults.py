@@ -23,6 +23,9 @@ WORKLOAD_S = 40.0  # simulated seconds the workload plan runs
 
 WORKLOAD_PLAN = '''
     """A plan that keeps the whole station busy: cells, charger, load and the BMS."""
+    import os
+
+    SECONDS = float(os.environ.get("RIG_WORKLOAD_S", "{workload_s}"))
 
 
     def test_workload(station, dut, clock, record):
@@ -34,7 +37,7 @@ WORKLOAD_PLAN = '''
         station.load.set_current(0.5)
         t0 = clock.now()
         step = 0
-        while clock.now() - t0 < {workload_s}:
+        while clock.now() - t0 < SECONDS:
             step += 1
             station.cells.set_voltage(1 + step % 16, 3.30 + 0.01 * (step % 3))
             if step % 2:

@@ -38,7 +38,10 @@ FAULTS = [
 ]
 
 
-def rig(tmp_path, station, *args: str) -> subprocess.Popen[str]:
+def rig(tmp_path, station, *args: str, workload_s: float | None = None) -> subprocess.Popen[str]:
+    env = dict(os.environ)
+    if workload_s is not None:
+        env["RIG_WORKLOAD_S"] = str(workload_s)
     return subprocess.Popen(
         [
             sys.executable,
@@ -58,6 +61,7 @@ def rig(tmp_path, station, *args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env=env,
     )
 
 
@@ -89,7 +93,7 @@ def test_kill_9_loses_no_record_and_simlab_makes_its_bench_safe(tmp_path):
     """The rig killed outright mid-plan, its charger on: every record it wrote is still
     there, and simlab, seeing its parent gone, puts its own outputs in the safe state."""
     station = fast_station(tmp_path / "station.yaml")
-    proc = rig(tmp_path, station)
+    proc = rig(tmp_path, station, workload_s=1e6)  # runs until killed
     runs = tmp_path / "runs"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
