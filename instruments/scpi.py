@@ -324,12 +324,14 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
         came back from a reboot. Still unreachable: the caller's error stands."""
         if self._reconnecting or not self._reconnectable():
             return
-        try:
-            self.reconnect()
-        except InstrumentRebooted as rebooted:
-            raise rebooted from exc
-        except (*LINK_ERRORS, InstrumentReplyError):
-            return
+        for wait_s in (0.0, *RECONNECT_WAITS_S):
+            try:
+                self.reconnect(wait_s)
+                return
+            except InstrumentRebooted as rebooted:
+                raise rebooted from exc
+            except (*LINK_ERRORS, InstrumentReplyError):
+                continue
 
     def reconnect(self, wait_s: float = 0.0) -> None:
         """A fresh connection to the same resource: no stale reply, no dead socket.

@@ -6,7 +6,10 @@ watchdog reads what the instruments themselves measure (each cell position, the
 charger's and the load's current, each thermistor channel's programmed temperature) and
 compares them with the station's absolute limits. A breach raises WatchdogTrip inside
 the plan: it stops there, the safe state follows at once, and the plan is recorded as
-aborted (not failed: the DUT was not measured; not passed).
+aborted (not failed: the DUT was not measured; not passed). The currents are read at
+every look, the cells one emulator at a time (a runaway cell is seen within as many
+looks as there are emulators). The period is the station file's `watchdog.period_s`:
+10 s by default, a few SCPI queries per look; a bench that wants a closer watch sets less.
 
 It rides on the clock: time passes only in `clock.sleep`, so that is where it looks, in
 the plan's own thread, on the same links the plan uses (no second thread talking to an
@@ -24,7 +27,7 @@ from rig.clock import Clock
 from rig.config.station import Limits
 from rig.station.roles import RoleNotFitted
 
-DEFAULT_PERIOD_S = 5.0
+DEFAULT_PERIOD_S = 10.0
 CURRENT_MARGIN = 1.02  # a meter reading a hair over the limit is the meter, not a runaway
 
 
@@ -91,12 +94,17 @@ class Watchdog:
         return out
 
     def _cells(self, cells: Any) -> list[Reading]:
+        """One cell emulator per look, in turn: a 16-cell bench is four mainframes, and
+        reading every channel at every look would cost more than the plan itself."""
         high = self.limits.cell_voltage.max
         groups: dict[int, list[int]] = {}
         for position in cells.positions:
             groups.setdefault(id(cells.channel_of(position).driver), []).append(position)
+        if not groups:
+            return []
+        chosen = list(groups.values())[self.checks % len(groups)]
         out = []
-        for positions in groups.values():
+        for positions in (chosen,):
             chans = [cells.channel_of(p) for p in positions]
             driver = chans[0].driver
             if isinstance(driver, PackEmulator) and len(chans) > 1:

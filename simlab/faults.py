@@ -19,7 +19,8 @@ SCPI instruments (`instrument=NAME`, a name from the station file):
   `*RST` defaults, the power-on bit (PON) is set in its event status register, its
   connections are closed and for `down_s` wall seconds it accepts none;
 - `scpi_runaway`: a source channel's regulator fails: from `at_s`, for `for_s`, its
-  output sits at `volts` whatever it is set to (what the station's watchdog is for).
+  output sits at `volts` whatever it is set to, while on (its output relay still obeys):
+  what the station's watchdog is for.
 
 The BMS (`bms_*`, whatever its protocol):
 

@@ -183,7 +183,7 @@ class Lab:
             src = self.hardware[fault.instrument].sources.get(int(fault.params["channel"]))
             if src is not None:
                 fault.state.setdefault("saved", src.voltage_set)
-                src.voltage_set, src.output_on = float(fault.params["volts"]), True
+                src.voltage_set = float(fault.params["volts"])  # its output relay still obeys
         for fault in self.faults.ended("scpi_runaway"):
             src = self.hardware[fault.instrument].sources.get(int(fault.params["channel"]))
             if src is not None and "saved" in fault.state:

@@ -268,7 +268,7 @@ class WatchdogConfig(Strict):
     """While a plan runs, the station's own readings against `limits` (rig.watchdog)."""
 
     enabled: bool = True
-    period_s: float = Field(default=5.0, gt=0)  # of the run's time between two looks
+    period_s: float = Field(default=10.0, gt=0)  # of the run's time between two looks
 
 
 class SimlabConfig(Strict):

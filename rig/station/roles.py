@@ -29,6 +29,8 @@ from rig.config.station import Limits, SafeState
 from rig.safety import LimitError, check_limit
 from rig.station.ntc import NtcCurve
 
+SAFE_TOLERANCE_V = 0.05  # a cell further than this from the safe voltage is not held
+
 
 class RoleNotFitted(Exception):
     """The plan asked for a role this station does not have."""
@@ -239,6 +241,32 @@ class Cells:
             raise RuntimeError("; ".join(failures))
         self.set_current_limit(self._safe.cell_current_limit)
         self.on()
+        self._verify_safe(volts)
+
+    def _verify_safe(self, volts: float, tolerance: float = SAFE_TOLERANCE_V) -> None:
+        """Read every cell back: one the emulator does not hold at the safe voltage (a
+        failed regulator) is switched off, which is safe (an unpowered sense line is a
+        dead cell to the BMS, not a danger), and the step fails, naming it."""
+        groups: dict[int, list[int]] = {}
+        for position, ch in self._channels.items():
+            groups.setdefault(id(ch.driver), []).append(position)
+        wrong: list[str] = []
+        for positions in groups.values():
+            chans = [self._channels[p] for p in positions]
+            driver = chans[0].driver
+            if isinstance(driver, PackEmulator) and len(chans) > 1:
+                readings = driver.measure_voltages([c.channel for c in chans])
+            else:
+                readings = [c.driver.measure_voltage(c.channel) for c in chans]
+            for position, ch, reading in zip(positions, chans, readings, strict=True):
+                if abs(reading - volts) > tolerance:
+                    ch.driver.set_output(ch.channel, False)
+                    wrong.append(
+                        f"cell {position} ({ch.instrument}:{ch.channel}) read {reading:.3f} V "
+                        f"after being set to {volts:g} V; its output is switched off"
+                    )
+        if wrong:
+            raise RuntimeError("; ".join(wrong))
 
 
 # --- thermistor emulation ------------------------------------------------------------

@@ -72,11 +72,13 @@ def write_workload(folder: Path) -> Path:
 
 
 def fast_station(path: Path, source: str = "stations/sim-16s.yaml", timeout_ms: int = 250) -> Path:
-    """The station with short I/O timeouts: a dead link is found in a fraction of a second."""
+    """The station with short I/O timeouts (a dead link is found in a fraction of a second)
+    and a close watchdog."""
     doc = yaml.safe_load((REPO / source).read_text())
     for inst in doc["instruments"].values():
         inst["timeout_ms"] = timeout_ms
     doc["dut"]["timeout_s"] = min(float(doc["dut"].get("timeout_s", 0.5)), 0.3)
+    doc["watchdog"] = {"period_s": 2.0}  # a close watch: a runaway is seen within seconds
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
 

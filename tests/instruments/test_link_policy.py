@@ -100,7 +100,7 @@ def test_a_reboot_is_noticed_and_the_safe_state_is_reapplied(lab):
     try:
         load.set_constant_current(1.0)
         load.set_input(True)
-        lab.add_defect("scpi_reboot:instrument=load,at_s=1,down_s=0.05")
+        lab.add_defect("scpi_reboot:instrument=load,at_s=1,down_s=0")
         lab.advance(2.0)  # it reboots at 1 s: input off, setpoints at *RST
         assert not lab.hardware["load"].loads[1].input_on
         with pytest.raises(InstrumentRebooted, match="load: rebooted"):

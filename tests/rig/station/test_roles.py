@@ -60,8 +60,27 @@ def test_charger_and_load_limits():
     assert psu.calls == [("set_voltage", 1, 58.4)]
 
 
+class Emulator(Recorder):
+    """A recorder whose outputs read back what they were set to (or a runaway value)."""
+
+    def __init__(self, runaway: dict[int, float] | None = None):
+        super().__init__()
+        self.volts: dict[int, float] = {}
+        self.runaway = runaway or {}
+
+    def set_voltage(self, channel, volts):
+        self.calls.append(("set_voltage", channel, volts))
+        self.volts[channel] = volts
+
+    def measure_voltage(self, channel):
+        return self.runaway.get(channel, self.volts.get(channel, 0.0))
+
+    def measure_voltages(self, channels):
+        return [self.measure_voltage(ch) for ch in channels]
+
+
 def test_cells_safe_state_sets_nominal_and_powers_on():
-    driver = Recorder()
+    driver = Emulator()
     make_cells(driver).make_safe()
     names = [c[0] for c in driver.calls]
     assert names.count("set_voltage") == 4
@@ -69,3 +88,10 @@ def test_cells_safe_state_sets_nominal_and_powers_on():
         c[2] == STATION.safe_state.cell_voltage for c in driver.calls if c[0] == "set_voltage"
     )
     assert names.count("set_output") == 4
+
+
+def test_a_cell_the_emulator_does_not_hold_is_switched_off_and_named():
+    driver = Emulator(runaway={3: 4.6})  # a failed regulator on channel 3
+    with pytest.raises(RuntimeError, match=r"cell 3 \(cellsim_a:3\) read 4\.600 V"):
+        make_cells(driver).make_safe()
+    assert driver.calls[-1] == ("set_output", 3, False)
