@@ -319,6 +319,12 @@ class Lab:
             self.world.solve()
         return before
 
+    def idle_s(self) -> float:
+        """Wall seconds since any instrument last heard a command."""
+        if not self._scpi:
+            return 0.0
+        return time.monotonic() - max(s.last_command_at for s in self._scpi.values())
+
     def outputs(self) -> dict[str, Any]:
         """Every instrument output as its front panel shows it, and whether that is safe."""
         with self.lock:

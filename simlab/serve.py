@@ -108,6 +108,14 @@ def build_parser(prog: str = "python -m simlab serve") -> argparse.ArgumentParse
         help="stop when stdin reaches EOF (the parent went away)",
     )
     ap.add_argument(
+        "--outboard-watchdog",
+        type=_positive,
+        default=None,
+        metavar="SECONDS",
+        help="put the bench in the safe state when no instrument has heard a command for "
+        "this long (wall time), as an instrument's own watchdog timer would",
+    )
+    ap.add_argument(
         "--final-state",
         type=Path,
         default=None,
@@ -151,7 +159,8 @@ def serve(argv: list[str] | None = None) -> int:
             if args.watch_stdin:
                 threading.Thread(target=_wait_eof, args=(stop, parent_gone), daemon=True).start()
             while not stop.wait(0.5):
-                pass
+                if args.outboard_watchdog and lab.idle_s() > args.outboard_watchdog:
+                    _outboard(lab, args.outboard_watchdog)
         finally:
             fixed: list[str] | None = None
             if parent_gone.is_set():
@@ -164,6 +173,18 @@ def serve(argv: list[str] | None = None) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
+
+
+def _outboard(lab: Lab, silence_s: float) -> None:
+    """Nobody has spoken to the bench for `silence_s`: make it safe (once per silence)."""
+    found = lab.make_safe()
+    if found:
+        print(
+            f"simlab: no command for {silence_s:g} s; outboard watchdog made the bench safe "
+            f"(found: {'; '.join(found)})",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _final_state(lab: Lab, path: Path | None, fixed: list[str] | None = None) -> None:

@@ -48,6 +48,7 @@ class ScpiTcpServer:
         # How the link behaves right now (simlab.faults); None: always clean.
         self.faults: Callable[[], ScpiFaultState] = faults or (lambda: NO_FAULT)
         self.down_until = 0.0  # a rebooting instrument accepts no connection before this
+        self.last_command_at = time.monotonic()  # for an outboard watchdog (simlab.serve)
         self._flooded = False
         self.delayed_ack = delayed_ack
         self.lock = lock
@@ -160,6 +161,7 @@ class ScpiTcpServer:
                 if not chunk:
                     break
                 _quickack(conn, not self.delayed_ack)
+                self.last_command_at = time.monotonic()
                 fault = self.faults()
                 if fault.disconnected:
                     break  # the cable is out: the connection dies with the request

@@ -100,3 +100,46 @@ def test_a_served_lab_runs_a_plan_under_the_wall_clock(tmp_path):
         lab.send_signal(signal.SIGTERM)
         lab.wait(timeout=30)
     assert lab.returncode == 0
+
+
+def test_the_outboard_watchdog_makes_a_forgotten_bench_safe(tmp_path):
+    """A served lab with --outboard-watchdog: a client turns the charger on and goes
+    quiet (a host that died); the lab, as an instrument's own watchdog timer would,
+    puts its outputs in the safe state once nobody has spoken to it for that long."""
+    import pyvisa
+
+    lab = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "simlab",
+            "serve",
+            "--station",
+            str(REPO / "stations" / "sim-16s.yaml"),
+            "--outboard-watchdog",
+            "1",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        endpoints = json.loads(lab.stdout.readline())
+        rm = pyvisa.ResourceManager("@py")
+        charger = rm.open_resource(
+            endpoints["instruments"]["charger"], read_termination="\n", write_termination="\n"
+        )
+        charger.write("VOLT 50,(@1);CURR 1,(@1);OUTP 1,(@1)")
+        assert charger.query("OUTP? (@1)") == "1"
+        control = SimControl(endpoints["control"])
+        assert not control.call("outputs")["safe"]  # the charger is live
+        wait_until(lambda: control.call("outputs")["safe"])  # then nobody speaks for 1 s
+        assert control.call("outputs")["at_safe_state"]
+        control.close()
+        charger.close()
+        rm.close()
+    finally:
+        lab.send_signal(signal.SIGTERM)
+        _, err = lab.communicate(timeout=30)
+    assert "outboard watchdog made the bench safe" in err
