@@ -28,6 +28,8 @@ class UartComms:
     trailing_bytes: int = 0
     # Replies written in chunks of this many bytes with a short gap. 0: whole.
     fragment_bytes: int = 0
+    # The unit takes this long (wall time) before it answers a request. 0: at once.
+    reply_delay_s: float = 0.0
 
     def unanswered_codes(self) -> set[int]:
         codes = set()
@@ -80,7 +82,7 @@ class BmsComms:
         if self.current_sign not in (1, -1):
             raise ValueError("bms.current_sign must be 1 or -1")
         u = self.uart
-        if u.sleep_after_s < 0 or u.min_interval_s < 0:
+        if u.sleep_after_s < 0 or u.min_interval_s < 0 or u.reply_delay_s < 0:
             raise ValueError("bms.uart times must be >= 0")
         if u.trailing_bytes < 0 or u.fragment_bytes < 0 or self.jbd.extra_bytes < 0:
             raise ValueError("bms byte counts must be >= 0")

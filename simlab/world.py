@@ -20,6 +20,7 @@ from simlab.comms import BmsComms
 from simlab.firmware import CATALOGUE, BmsStatus, Firmware, parse_defect
 from simlab.params import flatten, get_path, nest, set_path, unknown_path
 from simlab.physics import Bench
+from simlab.physics.trace import Const
 
 EPS = 1e-9
 TRACE_RETENTION_S = 600.0  # how far back a digitizer's pre-trigger can reach
@@ -27,6 +28,9 @@ TRACE_RETENTION_S = 600.0  # how far back a digitizer's pre-trigger can reach
 # resolution), so a current that settles exactly on a threshold, or is found there to
 # within the float precision of a µs-fast edge, is one state, not an endless flip.
 COMPARATOR_HYSTERESIS_A = 1e-3
+# At most this many scans are judged at once when skipping a quiet span (memory: one
+# row of ADC noise each).
+QUIET_BLOCK = 20_000
 
 
 class BenchSignal:
@@ -119,6 +123,9 @@ class World:
         )
         changed = (bench.charge_fet, bench.discharge_fet) != conducting
         bench.charge_fet, bench.discharge_fet = conducting
+        bleed = dict.fromkeys(fw.bleeding(), fw.params.balance.bleed_ohm)
+        if bleed != bench.bleed_ohm:
+            bench.bleed_ohm, changed = bleed, True
         if changed or force:
             bench.solve()
 
@@ -165,6 +172,8 @@ class World:
                     continue
                 if ts > t_end + EPS:
                     break
+                if self._skip_quiet_scans(ts, t_end):
+                    continue
                 self._run_until(ts)
                 state = self.bench.solve() if self.bench.lfp_cells else self.bench.state
                 fw.scan(
@@ -182,6 +191,57 @@ class World:
             for trace in self.bench.traces.values():
                 trace.prune(self.t - TRACE_RETENTION_S)
             return self.t
+
+    def _skip_quiet_scans(self, ts: float, t_end: float) -> bool:
+        """Take as done the scans from `ts` on that would change nothing (a quiet span).
+
+        An hour of charging is 36 000 scans; while the bench holds still (no hardware
+        event, the current constant, no ticker due, every cell emulated) most of them
+        only confirm what the last one found. The firmware judges each with the noise it
+        would have drawn and skips those that would change nothing; the last scan before
+        anything can look (the end of the advance, a ticker) always runs.
+        """
+        fw, bench = self.firmware, self.bench
+        if bench.lfp_cells or not fw.running:
+            return False
+        horizon = t_end
+        tick = min((k.next_t for k in self._tickers), default=None)
+        if tick is not None:
+            horizon = min(horizon, tick)
+        times = self._scan_times(ts, horizon, fw.params.scan_period_s)
+        if len(times) < 3 or self._next_hardware_event(times[-1]) is not None:
+            return False
+        trace = bench.traces["pack_current"]
+        if not isinstance(trace.last, Const) or trace.last.t0 > ts + EPS:
+            return False
+        state = bench.state
+        skipped = fw.quiet_scans(
+            times,
+            self._sensed(state.cells_v),
+            trace.value(ts),
+            state.pack_v,
+            self._ntc_ohms(),
+            state.charger_present,
+        )
+        return skipped > 0
+
+    @staticmethod
+    def _scan_times(ts: float, horizon: float, period: float) -> list[float]:
+        """The scan times from `ts` up to `horizon`, as the firmware schedules them
+        (each the last plus the period, rounded to 1 ns), at most QUIET_BLOCK."""
+        n = min(int((horizon - ts) / period + EPS) + 1, QUIET_BLOCK)
+        if n < 1:
+            return []
+        if round(period, 9) == period and round(ts, 9) == ts:
+            # both on the ns grid: each rounded sum is the grid point the iteration reaches
+            times = np.round(ts + np.arange(n) * period, 9).tolist()
+        else:
+            times = [ts]
+            for _ in range(n - 1):
+                times.append(round(times[-1] + period, 9))
+        while times and times[-1] > horizon + EPS:
+            times.pop()
+        return times
 
     def every(self, period: Callable[[], float], callback: Callable[[float], None]) -> Ticker:
         """Call `callback(t)` at t = period, 2 x period, ... of virtual time, as time is
@@ -376,6 +436,8 @@ class World:
                     "bms_running": fw.running,
                     "protections": fw.active_protections(),
                     "protection_bits": fw.protection_bits,
+                    "balance_bits": fw.balance_bits,
+                    "bleeding": sorted(fw.bleeding()),
                     "cells_v": list(st.cells_v),
                     "readings_v": list(fw.readings),
                     "pack_v": st.pack_v,

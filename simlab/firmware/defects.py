@@ -156,6 +156,51 @@ CATALOGUE: dict[str, DefectKind] = {
             "the FETs act on the protection, but its status bit is never reported",
             {"protection": "cell_ov"},
         ),
+        # --- balancing: the firmware's mask, and what the bleed hardware does -----------
+        DefectKind(
+            "no_balance",
+            "cell N is never balanced: the firmware neither bleeds it nor reports it",
+            {"cell": 5},
+        ),
+        DefectKind(
+            "open_bleed",
+            "cell N's bleed resistor is open: the firmware balances and reports it, "
+            "no current flows",
+            {"cell": 5},
+        ),
+        DefectKind(
+            "wrong_balance_cell",
+            "the bleed switch of cell N drives cell `other`'s resistor: the mask says N, "
+            "the other cell bleeds",
+            {"cell": 5, "other": 6},
+        ),
+        DefectKind(
+            "balance_stuck_on",
+            "cell N's bleed switch is shorted: it bleeds always, and the mask never says so",
+            {"cell": 5},
+        ),
+        DefectKind(
+            "unreported_balance",
+            "the cells bleed as they should, but the balance mask always reads 0",
+        ),
+        # --- coulomb counting ------------------------------------------------------------
+        DefectKind(
+            "coulomb_gain",
+            "the coulomb counter's calibration gain is off: charge is counted x factor",
+            {"factor": 1.1},
+        ),
+        DefectKind(
+            "coulomb_offset",
+            "the coulomb counter integrates an offset current (A, + charging): it counts "
+            "while the pack is idle",
+            {"offset_a": 0.2},
+        ),
+        DefectKind(
+            "wrong_capacity",
+            "the board's full capacity is factor x its programmed value (a bad learned "
+            "capacity): the reported full capacity and the SoC follow it",
+            {"factor": 0.8},
+        ),
         DefectKind(
             "swapped_wiring",
             "bench miswired: the sense leads of cell positions a and b are swapped at the BMS",
@@ -287,6 +332,37 @@ class DefectSet:
     def ignored_cells(self) -> set[int]:
         """1-based positions the protection engine skips."""
         return {int(d.params["cell"]) for d in self._all("ignored_cell")}
+
+    def never_balanced(self) -> set[int]:
+        """Positions the firmware's balancing never selects."""
+        return {int(d.params["cell"]) for d in self._all("no_balance")}
+
+    def open_bleeds(self) -> set[int]:
+        return {int(d.params["cell"]) for d in self._all("open_bleed")}
+
+    def stuck_bleeds(self) -> set[int]:
+        return {int(d.params["cell"]) for d in self._all("balance_stuck_on")}
+
+    def balance_redirects(self) -> list[tuple[int, int]]:
+        """(cell, other): cell's bleed switch drives other's resistor."""
+        return [
+            (int(d.params["cell"]), int(d.params["other"])) for d in self._all("wrong_balance_cell")
+        ]
+
+    def coulomb_gain(self) -> float:
+        factor = 1.0
+        for d in self._all("coulomb_gain"):
+            factor *= float(d.params["factor"])
+        return factor
+
+    def coulomb_offset(self) -> float:
+        return sum(float(d.params["offset_a"]) for d in self._all("coulomb_offset"))
+
+    def capacity_factor(self) -> float:
+        factor = 1.0
+        for d in self._all("wrong_capacity"):
+            factor *= float(d.params["factor"])
+        return factor
 
     def adc_offsets(self, cell_count: int) -> list[float]:
         offsets = [0.0] * cell_count

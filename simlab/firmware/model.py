@@ -17,6 +17,7 @@ from datetime import date
 
 import numpy as np
 
+from simlab.firmware.balance import BalanceParams, balance_mask, bleeding
 from simlab.firmware.defects import Defect, DefectSet
 from simlab.firmware.protections import (
     EPS,
@@ -98,6 +99,7 @@ class FirmwareParams:
     supply_min_v: float = 8.0
     boot_s: float = 0.5
     ntc: NtcParams = field(default_factory=NtcParams)
+    balance: BalanceParams = field(default_factory=BalanceParams)
     protections: dict[str, Params] = field(default_factory=_default_protections)
 
     def param_children(self) -> dict[str, object]:
@@ -126,6 +128,7 @@ class FirmwareParams:
         if not 0.0 <= self.initial_soc <= 1.0:
             raise ValueError("firmware.initial_soc must be within 0..1")
         self.ntc.validate()
+        self.balance.validate()
         for name, p in self.protections.items():
             if p.delay_s < 0 or p.release_delay_s < 0:
                 raise ValueError(f"firmware.{name} delays must be >= 0")
@@ -197,6 +200,10 @@ class Firmware:
         self.booted_at: float | None = None  # end of the boot after a power-up, if pending
         self.last_scan_t: float | None = None
         self.next_scan_t = self._first_scan()
+        # ADC noise drawn ahead by `quiet_scans` (standard normal, one row a scan), used
+        # by the scans that follow before any fresh draw: skipping scans never changes
+        # the noise a later scan sees.
+        self._noise_ahead = np.empty((0, cell_count))
 
     # -- parameters and defects --------------------------------------------------------
 
@@ -227,13 +234,17 @@ class Firmware:
 
     def add_defect(self, defect: Defect) -> None:
         lowest = 0 if defect.name == "adc_offset" else 1
-        for key in ("cell", "a", "b"):
+        for key in ("cell", "a", "b", "other"):
             cell = defect.params.get(key)
             if cell is not None and not lowest <= int(cell) <= self.cell_count:
                 raise ValueError(
                     f"defect {defect.name}: {key} must be within {lowest}..{self.cell_count}, "
                     f"got {cell}"
                 )
+        for key in ("factor",):
+            factor = defect.params.get(key)
+            if factor is not None and float(factor) <= 0:
+                raise ValueError(f"defect {defect.name}: {key} must be > 0, got {factor}")
         protection = defect.params.get("protection")
         allowed = PROTECTION_BITS if defect.name == "unreported_flag" else list(ROWS)
         if protection is not None and protection not in allowed:
@@ -264,12 +275,23 @@ class Firmware:
         self.next_scan_t = max(round(self.last_scan_t + self.params.scan_period_s, 9), now)
 
     def integrate(self, current_a: float, dt: float) -> None:
-        """Coulomb counting between scans, at the current the shunt measures."""
+        """Coulomb counting between scans, at the current the shunt measures (through
+        the counter's calibration: a `coulomb_gain` or `coulomb_offset` defect bends it)."""
+        d = self.defects
+        if d.active:
+            current_a = current_a * d.coulomb_gain() + d.coulomb_offset()
         amps = quantize(current_a, self.params.current_resolution_a)
         ah = amps * dt / 3600.0
-        self.remaining_ah = min(max(self.remaining_ah + ah, 0.0), self.params.full_capacity_ah)
+        self.remaining_ah = min(max(self.remaining_ah + ah, 0.0), self.full_ah)
         if ah < 0:
             self.discharged_ah -= ah
+
+    @property
+    def full_ah(self) -> float:
+        """The full capacity the board works with (a `wrong_capacity` defect scales it)."""
+        if not self.defects.active:
+            return self.params.full_capacity_ah
+        return self.params.full_capacity_ah * self.defects.capacity_factor()
 
     def _power(self, t: float, supply_v: float | None) -> bool:
         """Brown-out and boot at scan instants; True when the firmware runs this scan."""
@@ -282,6 +304,7 @@ class Firmware:
                 for prot in self.protections:  # RAM state is lost; EEPROM (capacity) is kept
                     prot.state = ProtectionState()
                 self.sw_disable_charge = self.sw_disable_discharge = False
+                self.balance_bits = 0
                 self.readings = [0.0] * self.cell_count
                 self.pack_reading = 0.0
                 self.current_a = 0.0
@@ -324,7 +347,7 @@ class Firmware:
             self.last_scan_t = t
             self.next_scan_t = round(t + p.scan_period_s, 9)
             return
-        noise = self._rng.standard_normal(self.cell_count) * p.adc_noise_v
+        noise = self._next_noise() * p.adc_noise_v
         offsets = self.defects.adc_offsets(self.cell_count)
         raw = np.maximum(np.asarray(cells_v) + np.asarray(offsets) + noise, 0.0)
         step = p.adc_resolution_v
@@ -351,9 +374,125 @@ class Firmware:
             event = prot.evaluate(t, values[prot.row.source], self.defects, charger_present)
             if event is not None:
                 self.events.append(event)
+        self.balance_bits = balance_mask(p.balance, self.readings, self.current_a, self.defects)
 
         self.last_scan_t = t
         self.next_scan_t = round(t + p.scan_period_s, 9)
+
+    # -- quiet spans ---------------------------------------------------------------------
+
+    def _next_noise(self) -> np.ndarray:
+        if len(self._noise_ahead):
+            row, self._noise_ahead = self._noise_ahead[0], self._noise_ahead[1:]
+            return row
+        return self._rng.standard_normal(self.cell_count)
+
+    def _draw_ahead(self, n: int) -> np.ndarray:
+        missing = n - len(self._noise_ahead)
+        if missing > 0:
+            fresh = self._rng.standard_normal((missing, self.cell_count))
+            self._noise_ahead = np.concatenate([self._noise_ahead, fresh])
+        return self._noise_ahead[:n]
+
+    def quiet_scans(
+        self,
+        times: list[float],
+        cells_v: list[float],
+        current_a: float,
+        supply_v: float,
+        ntc_ohms: list[float] | None,
+        charger_present: bool,
+    ) -> int:
+        """How many of the scans at `times` (all but the last) would change nothing, with
+        these inputs held; those scans are then taken as done.
+
+        A scan changes nothing when no protection's condition starts or ends (or its
+        recovery timer runs out) and the balance mask stays as it is. Each candidate is
+        judged with the very noise it would have drawn, so skipping is exact: the scans
+        that do run see the same readings, and a run gives the same result, as if every
+        scan had run. What the skipped scans would have reset (a trip timer whose
+        condition went away) is reset.
+        """
+        p = self.params
+        n = len(times) - 1
+        if n < 1 or not self.running or supply_v < p.supply_min_v:
+            return 0
+        d = self.defects
+        noise = self._draw_ahead(n) * p.adc_noise_v
+        offsets = np.asarray(d.adc_offsets(self.cell_count))
+        raw = np.maximum(np.asarray(cells_v) + offsets + noise, 0.0)
+        step = p.adc_resolution_v
+        readings = np.round(np.round(raw / step) * step, 9)
+        pack = np.round(readings.sum(axis=1), 6)
+        current = quantize(current_a, p.current_resolution_a)
+        temps = (
+            [p.ntc.read(r) for r in ntc_ohms[: p.ntc.count]]
+            if ntc_ohms is not None
+            else list(self.temps_c)
+        )
+        ok = np.ones(n, dtype=bool)
+        ignored = d.ignored_cells() if d.active else set()
+        keep = [i for i in range(self.cell_count) if i + 1 not in ignored]
+        ignored_ntcs = d.ignored_ntcs() if d.active else set()
+        kept_temps = [c for i, c in enumerate(temps) if i + 1 not in ignored_ntcs]
+        times_a = np.asarray(times[:n])
+        for prot in self.protections:
+            row, st, par = prot.row, prot.state, prot.params
+            src = row.source
+            if src == "cell":
+                if not keep:
+                    continue
+                block = readings[:, keep]
+                value = block.max(axis=1) if row.over else block.min(axis=1)
+            elif src == "pack":
+                value = pack
+            elif src == "temperature":
+                if not kept_temps:
+                    continue
+                value = np.full(n, max(kept_temps) if row.over else min(kept_temps))
+            else:
+                amps = max(current, 0.0) if src == "charge_current" else max(-current, 0.0)
+                value = np.full(n, amps)
+            threshold = prot.threshold(d)
+            if src == "pack":  # summed here by numpy, in the scan by Python: keep clear of ties
+                ok &= np.abs(value - threshold) > 1e-5
+                ok &= np.abs(value - par.release) > 1e-5
+            if not st.active:
+                if row.engine == "scan":
+                    ok &= value < threshold - EPS if row.over else value > threshold + EPS
+                continue
+            if par.latching or d.latches(row.name) or d.blocks_release(row.name):
+                continue
+            mode = prot.recovery()
+            if mode == "timer":
+                assert st.tripped_at is not None
+                ok &= times_a - st.tripped_at < par.release_delay_s - EPS
+            elif mode == "level":
+                release = threshold if d.no_hysteresis(row.name) else par.release
+                ok &= value >= release - EPS if row.over else value <= release + EPS
+            elif not charger_present:
+                ok[:] = False
+        ok &= self._masks(readings, current) == self.balance_bits
+        k = n if ok.all() else int(np.argmin(ok))
+        if k == 0:
+            return 0
+        self._noise_ahead = self._noise_ahead[k:]
+        for prot in self.protections:
+            prot.state.first_seen = None
+            prot.state.release_seen = None
+        self.last_scan_t, self.next_scan_t = times[k - 1], times[k]
+        return k
+
+    def _masks(self, readings: np.ndarray, current: float) -> np.ndarray:
+        """The balance mask each row of readings gives (see simlab.firmware.balance)."""
+        b = self.params.balance
+        if not b.enabled or (b.only_charging and current < b.charge_detect_a - EPS):
+            return np.zeros(len(readings), dtype=np.int64)
+        low = readings.min(axis=1, keepdims=True)
+        on = (readings >= b.start_v - EPS) & (readings - low > b.window_v + EPS)
+        for cell in self.defects.never_balanced():
+            on[:, cell - 1] = False
+        return on.astype(np.int64) @ (np.int64(1) << np.arange(self.cell_count, dtype=np.int64))
 
     # -- outputs -----------------------------------------------------------------------
 
@@ -422,23 +561,32 @@ class Firmware:
             return True
         return not (self._fet_opened("discharge") or self.sw_disable_discharge)
 
+    def bleeding(self) -> set[int]:
+        """Cell positions (1-based) whose bleed resistor conducts now: the mask of the
+        last scan while the board runs, through the bleed hardware (defects)."""
+        return bleeding(self.balance_bits if self.running else 0, self.cell_count, self.defects)
+
+    @property
+    def reported_balance_bits(self) -> int:
+        return 0 if self.defects.has("unreported_balance") else self.balance_bits
+
     @property
     def cycles(self) -> int:
-        return int(self.discharged_ah / self.params.full_capacity_ah + EPS)
+        return int(self.discharged_ah / self.full_ah + EPS)
 
     @property
     def soc(self) -> float:
-        return self.remaining_ah / self.params.full_capacity_ah
+        return min(self.remaining_ah / self.full_ah, 1.0)
 
     def status(self) -> BmsStatus:
         return BmsStatus(
             pack_v=self.pack_reading,
             current_a=self.current_a,
             remaining_ah=self.remaining_ah,
-            full_ah=self.params.full_capacity_ah,
+            full_ah=self.full_ah,
             cycles=self.cycles,
             production_date=self.PRODUCTION_DATE,
-            balance_bits=self.balance_bits,
+            balance_bits=self.reported_balance_bits,
             protection_bits=self.protection_bits,
             software_version=self.SOFTWARE_VERSION,
             soc_pct=round(self.soc * 100),

@@ -101,6 +101,9 @@ class Bench:
         self._build_lfp_cells()
         self.charge_fet = True
         self.discharge_fet = True
+        # The BMS's bleed resistors that conduct (position -> ohms), set by the world
+        # from the firmware's balancing: current drawn from that cell inside the pack.
+        self.bleed_ohm: dict[int, float] = {}
         self.state = BenchState([0.0] * len(positions), 0.0, 0.0, 0.0, 0.0)
         self.t = 0.0  # virtual time of the present solution (the world keeps it)
         # Wired by the lab from the station file: NTC inputs driven by resistance
@@ -204,7 +207,9 @@ class Bench:
             else:
                 cells_v.append(ch.voltage_set if ch.output_on else 0.0)
                 ch.voltage_meas = cells_v[-1]
-                ch.current_meas = -i_pack if ch.output_on else 0.0
+                # the channel carries the string's current, and sources a bleed on top
+                bleed = cells_v[-1] / self.bleed_ohm[i + 1] if i + 1 in self.bleed_ohm else 0.0
+                ch.current_meas = -i_pack + bleed if ch.output_on else 0.0
                 ch.in_current_limit = ch.output_on and abs(i_pack) > ch.current_limit
 
         if charger is not None:
@@ -328,8 +333,11 @@ class Bench:
     def step(self, dt: float) -> None:
         """Let `dt` seconds pass at the last solved current (LFP cells integrate charge)."""
         current = self.state.pack_current_a
-        for cell in self.lfp_cells.values():
-            cell.step(current, dt)
+        for i, cell in self.lfp_cells.items():
+            bleed = 0.0
+            if i + 1 in self.bleed_ohm:
+                bleed = cell.terminal_v(current) / self.bleed_ohm[i + 1]
+            cell.step(current - bleed, dt)
 
 
 def _affine(piece: Piece, offset: float, gain: float) -> Piece:

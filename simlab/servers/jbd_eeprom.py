@@ -44,6 +44,7 @@ class Live:
     to_raw: Callable[[float], int]
     from_raw: Callable[[int], float]
     signed: bool = False
+    bit: int | None = None  # a flag: this bit of the 16-bit register (byte is None)
 
 
 def _scale(step: float) -> tuple[Callable[[float], int], Callable[[int], float]]:
@@ -61,6 +62,13 @@ NEG_A = (lambda a: -round(abs(a) / 0.01)), (lambda raw: round(abs(raw) * 0.01, 6
 
 def _row(a: int, b: int | None, p: str, f: str, codec: Any, signed: bool = False) -> Live:
     return Live(a, b, p, f, codec[0], codec[1], signed)
+
+
+FLAG = (lambda x: int(bool(x))), (lambda raw: bool(raw))
+
+
+def _flag(a: int, bit: int, f: str) -> Live:
+    return Live(a, None, "", f, FLAG[0], FLAG[1], bit=bit)
 
 
 LIVE: tuple[Live, ...] = (
@@ -95,6 +103,10 @@ LIVE: tuple[Live, ...] = (
     _row(0x29, None, "discharge_oc1", "threshold", NEG_A, signed=True),
     _row(0x3F, 0, "discharge_oc1", "delay_s", SECONDS),
     _row(0x3F, 1, "discharge_oc1", "release_delay_s", SECONDS),
+    _row(0x2A, None, "", "balance.start_v", MV, signed=True),
+    _row(0x2B, None, "", "balance.window_v", MV),
+    _flag(0x2D, 2, "balance.enabled"),
+    _flag(0x2D, 3, "balance.only_charging"),
 )
 
 # Parameter field names the firmware may use for each logical field, in order of
@@ -193,14 +205,15 @@ class JbdEeprom:
                 return path
         return None
 
-    def live_paths(self) -> dict[tuple[int, int | None], str]:
-        """Which register values are tied to which firmware parameter right now."""
+    def live_paths(self) -> dict[tuple[int, int | str | None], str]:
+        """Which register values are tied to which firmware parameter right now, keyed
+        by (address, byte) and, for a flag, (address, "bit<n>")."""
         known = self.params.parameters()
-        out = {}
+        out: dict[tuple[int, int | str | None], str] = {}
         for row in LIVE:
             path = self._path(row, known)
             if path is not None:
-                out[(row.address, row.byte)] = path
+                out[(row.address, row.byte if row.bit is None else f"bit{row.bit}")] = path
         return out
 
     def read(self, address: int) -> bytes:
@@ -217,7 +230,11 @@ class JbdEeprom:
             if path is None:
                 continue
             raw = row.to_raw(float(self.params.get(path)))  # type: ignore[arg-type]
-            if row.byte is None:
+            if row.bit is not None:
+                (word,) = struct.unpack(">H", data[0:2])
+                word = word | 1 << row.bit if raw else word & ~(1 << row.bit)
+                data[0:2] = struct.pack(">H", word)
+            elif row.byte is None:
                 fmt = ">h" if row.signed else ">H"
                 lo, hi = (-0x8000, 0x7FFF) if row.signed else (0, 0xFFFF)
                 data[0:2] = struct.pack(fmt, min(max(raw, lo), hi))
@@ -250,7 +267,9 @@ class JbdEeprom:
                 path = self._path(row, known)
                 if path is None:
                     continue
-                if row.byte is None:
+                if row.bit is not None:
+                    raw = struct.unpack(">H", data)[0] >> row.bit & 1
+                elif row.byte is None:
                     (raw,) = struct.unpack(">h" if row.signed else ">H", data)
                 else:
                     raw = data[row.byte]

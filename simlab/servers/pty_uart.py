@@ -137,6 +137,8 @@ class PtyUartServer:
         if not frames:
             self.stats["silent"] += 1
             return []
+        if uart.reply_delay_s > 0:
+            time.sleep(uart.reply_delay_s)  # a slow unit: the link's real time
         data = b"".join(frames) + bytes(uart.trailing_bytes)
         faults = getattr(self.backend, "link_faults", None)
         if faults is not None:
