@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from dut_drivers.errors import BmsCapabilityError
 
@@ -204,6 +204,31 @@ class ProtectionConfig:
         return self.settings[name]
 
 
+@dataclass(frozen=True)
+class LinkTiming:
+    """How the link's traffic was timed, where it happens (the transport), not on the
+    run's clock: a UART exchange takes real time even while simulated time stands still.
+
+    `request_reply` (a UART BMS): `exchange_s` holds each request/reply exchange's
+    duration, from the request written to the reply's last byte read, resends included.
+    `broadcast` (a CAN BMS): `broadcasts` holds the timestamp of each status broadcast as
+    the bus stamped it (the adapter's receive time on a bench, the lab's time against
+    simlab). Both keep the latest entries; `total` counts every one since the link
+    opened, so a plan takes those after a count it noted.
+    """
+
+    kind: Literal["request_reply", "broadcast"]
+    total: int
+    exchange_s: tuple[float, ...] = ()
+    broadcasts: tuple[float, ...] = ()
+
+    def since(self, total: int) -> tuple[float, ...]:
+        """The entries that came after `total` (as far as they are still kept)."""
+        entries = self.exchange_s if self.kind == "request_reply" else self.broadcasts
+        new = self.total - total
+        return entries[len(entries) - min(new, len(entries)) :] if new > 0 else ()
+
+
 @runtime_checkable
 class BmsLink(Protocol):
     """A live connection to the BMS under test."""
@@ -230,6 +255,8 @@ class BmsLink(Protocol):
     def set_fets(self, charge: bool, discharge: bool) -> None:
         """Allow (True) or force off (False) each FET from the host."""
         ...
+
+    def link_timing(self) -> LinkTiming: ...
 
     def close(self) -> None: ...
 

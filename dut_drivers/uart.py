@@ -17,6 +17,7 @@ awaited and the bytes on both sides.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -44,6 +45,11 @@ class UartLink:
         self.transcript = transcript
         self.exchanges = 0
         self.resends = 0
+        # Each completed exchange's duration (request written to reply read, resends
+        # included), the latest ones; `timed` counts them all.
+        self.exchange_s: deque[float] = deque(maxlen=1000)
+        self.timed = 0
+        self._sent_at = 0.0
         self._last_done = float("-inf")
         self._rx = bytearray()
         self._serial = serial.serial_for_url(port, baudrate=baudrate, timeout=timeout_s)
@@ -80,6 +86,7 @@ class UartLink:
         self.record("tx", request)
         self._serial.write(request)
         self._serial.flush()
+        self._sent_at = time.monotonic()
 
     def read(self, n: int, request: bytes, what: str, got: bytes = b"") -> bytes:
         """Exactly `n` more bytes (after `got`), or BmsTimeout naming what was awaited."""
@@ -110,11 +117,17 @@ class UartLink:
 
     def transact(self, request: bytes, receive: Callable[[bytes], T]) -> T:
         """Send `request` and return `receive(request)`; resend on timeout only."""
+        first_sent: float | None = None
         for attempt in range(self.retries + 1):
             try:
                 self.send(request)
+                if first_sent is None:
+                    first_sent = self._sent_at
                 self.exchanges += 1
-                return receive(request)
+                reply = receive(request)
+                self.exchange_s.append(time.monotonic() - first_sent)
+                self.timed += 1
+                return reply
             except BmsTimeout:
                 if attempt == self.retries:
                     raise

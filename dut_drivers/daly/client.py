@@ -15,7 +15,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from dut_drivers.base import BmsBase, BmsStatus, Capability, DutIdentity
+from dut_drivers.base import BmsBase, BmsStatus, Capability, DutIdentity, LinkTiming
 from dut_drivers.daly import frames as F
 from dut_drivers.errors import BmsCapabilityError, BmsError, BmsTimeout
 from dut_drivers.registry import PROTOCOLS
@@ -221,6 +221,10 @@ class DalyBms(BmsBase):
                 raise BmsError(
                     f"{self.port}: FET command 0x{command:02X} not taken (reply {reply.hex(' ')})"
                 )
+
+    def link_timing(self) -> LinkTiming:
+        """Each exchange's duration on the serial line, as the host saw it."""
+        return LinkTiming("request_reply", self.link.timed, tuple(self.link.exchange_s))
 
     def close(self) -> None:
         self.link.close()

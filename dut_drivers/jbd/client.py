@@ -19,6 +19,7 @@ from dut_drivers.base import (
     BmsStatus,
     Capability,
     DutIdentity,
+    LinkTiming,
     ProtectionConfig,
     ProtectionSetting,
 )
@@ -256,6 +257,10 @@ class JbdBms(BmsBase):
                 values[field_name] = -abs(value) if field_name == "dsgoc" else value
         values.update(config.extra)
         self.write_registers(values)
+
+    def link_timing(self) -> LinkTiming:
+        """Each exchange's duration on the serial line, as the host saw it."""
+        return LinkTiming("request_reply", self.link.timed, tuple(self.link.exchange_s))
 
     def close(self) -> None:
         self.link.close()

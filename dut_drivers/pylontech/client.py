@@ -18,9 +18,10 @@ no configuration. FET states are the BMS's charge/discharge enable requests (0x3
 from __future__ import annotations
 
 import time
+from collections import deque
 from typing import Any
 
-from dut_drivers.base import BmsBase, BmsStatus, DutIdentity
+from dut_drivers.base import BmsBase, BmsStatus, DutIdentity, LinkTiming
 from dut_drivers.errors import BmsError, BmsSilent
 from dut_drivers.pylontech import frames as F
 from dut_drivers.registry import PROTOCOLS
@@ -55,6 +56,9 @@ class PylontechCanBms(BmsBase):
         self.frames_received = 0
         self.bad_frames: list[str] = []
         self._latest: dict[int, tuple[float, dict[str, Any] | BmsError]] = {}
+        # The bus's timestamp of each status broadcast (its first frame, 0x351).
+        self._broadcasts: deque[float] = deque(maxlen=1000)
+        self._broadcast_count = 0
         self._opened = self._now()
         self._last_keepalive = float("-inf")
 
@@ -80,6 +84,9 @@ class PylontechCanBms(BmsBase):
         if msg.arbitration_id not in (*F.STATUS_FRAMES, F.NAME):
             return  # other nodes' traffic, or ids this link does not use
         self.frames_received += 1
+        if msg.arbitration_id == F.LIMITS:
+            self._broadcasts.append(float(msg.timestamp))
+            self._broadcast_count += 1
         try:
             decoded: dict[str, Any] | BmsError = F.decode(msg.arbitration_id, data)
         except BmsError as exc:
@@ -195,6 +202,11 @@ class PylontechCanBms(BmsBase):
             manufacturer=name,
             not_reported=("hardware", "firmware", "serial", "production_date", "cell_count"),
         )
+
+    def link_timing(self) -> LinkTiming:
+        """The timestamps of the status broadcasts received so far (the latest ones)."""
+        self.drain()
+        return LinkTiming("broadcast", self._broadcast_count, broadcasts=tuple(self._broadcasts))
 
     def close(self) -> None:
         self.bus.shutdown()

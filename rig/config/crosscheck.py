@@ -90,6 +90,36 @@ def check_spec_against_station(spec: DutSpec, station: StationConfig) -> None:
                     f"({station_name})",
                 )
             )
+    soc = getattr(spec, "state_of_charge", None)
+    if soc is not None:
+        # The charge flows through every emulated cell: the emulators must carry it.
+        for field, limit, what in (
+            ("state_of_charge.current_a", station.limits.charge_current, "charge current"),
+            ("state_of_charge.current_a", station.limits.discharge_current, "discharge current"),
+            ("state_of_charge.current_a", station.limits.cell_current, "cell current"),
+        ):
+            if not limit.contains(soc.current_a):
+                problems.append(
+                    (
+                        field,
+                        f"{soc.current_a:g} A is outside the station's {what} limit "
+                        f"{limit.min:g}..{limit.max:g} A ({station_name})",
+                    )
+                )
+                break
+    balancing = getattr(spec, "balancing", None)
+    if balancing is not None:
+        top = balancing.start_v.high + 2 * margin + balancing.window_v.high
+        for field, level in (("balancing.bleed_at_v", balancing.bleed_at_v), ("balancing", top)):
+            if not station.limits.cell_voltage.contains(level):
+                lim = station.limits.cell_voltage
+                problems.append(
+                    (
+                        field,
+                        f"the plan raises a cell to {level:g} V, outside the station's cell "
+                        f"voltage limits {lim.min:g}..{lim.max:g} V ({station_name})",
+                    )
+                )
     if problems:
         source = spec.source or "<spec>"
         lines = field_lines(source) if spec.source else {}

@@ -123,6 +123,95 @@ class TestConditions(Strict):
         return self
 
 
+class Balancing(Strict):
+    """Passive balancing: when the BMS bleeds a cell, and how much (`balancing:`)."""
+
+    clause: list[str] = Field(default_factory=list)
+    # A cell is balanced when it reads at least start_v and more than window_v above the
+    # lowest cell (JBD EEPROM 0x2A, 0x2B).
+    start_v: Limit
+    window_v: Limit
+    # The bleed current of a balanced cell at bleed_at_v (a resistor: it scales with V).
+    bleed_current_a: Limit
+    bleed_at_v: float = Field(gt=0)
+    # The BMS balances only while charging (JBD 0x2D bit 3): the plan drives the spec's
+    # charge test current while it looks for the bleed.
+    only_while_charging: bool = False
+    # A cell that is not balanced: its channel's current moves by at most this.
+    idle_current_a: float = Field(default=0.01, gt=0)
+
+    @model_validator(mode="after")
+    def _bleed_where_balanced(self) -> Balancing:
+        if self.bleed_at_v < self.start_v.high:
+            raise ValueError("balancing.bleed_at_v must be at or above start_v.high")
+        return self
+
+
+class StateOfCharge(Strict):
+    """Coulomb counting: the BMS's count of a charge the station drives (`state_of_charge:`)."""
+
+    clause: list[str] = Field(default_factory=list)
+    current_a: float = Field(gt=0)  # charger / load current while the charge is driven
+    charge_ah: float = Field(gt=0)  # the charge driven through the pack, each way
+    poll_period_s: float = Field(default=60.0, gt=0)  # read-back poll while it flows
+    # The BMS is read this often meanwhile (its count over time; a CAN link kept alive).
+    bms_poll_period_s: float = Field(default=600.0, gt=0)
+    # BMS's counted charge minus the station's, in % of the spec's capacity.
+    counting_error_pct: Limit = Limit(nominal=0.0, low=-2.0, high=2.0)
+    # BMS's SoC change minus the station's charge / capacity, in SoC points (%).
+    soc_error_pct: Limit = Limit(nominal=0.0, low=-2.0, high=2.0)
+    # BMS's full capacity against dut.capacity_ah, in %.
+    full_capacity_error_pct: Limit = Limit(nominal=0.0, low=-2.0, high=2.0)
+    # Idle: no current for idle_s; what the BMS counts meanwhile, in % of capacity.
+    idle_s: float = Field(default=7200.0, gt=0)
+    idle_drift_error_pct: Limit = Limit(nominal=0.0, low=-0.2, high=0.2)
+    # The BMS's reporting steps: SoC in %, remaining capacity in Ah.
+    soc_step_pct: float = Field(default=1.0, gt=0)
+    capacity_step_ah: float = Field(default=0.01, gt=0)
+    # The SoC the plans work within; the pack is brought into it first (not measured).
+    soc_window_pct: tuple[float, float] = (10.0, 90.0)
+
+    @model_validator(mode="after")
+    def _window(self) -> StateOfCharge:
+        low, high = self.soc_window_pct
+        if not 0 <= low < high <= 100:
+            raise ValueError("state_of_charge.soc_window_pct must be 0 <= low < high <= 100")
+        return self
+
+
+class ConfigTolerance(Strict):
+    """How far a configured value may lie from the spec's nominal, per unit."""
+
+    voltage_v: float = Field(default=0.005, ge=0)
+    current_a: float = Field(default=0.1, ge=0)
+    temperature_c: float = Field(default=0.5, ge=0)
+    time_s: float = Field(default=0.5, ge=0)
+
+
+class Communications(Strict):
+    """The BMS's link: identity, configuration read back, timing (`communications:`)."""
+
+    clause: list[str] = Field(default_factory=list)
+    # What the BMS must report about itself (model, hardware, firmware, manufacturer,
+    # serial); fields left out are recorded, not judged.
+    identity: dict[Literal["model", "hardware", "firmware", "manufacturer", "serial"], str] = Field(
+        default_factory=dict
+    )
+    config_tolerance: ConfigTolerance = ConfigTolerance()
+    # Request/reply links: the longest status exchange of `polls`, as the host sees it.
+    response_time_s: Limit = Limit(nominal=0.05, low=0.0, high=0.3)
+    polls: int = Field(default=20, ge=2)
+    # Broadcasting links: the period between status broadcasts, from frame timestamps,
+    # and the longest gap between two.
+    broadcast_period_s: Limit = Limit(nominal=1.0, low=0.9, high=1.1)
+    broadcast_gap_s: Limit = Limit(nominal=1.0, low=0.0, high=1.5)
+    broadcasts: int = Field(default=10, ge=2)
+
+
+# Plan markers of the functions a spec may leave out, and the section that states each.
+FUNCTIONS = {"balancing": "balancing", "soc": "state_of_charge", "communications": "communications"}
+
+
 class DutInfo(Strict):
     name: str
     manufacturer: str = ""
@@ -146,6 +235,9 @@ class DutSpec(Strict):
     reporting: Reporting = Reporting()
     recovery: Recovery = Recovery()
     test_conditions: TestConditions
+    balancing: Balancing | None = None
+    state_of_charge: StateOfCharge | None = None
+    communications: Communications | None = None
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
@@ -158,6 +250,10 @@ class DutSpec(Strict):
                     f"test_conditions.cells_under_test: no such cell position(s) {bad}"
                 )
         return self
+
+    def unstated_functions(self) -> set[str]:
+        """Plan markers (balancing, soc, communications) whose section this spec omits."""
+        return {mark for mark, section in FUNCTIONS.items() if getattr(self, section) is None}
 
     @property
     def cells_under_test(self) -> list[int]:

@@ -121,7 +121,8 @@ class RigSession:
             spec = self.spec
         except ConfigError:
             return set()
-        return {n for n in Protections.model_fields if getattr(spec.protections, n) is None}
+        unstated = {n for n in Protections.model_fields if getattr(spec.protections, n) is None}
+        return unstated | spec.unstated_functions()
 
     def protocol_capabilities(self) -> set[str] | None:
         """What the station's BMS protocol can report (None: the station file is unreadable;

@@ -218,6 +218,11 @@ class Cells:
         ch = self.channel_of(position)
         return ch.driver.measure_voltage(ch.channel)
 
+    def measure_current(self, position: int) -> float:
+        """The channel's current, > 0 sourcing (the cell discharging), < 0 sinking."""
+        ch = self.channel_of(position)
+        return ch.driver.measure_current(ch.channel)
+
     def accuracy(self, position: int, quantity: str, value: float) -> Accuracy:
         """The accuracy band of the emulator channel behind `position`, certificate applied."""
         return self.channel_of(position).driver.accuracy(quantity, value)

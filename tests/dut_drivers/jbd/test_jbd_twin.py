@@ -170,3 +170,16 @@ def test_port_survives_close_and_reopen_between_requests(twin):
         assert link.read_status().cell_count == 16
     finally:
         link.close()
+
+
+def test_each_exchange_is_timed_as_the_host_sees_it(jbd):
+    rig, _, link = jbd
+    start = link.link_timing()
+    assert start.kind == "request_reply"
+    link.read_status()
+    (fast,) = link.link_timing().since(start.total)
+    rig.world.set("bms.uart.reply_delay_s", 0.05)  # a slow unit: wall time on its side
+    mark = link.link_timing().total
+    link.read_status()
+    (slow,) = link.link_timing().since(mark)
+    assert slow >= 0.05 and fast >= 0.0  # the delay is in what the host measured

@@ -108,3 +108,22 @@ def test_undeclared_capabilities_raise(pylon):
     for call in (link.read_cell_voltages, link.read_protection_config):
         with pytest.raises(BmsCapabilityError, match="pylontech_can"):
             call()
+
+
+def test_broadcast_timestamps_give_the_period(pylon):
+    rig, _, link = pylon
+    link.read_status()
+    start = link.link_timing()
+    assert start.kind == "broadcast"
+    for _ in range(5):
+        rig.world.advance(1.0)
+        link.read_status()
+    stamps = link.link_timing().since(start.total)
+    assert len(stamps) == 5
+    if link.name == "socketcand":  # stamped with the lab's time (virtual: the host's)
+        assert [round(b - a, 9) for a, b in itertools.pairwise(stamps)] == [1.0] * 4
+    rig.world.set("bms.can.period_s", 2.0)
+    rig.world.advance(8.0)
+    link.read_status()
+    later = link.link_timing()
+    assert later.total - start.total in (8, 9)
