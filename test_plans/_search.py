@@ -17,7 +17,6 @@ from rig.measure import Measurement, Stimulus, ThresholdResult
 from rig.measure.budget import threshold_budget
 from rig.measure.traces import threshold_waveform
 from rig.plugin.fixtures import Recorder
-from test_plans._power_path import PowerPath
 
 
 class SearchStimulus(Protocol):
@@ -37,15 +36,30 @@ class SearchStimulus(Protocol):
     def band(self, value: float) -> Accuracy: ...
 
 
-def _note(result: ThresholdResult, path: PowerPath, unit: str, releasing: bool) -> str:
+class Observed(Protocol):
+    """What saw the response: the instrument (and channel) a record names, and a label
+    (a PowerPath's "charger current", a cell channel's bleed current)."""
+
+    @property
+    def instrument(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
+
+
+def _note(
+    result: ThresholdResult, path: Observed, unit: str, releasing: bool, verb: str = "stopped"
+) -> str:
+    """`verb` says what the response does when the search flips it ("stopped" for a
+    trip seen as current stopping)."""
     if result.above is None:
         last = f"{result.last_level:.4g} {unit}" if result.last_level is not None else "the end"
         if releasing:
-            return f"{path.label} still stopped at {last}: no release"
-        return f"{path.label} never stopped up to {last}"
+            return f"{path.label} still {verb} at {last}: no release"
+        return f"{path.label} never {verb} up to {last}"
     if not result.found:
-        verb = "flowed" if releasing else "stopped"
-        return f"{path.label} {verb} at the first level {result.above.level:.4g} {unit}"
+        done = "flowed" if releasing else verb
+        return f"{path.label} {done} at the first level {result.above.level:.4g} {unit}"
     if result.reset_failed:
         return "the BMS did not come back between probes: bracket left at the ramp step"
     return ""
@@ -58,10 +72,11 @@ def record_search(
     limit: Limit,
     clause: list[str],
     stim: SearchStimulus,
-    path: PowerPath,
+    path: Observed,
     waveform_name: str,
     context: dict[str, Any],
     releasing: bool = False,
+    verb: str = "stopped",
 ) -> Measurement:
     band = stim.band(result.value) if result.value is not None else None
     label = stim.quantity.replace("_", " ")
@@ -90,5 +105,5 @@ def record_search(
         ),
         waveform=record.waveform(wf),
         context={**context, "probes": len(result.probes), "commanded_bracket": cmd},
-        note=_note(result, path, stim.unit, releasing),
+        note=_note(result, path, stim.unit, releasing, verb),
     )

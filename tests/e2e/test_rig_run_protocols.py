@@ -43,7 +43,7 @@ def test_defect_is_caught_through_the_protocol(tmp_path, protocol):
         "--sim-defect",
         "no_ov_release",
         "-k",
-        "cell_ov_threshold and cell1",
+        "cell_ov_threshold and cell1]",
     )
     assert run.returncode != 0, run.output[-3000:]
     failed = {m["name"] for m in run.measurements() if m["verdict"] == "fail"}
