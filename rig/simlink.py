@@ -259,15 +259,18 @@ class SimlabProcess:
             log.close()
 
 
+_FAST_SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def station_is_simulated(path: Path) -> bool:
     """A quick look: does the station file say `simulated: true`? Only decides whether to
     boot simlab early; the file is checked properly when the run is prepared."""
     try:
         if path.stat().st_size > 1 << 20:
             return False
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, yaml.YAMLError):
-        return False
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_FAST_SAFE)
+    except (OSError, ValueError, yaml.YAMLError, RecursionError, MemoryError):
+        return False  # whatever is wrong with it, the proper check will say
     return isinstance(doc, dict) and doc.get("simulated") is True
 
 

@@ -289,3 +289,21 @@ def test_a_visa_library_that_does_not_load_is_a_usage_error(tmp_path):
     assert run.returncode == 2, run.output[-3000:]
     assert "visa_library: '@nope' does not load" in run.output
     assert "Traceback" not in run.output and no_run_folder(tmp_path / "runs")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "name: x\nsimulated: true\n" + "a: " + "[" * 3000 + "]" * 3000 + "\n",
+        "name: !!python/object/apply:os.system ['echo hi']\nsimulated: true\n",
+        "simulated: true\nlimits: {cell_voltage: {max: lots}}\n",
+    ],
+    ids=["deep", "python-tag", "wrong-type"],
+)
+def test_a_hostile_station_file_is_exit_2_without_a_traceback(tmp_path, text):
+    station = tmp_path / "hostile.yaml"
+    station.write_text(text)
+    run = run_rig(tmp_path / "runs", "--station", str(station), timeout=60)
+    assert run.returncode == 2, run.output[-3000:]
+    assert str(station) in run.output and "Traceback" not in run.output
+    assert no_run_folder(tmp_path / "runs")

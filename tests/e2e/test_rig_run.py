@@ -38,6 +38,10 @@ def test_a_default_run_prints_no_warnings_and_fits_80_columns(default_run):
     assert "warning" not in lowered and "deprecat" not in lowered, default_run.output
     summary = default_run.output[default_run.output.index("\nRun ") :]
     assert max(len(line) for line in summary.splitlines()) <= 80, summary
+    # each measurement is shown as it is taken, without -s: before its plan's result line
+    plan = "test_cell_ov_threshold_and_release[cell1]"
+    live = default_run.output.index("    cell_ov_threshold: ")
+    assert live < default_run.output.index(f"{plan} PASSED")
 
 
 def test_run_metadata_and_station_checks(default_run):
