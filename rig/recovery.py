@@ -42,12 +42,15 @@ class RecoveryResult:
         }
 
 
+NO_REPLY = "no valid reply"  # the status of a BMS that could not be read at all
+
+
 def dut_state(dut: BmsLink) -> tuple[bool, str]:
     """(ready?, a one-line description of what the BMS reports)."""
     try:
         s = dut.read_status()
     except BmsError as exc:
-        return False, f"no valid reply ({type(exc).__name__}: {exc})"
+        return False, f"{NO_REPLY} ({type(exc).__name__}: {exc})"
     active = sorted(s.protections or ())  # None: the protocol does not say; FETs decide
     ready = s.charge_fet and s.discharge_fet and not active
     text = (

@@ -14,7 +14,7 @@ from rig.measure import Measurement, Verdict
 from rig.measure.format import fmt_measured, fmt_number
 from rig.plugin.hooks import session_key
 from rig.plugin.session import RigSession
-from rig.recovery import recover
+from rig.recovery import NO_REPLY, recover
 from rig.results.waveform import Waveform, write_waveform
 from rig.safety import SIGNALS
 from rig.station import Station
@@ -114,6 +114,10 @@ def record(rig: RigSession, request: pytest.FixtureRequest) -> Iterator[Recorder
     yield recorder
 
 
+class DutUnreachable(Exception):
+    """The BMS could not be read at all while the rig tried to bring it back to ready."""
+
+
 class Ready:
     """The DUT's recovery procedure, for a plan and for the hooks around it."""
 
@@ -155,6 +159,9 @@ def ready(rig: RigSession, request: pytest.FixtureRequest, record: Recorder) -> 
     if helper.stopping:
         return  # interrupted: the session's final safe state follows; no recovery wait
     if not helper.recover(f"after {request.node.name}"):
+        if helper.last.status.startswith(NO_REPLY):
+            # the link to the BMS is broken, not the BMS proven unrecoverable: an error
+            raise DutUnreachable(f"after the plan the BMS gave {helper.last.status}")
         record(
             "dut_recovered_after_plan",
             0.0,

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from instruments.errors import InstrumentConnectionError, InstrumentReplyError, InstrumentTimeout
 from rig.config import ConfigError
 from rig.plugin.markers import MARKERS, standard_markers
 from rig.plugin.options import add_options
@@ -42,6 +43,8 @@ __all__ = [
 ]
 
 REASON_LINES = 12  # a reason is the assertion or exception line, not the traceback
+# What a driver raises once its retries are spent: the instrument is out of reach.
+INSTRUMENT_LOST = (InstrumentConnectionError, InstrumentTimeout, InstrumentReplyError)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -232,6 +235,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     rig = item.config.stash[session_key]
     # the phase that runs next, so a plan cut off by a signal is told in its phase
     rig.phase = {"setup": "call", "call": "teardown"}.get(report.when, rig.phase)
+    lost = call.excinfo is not None and call.excinfo.errisinstance(INSTRUMENT_LOST)
+    if lost and rig.opened and not rig.lost:
+        # The link stayed down through its retries: no further plan is started on a bench
+        # the rig cannot fully reach (the safe state runs over the links that remain).
+        rig.lost = f"an instrument was lost: {call.excinfo.exconly().splitlines()[0]}"
+        item.session.shouldfail = rig.lost
     if rig.opened and (report.when == "call" or not report.passed):
         outcome = _outcome(report, call)
         rig.record(

@@ -45,6 +45,11 @@ from rig.station.station import check_visa_library, open_dut
 from rig.station.transcript import Transcript
 from rig.watchdog import Watchdog, WatchedClock
 
+# The end of a session tries the safe state again this often, this far apart (run time),
+# while a step fails: an instrument that dropped off may come back.
+FINAL_SAFE_RETRIES = 4
+FINAL_SAFE_WAIT_S = 10.0
+
 # A plan that asks for any of these runs on the station: the session opens for it.
 RIG_FIXTURES = frozenset({"rig", "station", "dut", "clock", "record", "ready"})
 
@@ -82,6 +87,7 @@ class RigSession:
         self.endpoints: dict[str, Any] = {}
         self.simlab_start_s: float | None = None
         self.watchdog: Watchdog | None = None
+        self.lost = ""  # an instrument lost mid-run: no further plan is started
         self._simlab_spawned_at = 0.0
         self.control: SimControl | None = None
         self.clock: Clock | None = None
@@ -430,7 +436,16 @@ class RigSession:
 
     def _finish(self, exitstatus: int) -> None:
         forbid_callers_under()  # the plans are done
-        self.make_safe("end of session", final=True)
+        failures = self.make_safe("end of session", final=True)
+        # An instrument that could not be made safe may come back (a reboot, a link that
+        # drops for a while): try again after waiting, a bounded number of times. The
+        # wait is the run's time, so against simlab its outages end as they would.
+        for attempt in range(1, FINAL_SAFE_RETRIES + 1):
+            if not failures or self.clock is None or SIGNALS.first is not None:
+                break
+            with contextlib.suppress(Exception):
+                self.clock.sleep(FINAL_SAFE_WAIT_S)
+            failures = self.make_safe(f"end of session, retry {attempt}", final=True)
         if self.control is not None:
             with contextlib.suppress(Exception):
                 truth = self.control.truth()
@@ -462,6 +477,8 @@ class RigSession:
             reason = f"{sig.name} received{during}"
         elif interrupted:
             reason = "the session was stopped (pytest.exit or KeyboardInterrupt)"
+        elif self.lost:
+            reason = f"stopped after {self.lost}"
         else:
             reason = ""
         run_end: dict[str, Any] = {

@@ -26,15 +26,15 @@ from tests.e2e.faults import fast_station, judge, write_workload
 
 FAULTS = [
     # (fault, station, the plan's outcome, words the reason names)
-    ("scpi_disconnect:instrument=charger,at_s=15,for_s=30", None, "error", "charger"),
-    ("scpi_late:instrument=load,delay_s=1,at_s=15,for_s=30", None, "error", "load"),
-    ("scpi_garbage:instrument=cellsim_b,at_s=15,for_s=30", None, "error", "cellsim_b"),
-    ("scpi_error_flood:instrument=charger,at_s=15,for_s=30", None, "error", "charger"),
+    ("scpi_disconnect:instrument=charger,at_s=15,for_s=20", None, "error", "charger"),
+    ("scpi_late:instrument=load,delay_s=1,at_s=15,for_s=20", None, "error", "load"),
+    ("scpi_garbage:instrument=cellsim_b,at_s=15,for_s=20", None, "error", "cellsim_b"),
+    ("scpi_error_flood:instrument=charger,at_s=15,for_s=20", None, "error", "charger"),
     ("scpi_reboot:instrument=load,at_s=15,down_s=0", None, "error", "rebooted"),
     ("scpi_runaway:instrument=cellsim_a,channel=2,volts=4.6,at_s=15", None, "aborted", "cell 2"),
-    ("bms_uart_silent:at_s=15,for_s=30", None, "error", ""),
-    ("bms_uart_corrupt:at_s=15,for_s=30", None, "error", ""),
-    ("bms_can_stop:at_s=15,for_s=30", "stations/sim-16s-pylon-can.yaml", "error", ""),
+    ("bms_uart_silent:at_s=15,for_s=20", None, "error", ""),
+    ("bms_uart_corrupt:at_s=15,for_s=20", None, "error", ""),
+    ("bms_can_stop:at_s=15,for_s=20", "stations/sim-16s-pylon-can.yaml", "error", ""),
 ]
 
 
@@ -84,6 +84,10 @@ def test_an_injected_fault_is_a_clear_outcome_and_the_bench_ends_safe(
     assert words in hit[0]["reason"], hit[0]["reason"]
     assert "Traceback" not in hit[0]["reason"]
     assert result.run_end and result.run_end["verdict"] == "ERROR"
+    lost = fault.startswith(("scpi_disconnect", "scpi_late", "scpi_garbage"))
+    # an instrument out of reach stops the run: no further plan on a bench half reached
+    assert result.run_end["reason"].startswith("stopped after an instrument was lost") == lost
+    assert bool(result.results("test_quiet")) != lost
     assert result.intact and not result.torn
     assert result.safe, result.final["unsafe"]
     assert "Traceback" not in output
