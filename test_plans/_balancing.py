@@ -104,21 +104,23 @@ class Bench:
 
     @property
     def below_start(self) -> float:
-        """A level clearly below any acceptable start voltage."""
-        return self.b.start_v.low - self.tc.search_margin_v
+        """A level one ramp step below any acceptable start voltage."""
+        return self.b.start_v.low - self.tc.coarse_step_v
 
     @property
     def base(self) -> float:
         """Where the other cells sit while one is raised: low enough that a cell anywhere
-        from `below_start` up is beyond any acceptable window above them, so only the
-        start voltage decides."""
-        gap = self.b.window_v.high + self.tc.search_margin_v
+        from `below_start` up is beyond any acceptable window above them (by a ramp
+        step), so only the start voltage decides. Nominal, where that is low enough."""
+        gap = self.b.window_v.high + self.tc.coarse_step_v
         return min(self.tc.nominal_cell_voltage, self.below_start - gap)
 
     def start(self, level: float, highest_pack: float) -> str | None:
         """Every cell at `level`, the charge current on if needed (the charger's CV above
         `highest_pack`); the reason it cannot balance (no charge current), or None."""
-        self.cells.set_all(level)
+        cells = self.cells
+        if any(cells.setpoint(p) != level for p in cells.positions):
+            cells.set_all(level)
         if self.path is not None:
             self.path.start(highest_pack)
         self.clock.sleep(self.tc.settle_s)
@@ -247,23 +249,22 @@ def balance_cell(
         )
 
     # Below the start voltage (and still beyond the window above the others), the bleed
-    # must stop.
+    # must stop. The string's current is the one just read: the charge current is held.
     lower = bench.below_start
     cells.set_voltage(cell, lower)
     clock.sleep(tc.settle_s)
-    readings = bench.currents()
-    below = BleedSense.against(station, cell, readings)
+    reading = cells.measure_current(cell)
     record(
         "balance_current_below_start",
-        below.excess(readings[cell]),
+        sense.excess(reading),
         "A",
         **_idle(b),
         clause=b.clause,
-        budget=below.budget(readings[cell]),
+        budget=sense.budget(reading),
         evidence="instrument",
-        instrument=below.instrument,
+        instrument=sense.instrument,
         stimulus=bench.stimulus(cell, lower),
-        context={**context, "cell_v": lower, "string_a": below.string_a},
+        context={**context, "cell_v": lower},
         note=f"cell {cell} at {lower:.4g} V, the others at {base:.4g} V",
     )
     if bench.path is not None:
