@@ -1,4 +1,4 @@
-"""Function plans (balancing), each proven both ways.
+"""Function plans (balancing, state of charge), each proven both ways.
 
 Every case is one `rig run` of just the plans concerned, with the simulated BMS changed
 as a user would (`--sim-defect`, `--sim-set`, a spec of their own); the healthy runs
@@ -71,3 +71,30 @@ def test_balance_thresholds_both_ways(tmp_path):
         "-k", "balance_start",
     )  # fmt: skip
     assert named(bad) == {"balance_start_voltage": "fail", "balance_window": "fail"}
+
+
+def test_soc_counting_passes_and_a_gain_error_fails_the_count(tmp_path):
+    good = run_rig(tmp_path / "good", "-k", "soc_charge or soc_idle")
+    assert good.returncode == 0, good.output[-3000:]
+    assert set(named(good).values()) == {"pass"} and len(named(good)) == 4
+    (charge,) = good.measurements("soc_charge_counted_error")
+    assert charge["context"]["station_ah"] == 25.0 and charge["waveform"]
+    gain = ("--sim-defect", "coulomb_gain:factor=1.1")
+    bad = run_rig(tmp_path / "bad", *gain, "-k", "soc_charge or soc_idle")
+    assert named(bad) == {
+        "soc_charge_counted_error": "fail",  # +2.5 % of capacity
+        "soc_charge_soc_error": "fail",
+        "soc_full_capacity_error": "pass",
+        "soc_idle_drift_error": "pass",
+    }
+
+
+def test_soc_offset_and_capacity_defects(tmp_path):
+    offset = run_rig(tmp_path / "offset", "--sim-defect", "coulomb_offset", "-k", "soc_idle")
+    assert named(offset) == {"soc_idle_drift_error": "fail"}  # 0.2 A for 2 h: +0.4 %
+    capacity = run_rig(tmp_path / "cap", "--sim-defect", "wrong_capacity", "-k", "soc_charge")
+    assert named(capacity) == {
+        "soc_charge_counted_error": "pass",  # the Ah count is right
+        "soc_charge_soc_error": "fail",
+        "soc_full_capacity_error": "fail",
+    }
