@@ -155,11 +155,22 @@ def _idle(b: Balancing) -> dict[str, float]:
     return {"low": -b.idle_current_a, "high": b.idle_current_a, "nominal": 0.0}
 
 
+def balance_cells(
+    station: Station, dut: BmsLink, clock: Clock, spec: DutSpec, record: Recorder
+) -> None:
+    """Every cell position under test in turn. Balancing keeps no state from one cell to
+    the next (a cell back below the start voltage stops bleeding at the next scan), so
+    the positions share one plan and one recovery; each measurement names its cell."""
+    for cell in spec.cells_under_test:
+        balance_cell(cell, station, dut, clock, spec, record)
+
+
 def balance_cell(
     cell: int, station: Station, dut: BmsLink, clock: Clock, spec: DutSpec, record: Recorder
 ) -> None:
     """Raise one cell above the start voltage and the window: it bleeds, no other does,
-    the BMS says so; back below the start voltage the bleed stops."""
+    the BMS says so; back below the start voltage the bleed stops, and the cell goes
+    back to where the others are."""
     bench = Bench(station, spec, clock)
     b, tc = bench.b, bench.tc
     cells = bench.cells
@@ -169,9 +180,9 @@ def balance_cell(
     if why:
         ch = cells.channel_of(cell)
         for name, limits in (
-            ("balance_current", _band(b.bleed_current_a)),
-            ("balance_other_cells", _idle(b)),
-            ("balance_current_below_start", _idle(b)),
+            (f"cell{cell}_balance_current", _band(b.bleed_current_a)),
+            (f"cell{cell}_balance_other_cells", _idle(b)),
+            (f"cell{cell}_balance_current_below_start", _idle(b)),
         ):
             record(name, None, "A", **limits, clause=b.clause,
                    instrument=f"{ch.instrument}:{ch.channel}", note=why)  # fmt: skip
@@ -195,7 +206,7 @@ def balance_cell(
         )
     context["string_a"] = sense.string_a
     record(
-        "balance_current",
+        f"cell{cell}_balance_current",
         bleed,
         "A",
         **_band(b.bleed_current_a),
@@ -215,7 +226,7 @@ def balance_cell(
         moved = [p for p in others if abs(excess[p]) > b.idle_current_a]
         other = BleedSense(station, worst, sense.string_a, sense.string_cell)
         record(
-            "balance_other_cells",
+            f"cell{cell}_balance_other_cells",
             excess[worst],
             "A",
             **_idle(b),
@@ -236,7 +247,7 @@ def balance_cell(
     if Capability.balancing in dut.capabilities:
         mask = _reported_mask(dut, clock, spec, {cell})
         record(
-            "balance_reported",
+            f"cell{cell}_balance_reported",
             1.0 if mask == {cell} else 0.0,
             "flag",
             low=1.0,
@@ -255,7 +266,7 @@ def balance_cell(
     clock.sleep(tc.settle_s)
     reading = cells.measure_current(cell)
     record(
-        "balance_current_below_start",
+        f"cell{cell}_balance_current_below_start",
         sense.excess(reading),
         "A",
         **_idle(b),
@@ -267,8 +278,7 @@ def balance_cell(
         context={**context, "cell_v": lower},
         note=f"cell {cell} at {lower:.4g} V, the others at {base:.4g} V",
     )
-    if bench.path is not None:
-        bench.path.stop()
+    cells.set_voltage(cell, base)
 
 
 def _cells(mask: set[int] | None) -> str:

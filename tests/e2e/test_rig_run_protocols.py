@@ -13,9 +13,10 @@ STATIONS = {
 }
 # The trips are seen on the power path, so a BMS that reports once a second (CAN) is
 # timed as exactly as one that answers at once; only its own report may lag (by up to
-# the spec's `reporting.report_timeout_s`). Each protocol runs cells 1 and 16 and the
-# pack plans, to keep the suite fast; tests/e2e/test_rig_run.py covers every cell on JBD.
-SELECT = ["-k", "cell1] or cell16] or pack or reporting"]
+# the spec's `reporting.report_timeout_s`). Each protocol runs cells 1 and 16, the pack
+# and the balancing plans, to keep the suite fast; tests/e2e/test_rig_run.py covers every
+# cell on JBD.
+SELECT = ["-k", "cell1] or cell16] or pack or reporting or balanc"]
 
 
 @pytest.fixture(scope="module", params=sorted(STATIONS))
