@@ -87,6 +87,9 @@ def recover(
         station.cells.off()
         clock.sleep(rec.power_off_s)
         make_safe()  # cells back on at nominal: the board boots
+        # give it the settle time before the first question: a board still booting does
+        # not answer, and each unanswered question costs the link's whole (wall) timeout
+        clock.sleep(spec.test_conditions.settle_s)
         if wait_for(clock, ready, rec.boot_timeout_s, rec.poll_s) is not None:
             return RecoveryResult(True, "power_cycle", clock.now() - t0, last[0])
     return RecoveryResult(False, "failed", clock.now() - t0, last[0])
