@@ -1,15 +1,21 @@
-"""Uncertainty budgets for the two ways a value is found: a threshold search, a trip delay.
+"""Uncertainty budgets for the ways a value is found: a threshold search, a trip delay
+by polling, a trip time from a capture.
 
 A threshold comes from a bracket of stimulus levels (read back by the stimulus
 instrument), so its budget is the bracket's width plus that instrument's measurement
 accuracy at the value. A delay comes from a bracket of poll times, so its budget is the
-bracket's width plus the clock's own accuracy. Both are stated per component, so a
-report can show where the uncertainty comes from and a lab can see what to improve.
+bracket's width plus the clock's own accuracy. A captured trip time comes from two
+crossings, each known to one sample interval, read on the digitizer's timebase and at a
+level known to its gain accuracy. All are stated per component, so a report can show
+where the uncertainty comes from and a lab can see what to improve.
 """
 
 from __future__ import annotations
 
+import math
+
 from instruments.accuracy import Accuracy
+from rig.measure.capture import CaptureResult
 from rig.measure.threshold import ThresholdResult
 from rig.measure.trip import TripResult
 from rig.measure.uncertainty import Component, rectangular, resolution_component
@@ -43,4 +49,45 @@ def delay_budget(result: TripResult, virtual_clock: bool) -> list[Component]:
                 f"±{WALL_CLOCK_PPM:g} ppm monotonic clock",
             )
         )
+    return budget
+
+
+def capture_budget(
+    result: CaptureResult, timebase: Accuracy | None, level_band: float | None
+) -> list[Component]:
+    """Both crossings to one sample interval each, the timebase's rate error over the
+    duration, the record's quantisation (half a code at each crossing, independent) and
+    the level's accuracy (± `level_band`, in the measured unit) through the slopes at
+    the two crossings (one error of the level moves both, so they add)."""
+    time = result.time_s
+    if time is None or result.start is None or result.end is None:
+        return []
+    dt = result.sample_interval_s
+    budget = [
+        resolution_component(dt, "start crossing: one sample interval"),
+        resolution_component(dt, "end crossing: one sample interval"),
+    ]
+    if timebase is not None:
+        budget.append(rectangular("digitizer timebase", timebase.limit(time), timebase.source))
+    code = result.code_step
+    if code:
+        shifts = [abs(code / 2 / e.slope) for e in (result.start, result.end) if e.slope]
+        budget.append(
+            rectangular(
+                "level quantisation / slope",
+                math.hypot(*shifts),
+                f"half of a {code:.4g} code at each crossing",
+            )
+        )
+    if level_band:
+        shift = sum(abs(level_band / e.slope) for e in (result.start, result.end) if e.slope)
+        if math.isfinite(shift):
+            budget.append(
+                rectangular(
+                    "crossing level accuracy / slope",
+                    shift,
+                    f"±{level_band:.4g} at the level; slopes {result.start.slope:.4g} and "
+                    f"{result.end.slope:.4g} per s",
+                )
+            )
     return budget

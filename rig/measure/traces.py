@@ -2,12 +2,15 @@
 
 A trip delay is drawn as the observed quantity against time from the step, with the step
 and the bracket marked. A threshold search is drawn as the stimulus and the response
-against time, probe by probe, with the acceptance limits and the bracket marked. Both
-come straight from the primitives' results, so what is plotted is what was measured.
+against time, probe by probe, with the acceptance limits and the bracket marked. A
+captured trip is the digitizer's record itself, every sample, with the two crossings
+marked. All come straight from the primitives' results, so what is plotted is what was
+measured.
 """
 
 from __future__ import annotations
 
+from rig.measure.capture import CaptureResult
 from rig.measure.threshold import ThresholdResult
 from rig.measure.trip import TripResult
 from rig.results.waveform import Level, Marker, Series, Waveform
@@ -77,4 +80,36 @@ def threshold_waveform(
         markers=markers,
         levels=levels,
         meta={"kind": "threshold", "probes": len(probes)},
+    )
+
+
+def capture_waveform(
+    name: str, result: CaptureResult, label: str, unit: str, meta: dict | None = None
+) -> Waveform:
+    """The digitizer's samples against time from its trigger, crossings and level marked."""
+    markers = [Marker(0.0, "trigger")]
+    if result.start is not None:
+        markers.append(Marker(result.start.t_after, "level crossed"))
+    if result.end is not None:
+        markers.append(Marker(result.end.t_after, "level crossed back (trip)"))
+    peak = result.peak
+    if peak is not None:
+        markers.append(Marker(peak[1], "peak"))
+    levels = [Level(result.level, unit, "trigger level")]
+    if result.end_level != result.level:
+        levels.append(Level(result.end_level, unit, "end level"))
+    return Waveform(
+        name=name,
+        x_label="time from trigger",
+        x_unit="s",
+        x=[round(float(t), 12) for t in result.times_s],
+        series=[Series(label, unit, [float(v) for v in result.values])],
+        markers=markers,
+        levels=levels,
+        meta={
+            "kind": "capture",
+            "sample_interval_s": result.sample_interval_s,
+            "points": len(result.values),
+            **(meta or {}),
+        },
     )

@@ -48,6 +48,16 @@ class TripResult:
     def width_s(self) -> float | None:
         return None if self.bracket is None else self.bracket[1] - self.bracket[0]
 
+    @property
+    def instant(self) -> tuple[float, float] | None:
+        """When it happened on the clock: after the last quiet poll began (or the step),
+        before the first tripped poll ended. What a later interval is measured from."""
+        if not self.tripped:
+            return None
+        after = self.polls[self.pre_polls :]
+        quiet = [p for p in after[:-1] if not p.tripped]
+        return (quiet[-1].t_start if quiet else self.t_step, after[-1].t_end)
+
 
 def _poll(clock: Clock, observe: Callable[[], float], tripped: Callable[[float], bool]) -> Poll:
     t0 = clock.now()
