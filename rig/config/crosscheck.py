@@ -8,7 +8,8 @@ loaded and reported by file, line and field.
 The checks are generic over the spec's shape, so new protections and test conditions
 are covered without a line here: any `*_v` limit of a `cell_*` protection (widened by
 the search margin) must lie within `limits.cell_voltage`, of a `pack_*` protection
-within `limits.pack_voltage`; a test current within the station's current limits.
+within `limits.pack_voltage`; a test current within the station's current limits; every
+NTC input under test wired to a thermistor emulator (if the station has any).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pydantic import BaseModel
 
 from rig.config.errors import ConfigError
 from rig.config.loader import field_lines, line_of
-from rig.config.spec import DutSpec
+from rig.config.spec import TEMPERATURES, DutSpec
 from rig.config.station import Range, StationConfig
 
 DEFAULT_SEARCH_MARGIN_V = 0.05  # how far beyond the band a search goes, if the spec is silent
@@ -120,6 +121,19 @@ def check_spec_against_station(spec: DutSpec, station: StationConfig) -> None:
                         f"voltage limits {lim.min:g}..{lim.max:g} V ({station_name})",
                     )
                 )
+    # NTC inputs under test must be wired (a station with none wired: not applicable)
+    wired = station.wiring.thermistors
+    stated = [n for n in TEMPERATURES if getattr(spec.protections, n, None) is not None]
+    if wired and stated:
+        unwired = [n for n in spec.ntcs_under_test if n not in wired]
+        if unwired:
+            problems.append(
+                (
+                    "test_conditions.ntcs_under_test",
+                    f"NTC input(s) {unwired} under test have no thermistor emulator in the "
+                    f"station's wiring.thermistors ({station_name})",
+                )
+            )
     if problems:
         source = spec.source or "<spec>"
         lines = field_lines(source) if spec.source else {}

@@ -1,10 +1,16 @@
 """The DUT specification: what the BMS promises, and how the plans judge it.
 
-A spec file states each protection's threshold, delay and release as a datasheet value
-with acceptance limits, the standard clauses they serve, the decision rule the verdicts
-use (ILAC-G8 simple or guarded acceptance), the tolerance of what the BMS reports about
-itself, the recovery procedure that brings the DUT back to ready between plans, and the
-test conditions (which cells, search steps, poll period, test currents).
+A spec file states each protection's threshold, delay and release (or recovery rule) as
+a datasheet value with acceptance limits, the standard clauses they serve, the decision
+rule the verdicts use (ILAC-G8 simple or guarded acceptance), the tolerance of what the
+BMS reports about itself, the recovery procedure that brings the DUT back to ready
+between plans, and the test conditions (which cells and NTCs, search steps, poll period,
+test currents, the short-circuit capture).
+
+Three kinds of protection, one shape: a threshold, a delay, and a way back. A voltage or
+temperature protection releases past its release level (the hysteresis); a current
+protection has no release level (the current it watches stops when it trips) and comes
+back by its recovery rule instead: after a delay, or once the charger is removed.
 """
 
 from __future__ import annotations
@@ -47,12 +53,97 @@ class VoltageProtection(Strict):
     # true = stays tripped until reset (power cycle or a protocol command).
     latching: bool = False
 
+    @property
+    def threshold(self) -> Limit:
+        return self.threshold_v
 
-def _check_sides(name: str, p: VoltageProtection, over: bool) -> None:
-    if over and p.release_v.high >= p.threshold_v.low:
-        raise ValueError(f"{name}.release_v must lie below {name}.threshold_v")
-    if not over and p.release_v.low <= p.threshold_v.high:
-        raise ValueError(f"{name}.release_v must lie above {name}.threshold_v")
+    @property
+    def release(self) -> Limit:
+        return self.release_v
+
+
+class TemperatureProtection(Strict):
+    """Charge or discharge over- or under-temperature, on the hottest (coldest) NTC."""
+
+    clause: list[str] = Field(min_length=1)
+    threshold_c: Limit
+    delay_s: Limit
+    release_c: Limit  # the hysteresis: released past this temperature
+    release_delay_s: Limit | None = None
+    latching: bool = False
+    # The FETs the protection opens; absent: the FET of its own path only (a charge
+    # protection the charge FET). LFP below 0 °C: charging refused, discharging continues.
+    opens: Literal["charge", "discharge", "both"] | None = None
+
+    @property
+    def threshold(self) -> Limit:
+        return self.threshold_c
+
+    @property
+    def release(self) -> Limit:
+        return self.release_c
+
+
+class CurrentProtection(Strict):
+    """Charge or discharge over-current, or short circuit: a threshold, a delay, and the
+    recovery rule (the current it watches stops when it trips, so there is no release
+    level)."""
+
+    clause: list[str] = Field(min_length=1)
+    threshold_a: Limit
+    delay_s: Limit
+    # "delay": releases by itself `release_delay_s` after the trip, a charger still
+    # connected; "charger_removed": once no charger has been connected for
+    # `release_delay_s` (charge over-current only). `latching`: neither; only a reset.
+    recovery: Literal["delay", "charger_removed"] = "delay"
+    release_delay_s: Limit | None = None
+    latching: bool = False
+
+    @property
+    def threshold(self) -> Limit:
+        return self.threshold_a
+
+    @property
+    def release(self) -> None:
+        return None
+
+    @model_validator(mode="after")
+    def _recovery(self) -> CurrentProtection:
+        if not self.latching and self.release_delay_s is None:
+            raise ValueError("release_delay_s is required unless the protection is latching")
+        return self
+
+
+class ShortCircuitProtection(CurrentProtection):
+    # The highest peak current the DUT may let through on this bench's short (its FETs'
+    # pulse rating); the peak also depends on the bench's loop, so it is a bench figure.
+    max_peak_a: float | None = Field(default=None, gt=0)
+
+
+AnyProtection = VoltageProtection | TemperatureProtection | CurrentProtection
+
+
+def _check_sides(name: str, p: VoltageProtection | TemperatureProtection, over: bool) -> None:
+    field = "release_v" if isinstance(p, VoltageProtection) else "release_c"
+    limit = "threshold_v" if isinstance(p, VoltageProtection) else "threshold_c"
+    if over and p.release.high >= p.threshold.low:
+        raise ValueError(f"{name}.{field} must lie below {name}.{limit}")
+    if not over and p.release.low <= p.threshold.high:
+        raise ValueError(f"{name}.{field} must lie above {name}.{limit}")
+
+
+# name -> trips going up (over) or down (under)
+SIDES = {
+    "cell_ov": True,
+    "cell_uv": False,
+    "pack_ov": True,
+    "pack_uv": False,
+    "charge_ot": True,
+    "charge_ut": False,
+    "discharge_ot": True,
+    "discharge_ut": False,
+}
+TEMPERATURES = ("charge_ot", "charge_ut", "discharge_ot", "discharge_ut")
 
 
 class Protections(Strict):
@@ -60,16 +151,58 @@ class Protections(Strict):
     cell_uv: VoltageProtection
     pack_ov: VoltageProtection | None = None
     pack_uv: VoltageProtection | None = None
+    charge_oc: CurrentProtection | None = None
+    discharge_oc1: CurrentProtection | None = None
+    discharge_oc2: CurrentProtection | None = None
+    short_circuit: ShortCircuitProtection | None = None
+    charge_ot: TemperatureProtection | None = None
+    charge_ut: TemperatureProtection | None = None
+    discharge_ot: TemperatureProtection | None = None
+    discharge_ut: TemperatureProtection | None = None
 
     @model_validator(mode="after")
     def _sides(self) -> Protections:
-        for name, over in (("cell_ov", True), ("cell_uv", False), ("pack_ov", True)):
+        for name, over in SIDES.items():
             p = getattr(self, name)
             if p is not None:
                 _check_sides(name, p, over)
-        if self.pack_uv is not None:
-            _check_sides("pack_uv", self.pack_uv, False)
+        for name in TEMPERATURES:
+            p = getattr(self, name)
+            own = name.split("_")[0]
+            if p is not None and p.opens not in (None, own, "both"):
+                raise ValueError(f"{name}.opens must include the {own} FET")
         return self
+
+    @model_validator(mode="after")
+    def _current_levels(self) -> Protections:
+        """Level 2 above level 1 and faster; the short circuit above both."""
+        oc1, oc2, sc = self.discharge_oc1, self.discharge_oc2, self.short_circuit
+        if oc2 is not None and oc1 is None:
+            raise ValueError("discharge_oc2 needs discharge_oc1 (level 2 is judged against it)")
+        if oc1 is not None and oc2 is not None:
+            if oc2.threshold_a.low <= oc1.threshold_a.high:
+                raise ValueError("discharge_oc2.threshold_a must lie above discharge_oc1's")
+            if oc2.delay_s.high >= oc1.delay_s.low:
+                raise ValueError("discharge_oc2.delay_s must lie below discharge_oc1's")
+        top = oc2 or oc1
+        if sc is not None and top is not None and sc.threshold_a.low <= top.threshold_a.high:
+            raise ValueError("short_circuit.threshold_a must lie above the over-current levels")
+        for name in ("discharge_oc1", "discharge_oc2", "short_circuit"):
+            p = getattr(self, name)
+            if p is not None and p.recovery != "delay":
+                raise ValueError(f"{name}.recovery: only charge_oc may recover on charger removal")
+        return self
+
+    def opens(self, name: str) -> set[str]:
+        """The FETs protection `name` opens: "charge", "discharge" or both."""
+        p = getattr(self, name)
+        own = (
+            "discharge"
+            if name.startswith(("discharge", "cell_uv", "pack_uv", "short"))
+            else "charge"
+        )
+        chosen = getattr(p, "opens", None) or own
+        return {"charge", "discharge"} if chosen == "both" else {chosen}
 
 
 class Reporting(Strict):
@@ -97,8 +230,57 @@ class Recovery(Strict):
     boot_timeout_s: float = Field(default=10.0, gt=0)
 
 
+class CurrentConditions(Strict):
+    """How current thresholds are searched (the charger's or the load's setpoint)."""
+
+    threshold_step_a: float = Field(default=0.05, gt=0, le=1.0)  # final bracket
+    coarse_step_a: float = Field(default=0.2, gt=0, le=5.0)  # the ramp before bisection
+    search_margin_a: float = Field(default=0.5, gt=0, le=10.0)  # search beyond the band
+    # Charger CV above the pack while the charge current is the stimulus: enough for the
+    # highest test current through the path's resistance, and for the BMS to see a charger.
+    charge_headroom_v: float = Field(default=2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _steps(self) -> CurrentConditions:
+        if self.coarse_step_a < self.threshold_step_a:
+            raise ValueError("coarse_step_a must be >= threshold_step_a")
+        return self
+
+
+class TemperatureConditions(Strict):
+    """How temperature thresholds are searched (an NTC's emulated temperature)."""
+
+    threshold_step_c: float = Field(default=0.2, gt=0, le=2.0)
+    coarse_step_c: float = Field(default=1.0, gt=0, le=10.0)
+    search_margin_c: float = Field(default=2.0, gt=0, le=20.0)
+
+    @model_validator(mode="after")
+    def _steps(self) -> TemperatureConditions:
+        if self.coarse_step_c < self.threshold_step_c:
+            raise ValueError("coarse_step_c must be >= threshold_step_c")
+        return self
+
+
+class CaptureConditions(Strict):
+    """The digitizer record of a short circuit (the instrument may sample finer)."""
+
+    sample_interval_s: float = Field(default=1e-6, gt=0, le=1e-3)
+    points: int = Field(default=2000, ge=100, le=1_000_000)
+    pretrigger_points: int = Field(default=200, ge=1)
+    # ± range of the current input: above the highest peak the short can reach.
+    full_scale_a: float = Field(default=6000.0, gt=0)
+
+    @model_validator(mode="after")
+    def _pretrigger(self) -> CaptureConditions:
+        if self.pretrigger_points >= self.points:
+            raise ValueError("pretrigger_points must be below points")
+        return self
+
+
 class TestConditions(Strict):
     cells_under_test: list[int] | Literal["all"] = "all"
+    # NTC inputs whose temperature protections are measured (1..dut.ntc_count).
+    ntcs_under_test: list[int] | Literal["all"] = "all"
     nominal_cell_voltage: float = Field(gt=0)
     threshold_step_v: float = Field(gt=0, le=0.05)  # the bracket a threshold is narrowed to
     coarse_step_v: float = Field(default=0.01, gt=0, le=0.2)  # the ramp before bisection
@@ -115,6 +297,9 @@ class TestConditions(Strict):
     trip_current_fraction: float = Field(default=0.2, gt=0, lt=1)
     charge_headroom_v: float = Field(default=0.5, gt=0)  # charger CV above the pack
     pin_check_step_v: float = Field(default=0.01, gt=0, le=0.05)
+    current: CurrentConditions = CurrentConditions()
+    temperature: TemperatureConditions = TemperatureConditions()
+    capture: CaptureConditions = CaptureConditions()
 
     @model_validator(mode="after")
     def _steps(self) -> TestConditions:
@@ -217,6 +402,7 @@ class DutInfo(Strict):
     manufacturer: str = ""
     chemistry: str
     cell_count: int = Field(gt=0, le=32)
+    ntc_count: int = Field(default=0, ge=0, le=8)  # the BMS's NTC inputs
     nominal_cell_voltage: float = Field(gt=0)
     capacity_ah: float = Field(gt=0)
     # The sign this DUT's firmware gives charging current, against its protocol's
@@ -249,6 +435,19 @@ class DutSpec(Strict):
                 raise ValueError(
                     f"test_conditions.cells_under_test: no such cell position(s) {bad}"
                 )
+        ntcs = self.test_conditions.ntcs_under_test
+        if ntcs != "all":
+            bad = [n for n in ntcs if not 1 <= n <= self.dut.ntc_count]
+            if bad:
+                raise ValueError(
+                    f"test_conditions.ntcs_under_test: no such NTC input(s) {bad} "
+                    f"(dut.ntc_count is {self.dut.ntc_count})"
+                )
+        stated = [n for n in TEMPERATURES if getattr(self.protections, n) is not None]
+        if stated and self.dut.ntc_count == 0:
+            raise ValueError(
+                f"dut.ntc_count: the spec states {', '.join(stated)} but no NTC inputs"
+            )
         return self
 
     def unstated_functions(self) -> set[str]:
@@ -259,3 +458,8 @@ class DutSpec(Strict):
     def cells_under_test(self) -> list[int]:
         chosen = self.test_conditions.cells_under_test
         return list(range(1, self.dut.cell_count + 1)) if chosen == "all" else list(chosen)
+
+    @property
+    def ntcs_under_test(self) -> list[int]:
+        chosen = self.test_conditions.ntcs_under_test
+        return list(range(1, self.dut.ntc_count + 1)) if chosen == "all" else list(chosen)
