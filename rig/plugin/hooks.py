@@ -16,7 +16,7 @@ import pytest
 
 from instruments.errors import InstrumentConnectionError, InstrumentReplyError, InstrumentTimeout
 from rig.config import ConfigError
-from rig.plugin.markers import MARKERS, standard_markers
+from rig.plugin.markers import MARKERS, STATION_ROLES, standard_markers
 from rig.plugin.options import add_options
 from rig.plugin.session import RigSession
 from rig.safety import SIGNALS
@@ -83,14 +83,16 @@ def _say(config: pytest.Config, text: str) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """A plan taking `cell` runs once per cell position the spec puts under test."""
-    if "cell" in metafunc.fixturenames:
-        rig = metafunc.config.stash[session_key]
-        try:
-            cells = rig.spec.cells_under_test
-        except ConfigError as exc:
-            raise pytest.UsageError(str(exc)) from None
-        metafunc.parametrize("cell", cells, ids=[f"cell{c}" for c in cells])
+    """A plan taking `cell` runs once per cell position the spec puts under test, one
+    taking `ntc` once per NTC input."""
+    for name, attr in (("cell", "cells_under_test"), ("ntc", "ntcs_under_test")):
+        if name in metafunc.fixturenames:
+            rig = metafunc.config.stash[session_key]
+            try:
+                chosen = getattr(rig.spec, attr)
+            except ConfigError as exc:
+                raise pytest.UsageError(str(exc)) from None
+            metafunc.parametrize(name, chosen, ids=[f"{name}{c}" for c in chosen])
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -108,11 +110,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     Runs before pytest's own `-m` selection, so `-m cell_ov` sees the derived markers. A
     plan that `needs` a capability the station's BMS protocol lacks is not applicable to
-    this DUT: it is deselected and listed as such in the results store, not skipped (a
-    skipped plan would make the run incomplete).
+    this DUT, and one that `needs` a station role the station file does not wire
+    (thermistors, digitizer, short) is not applicable to this bench: it is deselected and
+    listed as such in the results store, not skipped (a skipped plan would make the run
+    incomplete).
     """
     rig = config.stash[session_key]
     capabilities = rig.protocol_capabilities()
+    roles = rig.station_roles()
     unstated = rig.unstated_protections()
     keep, dropped = [], []
     for item in items:
@@ -123,9 +128,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for name in standard_markers(clauses):
             item.add_marker(name)
         needs = {str(c) for mark in item.iter_markers("needs") for c in mark.args}
+        unwired = sorted((needs & STATION_ROLES) - roles) if roles is not None else []
+        needs -= STATION_ROLES
         missing = sorted(needs - capabilities) if capabilities is not None else []
         why = ""
-        if missing:
+        if unwired:
+            why = f"the station has no {', '.join(unwired)} wired"
+        elif missing:
             why = f"the DUT's protocol does not provide {', '.join(missing)}"
         elif unstated & set(protections):
             why = f"the DUT spec states no {', '.join(sorted(unstated & set(protections)))}"

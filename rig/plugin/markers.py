@@ -16,6 +16,8 @@ PROTECTION_NAMES = (
     "pack_uv",
     "charge_oc",
     "discharge_oc",
+    "discharge_oc1",
+    "discharge_oc2",
     "short_circuit",
     "charge_ot",
     "charge_ut",
@@ -26,6 +28,9 @@ PROTECTION_NAMES = (
     "communications",
     "reporting",
 )
+
+# Station roles a plan may `need`: wired in the station file or not applicable there.
+STATION_ROLES = frozenset({"thermistors", "digitizer", "short", "switch"})
 
 STANDARDS = {  # marker: how the spec and the plans spell the standard
     "iec62619": "IEC 62619",
@@ -39,7 +44,10 @@ STANDARDS = {  # marker: how the spec and the plans spell the standard
 MARKERS = {
     "protection(name)": "the protection function a plan exercises (cell_ov, cell_uv, ...)",
     "clause(*refs)": "standard clauses a plan serves, e.g. 'IEC 62619 8.2.2'",
-    "needs(*capabilities)": "BMS link capabilities the plan needs (not applicable without)",
+    "needs(*capabilities)": (
+        "BMS link capabilities or station roles (thermistors, digitizer, short, switch) the "
+        "plan needs (not applicable without)"
+    ),
     "quick": "plan takes seconds of simulated time",
     "slow": "plan takes minutes of simulated time (long dwell, thermal ramps)",
     "long": "plan takes minutes or more of real time on a bench",

@@ -142,6 +142,21 @@ class RigSession:
         info = PROTOCOLS.get(station.dut.protocol)
         return None if info is None else {str(c) for c in info.capabilities}
 
+    def station_roles(self) -> set[str] | None:
+        """The optional roles the station file wires (None: the file is unreadable;
+        `prepare` reports that properly)."""
+        try:
+            wiring = load_station(self.station_path).wiring
+        except Exception:
+            return None
+        wired = {
+            "thermistors": bool(wiring.thermistors),
+            "digitizer": wiring.digitizer,
+            "short": wiring.short,
+            "switch": bool(wiring.switch),
+        }
+        return {role for role, present in wired.items() if present}
+
     def wanted(self, items: list[pytest.Item]) -> bool:
         """A run, if `rig run` asked for one or a collected plan uses the rig's own
         fixtures (a test with a fixture of its own named `clock` is not a plan)."""
