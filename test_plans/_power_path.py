@@ -17,14 +17,18 @@ Path = Literal["charge", "discharge"]
 
 
 class PowerPath:
-    def __init__(self, station: Station, spec: DutSpec, path: Path):
+    def __init__(
+        self, station: Station, spec: DutSpec, path: Path, headroom_v: float | None = None
+    ):
         tc = spec.test_conditions
         self.station, self.path = station, path
         self.current_a = (
             tc.charge_test_current_a if path == "charge" else tc.discharge_test_current_a
         )
         self.trip_below_a = tc.trip_current_fraction * self.current_a
-        self.headroom_v = tc.charge_headroom_v
+        # the charger's CV above the pack (a charge-current stimulus needs more, see
+        # `test_conditions.current.charge_headroom_v`)
+        self.headroom_v = tc.charge_headroom_v if headroom_v is None else headroom_v
         self._pack_max = station.config.limits.pack_voltage.max
 
     @property

@@ -1,0 +1,26 @@
+"""Short circuit: trip time and peak current from a digitizer capture, recovery rule.
+
+Method: the load first shows the discharge path conducting. The digitizer is armed on
+the pack's discharge current (edge trigger at the spec's short-circuit threshold, with a
+pre-trigger), the short relay is closed across the pack output and opened again as soon
+as the record is complete. The trip time is the time the current spent at or above the
+threshold, from the two crossings in the samples: resolution one sample interval, budget
+with the digitizer's timebase and level accuracy. The peak is the highest sample. The
+record is saved as the waveform. Then the BMS's own report, and the recovery rule on the
+load's current.
+"""
+
+import pytest
+
+from test_plans._short import short_circuit
+
+pytestmark = [
+    pytest.mark.protection("short_circuit"),
+    pytest.mark.clause("UL 1973 17", "IEC 62133-2 7.3.2", "UN 38.3 T.5"),
+    pytest.mark.needs("digitizer", "short"),
+    pytest.mark.quick,
+]
+
+
+def test_short_circuit(station, dut, clock, spec, record, ready):
+    short_circuit(station, dut, clock, spec, record)
