@@ -71,11 +71,12 @@ def test_trip_measurements_carry_their_evidence(default_run):
     trips = [
         m
         for m in default_run.measurements()
-        if m["name"].endswith(("_threshold", "_release", "_trip_delay"))
+        if m["name"].endswith(("_threshold", "_release", "_trip_delay", "_trip_time"))
     ]
-    assert len(trips) == 16 * 2 * 3 + 2 * 3
+    # cells and pack; charge OC and two discharge OC levels; 4 temperatures x 2 NTCs; short
+    assert len(trips) == 16 * 2 * 3 + 2 * 3 + 3 * 2 + 4 * 2 * 3 + 1
     for m in trips:
-        assert m["evidence"] == "instrument" and m["instrument"] in ("charger", "load")
+        assert m["evidence"] == "instrument" and m["instrument"] in ("charger", "load", "scope")
         assert m["decision_rule"] == "guarded"
         lo, hi = m["bracket"]
         assert lo <= m["value"] <= hi

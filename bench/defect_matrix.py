@@ -1,0 +1,220 @@
+"""The defect matrix: every defect in simlab's catalogue against every plan.
+
+For each defect `python -m simlab defects` lists (with its default parameters), runs
+`rig run` on the default station with that defect injected, on a reduced spec (cell 16,
+NTC 2, no pack-level protections: every other kind of plan once, at the positions the
+defaults target; 19 plans), and checks two things from the run's own results store:
+
+- caught: every plan the defect targets failed (a FAIL verdict, not an error);
+- contained: every other plan passed, so the recovery procedure between plans kept one
+  broken protection from spilling into the rest.
+
+A miswired bench (`swapped_wiring`) is caught before any plan, by the station's pin
+check: nothing is measured. A run without a defect comes first, all plans passing.
+
+Prints one line per defect and the count (defects caught / defects); exit code 0 only
+when every defect is caught and contained. tests/e2e/test_defect_matrix.py runs the
+same matrix. Runs go two at a time (virtual time: concurrency changes no result).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import yaml  # noqa: E402
+
+from rig.results import read_records  # noqa: E402
+from simlab.firmware.defects import CATALOGUE  # noqa: E402
+
+SPEC = REPO / "specs" / "jbd-16s-lfp.yaml"
+REDUCED = {"cells_under_test": [16], "ntcs_under_test": [2]}
+DROPPED = ("pack_ov", "pack_uv")
+
+_CELL_OV = ("test_cell_ov_*",)
+_CELL_UV = ("test_cell_uv_*",)
+_CHARGE = (*_CELL_OV, "test_charge_oc_*", "test_charge_ot_*", "test_charge_ut_*")
+_DISCHARGE = (*_CELL_UV, "test_discharge_oc*", "test_short_circuit", "test_discharge_ot_*",
+              "test_discharge_ut_*")  # fmt: skip
+
+# defect -> the plans it must fail (fnmatch patterns on the plan's name and parameters);
+# every other plan must pass. None: the run must stop at the station checks.
+EXPECTED: dict[str, tuple[str, ...] | None] = {
+    "delay_too_long": ("test_discharge_oc_delays_and_recovery",),  # OCD1 x3
+    "threshold_off": ("test_charge_oc_*",),  # OCC +2 A: never trips within the search
+    "release_blocked": ("test_charge_ot_threshold_and_release*",),
+    "latches": ("test_discharge_oc_delays_and_recovery",),  # OCD1 latches
+    "no_hysteresis": ("test_charge_ot_threshold_and_release*",),
+    "slow_ov_delay": ("test_cell_ov_trip_delay*",),
+    "slow_uv_delay": ("test_cell_uv_trip_delay*",),
+    "slow_short_circuit": ("test_short_circuit",),
+    "ov_threshold_high": ("test_cell_ov_threshold_and_release*",),
+    "uv_threshold_low": ("test_cell_uv_threshold_and_release*",),
+    "no_ov_release": ("test_cell_ov_threshold_and_release*",),
+    "no_uv_release": ("test_cell_uv_threshold_and_release*",),
+    "ignored_cell": ("test_cell_ov_*[[]cell16]", "test_cell_uv_*[[]cell16]"),
+    "ignored_ntc": ("test_*[[]ntc2]",),
+    # level 2 gets level 1's delay: its pulses no longer trip it, its delay is level 1's
+    "wrong_ocd_level": ("test_discharge_oc2_threshold", "test_discharge_oc_delays_and_recovery"),
+    # discharging stops at 0 °C: charge UT's "discharge continues", and discharge UT's
+    # search, which starts below 0 °C with the discharge path already cut
+    "utc_cuts_discharge": (
+        "test_charge_ut_threshold_and_release*",
+        "test_discharge_ut_threshold_and_release*",
+    ),
+    # every reading 30 mV high: each cell threshold and the reading check
+    "adc_offset": (
+        "test_cell_ov_threshold_and_release*",
+        "test_cell_uv_threshold_and_release*",
+        "test_cell_voltage_reporting",
+    ),
+    "stuck_charge_fet": _CHARGE,
+    "stuck_discharge_fet": _DISCHARGE,
+    "welded_charge_fet": _CHARGE,
+    "welded_discharge_fet": _DISCHARGE,
+    "unreported_flag": ("test_cell_ov_threshold_and_release*",),  # cell_ov's flag
+    "swapped_wiring": None,
+}
+
+
+@dataclass
+class Outcome:
+    defect: str
+    returncode: int
+    seconds: float
+    plans: dict[str, str] = field(default_factory=dict)  # plan -> call outcome
+    not_run: dict[str, str] = field(default_factory=dict)  # plan -> setup outcome
+    failed_measurements: dict[str, list[str]] = field(default_factory=dict)
+    measurements: int = 0
+    pin_check_failed: bool = False
+    expected: tuple[str, ...] | None = ()
+
+    def targeted(self, plan: str) -> bool:
+        return any(fnmatch.fnmatchcase(plan, p) for p in self.expected or ())
+
+    @property
+    def missed(self) -> list[str]:
+        """Targeted plans that did not fail (or nothing targeted ran)."""
+        if self.expected is None:  # stopped by the station checks, nothing measured
+            stopped = self.pin_check_failed and not self.plans and not self.measurements
+            return [] if stopped else ["<station checks>"]
+        hits = [p for p in self.plans if self.targeted(p)]
+        if not hits:
+            return [f"<no plan matches {', '.join(self.expected)}>"]
+        return [p for p in hits if self.plans[p] != "failed"]
+
+    @property
+    def spilled(self) -> list[str]:
+        """Plans the defect does not target that did not pass, or did not start."""
+        if self.expected is None:
+            return []  # by design no plan starts on a miswired bench
+        spilled = [p for p, o in self.plans.items() if not self.targeted(p) and o != "passed"]
+        return spilled + [f"{p} (setup {o})" for p, o in self.not_run.items()]
+
+    @property
+    def caught(self) -> bool:
+        return not self.missed
+
+    @property
+    def contained(self) -> bool:
+        return not self.spilled
+
+
+def reduced_spec(folder: Path) -> Path:
+    """The default spec on cell 16 and NTC 2 only (the positions the defaults target),
+    without the pack-level protections (no defect targets them; they cost the most)."""
+    data = yaml.safe_load(SPEC.read_text())
+    data["test_conditions"].update(REDUCED)
+    for name in DROPPED:
+        data["protections"].pop(name)
+    path = folder / "matrix-spec.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return path
+
+
+def run_one(defect: str | None, spec: Path, runs: Path) -> Outcome:
+    args = [sys.executable, "-m", "rig", "run", "--no-report", "-q", "--runs-dir", str(runs)]
+    args += ["--spec", str(spec)]
+    if defect is not None:
+        args += ["--sim-defect", defect]
+    t0 = time.monotonic()
+    proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True, check=False, timeout=600)
+    seconds = time.monotonic() - t0
+    name = defect or "(none)"
+    out = Outcome(name, proc.returncode, seconds, expected=EXPECTED.get(name, ()))
+    run_dirs = [d for d in runs.iterdir() if d.is_dir()] if runs.exists() else []
+    if not run_dirs:
+        out.plans["<no run folder>"] = proc.stdout[-500:] + proc.stderr[-500:]
+        return out
+    for r in read_records(run_dirs[0]):
+        if r["type"] == "test_result" and r["when"] == "call":
+            out.plans[r["test"].split("::")[-1]] = r["outcome"]
+        elif r["type"] == "test_result":  # a setup or teardown that did not pass
+            out.not_run[r["test"].split("::")[-1]] = f"{r['when']} {r['outcome']}"
+        elif r["type"] == "measurement":
+            out.measurements += 1
+            if r["verdict"] != "pass":
+                plan = r["test"].split("::")[-1]
+                out.failed_measurements.setdefault(plan, []).append(r["name"])
+        elif r["type"] == "station_check" and r["check"] == "pin" and not r["ok"]:
+            out.pin_check_failed = True
+    return out
+
+
+def run_matrix(folder: Path, workers: int = 2) -> tuple[Outcome, list[Outcome]]:
+    """The run without a defect, then one run per defect in the catalogue."""
+    spec = reduced_spec(folder)
+    defects = list(CATALOGUE)
+
+    def job(item: tuple[int, str | None]) -> Outcome:
+        i, defect = item
+        return run_one(defect, spec, folder / f"run{i}")
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(job, enumerate([None, *defects])))
+    return results[0], results[1:]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workers", type=int, default=2, help="rig runs at once")
+    args = ap.parse_args()
+    t0 = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        baseline, outcomes = run_matrix(Path(tmp), args.workers)
+    wall = time.monotonic() - t0
+    plans = len(baseline.plans)
+    clean = all(o == "passed" for o in baseline.plans.values()) and baseline.returncode == 0
+    print(f"reduced spec (cell 16, NTC 2, no pack levels): {plans} plans; without a defect: "
+          f"{'all passed' if clean else baseline.plans}")  # fmt: skip
+    print(f"{'defect':22s} {'caught':>6s} {'contained':>9s} {'failed plans':>12s} {'s':>5s}")
+    for o in outcomes:
+        failed = sum(1 for v in o.plans.values() if v != "passed")
+        print(
+            f"{o.defect:22s} {'yes' if o.caught else 'NO':>6s} "
+            f"{'yes' if o.contained else 'NO':>9s} {failed:12d} {o.seconds:5.1f}"
+        )
+        for plan in o.missed:
+            print(f"    not caught by {plan}: {o.plans.get(plan)}", o.failed_measurements.get(plan))
+        for plan in o.spilled:
+            print(f"    spilled into {plan}: {o.plans.get(plan)}", o.failed_measurements.get(plan))
+    caught = sum(o.caught for o in outcomes)
+    contained = sum(o.caught and o.contained for o in outcomes)
+    n = len(outcomes)
+    print(f"defects caught: {caught} / {n}; caught and contained: {contained} / {n}")
+    print(f"{n + 1} runs in {wall:.0f} s wall, {args.workers} at once")
+    return 0 if clean and contained == len(outcomes) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
