@@ -3,15 +3,15 @@
 For each defect `python -m simlab defects` lists (with its default parameters), runs
 `rig run` on the default station with that defect injected, on a reduced spec (cell 16,
 NTC 2, no pack-level protections: every other kind of plan once, at the positions the
-defaults target; 21 plans), and checks two things from the run's own results store:
+defaults target; 24 plans), and checks two things from the run's own results store:
 
 - caught: every plan the defect targets failed (a FAIL verdict, not an error);
 - contained: every other plan passed, so the recovery procedure between plans kept one
   broken protection from spilling into the rest.
 
 A miswired bench (`swapped_wiring`) is caught before any plan, by the station's pin
-check: nothing is measured. A defect no plan targets yet (the coulomb counter's, until a
-state-of-charge plan exists) must leave every plan passing, and is counted apart. A run
+check: nothing is measured. A defect no plan targets yet (none today) must leave every
+plan passing, and is counted apart. A run
 without a defect comes first, all plans passing. Defects whose default position lies
 outside the reduced spec run at cell 16 (`ARGS`).
 
@@ -55,7 +55,7 @@ _CHARGE = (*_CELL_OV, "test_charge_oc_*", "test_charge_ot_*", "test_charge_ut_*"
 _DISCHARGE = (*_CELL_UV, "test_discharge_oc*", "test_short_circuit", "test_discharge_ot_*",
               "test_discharge_ut_*")  # fmt: skip
 
-_BLEED = ("test_balance_current[[]cell16]", "test_balance_start_and_window")
+_BLEED = ("test_balance_current", "test_balance_start_and_window")
 
 # defect -> the plans it must fail (fnmatch patterns on the plan's name and parameters);
 # every other plan must pass. None: the run must stop at the station checks.
@@ -82,12 +82,13 @@ EXPECTED: dict[str, tuple[str, ...] | None] = {
         "test_charge_ut_threshold_and_release*",
         "test_discharge_ut_threshold_and_release*",
     ),
-    # every reading 30 mV high: each cell threshold, the reading check, and the balance
-    # start voltage (the BMS starts bleeding on its own reading)
+    # every reading 30 mV high: each cell threshold, the reading check, and balancing (the
+    # BMS bleeds on its own reading: its start voltage, and a bleed one step below it)
     "adc_offset": (
         "test_cell_ov_threshold_and_release*",
         "test_cell_uv_threshold_and_release*",
         "test_cell_voltage_reporting",
+        "test_balance_current",
         "test_balance_start_and_window",
     ),
     "stuck_charge_fet": _CHARGE,
@@ -100,13 +101,14 @@ EXPECTED: dict[str, tuple[str, ...] | None] = {
     "no_balance": _BLEED,
     "open_bleed": _BLEED,
     "wrong_balance_cell": _BLEED,
-    "balance_stuck_on": ("test_balance_current[[]cell16]",),  # cell 5 bleeds meanwhile
-    "unreported_balance": ("test_balance_current[[]cell16]",),
-    # the coulomb counter: no plan measures the state of charge yet, so nothing may fail
-    # (a state-of-charge plan will catch these: then name it here)
-    "coulomb_gain": (),
-    "coulomb_offset": (),
-    "wrong_capacity": (),
+    "balance_stuck_on": ("test_balance_current",),  # cell 5 bleeds while 16 is tested
+    "unreported_balance": ("test_balance_current",),
+    # the coulomb counter: a gain error miscounts both ways; an offset counts while idle
+    # (the counted errors land at their limit: conditional, not failed); a wrong full
+    # capacity fails the capacity check and moves the SoC points both ways
+    "coulomb_gain": ("test_soc_charge", "test_soc_discharge"),
+    "coulomb_offset": ("test_soc_idle",),
+    "wrong_capacity": ("test_soc_charge", "test_soc_discharge"),
     "swapped_wiring": None,
 }
 # Arguments other than the catalogue's defaults, to reach the reduced spec's positions.
@@ -121,7 +123,8 @@ WITNESSES = (
     "test_cell_ov_trip_delay[cell16]",
     "test_cell_uv_trip_delay[cell16]",
     "test_cell_voltage_reporting",
-    "test_balance_current[cell16]",
+    "test_balance_current",
+    "test_soc_idle",
     "test_charge_oc_delay_and_recovery",
     "test_discharge_oc_delays_and_recovery",
     "test_short_circuit",
