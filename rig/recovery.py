@@ -22,6 +22,11 @@ from rig.measure import wait_for
 from rig.station import Station
 
 
+class DutUnreachable(Exception):
+    """The BMS could not be read at all while the rig tried to bring it back to ready: its
+    link is lost (a broken plan, an error), not a BMS proven unrecoverable (a failure)."""
+
+
 class DutNotReady(Exception):
     """The DUT could not be brought to ready by the spec's recovery procedure."""
 
@@ -74,12 +79,23 @@ def recover(
     make_safe()
     clock.sleep(spec.test_conditions.settle_s)  # let the BMS scan the nominal voltages
     last = [""]
+    silent = [0]  # polls in a row without a valid reply
 
     def ready() -> bool:
         ok, last[0] = dut_state(dut)
+        silent[0] = silent[0] + 1 if last[0].startswith(NO_REPLY) else 0
+        if silent[0] >= SILENT_POLLS:
+            raise _LinkSilent  # each such poll costs a full link timeout: stop waiting
         return ok
 
-    waited = wait_for(clock, ready, rec.release_timeout_s, rec.poll_s)
+    def wait(timeout_s: float) -> float | None:
+        silent[0] = 0
+        try:
+            return wait_for(clock, ready, timeout_s, rec.poll_s)
+        except _LinkSilent:
+            return None
+
+    waited = wait(rec.release_timeout_s)
     if waited is not None:
         method = "ready" if waited == 0 else "release"
         return RecoveryResult(True, method, clock.now() - t0, last[0])
@@ -90,6 +106,16 @@ def recover(
         # give it the settle time before the first question: a board still booting does
         # not answer, and each unanswered question costs the link's whole (wall) timeout
         clock.sleep(spec.test_conditions.settle_s)
-        if wait_for(clock, ready, rec.boot_timeout_s, rec.poll_s) is not None:
+        if wait(rec.boot_timeout_s) is not None:
             return RecoveryResult(True, "power_cycle", clock.now() - t0, last[0])
     return RecoveryResult(False, "failed", clock.now() - t0, last[0])
+
+
+# A BMS that gives no valid reply this many polls in a row is not about to be ready (a
+# booting board answers within a few): the wait ends rather than spend a link timeout on
+# every remaining poll.
+SILENT_POLLS = 8
+
+
+class _LinkSilent(Exception):
+    pass

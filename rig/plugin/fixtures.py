@@ -14,7 +14,7 @@ from rig.measure import Measurement, Verdict
 from rig.measure.format import fmt_measured, fmt_number
 from rig.plugin.hooks import session_key
 from rig.plugin.session import RigSession
-from rig.recovery import NO_REPLY, recover
+from rig.recovery import NO_REPLY, DutUnreachable, recover
 from rig.results.waveform import Waveform, write_waveform
 from rig.safety import SIGNALS
 from rig.station import Station
@@ -114,10 +114,6 @@ def record(rig: RigSession, request: pytest.FixtureRequest) -> Iterator[Recorder
     yield recorder
 
 
-class DutUnreachable(Exception):
-    """The BMS could not be read at all while the rig tried to bring it back to ready."""
-
-
 class Ready:
     """The DUT's recovery procedure, for a plan and for the hooks around it."""
 
@@ -150,6 +146,8 @@ def ready(rig: RigSession, request: pytest.FixtureRequest, record: Recorder) -> 
     """
     helper = Ready(rig, request.node)
     if not helper.recover(f"before {request.node.name}"):
+        if helper.last.status.startswith(NO_REPLY):
+            raise DutUnreachable(f"before the plan the BMS gave {helper.last.status}")
         pytest.fail(
             f"DUT not ready before the plan: {helper.last.status} "
             f"(after {helper.last.waited_s:.3g} s of the spec's recovery procedure)",

@@ -19,6 +19,7 @@ from rig.config import ConfigError
 from rig.plugin.markers import MARKERS, STATION_ROLES, standard_markers
 from rig.plugin.options import add_options
 from rig.plugin.session import RigSession
+from rig.recovery import DutUnreachable
 from rig.safety import SIGNALS
 from rig.watchdog import WatchdogTrip
 
@@ -44,7 +45,12 @@ __all__ = [
 
 REASON_LINES = 12  # a reason is the assertion or exception line, not the traceback
 # What a driver raises once its retries are spent: the instrument is out of reach.
-INSTRUMENT_LOST = (InstrumentConnectionError, InstrumentTimeout, InstrumentReplyError)
+INSTRUMENT_LOST = (
+    InstrumentConnectionError,
+    InstrumentTimeout,
+    InstrumentReplyError,
+    DutUnreachable,  # the BMS silent through its whole recovery, power cycle included
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -248,7 +254,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if lost and rig.opened and not rig.lost:
         # The link stayed down through its retries: no further plan is started on a bench
         # the rig cannot fully reach (the safe state runs over the links that remain).
-        rig.lost = f"an instrument was lost: {call.excinfo.exconly().splitlines()[0]}"
+        what = "the BMS" if call.excinfo.errisinstance(DutUnreachable) else "an instrument"
+        rig.lost = f"{what} was lost: {call.excinfo.exconly().splitlines()[0]}"
         item.session.shouldfail = rig.lost
     if rig.opened and (report.when == "call" or not report.passed):
         outcome = _outcome(report, call)
