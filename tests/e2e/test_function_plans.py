@@ -1,4 +1,4 @@
-"""Function plans (balancing, state of charge), each proven both ways.
+"""Balancing, state-of-charge and communications plans, each proven both ways.
 
 Every case is one `rig run` of just the plans concerned, with the simulated BMS changed
 as a user would (`--sim-defect`, `--sim-set`, a spec of their own); the healthy runs
@@ -7,7 +7,13 @@ pass. Defects that do not disturb each other share a run, each on its own cell.
 
 from __future__ import annotations
 
-from tests.e2e.conftest import RigRun, run_rig
+from pathlib import Path
+
+import yaml
+
+from tests.e2e.conftest import REPO, RigRun, run_rig
+
+CAN_STATION = "stations/sim-16s-pylon-can.yaml"
 
 
 def verdicts(run: RigRun, cell: int) -> dict[str, str]:
@@ -105,3 +111,47 @@ def test_soc_offset_and_capacity_defects(tmp_path):
         "soc_charge_soc_error": "fail",
         "soc_full_capacity_error": "fail",
     }
+
+
+def spec_with(tmp_path: Path, **communications: object) -> str:
+    data = yaml.safe_load((REPO / "specs" / "jbd-16s-lfp.yaml").read_text())
+    data["communications"].update(communications)
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def test_communications_pass_and_fail_on_config_identity_and_response(tmp_path):
+    good = run_rig(tmp_path / "good", "-k", "communications")
+    assert good.returncode == 0, good.output[-3000:]
+    assert len(good.measurements()) == 15  # identity 2, configuration 12, timing 1
+    bad = run_rig(
+        tmp_path / "bad",
+        "--spec", spec_with(tmp_path, identity={"firmware": "2.1"}),
+        "--sim-set", "firmware.cell_uv.threshold_v=2.45",
+        "-k", "identity or configuration",
+    )  # fmt: skip
+    failed = {n for n, v in named(bad).items() if v != "pass"}
+    assert failed == {"identity_firmware", "config_cell_uv_threshold_v"}
+    # a unit slow to answer: every exchange of the run waits, so few polls
+    slow = run_rig(
+        tmp_path / "slow",
+        "--spec", spec_with(tmp_path, polls=3),
+        "--sim-set", "bms.uart.reply_delay_s=0.32",
+        "-k", "link_timing",
+    )  # fmt: skip
+    assert named(slow) == {"link_response_time": "fail"}
+    (reply,) = slow.measurements("link_response_time")
+    assert reply["value"] >= 0.32
+
+
+def test_can_broadcast_period_both_ways(tmp_path):
+    good = run_rig(tmp_path / "good", "--station", CAN_STATION, "-k", "link_timing")
+    assert named(good) == {"can_broadcast_period": "pass", "can_broadcast_gap": "pass"}
+    (period,) = good.measurements("can_broadcast_period")
+    assert period["value"] == 1.0
+    slow = run_rig(
+        tmp_path / "slow", "--station", CAN_STATION, "--sim-set", "bms.can.period_s=1.25",
+        "-k", "link_timing",
+    )  # fmt: skip
+    assert named(slow) == {"can_broadcast_period": "fail", "can_broadcast_gap": "pass"}

@@ -49,3 +49,37 @@ def test_defect_is_caught_through_the_protocol(tmp_path, protocol):
     assert run.returncode != 0, run.output[-3000:]
     failed = {m["name"] for m in run.measurements() if m["verdict"] == "fail"}
     assert failed == {"cell_ov_release"}, run.output[-3000:]
+
+
+@pytest.mark.parametrize("protocol", sorted(STATIONS))
+def test_function_plans_through_the_protocol(tmp_path, protocol):
+    """State of charge and communications through each protocol (balancing runs in the
+    default selection above). The SoC step is cut to 1 Ah here: a CAN BMS broadcasts
+    every second of simulated time, and a 20 h default SoC run costs a minute of wall
+    time on that station."""
+    import yaml
+
+    from tests.e2e.conftest import REPO
+
+    data = yaml.safe_load((REPO / "specs" / "jbd-16s-lfp.yaml").read_text())
+    data["state_of_charge"].update(charge_ah=1.0, idle_s=1200)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(data))
+    run = run_rig(
+        tmp_path / "runs",
+        "--station", STATIONS[protocol],
+        "--spec", str(spec),
+        "-k", "soc or communications",
+    )  # fmt: skip
+    assert run.returncode == 0, run.output[-3000:]
+    assert all(m["verdict"] == "pass" for m in run.measurements())
+    dropped = [r for r in run.records if r["type"] == "not_applicable"]
+    not_applicable = {r["test"].split("::")[-1] for r in dropped}
+    expected = {"daly": {"test_protection_configuration"}}.get(
+        protocol, {"test_protection_configuration", "test_soc_idle"}
+    )
+    assert expected <= not_applicable
+    names = {m["name"] for m in run.measurements()}
+    assert {"soc_charge_soc_error", "soc_discharge_soc_error", "identity_fields_missing"} <= names
+    timing = "link_response_time" if protocol == "daly" else "can_broadcast_period"
+    assert timing in names
