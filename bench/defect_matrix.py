@@ -3,7 +3,7 @@
 For each defect `python -m simlab defects` lists (with its default parameters), runs
 `rig run` on the default station with that defect injected, on a reduced spec (cell 16,
 NTC 2, no pack-level protections: every other kind of plan once, at the positions the
-defaults target; 24 plans), and checks two things from the run's own results store:
+defaults target; 27 plans), and checks two things from the run's own results store:
 
 - caught: every plan the defect targets failed (a FAIL verdict, not an error);
 - contained: every other plan passed, so the recovery procedure between plans kept one

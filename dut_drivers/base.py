@@ -190,6 +190,9 @@ class ProtectionSetting:
     release: float | None = None
     delay_s: float | None = None
     release_delay_s: float | None = None
+    # Where the BMS can hold only coded steps (an AFE's table of thresholds), the step
+    # around the held value, per field: a spec value may lie half a step from any code.
+    steps: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ own:
   be the spec's; fields the spec names (model, firmware, ...) must match;
 - configuration (where the protocol can read it): each value the spec states for a
   protection (threshold, release, delays) is compared with what the BMS holds, within
-  the spec's tolerance for that unit; one measurement per value;
+  the spec's tolerance for that unit, or half the register's step where the BMS holds
+  only coded settings (JBD's short-circuit and second over-current level); one
+  measurement per value;
 - link timing, taken where it happens: a request/reply BMS (UART) by the duration of
   each exchange as the host saw it, the longest of `polls` status polls judged; a
   broadcasting BMS (CAN) by the bus timestamps of its status broadcasts, their mean
@@ -134,12 +136,16 @@ def configuration(dut: BmsLink, spec: DutSpec, record: Recorder) -> None:
     values = []
     for name, field, target, limit in _spec_values(spec):
         setting: ProtectionSetting | None = config.settings.get(CONFIG_NAMES.get(name, name))
-        values.append((name, field, limit, None if setting is None else getattr(setting, target)))
-    not_held = [f"{name}.{field}" for name, field, _, value in values if value is None]
-    for name, field, limit, value in values:
+        held = None if setting is None else getattr(setting, target)
+        step = 0.0 if setting is None else setting.steps.get(target, 0.0)
+        values.append((name, field, limit, held, step))
+    not_held = [f"{name}.{field}" for name, field, _, value, _ in values if value is None]
+    for name, field, limit, value, step in values:
         if value is None:
             continue  # the BMS holds no such setting: named in each record's context
         tol, unit = _tolerance(c.config_tolerance, field)
+        # a coded setting (an AFE table) is right when it is the code nearest the spec
+        tol = max(tol, step / 2)
         record(
             f"config_{name}_{field}",
             float(value),
@@ -153,9 +159,11 @@ def configuration(dut: BmsLink, spec: DutSpec, record: Recorder) -> None:
             context={
                 "spec_field": f"protections.{name}.{field}",
                 "tolerance": tol,
+                "code_step": step or None,
                 "not_held": not_held,
             },
-            note=f"BMS holds {value:g} {unit}; spec nominal {limit.nominal:g} {unit} ± {tol:g}",
+            note=f"BMS holds {value:g} {unit}; spec nominal {limit.nominal:g} {unit} ± {tol:g}"
+            + (f" (held in coded steps of {step:g} {unit}: half a step)" if step else ""),
         )
 
 

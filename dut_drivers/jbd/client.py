@@ -226,14 +226,28 @@ class JbdBms(BmsBase):
             settings[name] = ProtectionSetting(*[None if g is None else float(g) for g in got])
         shunt = values["shunt_res"]
         if shunt > 0:
+            x2 = 2 if values["sc_dsgoc_x2"] else 1
+            sc_mv, oc_mv = values["sc_mv"] / x2, values["dsgoc2_mv"] / x2
             settings["short_circuit"] = ProtectionSetting(
                 threshold=round(values["sc_mv"] / shunt, 3),
                 delay_s=values["sc_delay_us"] / 1e6,
                 release_delay_s=float(values["sc_rel"]),
+                steps={
+                    "threshold": registers.code_step(sc_mv, registers.SC_MV) * x2 / shunt,
+                    "delay_s": registers.code_step(values["sc_delay_us"], registers.SC_DELAY_US)
+                    / 1e6,
+                },
             )
             settings["discharge_oc2"] = ProtectionSetting(
                 threshold=round(values["dsgoc2_mv"] / shunt, 3),
                 delay_s=values["dsgoc2_delay_ms"] / 1e3,
+                steps={
+                    "threshold": registers.code_step(oc_mv, registers.DSGOC2_MV) * x2 / shunt,
+                    "delay_s": registers.code_step(
+                        values["dsgoc2_delay_ms"], registers.DSGOC2_DELAY_MS
+                    )
+                    / 1e3,
+                },
             )
         return ProtectionConfig(settings=settings, extra=values)
 

@@ -163,6 +163,14 @@ PROTECTION_FIELDS: dict[str, tuple[str | None, str | None, str | None, str | Non
 }
 
 
+def code_step(value: float, table: tuple[int, ...]) -> float:
+    """The wider gap from a table entry to its neighbours: how far apart the settings a
+    coded register can hold are around it."""
+    i = min(range(len(table)), key=lambda k: abs(table[k] - value))
+    gaps = [table[j + 1] - table[j] for j in (i - 1, i) if 0 <= j < len(table) - 1]
+    return float(max(gaps))
+
+
 def _choice(name: str, value: float, table: tuple[int, ...]) -> int:
     for index, entry in enumerate(table):
         if abs(value - entry) < 1e-6:

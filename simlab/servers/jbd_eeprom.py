@@ -11,8 +11,10 @@ Factory mode as on the real board: writes go to a shadow; leaving with 28 28 sav
 (and applies the live ones), leaving with 00 00 drops them.
 
 The link between register and parameter is the table `LIVE`: one line per value. A
-protection the firmware does not model yet (temperatures, currents) is not live until
-the firmware has a parameter of that name; its line is already here.
+protection the firmware does not model yet is not live until the firmware has a
+parameter of that name; its line is already here. Register 0x38 (short circuit and the
+second discharge over-current level) holds table codes, not values: it reads the codes
+nearest the firmware's parameters, as a board configured to the nearest setting would.
 """
 
 from __future__ import annotations
@@ -103,6 +105,7 @@ LIVE: tuple[Live, ...] = (
     _row(0x29, None, "discharge_oc1", "threshold", NEG_A, signed=True),
     _row(0x3F, 0, "discharge_oc1", "delay_s", SECONDS),
     _row(0x3F, 1, "discharge_oc1", "release_delay_s", SECONDS),
+    _row(0x39, 1, "short_circuit", "release_delay_s", SECONDS),
     _row(0x2A, None, "", "balance.start_v", MV, signed=True),
     _row(0x2B, None, "", "balance.window_v", MV),
     _flag(0x2D, 2, "balance.enabled"),
@@ -168,7 +171,7 @@ DEFAULTS: dict[int, bytes] = {
         0x35: 3200,
         0x36: 3800,  # secondary cell OV
         0x37: 2300,  # secondary cell UV
-        0x38: (0b0001_0011 << 8) | 0b0101_0011,  # SC 56 mV / 200 us; OCD2 17 mV / 320 ms
+        0x38: (0b0001_0011 << 8) | 0b0101_0011,  # coded: read from the firmware (CODED)
         0x39: (0b0001_0000 << 8) | 5,  # secondary delays; SC release 5 s
         0x3A: (2 << 8) | 2,
         0x3B: (2 << 8) | 2,
@@ -179,6 +182,57 @@ DEFAULTS: dict[int, bytes] = {
     }.items()
 }
 STRINGS = {0xA0: "JBD", 0xA2: "SIM-0001"}  # 0xA1 (device name) is the firmware's
+
+
+# Register 0x38: the AFE's short-circuit and second discharge over-current settings,
+# held as codes (mV across the shunt, and delays) from fixed tables; bit 7 doubles both
+# thresholds. Read: the codes nearest the firmware's parameters; saved: the parameters
+# become what the codes mean. Tables as the JBD protocol documents them.
+SC_MV = (22, 33, 44, 56, 67, 78, 89, 100)
+SC_DELAY_US = (70, 100, 200, 400)
+OCD2_MV = (8, 11, 14, 17, 19, 22, 25, 28, 31, 33, 36, 39, 42, 44, 47, 50)
+OCD2_DELAY_MS = (8, 20, 40, 80, 160, 320, 640, 1280)
+CODED = 0x38
+CODED_PATHS = (
+    "firmware.short_circuit.threshold_a",
+    "firmware.short_circuit.delay_s",
+    "firmware.discharge_oc2.threshold_a",
+    "firmware.discharge_oc2.delay_s",
+)
+
+
+def _nearest(value: float, table: tuple[int, ...]) -> int:
+    return min(range(len(table)), key=lambda i: abs(table[i] - value))
+
+
+def encode_coded(
+    sc_a: float, sc_s: float, ocd2_a: float, ocd2_s: float, shunt_mohm: float
+) -> bytes:
+    """The 0x38 codes nearest these settings, with the doubling that fits both best."""
+
+    def fit(x2: bool) -> tuple[float, int, int]:
+        f = 2 if x2 else 1
+        sc = _nearest(sc_a * shunt_mohm / f, SC_MV)
+        oc = _nearest(ocd2_a * shunt_mohm / f, OCD2_MV)
+        err = abs(SC_MV[sc] * f / shunt_mohm - sc_a) / sc_a
+        err += abs(OCD2_MV[oc] * f / shunt_mohm - ocd2_a) / ocd2_a
+        return err, sc, oc
+
+    (_, sc, oc), x2 = min((fit(x2), x2) for x2 in (False, True))
+    b0 = (0x80 if x2 else 0) | _nearest(sc_s * 1e6, SC_DELAY_US) << 3 | sc
+    b1 = _nearest(ocd2_s * 1e3, OCD2_DELAY_MS) << 4 | oc
+    return bytes([b0, b1])
+
+
+def decode_coded(data: bytes, shunt_mohm: float) -> tuple[float, float, float, float]:
+    """(short-circuit A, s, OCD2 A, s) the 0x38 codes stand for."""
+    f = 2 if data[0] & 0x80 else 1
+    return (
+        round(SC_MV[data[0] & 0x07] * f / shunt_mohm, 6),
+        SC_DELAY_US[data[0] >> 3 & 0x03] / 1e6,
+        round(OCD2_MV[data[1] & 0x0F] * f / shunt_mohm, 6),
+        OCD2_DELAY_MS[data[1] >> 4 & 0x07] / 1e3,
+    )
 
 
 class JbdEeprom:
@@ -223,6 +277,9 @@ class JbdEeprom:
             return _string(self.device_name())
         data = bytearray(self.stored[address])
         known = self.params.parameters()
+        if address == CODED and all(p in known for p in CODED_PATHS):
+            values = [float(self.params.get(p)) for p in CODED_PATHS]  # type: ignore[arg-type]
+            return encode_coded(*values, self._shunt_mohm())
         for row in LIVE:
             if row.address != address:
                 continue
@@ -261,6 +318,10 @@ class JbdEeprom:
                 self._set("firmware.device_name", data[1:].decode("ascii", "replace"), errors)
                 continue
             self.stored[address] = data
+            if address == CODED and all(p in known for p in CODED_PATHS):
+                coded = decode_coded(data, self._shunt_mohm())
+                for path, value in zip(CODED_PATHS, coded, strict=True):
+                    self._set(path, value, errors)
             for row in LIVE:
                 if row.address != address:
                     continue
@@ -276,6 +337,11 @@ class JbdEeprom:
                 self._set(path, row.from_raw(raw), errors)
         self.shadow.clear()
         return errors
+
+    def _shunt_mohm(self) -> float:
+        """The board's shunt (0x2C, 0.1 mΩ units): the AFE's thresholds are mV across it."""
+        (raw,) = struct.unpack(">H", self.stored[0x2C])
+        return max(raw, 1) / 10
 
     def _set(self, path: str, value: object, errors: list[str]) -> None:
         try:

@@ -183,3 +183,30 @@ def test_each_exchange_is_timed_as_the_host_sees_it(jbd):
     link.read_status()
     (slow,) = link.link_timing().since(mark)
     assert slow >= 0.05 and fast >= 0.0  # the delay is in what the host measured
+
+
+def test_coded_afe_settings_read_as_the_nearest_codes_with_their_step(jbd):
+    """Register 0x38 holds table codes: the twin reads the codes nearest its firmware's
+    short-circuit and OCD2 parameters (1.0 mΩ shunt), the driver says how coarse they are."""
+    rig, _, link = jbd
+    config = link.read_protection_config()
+    sc, oc2 = config["short_circuit"], config["discharge_oc2"]
+    # 150 A and 30 A fit best with the doubled tables: 78 mV × 2 and 14 mV × 2
+    assert (sc.threshold, sc.delay_s, sc.release_delay_s) == (156.0, 0.0002, 5.0)
+    assert (oc2.threshold, oc2.delay_s) == (28.0, 0.16)
+    assert sc.steps["threshold"] == 22.0 and oc2.steps["threshold"] == 6.0
+    rig.world.set("firmware.discharge_oc2.threshold_a", 50.0)
+    rig.world.set("firmware.short_circuit.threshold_a", 100.0)
+    config = link.read_protection_config()
+    assert config["discharge_oc2"].threshold == 50.0 and config["short_circuit"].threshold == 100.0
+    assert config.extra["sc_dsgoc_x2"] is False  # only the plain tables hold both exactly
+
+
+def test_coded_afe_settings_written_set_the_firmware(jbd):
+    rig, _, link = jbd
+    extra = {"sc_mv": 67, "sc_delay_us": 400, "dsgoc2_mv": 25, "dsgoc2_delay_ms": 640}
+    link.write_registers({**extra, "sc_dsgoc_x2": False})
+    assert rig.world.get("firmware.short_circuit.threshold_a") == 67.0
+    assert rig.world.get("firmware.short_circuit.delay_s") == 0.0004
+    assert rig.world.get("firmware.discharge_oc2.threshold_a") == 25.0
+    assert rig.world.get("firmware.discharge_oc2.delay_s") == 0.64
