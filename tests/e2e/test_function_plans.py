@@ -124,7 +124,7 @@ def spec_with(tmp_path: Path, **communications: object) -> str:
 def test_communications_pass_and_fail_on_config_identity_and_response(tmp_path):
     good = run_rig(tmp_path / "good", "-k", "communications")
     assert good.returncode == 0, good.output[-3000:]
-    assert len(good.measurements()) == 15  # identity 2, configuration 12, timing 1
+    assert len(good.measurements()) == 38  # identity 2, configuration 35, timing 1
     bad = run_rig(
         tmp_path / "bad",
         "--spec", spec_with(tmp_path, identity={"firmware": "2.1"}),
