@@ -32,7 +32,9 @@ def report_command(
     try:
         if compare is not None:
             if run_dir is not None:
-                console.print("give either RUN_DIR or --compare RUN_A RUN_B", style="bold red")
+                console.print(
+                    "give either RUN_DIR or --compare RUN_A RUN_B", style="bold red", soft_wrap=True
+                )
                 return EXIT_USAGE
             return print_comparison(compare_runs(*compare), console)
         if run_dir is None:
@@ -42,7 +44,7 @@ def report_command(
             return EXIT_USAGE
         result = build_reports(run_dir, Signatures(tested_by or "", approved_by or ""), pdf=pdf)
     except ReportError as exc:
-        console.print(escape(str(exc)), style="bold red")
+        console.print(escape(str(exc)), style="bold red", soft_wrap=True)
         return EXIT_USAGE
     say_where(console, result)
     console.print(f"reports written in {result.total_s:.1f} s")
@@ -61,6 +63,7 @@ def report_after_run(console: Console, run_dir: Path, run_seconds: float) -> boo
             f"the report could not be built ({type(exc).__name__}: {escape(str(exc))}); the "
             f"results are in {run_dir / 'results.jsonl'}; retry with: rig report {run_dir}",
             style="bold red",
+            soft_wrap=True,
         )
         return False
     elapsed = time.perf_counter() - t0

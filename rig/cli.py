@@ -84,7 +84,7 @@ def run(
         check_station_against_models(station_config)
     except ConfigError as exc:
         _no_run(runs_dir / run_id)
-        console.print(escape(str(exc)), style="bold red")
+        console.print(escape(str(exc)), style="bold red", soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
     if (sim_set or sim_defect or seed is not None) and not station_config.simulated:
         _no_run(runs_dir / run_id)
@@ -92,6 +92,7 @@ def run(
             f"--sim-set, --sim-defect and --seed need a simulated station; {station} is a "
             "real bench",
             style="bold red",
+            soft_wrap=True,
         )
         raise typer.Exit(EXIT_USAGE)
     args = [
@@ -171,7 +172,9 @@ def _conclude(
     if code == pytest.ExitCode.USAGE_ERROR:
         return EXIT_USAGE  # pytest printed the one message
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
-        console.print("no test plan matches the selection (check -k / -m)", style="bold red")
+        console.print(
+            "no test plan matches the selection (check -k / -m)", style="bold red", soft_wrap=True
+        )
         return EXIT_USAGE
     if collect_only:
         return 0 if code == pytest.ExitCode.OK else EXIT_NOT_PASSED
@@ -188,7 +191,9 @@ def _conclude(
     if SIGNALS.first is not None:
         console.print(f"interrupted ({SIGNALS.first.name}) before the run began: nothing ran")
         return signal_exit_code(SIGNALS.first.name)
-    console.print(f"no results were written (pytest exit status {code})", style="bold red")
+    console.print(
+        f"no results were written (pytest exit status {code})", style="bold red", soft_wrap=True
+    )
     return EXIT_NOT_PASSED
 
 
