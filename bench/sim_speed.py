@@ -7,8 +7,9 @@ everything it costs is what every run pays. Split by the records' timestamps int
 start (interpreter, imports, pytest, simlab started, plans collected: process start to
 `run_start`), open (instruments and DUT opened and checked, the bench made safe: to the
 `dut` record), stop (safe state, ground truth, everything closed, simlab stopped: last
-plan result to `run_end`) and summary (`run_end` to the process's exit). The median of
-`--repeat` runs is printed, beside the ratio of each part to the whole.
+plan result to `run_end`) and summary (`run_end` to the process's exit), without the
+report; the median of `--repeat` runs is printed, beside the ratio of each part to the
+whole. Then what the report (HTML, PDF, JUnit, Allure) adds to the same run.
 
 Throughput: the default suite once; simulated time from simlab's final clock (the
 `sim_truth` record) over wall time. No thresholds, no asserts.
@@ -78,7 +79,7 @@ def rig_run(repo: Path, runs: Path, *args: str) -> tuple[float, float, float, li
     return t0, t1, t1 - t0, records, proc.returncode
 
 
-def fixed_cost(repo: Path, repeat: int) -> dict[str, float]:
+def fixed_cost(repo: Path, repeat: int, *extra: str) -> dict[str, float]:
     keys = ("start", "open", "stop", "summary", "total", "cpu")
     parts: dict[str, list[float]] = {k: [] for k in keys}
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,7 +87,9 @@ def fixed_cost(repo: Path, repeat: int) -> dict[str, float]:
         plans.mkdir()
         (plans / "test_fixed_cost.py").write_text(TRIVIAL_PLAN)
         for _ in range(repeat):
-            t0, t1, total, records, _code = rig_run(repo, Path(tmp) / "runs", "--plans", str(plans))
+            t0, t1, total, records, _code = rig_run(
+                repo, Path(tmp) / "runs", "--plans", str(plans), *extra
+            )
             by = {r["type"]: r for r in records}
             result = [r for r in records if r["type"] == "test_result"][-1]
             parts["start"].append(_at(by["run_start"]) - t0)
@@ -121,7 +124,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5, help="fixed-cost runs (median)")
     ap.add_argument("--no-suite", action="store_true", help="fixed cost only")
     args = ap.parse_args()
-    cost = fixed_cost(args.repo.resolve(), args.repeat)
+    cost = fixed_cost(args.repo.resolve(), args.repeat, "--no-report")
     load = os.getloadavg()[0]
     print(f"fixed cost of a run ({args.repo}), median of {args.repeat}, load {load:.1f}:")
     for part in ("start", "open", "stop", "summary", "total"):
@@ -129,6 +132,11 @@ def main() -> int:
         print(f"  {part:<8} {cost[part]:6.2f} s  {share:6.1%}")
     print(f"  fastest  {cost['total_min']:6.2f} s")
     print(f"  CPU      {cost['cpu']:6.2f} s  (rig + simlab, user + system; load-independent)")
+    # the report (HTML, PDF, JUnit, Allure) is the run's document, not its fixed cost:
+    # what it adds to the same one-plan run, measured the same way
+    with_report = fixed_cost(args.repo.resolve(), args.repeat)
+    added = with_report["total"] - cost["total"]
+    print(f"  + report {added:6.2f} s  (the run with its report: {with_report['total']:.2f} s)")
     if not args.no_suite:
         throughput(args.repo.resolve())
     return 0
