@@ -200,12 +200,16 @@ class LinkFaults:
 
     def runaways(self) -> list[Fault]:
         """Source channels whose regulator has failed, now."""
+        if not self._faults:
+            return []  # the common case, asked on every command: no lock, no clock
         t = self._now()
         with self._lock:
             return [f for f in self._faults if f.kind == "scpi_runaway" and f.active(t)]
 
     def ended(self, kind: str) -> list[Fault]:
         """Faults of `kind` whose time is over."""
+        if not self._faults:
+            return []
         t = self._now()
         with self._lock:
             return [f for f in self._faults if f.kind == kind and not f.active(t) and
@@ -213,6 +217,8 @@ class LinkFaults:
 
     def scpi_state(self, instrument: str) -> ScpiFaultState:
         """How `instrument` answers right now (a fresh answer per request)."""
+        if not self._faults:
+            return NO_FAULT  # asked on every request: a clean lab answers at once
         late = self._active("scpi_late", instrument)
         return ScpiFaultState(
             disconnected=self._active("scpi_disconnect", instrument) is not None,

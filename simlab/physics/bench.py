@@ -153,9 +153,10 @@ class Bench:
 
     def _emf_and_r(self) -> tuple[float, float]:
         emf, r = 0.0, 0.0
+        lfp_cells = self.lfp_cells
         for i, ch in enumerate(self.positions):
             if ch is None:
-                cell = self.lfp_cells[i]
+                cell = lfp_cells[i]
                 emf += cell.ocv()
                 r += cell.r_ohm
             elif ch.output_on:
@@ -200,17 +201,21 @@ class Bench:
         i_short = self._short_current(emf, r_cells)
         i_pack = i_charge - i_load - i_short
         pack_v = emf + r_cells * i_pack
-        cells_v = []
+        # every query that measures runs this loop: locals, one read of each field
+        cells_v: list[float] = []
+        lfp_cells, bleed_ohm, abs_i_pack = self.lfp_cells, self.bleed_ohm, abs(i_pack)
         for i, ch in enumerate(self.positions):
             if ch is None:
-                cells_v.append(self.lfp_cells[i].terminal_v(i_pack))
-            else:
-                cells_v.append(ch.voltage_set if ch.output_on else 0.0)
-                ch.voltage_meas = cells_v[-1]
-                # the channel carries the string's current, and sources a bleed on top
-                bleed = cells_v[-1] / self.bleed_ohm[i + 1] if i + 1 in self.bleed_ohm else 0.0
-                ch.current_meas = -i_pack + bleed if ch.output_on else 0.0
-                ch.in_current_limit = ch.output_on and abs(i_pack) > ch.current_limit
+                cells_v.append(lfp_cells[i].terminal_v(i_pack))
+                continue
+            on = ch.output_on
+            v = ch.voltage_set if on else 0.0
+            cells_v.append(v)
+            ch.voltage_meas = v
+            # the channel carries the string's current, and sources a bleed on top
+            bleed = v / bleed_ohm[i + 1] if bleed_ohm and i + 1 in bleed_ohm else 0.0
+            ch.current_meas = -i_pack + bleed if on else 0.0
+            ch.in_current_limit = on and abs_i_pack > ch.current_limit
 
         if charger is not None:
             charger.current_meas = i_charge

@@ -130,6 +130,10 @@ def _parse(text: str, attached_lists: bool, suffixes: bool) -> _Prepared | None:
     return _Prepared(parsed, positional, lists)
 
 
+# One command of a resolved program message: what to run, or the error code to queue.
+_Step = tuple[Command, _Prepared, int | None, str] | int
+
+
 def _esr_bit(code: int) -> int:
     if -199 <= code <= -100:
         return ESR_CME
@@ -166,12 +170,14 @@ class ScpiDevice:
 
     _table: ClassVar[tuple[Command, ...]] = ()
     _cache: ClassVar[dict[tuple[str, bool], Command | None]] = {}
+    _plans: ClassVar[dict[str, tuple[_Step, ...]]] = {}
     _CACHE_LIMIT = 4096
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._table = cls.COMMANDS + COMMON_COMMANDS  # model lines first: they may override
         cls._cache = {}
+        cls._plans = {}
 
     def __init__(
         self, hardware: InstrumentHardware, serial: str, solve: Callable[[], None]
@@ -234,7 +240,7 @@ class ScpiDevice:
             if required:
                 raise ScpiError(MISSING_PARAMETER, "channel list required")
             return [self.selected_channel]
-        known = set(self.channel_numbers())
+        known = self.channel_numbers()
         for ch in channels:
             if ch not in known:
                 raise ScpiError(-222, f"no channel {ch}")
@@ -263,7 +269,37 @@ class ScpiDevice:
         A failing command is not executed: its error is queued and the next one runs.
         """
         replies: list[str] = []
+        for step in self._plan(message):
+            if type(step) is int:
+                self.push_error(step)
+                continue
+            cmd, prepared, suffix, text = step
+            try:
+                reply = self._execute(cmd, prepared, suffix)
+            except ScpiError as exc:
+                self.push_error(exc.code)
+                continue
+            except Exception:  # a simulator bug must not take the connection down
+                log.exception("%s: command %r failed", self.MODEL, text)
+                self.push_error(-300)
+                continue
+            if prepared.parsed.query:
+                replies.append(reply or "")
+        return ";".join(replies) if replies else None
+
+    def _plan(self, message: str) -> tuple[_Step, ...]:
+        """What a program message resolves to, command by command: the table line, the
+        parsed parameters and the channel suffix, or the error code of a command that does
+        not parse or names no header. Both depend only on the model and the text (the
+        compound-header path starts afresh with each message), so clients' repeated
+        messages are resolved once per model."""
+        plans = type(self)._plans
+        plan = plans.get(message)
+        if plan is not None:
+            return plan
+        steps: list[_Step] = []
         path: tuple[str, ...] = ()
+        cacheable = True
         for text in _split(message):
             try:
                 prepared = _parse(text, self.ATTACHED_CHANNEL_LISTS, self.ACCEPTS_SUFFIXES)
@@ -273,17 +309,20 @@ class ScpiDevice:
                 cmd, header = self._lookup(parsed, path)
                 if not parsed.common:
                     path = tuple(header.split(":")[:-1])
-                reply = self._execute(cmd, prepared, cmd.pattern.suffix(header))
+                steps.append((cmd, prepared, cmd.pattern.suffix(header), text))
             except ScpiError as exc:
-                self.push_error(exc.code)
-                continue
-            except Exception:  # a simulator bug must not take the connection down
+                steps.append(exc.code)
+            except Exception:  # a simulator bug: logged and queued each time it is sent
                 log.exception("%s: command %r failed", self.MODEL, text)
-                self.push_error(-300)
-                continue
-            if parsed.query:
-                replies.append(reply or "")
-        return ";".join(replies) if replies else None
+                steps.append(-300)
+                cacheable = False
+        plan = tuple(steps)
+        if not cacheable:
+            return plan
+        if len(plans) >= self._CACHE_LIMIT:
+            plans.clear()
+        plans[message] = plan
+        return plan
 
     def _lookup(self, parsed: ParsedCommand, path: tuple[str, ...]) -> tuple[Command, str]:
         """Find the table line; a relative header is tried under the previous path first."""

@@ -80,8 +80,7 @@ class SupplyTwin(ScpiDevice):
     def after_solve(self) -> None:
         """Latch protections the way supplies do: output off until cleared."""
         tripped = False
-        for ch in self.hardware.sources:
-            src = self.source(ch)
+        for ch, src in self.hardware.sources.items():
             if not src.output_on:
                 continue
             rating = self.rating(ch)

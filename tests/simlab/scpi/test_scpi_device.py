@@ -100,6 +100,18 @@ def test_compound_header_uses_the_previous_path(e36234a: Bench) -> None:
     assert e36234a.ask("MEAS:VOLT?;:CURR?") == "+3.00000000E+00;+1.25000000E+00"
 
 
+def test_a_repeated_message_runs_in_full_every_time(e36234a: Bench) -> None:
+    """Messages are resolved once per model: the errors, the compound-header path and the
+    live values must still come from each sending, not from the first."""
+    message = "VOLT 99;NOPE;MEAS:VOLT?;CURR?;*OPC?"
+    for volts in (3.0, 4.5, 4.5):
+        e36234a.hardware.sources[1].voltage_meas = volts
+        e36234a.hardware.sources[1].current_meas = 0.25
+        e36234a.on_solve = lambda _hw: None  # keep the values set here
+        assert e36234a.ask(message) == f"{volts:+.8E};+2.50000000E-01;1"
+        assert e36234a.errors() == [-222, -113]
+
+
 def test_empty_commands_are_ignored(e36234a: Bench) -> None:
     assert e36234a.ask("VOLT 1;;") is None
     assert e36234a.ask("") is None
