@@ -6,10 +6,20 @@ interleaved. The echo server reads a line and, for a query, answers a constant: 
 floor any server on this transport costs. simlab's server parses the line, dispatches it
 through the model's command table under the lab lock and formats the reply. Prints
 queries per second and the ratio simlab/echo (target: at least 0.6).
+
+Placement: by default the client and both servers are pinned to one CPU, so both servers
+are measured under the same conditions. Left to the kernel (`--free`), the two servers
+do not land alike: on a 2-core machine the echo server tends to share the client's CPU
+and simlab's serving thread the other one, and a cross-CPU wake-up per query then costs
+more than everything simlab's server does (the echo server forced onto the other CPU
+drops from about 57k to 13k queries/s, what simlab shows there). simlab delays its ACKs
+as real instruments do (its default), so a connection can settle in one of two ACK
+rhythms for its life; the spread of the rounds shows it.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import socket
@@ -91,6 +101,15 @@ def paired(echo: Callable[[], object], sim: Callable[[], object]) -> tuple[float
 
 
 def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--free", action="store_true", help="leave process placement to the kernel")
+    args = ap.parse_args()
+    if args.free or not hasattr(os, "sched_setaffinity"):
+        print("placement: left to the kernel")
+    else:
+        cpu = min(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpu})  # the servers started below inherit it
+        print(f"placement: the client and both servers on CPU {cpu} (--free: the kernel's)")
     echo = subprocess.Popen([sys.executable, "-c", ECHO_SERVER], stdout=subprocess.PIPE, text=True)
     rm = pyvisa.ResourceManager("@py")
     with tempfile.TemporaryDirectory() as tmp:
