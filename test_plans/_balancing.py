@@ -246,15 +246,10 @@ def balance_cell(
 
     if Capability.balancing in dut.capabilities:
         mask = _reported_mask(dut, clock, spec, {cell})
-        record(
+        record.flag(
             f"cell{cell}_balance_reported",
-            1.0 if mask == {cell} else 0.0,
-            "flag",
-            low=1.0,
-            high=1.0,
-            comparison="EQ",
+            mask == {cell},
             clause=b.clause,
-            evidence="dut",
             context=context,
             note=f"BMS reports balancing cells: {_cells(mask)} (expected {cell})",
         )

@@ -25,7 +25,6 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
-from typing import Any
 
 from dut_drivers.base import BmsLink, DutIdentity, ProtectionSetting
 from rig.clock import Clock
@@ -47,11 +46,6 @@ def settings(spec: DutSpec) -> Communications:
     if spec.communications is None:
         raise LookupError("the spec has no communications section")
     return spec.communications
-
-
-def _flag(record: Recorder, name: str, ok: bool, clause: list[str], note: str, **kw: Any) -> None:
-    record(name, 1.0 if ok else 0.0, "flag", low=1.0, high=1.0, comparison="EQ",
-           clause=clause, evidence="dut", instrument="dut", note=note, **kw)  # fmt: skip
 
 
 def identity(dut: BmsLink, spec: DutSpec, record: Recorder) -> DutIdentity:
@@ -90,8 +84,13 @@ def identity(dut: BmsLink, spec: DutSpec, record: Recorder) -> DutIdentity:
         )
     for field, expected in c.identity.items():
         got = str(getattr(ident, field) or "")
-        _flag(record, f"identity_{field}", got == expected, c.clause,
-              f"BMS reports {field} {got!r}; spec {expected!r}")  # fmt: skip
+        record.flag(
+            f"identity_{field}",
+            got == expected,
+            clause=c.clause,
+            instrument="dut",
+            note=f"BMS reports {field} {got!r}; spec {expected!r}",
+        )
     return ident
 
 

@@ -119,27 +119,17 @@ def dut_report(
     fet_on = getattr(status, side.fet)
     if flags_known and status.protections is not None:
         flags = sorted(status.protections) or ["none"]
-        record(
+        record.flag(
             f"{side.protection}_reported_flag",
-            1.0 if status.indicates(side.flag) else 0.0,
-            "flag",
-            low=1.0,
-            high=1.0,
-            comparison="EQ",
+            status.indicates(side.flag),
             clause=p.clause,
-            evidence="dut",
             context=context,
             note=f"BMS reports protections: {', '.join(flags)}",
         )
-    record(
+    record.flag(
         f"{side.protection}_reported_fet_off",
-        0.0 if fet_on else 1.0,
-        "flag",
-        low=1.0,
-        high=1.0,
-        comparison="EQ",
+        not fet_on,
         clause=p.clause,
-        evidence="dut",
         context=context,
         note=f"BMS reports {side.fet.replace('_', ' ')} {'on' if fet_on else 'off'}",
     )

@@ -82,6 +82,11 @@ class Recorder:
         self._show(m)
         return m
 
+    def flag(self, name: str, ok: bool, **kwargs: Any) -> Measurement:
+        """A yes/no the BMS states about itself (evidence `dut`), judged as 1 = 1."""
+        kwargs.setdefault("evidence", "dut")
+        return self(name, 1.0 if ok else 0.0, "flag", low=1.0, high=1.0, comparison="EQ", **kwargs)
+
     def waveform(self, waveform: Waveform) -> str:
         """Write a trip waveform into the run folder; the path a record names it by."""
         return write_waveform(self.rig.run_dir, waveform)
@@ -160,14 +165,9 @@ def ready(rig: RigSession, request: pytest.FixtureRequest, record: Recorder) -> 
         if helper.last.status.startswith(NO_REPLY):
             # the link to the BMS is broken, not the BMS proven unrecoverable: an error
             raise DutUnreachable(f"after the plan the BMS gave {helper.last.status}")
-        record(
+        record.flag(
             "dut_recovered_after_plan",
-            0.0,
-            "flag",
-            low=1.0,
-            high=1.0,
-            comparison="EQ",
-            evidence="dut",
+            False,
             note=f"the spec's recovery procedure did not bring the DUT back: {helper.last.status}",
         )
         pytest.fail(f"the plan left the DUT unrecoverable: {helper.last.status}", pytrace=False)
