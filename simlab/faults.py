@@ -43,6 +43,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from simlab import changes
+
 
 @dataclass(frozen=True)
 class FaultKind:
@@ -177,12 +179,14 @@ class LinkFaults:
     def add(self, fault: Fault) -> None:
         with self._lock:
             self._faults.append(fault)
+        changes.touch()  # a failed regulator holds its output elsewhere from the next solve
         for hook in self.on_added:
             hook(fault)
 
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
+        changes.touch()
 
     def specs(self) -> list[str]:
         with self._lock:

@@ -3,7 +3,9 @@
 SCPI model servers (simlab.scpi) write setpoints here; the bench physics
 (simlab.physics) reads them when it solves the circuit and writes back what a meter
 would read. Both run under the lab's single lock, so a command and a time step never
-interleave. Nothing here knows SCPI or physics.
+interleave. Nothing here knows SCPI or physics. A measurement reuses the last solution
+unless a change was marked (`simlab.changes`): whoever writes here outside a SCPI
+command calls `World.solve()` after it.
 """
 
 from __future__ import annotations

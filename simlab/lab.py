@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from simlab import outputs
+from simlab import changes, outputs
 from simlab.faults import CATALOGUE as FAULTS
 from simlab.faults import Fault, LinkFaults, is_fault, parse_fault
 from simlab.firmware import CATALOGUE as DEFECTS
@@ -177,18 +177,23 @@ class Lab:
                 self.world.at(end, lambda t: self._solve())
 
     def _solve(self) -> None:
-        """A device's solve after a command: failed regulators first hold their outputs
-        at their runaway voltage, whatever the command set."""
+        """A device's solve after a setting or before a measurement: failed regulators
+        first hold their outputs at their runaway voltage, whatever the command set; then
+        the circuit is solved if anything changed since its last solve."""
         for fault in self.faults.runaways():
             src = self.hardware[fault.instrument].sources.get(int(fault.params["channel"]))
             if src is not None:
                 fault.state.setdefault("saved", src.voltage_set)
-                src.voltage_set = float(fault.params["volts"])  # its output relay still obeys
+                volts = float(fault.params["volts"])  # its output relay still obeys
+                if src.voltage_set != volts:
+                    src.voltage_set = volts
+                    changes.touch()
         for fault in self.faults.ended("scpi_runaway"):
             src = self.hardware[fault.instrument].sources.get(int(fault.params["channel"]))
             if src is not None and "saved" in fault.state:
                 src.voltage_set = fault.state.pop("saved")  # it holds its setpoint again
-        self.world.solve()
+                changes.touch()
+        self.world.refresh()
 
     def _reboot(self, fault: Fault) -> None:
         """The instrument powers up again: *RST state, PON set, offline while it boots."""

@@ -107,9 +107,17 @@ class World:
     # -- circuit and time --------------------------------------------------------------
 
     def solve(self) -> None:
-        """Re-solve the circuit (SCPI devices call this after every setpoint)."""
+        """Re-solve the circuit: what a change made from simlab's own side (a relay, the
+        safe state, a reboot, a test) calls after writing the hardware."""
         with self.lock:
             self.bench.solve()
+
+    def refresh(self) -> None:
+        """Bring the solution up to date (SCPI devices call this after a setting and
+        before a measurement): a no-op unless a change was marked since the last solve
+        (`simlab.changes`)."""
+        with self.lock:
+            self.bench.refresh()
 
     def _apply_fets(self, force: bool = True) -> None:
         """Make the bench FETs follow the firmware's gate drive; re-solve if anything moved.

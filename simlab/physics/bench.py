@@ -3,6 +3,8 @@
 `solve()` is the instantaneous electrical state (no time passes) and writes what each
 instrument's meter would read back into its `InstrumentHardware`; SCPI servers call it
 after every setpoint so a query right after a command sees the new operating point.
+`refresh()` is what a measurement query runs: the last solution, solved again only if
+something was changed since without a solve (`simlab.changes`).
 `step(dt)` lets time pass for the cells that have state (LFP cells; emulators are ideal).
 
 Cell positions are numbered from 1 at the most negative end. A position wired to an
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simlab import changes
 from simlab.hardware import LoadInput, RelayChannel, ResistorChannel, SourceChannel
 from simlab.params import flatten, get_path, set_path, unknown_path
 from simlab.physics.lfp import LfpCell, LfpParams, make_cells
@@ -114,6 +117,7 @@ class Bench:
         self._short_conducting = False
         self._short_since: float | None = None  # when the contacts closed (relay command)
         self.traces = {name: Trace(0.0) for name in TRACED}
+        self._solved_at: object = None  # the `changes` token of the last solve
 
     @property
     def cell_count(self) -> int:
@@ -185,8 +189,16 @@ class Bench:
             amps = 0.0
         return min(max(amps, 0.0), self.params.load_max_a)
 
+    def refresh(self) -> BenchState:
+        """The solution for the present inputs: the last one, unless a change was marked
+        (`simlab.changes.touch`) since it was solved."""
+        if self._solved_at is changes.token():
+            return self.state
+        return self.solve()
+
     def solve(self) -> BenchState:
         """Solve the circuit for the present setpoints and FET states; write the meters."""
+        self._solved_at = changes.token()  # taken first: a change marked during it counts
         r_path = self.params.r_path_ohm
         emf, r_cells = self._emf_and_r()
         i_load = self._load_current(emf, r_cells)
@@ -343,6 +355,8 @@ class Bench:
             if i + 1 in self.bleed_ohm:
                 bleed = cell.terminal_v(current) / self.bleed_ohm[i + 1]
             cell.step(current - bleed, dt)
+        if self.lfp_cells:
+            changes.touch()  # their charge moved: the next measurement solves again
 
 
 def _affine(piece: Piece, offset: float, gain: float) -> Piece:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
+from simlab import changes
 from simlab.hardware import InstrumentHardware, LoadInput, SourceChannel
 from simlab.scpi import params as p
 from simlab.scpi.errors import ErrorQueue, ScpiError, format_error
@@ -370,6 +371,8 @@ class ScpiDevice:
             values.append(self.resolve_channels(given, cmd.chans is Chans.REQUIRED))
         if cmd.solve is Solve.BEFORE:
             self.solve()
+        elif not prepared.parsed.query:
+            changes.touch()  # a setting may write the hardware: the next solve must run
         reply = cmd.handler(self, *values)
         if cmd.solve is Solve.AFTER:
             self.solve()

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
+from simlab import changes
 from simlab.hardware import InstrumentHardware, SourceChannel
 from simlab.scpi import params as p
 from simlab.scpi.device import ScpiDevice
@@ -101,6 +102,7 @@ class SupplyTwin(ScpiDevice):
             if self.ovp_tripped[ch] or self.ocp_tripped[ch]:
                 src.output_on = False
         if tripped:
+            changes.touch()  # an output went off
             self._solve_fn()
 
     # --- formats and argument helpers -----------------------------------------------------
