@@ -30,6 +30,9 @@ SYNTAX_ERROR = -102
 _ACCEPT_POLL_S = 0.05
 _JOIN_TIMEOUT_S = 1.0
 _MAX_LINE = 1 << 20  # a client that never sends '\n' is cut off, not buffered forever
+# A reply this soon after the request certainly left before the delayed-ACK timer (40 ms
+# at the least on Linux) fired, carrying the ACK with it.
+_ACK_CARRIED_S = 0.010
 
 
 class ScpiTcpServer:
@@ -152,6 +155,8 @@ class ScpiTcpServer:
 
     def _serve(self, conn: socket.socket) -> None:
         buffer = b""
+        rearm = True  # the delayed-ACK mode must be (re)entered after the next receive
+        quick = not self.delayed_ack
         try:
             while not self._stop.is_set():
                 try:
@@ -160,13 +165,16 @@ class ScpiTcpServer:
                     break
                 if not chunk:
                     break
-                _quickack(conn, not self.delayed_ack)
-                self.last_command_at = time.monotonic()
+                received = time.monotonic()
+                if quick or rearm:
+                    _quickack(conn, quick)
+                self.last_command_at = received
                 fault = self.faults()
                 if fault.disconnected:
                     break  # the cable is out: the connection dies with the request
-                buffer += chunk
-                *lines, buffer = buffer.split(b"\n")
+                lines = (buffer + chunk).split(b"\n")
+                buffer = lines.pop()
+                replied = False
                 for raw in lines:
                     if fault.flood:
                         self._flood(raw)
@@ -179,6 +187,11 @@ class ScpiTcpServer:
                         if fault.delay_s:
                             time.sleep(fault.delay_s)  # the wire's real time, not the lab's
                         conn.sendall(data)
+                        replied = True
+                # A reply sent well inside the ACK timer carried the ACK, and the kernel
+                # stays in delayed-ACK mode; only a receive left unanswered (or answered
+                # late) can let the timer fire, which leaves that mode.
+                rearm = not replied or time.monotonic() - received > _ACK_CARRIED_S
                 if len(buffer) > _MAX_LINE:
                     break
         except OSError:
@@ -228,10 +241,13 @@ _TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 def _quickack(conn: socket.socket, on: bool) -> None:
     """ACK at once (on) or leave the ACK to the delayed-ACK timer (off).
 
-    Linux resets the quick-ACK mode after each receive and starts every connection in it,
-    so the choice is made again after every ``recv``. A client that writes a command and
-    then ``SYST:ERR?`` without reading in between (PyMeasure's check_set_errors) with
-    Nagle's algorithm on has its second write held until this ACK arrives.
+    Linux starts every connection in quick-ACK mode and leaves quick-ACK again after a
+    few segments, so ``on`` is set after every ``recv``. ``off`` enters delayed-ACK
+    ("ping-pong") mode, which lasts until the delayed-ACK timer fires, i.e. until a
+    request goes unanswered for its 40 ms: it is set on the first receive and again
+    after such a one. A client that writes a command and then ``SYST:ERR?`` without
+    reading in between (PyMeasure's check_set_errors) with Nagle's algorithm on has its
+    second write held until this ACK arrives.
     """
     if _TCP_QUICKACK is not None:
         # a try, not contextlib.suppress: this runs on every request
