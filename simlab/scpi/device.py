@@ -185,6 +185,7 @@ class ScpiDevice:
     ) -> None:
         self.check_hardware(hardware)
         self.hardware = hardware
+        self._known_channels: frozenset[int] | None = None
         self.serial = serial
         self._solve_fn = solve
         self.errors = ErrorQueue()
@@ -241,7 +242,9 @@ class ScpiDevice:
             if required:
                 raise ScpiError(MISSING_PARAMETER, "channel list required")
             return [self.selected_channel]
-        known = self.channel_numbers()
+        known = self._known_channels
+        if known is None:  # fixed by the hardware: looked up once
+            known = self._known_channels = frozenset(self.channel_numbers())
         for ch in channels:
             if ch not in known:
                 raise ScpiError(-222, f"no channel {ch}")
@@ -269,24 +272,28 @@ class ScpiDevice:
 
         A failing command is not executed: its error is queued and the next one runs.
         """
-        replies: list[str] = []
-        for step in self._plan(message):
-            if type(step) is int:
-                self.push_error(step)
-                continue
-            cmd, prepared, suffix, text = step
-            try:
-                reply = self._execute(cmd, prepared, suffix)
-            except ScpiError as exc:
-                self.push_error(exc.code)
-                continue
-            except Exception:  # a simulator bug must not take the connection down
-                log.exception("%s: command %r failed", self.MODEL, text)
-                self.push_error(-300)
-                continue
-            if prepared.parsed.query:
-                replies.append(reply or "")
+        plan = self._plan(message)
+        if len(plan) == 1:  # one command, what clients mostly send: no list, no join
+            return self._step(plan[0])
+        replies = [reply for reply in map(self._step, plan) if reply is not None]
         return ";".join(replies) if replies else None
+
+    def _step(self, step: _Step) -> str | None:
+        """Run one command of a message: a query's reply ("" if it had none), else None."""
+        if type(step) is int:
+            self.push_error(step)
+            return None
+        cmd, prepared, suffix, text = step  # type: ignore[misc]
+        try:
+            reply = self._execute(cmd, prepared, suffix)
+        except ScpiError as exc:
+            self.push_error(exc.code)
+            return None
+        except Exception:  # a simulator bug must not take the connection down
+            log.exception("%s: command %r failed", self.MODEL, text)
+            self.push_error(-300)
+            return None
+        return (reply or "") if prepared.parsed.query else None
 
     def _plan(self, message: str) -> tuple[_Step, ...]:
         """What a program message resolves to, command by command: the table line, the

@@ -117,6 +117,8 @@ class SupplyTwin(ScpiDevice):
         return (self.P_FORMAT or self.NUMBER_FORMAT).format(value)
 
     def each(self, chans: list[int], fmt: Callable[[float], str], value: Callable[[int], float]):
+        if len(chans) == 1:  # the usual query: no generator, no join
+            return fmt(value(chans[0]))
         return ",".join(fmt(value(ch)) for ch in chans)
 
     def word_channel(self, token: Token | str, prefix: str = "CH") -> list[int]:
