@@ -4,8 +4,11 @@ Both servers run as separate processes on loopback; the same client (pyvisa-py, 
 socket, TCP_NODELAY as the drivers set it) sends the same query lines to each,
 interleaved. The echo server reads a line and, for a query, answers a constant: the
 floor any server on this transport costs. simlab's server parses the line, dispatches it
-through the model's command table under the lab lock and formats the reply. Prints
-queries per second and the ratio simlab/echo (target: at least 0.6).
+through the model's command table under the lab lock and formats the reply; a
+measurement first solves the bench's circuit if anything changed since its last solve
+(here nothing does, as between a plan's repeated polls). Prints queries per second and
+the ratio simlab/echo (target: at least 0.6); the figures are noisy on a shared 2-core
+machine, so take the median of several runs.
 
 Placement: by default the client and both servers are pinned to one CPU, so both servers
 are measured under the same conditions. Left to the kernel (`--free`), the two servers
