@@ -1,18 +1,22 @@
-"""What the report costs next to the run it reports, measured in one run.
+"""What the report costs next to the run it reports, measured in one go.
 
-Runs the default suite with `rig run` as a user would (the report at its end, trip plots
-drawn during the run by the live plotter) and reads the figure `rig run` prints. Then
-rebuilds the reports from the run's store in this process, once as `rig report` does
-with the plots already drawn and once drawing every plot anew, and prints the time of
-each stage (wall and this process's CPU) next to the run's. Ratios, no thresholds.
+Runs the default suite with `rig run` as a user would, alternately with the report (the
+live printer drawing plots and printing chapters during the run, the rest at its end)
+and with `--no-report`, and reads the figures `rig run` prints. Then rebuilds the
+reports from the last run's store in this process: once from nothing (no plot, no
+part: what `rig report` does for a folder copied without them) and once with every
+part printed (what is left at the end of a run whose chapters were all printed in
+time). Ratios and medians, no thresholds.
 
-    .venv/bin/python bench/report_cost.py [extra rig run arguments]
+    .venv/bin/python bench/report_cost.py [--runs N] [extra rig run arguments]
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,61 +27,100 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from reports.build import build_reports  # noqa: E402
+from reports.parts import FOLDER  # noqa: E402
+
+SAID = re.compile(
+    r"report generation: ([\d.]+) s, (\d+) % of the run's ([\d.]+) s"
+    r"(?:; (\d+) of (\d+) PDF parts printed during the run)?"
+)
 
 
-def _stages(result) -> str:
-    return ", ".join(
-        f"{stage} {result.seconds[stage]:.2f}/{result.cpu_seconds[stage]:.2f}"
-        for stage in result.seconds
-    )
-
-
-def main(extra: list[str]) -> int:
-    with tempfile.TemporaryDirectory() as tmp:
-        runs = Path(tmp) / "runs"
-        t0 = time.perf_counter()
-        proc = subprocess.run(
-            [sys.executable, "-m", "rig", "run", "--runs-dir", str(runs), *extra],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        process_wall = time.perf_counter() - t0
-        (run_dir,) = runs.iterdir()
-        said = re.search(
-            r"report generation: ([\d.]+) s, (\d+) % of the run's ([\d.]+) s", proc.stdout
-        )
+def _run(runs: Path, extra: list[str], report: bool) -> tuple[float, dict[str, float]]:
+    args = [sys.executable, "-m", "rig", "run", "--runs-dir", str(runs), *extra]
+    if not report:
+        args.append("--no-report")
+    t0 = time.perf_counter()
+    proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    (run_dir,) = runs.iterdir()
+    records = [json.loads(line) for line in (run_dir / "results.jsonl").read_text().splitlines()]
+    start = next(r for r in records if r.get("type") == "run_start")
+    end = next(r for r in records if r.get("type") == "run_end")
+    figures = {"store": float(end["ended"]) - float(start["started"])}  # first to last record
+    said = SAID.search(proc.stdout)
+    if report:
         if said is None:
-            print(proc.stdout[-2000:] + proc.stderr[-2000:])
-            return 1
-        report_s, run_s = float(said[1]), float(said[3])
+            raise SystemExit(proc.stdout[-2000:] + proc.stderr[-2000:])
+        figures |= {"report": float(said[1]), "session": float(said[3])}
+        if said[4]:
+            figures["parts early"], figures["parts"] = float(said[4]), float(said[5])
+    return wall, figures
+
+
+def main(argv: list[str]) -> int:
+    runs_n = 3
+    if argv[:1] == ["--runs"]:
+        runs_n, argv = int(argv[1]), argv[2:]
+    with tempfile.TemporaryDirectory() as tmp:
+        walls: dict[bool, list[float]] = {True: [], False: []}
+        said: dict[bool, list[dict[str, float]]] = {True: [], False: []}
+        for i in range(runs_n):
+            for report in (True, False):
+                runs = Path(tmp) / f"runs-{i}-{int(report)}"
+                wall, figures = _run(runs, argv, report)
+                walls[report].append(wall)
+                said[report].append(figures)
+        (run_dir,) = (Path(tmp) / f"runs-{runs_n - 1}-1").iterdir()
         warm = build_reports(run_dir)
-        shutil.rmtree(run_dir / "plots", ignore_errors=True)
+        shutil.rmtree(run_dir / "plots")
+        shutil.rmtree(run_dir / FOLDER)
         cold = build_reports(run_dir)
-        report = warm.report
+    med = statistics.median
+    report_s = med(f["report"] for f in said[True])
+    session_with = med(f["session"] for f in said[True])
+    report = cold.report
     print(
         f"default suite: {len(report.plans)} plans, {len(report.measurements)} measurements, "
-        f"{len(warm.plots)} trip plots; report {warm.pages} pages; verdict {report.verdict}"
-    )
-    print(f"rig run: {process_wall:.1f} s wall in all; the test session {run_s:.1f} s")
-    print(
-        f"report at the end of rig run (plots drawn during the run): {report_s:.1f} s, "
-        f"{report_s / run_s:.2f} of the session"
+        f"{len(cold.plots)} trip plots; report {cold.pages} pages in {cold.parts} parts; "
+        f"verdict {report.verdict}; medians of {runs_n} runs each way"
     )
     print(
-        f"rebuilt, plots already drawn: {warm.total_s:.1f} s wall "
-        f"({warm.total_s / run_s:.2f} of the session), "
-        f"{sum(warm.cpu_seconds.values()):.1f} s CPU"
+        f"report generation at the end of rig run: {report_s:.2f} s, "
+        f"{report_s / session_with:.2f} of the test session ({session_with:.1f} s); runs: "
+        + ", ".join(f"{f['report']:.1f}/{f['session']:.1f}" for f in said[True])
+    )
+    if all("parts" in f for f in said[True]):
+        print(
+            "PDF parts printed during the run: "
+            + ", ".join(f"{f['parts early']:.0f} of {f['parts']:.0f}" for f in said[True])
+        )
+    store_with, store_without = (med(f["store"] for f in said[r]) for r in (True, False))
+    print(
+        f"run_start to run_end in the store, with the live printer / without any report: "
+        f"{store_with:.2f} / {store_without:.2f} s = {store_with / store_without:.2f}"
     )
     print(
-        f"rebuilt, every plot drawn anew: {cold.total_s:.1f} s wall "
-        f"({cold.total_s / run_s:.2f} of the session); plots "
-        f"{cold.cpu_seconds['plots'] / max(1, len(cold.plots)) * 1000:.0f} ms CPU each"
+        f"whole rig run, with the report / without: {med(walls[True]):.1f} / "
+        f"{med(walls[False]):.1f} s: the report adds {med(walls[True]) - med(walls[False]):.1f} s "
+        f"({(med(walls[True]) - med(walls[False])) / med(walls[False]):.2f} of a run)"
     )
-    print(f"stages, wall/CPU s: warm: {_stages(warm)}")
-    print(f"                    cold: {_stages(cold)}")
-    print(f"PDF: {warm.cpu_seconds['pdf'] / max(1, warm.pages) * 1000:.0f} ms CPU per page")
+    print(
+        f"rebuilt from the store alone (rig report), nothing printed before: {cold.total_s:.1f} s "
+        f"({cold.total_s / session_with:.2f} of the session); plots "
+        f"{cold.cpu_seconds['plots'] / max(1, len(cold.plots)) * 1000:.1f} ms CPU each, PDF "
+        f"{cold.cpu_seconds['pdf'] / max(1, cold.pages) * 1000:.0f} ms CPU per page"
+    )
+    print(
+        f"rebuilt with every part printed: {warm.total_s:.2f} s "
+        f"({warm.total_s / session_with:.2f} of the session)"
+    )
+    print("stages, wall/CPU s:")
+    for name, result in (("nothing printed", cold), ("all printed", warm)):
+        stages = ", ".join(
+            f"{stage} {result.seconds[stage]:.2f}/{result.cpu_seconds[stage]:.2f}"
+            for stage in result.seconds
+        )
+        print(f"  {name}: {stages}")
     return 0
 
 

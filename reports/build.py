@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,8 +15,9 @@ from reports.allure import write_allure
 from reports.html import render_html
 from reports.junit import write_junit
 from reports.load import RunData, load_run
-from reports.model import Report, Signatures, build_report
-from reports.pdf import write_pdf
+from reports.model import PlanSection, Report, Signatures, build_report
+from reports.parts import printed
+from reports.pdf import print_matter, write_pdf
 from reports.plot_files import is_fresh, plot_key, plot_path, plot_title
 
 HTML = "report.html"
@@ -34,6 +36,8 @@ class BuildResult:
     allure: Path | None
     plots: list[Path] = field(default_factory=list)
     pages: int = 0
+    parts_earlier: int = 0  # PDF parts ready when the build began (the live printer's)
+    parts: int = 0
     seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # this process's CPU per stage
 
@@ -61,40 +65,45 @@ def build_reports(
         seconds[stage], cpu[stage] = now - t, now_cpu - c
         t, c = now, now_cpu
 
+    ready = printed(run_dir)  # by the live printer during the run, or an earlier build
     run = load_run(run_dir)
     report = build_report(run, signatures)
     lap("load")
-    plots = draw_plots(run, report)
+    if pdf:  # first, while a live printer finishing the run prints the chapters left
+        print_matter(report, run_dir)
+        lap("front and back matter")
+    # plots from the last backwards: a live printer finishing the run draws forwards
+    ordered = report.run_order or report.plans
+    plots = list(reversed(draw_plots(run, list(reversed(ordered)))))
     lap("plots")
     html = render_html(report)
     html_path = run_dir / HTML
     _write_text(html_path, html)
     lap("html")
-    result = BuildResult(
-        run, report, html_path, None, None, None, plots, seconds=seconds, cpu_seconds=cpu
-    )
-    if pdf:
-        result.pdf = run_dir / PDF
-        result.pages = write_pdf(html, run_dir, result.pdf)
-        lap("pdf")
+    result = BuildResult(run, report, html_path, None, None, None, plots, seconds=seconds,
+                         cpu_seconds=cpu)  # fmt: skip
     if junit:
         result.junit = write_junit(run, report, run_dir / JUNIT)
         lap("junit")
     if allure:
         result.allure = write_allure(run, report, run_dir / ALLURE)
         lap("allure")
+    if pdf:  # last: meanwhile a live printer prints the chapters left and joins them
+        result.pdf = run_dir / PDF
+        result.pages, keys = write_pdf(run, report, run_dir, result.pdf)
+        result.parts, result.parts_earlier = len(keys), len(ready.intersection(keys))
+        lap("pdf")
     return result
 
 
-def draw_plots(run: RunData, report: Report) -> list[Path]:
+def draw_plots(run: RunData, plans: Iterable[PlanSection]) -> list[Path]:
     """One image per measurement that names a waveform; a bad file is said, not hidden.
 
-    An image already drawn from the same waveform and title (by the live plotter during
+    An image already drawn from the same waveform and title (by the live printer during
     the run, or by an earlier build) is kept as it is.
     """
     drawn: list[Path] = []
-    plotter = None
-    for plan in report.plans:
+    for plan in plans:
         for m in plan.measurements:
             if not m.waveform:
                 continue
@@ -104,17 +113,25 @@ def draw_plots(run: RunData, report: Report) -> list[Path]:
                 data, waveform = run.waveform_file(m.waveform)
                 key = plot_key(title, data)
                 if not is_fresh(run.run_dir / image, key):
-                    if plotter is None:
-                        from reports.plots import Plotter  # matplotlib: ~0.3 s, only if needed
-
-                        plotter = Plotter()
-                    plotter.draw(waveform, run.run_dir / image, title, key)
+                    _plotter().draw(waveform, run.run_dir / image, title, key)
             except ValueError as exc:
                 m.plot_error = f"waveform could not be drawn: {exc}"
                 continue
             m.plot = image
             drawn.append(run.run_dir / image)
     return drawn
+
+
+_PLOTTER: list = []
+
+
+def _plotter():
+    """One plotter for the process: it keeps a figure per panel layout between plots."""
+    if not _PLOTTER:
+        from reports.plots import Plotter  # matplotlib: ~0.3 s, only if needed
+
+        _PLOTTER.append(Plotter())
+    return _PLOTTER[0]
 
 
 def _write_text(path: Path, text: str) -> None:

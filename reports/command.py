@@ -73,7 +73,12 @@ def report_after_run(console: Console, run_dir: Path, run_seconds: float) -> boo
         if run_seconds > 0
         else ""
     )
-    console.print(f"report generation: {elapsed:.1f} s{share}")
+    early = (
+        f"; {result.parts_earlier} of {result.parts} PDF parts printed during the run"
+        if result.parts
+        else ""
+    )
+    console.print(f"report generation: {elapsed:.1f} s{share}{early}")
     return True
 
 

@@ -7,6 +7,7 @@ dependency already), so the PDF looks the same on any machine whatever fonts it 
 
 from __future__ import annotations
 
+import functools
 import re
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -22,7 +23,9 @@ def css_string(value: object) -> str:
     return text.replace("<", "\\3c ").replace(">", "\\3e ")
 
 
+@functools.cache
 def environment() -> Environment:
+    """One per process: it keeps the compiled templates (a report prints in many parts)."""
     env = Environment(
         loader=PackageLoader("reports", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
@@ -34,15 +37,23 @@ def environment() -> Environment:
     return env
 
 
-def render_html(report: Report) -> str:
-    env = environment()
+def running_heads(report: Report) -> dict[str, str]:
+    """What every page says at its top and bottom, besides its number."""
     dut = report.dut
     item = dut["model"] or report.dut_name or "DUT"
-    footer = f"{item}, s/n {dut['serial'] or 'not reported'}, fw {dut['firmware'] or '?'}"
+    return {
+        "header_left": report.laboratory or f"Station {report.station}",
+        "header_right": f"Report {report.id}",
+        "footer_left": (
+            f"{item}, s/n {dut['serial'] or 'not reported'}, fw {dut['firmware'] or '?'}"
+        ),
+    }
+
+
+def render_html(report: Report) -> str:
+    """The whole report as one page for a browser (and its print dialog)."""
+    env = environment()
     css = env.get_template("report.css").render(
-        r=report,
-        fonts=font_folder().as_uri(),
-        header_left=report.laboratory or f"Station {report.station}",
-        footer_left=footer,
+        fonts=font_folder().as_uri(), heads=running_heads(report), stamped=False
     )
-    return env.get_template("report.html.j2").render(r=report, css=css)
+    return env.get_template("report.html.j2").render(r=report, css=css, links=True)

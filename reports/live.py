@@ -1,16 +1,22 @@
-"""Trip plots drawn while the run is still going, so the report at its end only lays out.
+"""The report printed while the run is still going, so its end only joins the pages.
 
 `rig run` starts this as a child process (`python -m reports.live RUN_DIR`) next to the
-test session. It follows the results store as it grows and draws the plot of each
-measurement that names a waveform, at low priority, on the core the run leaves idle
-(a run against simlab spends most of its time waiting on its sockets). The report
-builder then finds those images current (`reports.plot_files`) and draws only what is
-missing, so nothing depends on this process: if it falls behind, dies or is never
-started, the report is the same, only later.
+test session. It follows the results store as it grows: it draws the plot of each
+measurement that names a waveform, and once a plan module's plans have all ended (the
+run has moved on to the next module) it prints that module's chapter of the PDF
+(`reports.parts`). It runs at low priority on the core the run leaves idle (a run
+against simlab spends its time in a ping-pong between the rig and the lab, one core).
 
-It stops when its stdin closes: `rig run` closes it when the session ends, and the
-kernel closes it if `rig run` dies, so it never outlives the run. It runs in a session of
-its own, so the terminal's Ctrl-C reaches the rig alone.
+Nothing depends on it: the report builder takes a plot or a part only if it is exactly
+what it would draw or print itself (`reports.plot_files`, `reports.parts`), so if this
+process falls behind, dies or is never started, the report is the same, only later.
+
+`rig run` ends it through its stdin. The word `finish` then EOF: the session is over,
+print the chapters left (the builder prints from the other end meanwhile). EOF alone
+(`rig run` stopped, or died and the kernel closed the pipe): stop after the item in hand.
+It lives in the rig's session, so its low priority counts against the rig's own share
+of the CPU, and in a process group of its own, so the terminal's Ctrl-C reaches the rig
+alone.
 """
 
 from __future__ import annotations
@@ -28,55 +34,150 @@ from reports.plot_files import is_fresh, plan_title, plot_key, plot_path, plot_t
 
 STORE = "results.jsonl"
 POLL_S = 0.25  # real time: this process watches files, it is no part of the measurement
+FINISH = b"finish\n"
+
+# what the follower is told between items: go on, stop now, or print what is left and stop
+GO, STOP, FINISHING = "go", "stop", "finish"
 
 
-class LivePlots:
+class LivePrinter:
     """The child process, as `rig run` holds it."""
 
     def __init__(self, proc: subprocess.Popen[bytes]):
         self.proc = proc
 
     @classmethod
-    def start(cls, run_dir: Path) -> LivePlots | None:
+    def start(cls, run_dir: Path) -> LivePrinter | None:
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "reports.live", str(run_dir)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                start_new_session=True,
+                process_group=0,
             )
         except OSError:
-            return None  # the report draws everything itself
+            return None  # the report prints everything itself
         return cls(proc)
 
+    def finish(self) -> None:
+        """The session is over: print what is left, while the report is being built."""
+        self._close(FINISH)
+
     def stop(self, timeout_s: float = 5.0) -> None:
-        """Ask it to stop after the plot in hand; kill it if it does not."""
-        with contextlib.suppress(OSError):
-            if self.proc.stdin is not None:
-                self.proc.stdin.close()
+        """Stop after the item in hand; kill it if it does not."""
+        self._close(b"")
         try:
             self.proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
 
+    def _close(self, word: bytes) -> None:
+        stdin = self.proc.stdin
+        if stdin is None or stdin.closed:
+            return
+        with contextlib.suppress(OSError):
+            if word:
+                stdin.write(word)
+                stdin.flush()
+        with contextlib.suppress(OSError):
+            stdin.close()
 
-def follow(run_dir: Path, stop_within: Callable[[float], bool]) -> int:
-    """Draw plots for the store's new measurements until `stop_within(seconds)` says stop
-    (it waits up to that long for the word); returns how many were drawn."""
+
+def warm_up() -> None:
+    """Import and compile what the report's PDF needs (half a second) before the run
+    starts, while a simulated lab boots: the end of the run then only prints. Not in a
+    thread during the session: the import's warnings filter is process-wide state that
+    pytest swaps per test."""
+    with contextlib.suppress(Exception):
+        import pypdf  # noqa: F401
+
+        from reports.html import environment
+        from reports.parts import weasyprint
+
+        weasyprint()
+        for name in ("report.css", "part.html.j2", "report.html.j2"):
+            environment().get_template(name)
+
+
+def follow(run_dir: Path, told: Callable[[float], str]) -> int:
+    """Draw plots and print finished chapters for the store as it grows, until `told`
+    (which waits up to the given seconds for a word) says stop or finish; returns how
+    many items (plots and parts) were made."""
     from reports.plots import Plotter
 
     plotter = Plotter()
-    offset, drawn = 0, 0
+    offset, made, modules, printed, ended = 0, 0, [], set(), False
     while True:
         offset, new = _new_records(run_dir / STORE, offset)
         for record in new:
-            if stop_within(0.0):
-                return drawn
-            drawn += _draw(run_dir, record, plotter)
-        if stop_within(POLL_S):
-            return drawn
+            word = told(0.0)
+            if word != GO:
+                return made + (_finish(run_dir) if word == FINISHING else 0)
+            made += _draw(run_dir, record, plotter) if record.get("type") == "measurement" else 0
+            module = _module(record)
+            if module and module not in modules:
+                modules.append(module)
+            ended = ended or record.get("type") == "run_end"
+        done = None if ended else set(modules[:-1])
+        if new and (done is None or done - printed):
+            made += _print_chapters(run_dir, printed, done)
+        word = told(POLL_S)
+        if word != GO:
+            return made + (_finish(run_dir) if word == FINISHING else 0)
+
+
+def _print_chapters(run_dir: Path, printed: set[str], modules: set[str] | None) -> int:
+    """Print the chapters of `modules` (None: every chapter) not printed yet, in run
+    order, each after its plots."""
+    from reports.build import draw_plots
+    from reports.load import load_run
+    from reports.model import build_report
+    from reports.parts import chapter_part, print_part
+
+    try:
+        run = load_run(run_dir)
+        report = build_report(run)
+        made = 0
+        for index, sections in enumerate(report.chapters):
+            module = sections[0].module
+            if module in printed or (modules is not None and module not in modules):
+                continue
+            draw_plots(run, [p for sec in sections for p in sec.cases])
+            part = chapter_part(report, index, sections)
+            made += 0 if part.path(run_dir).exists() else 1
+            print_part(part, run_dir)
+            printed.add(module)
+    except Exception:  # the builder prints it again, and says what is wrong
+        return 0
+    return made
+
+
+def _finish(run_dir: Path) -> int:
+    """The session is over: every part left, chapters first (the builder prints from the
+    last chapter backwards meanwhile), then the front and back matter; then the parts
+    joined into the report, which the builder keeps if it would join the same."""
+    from reports.build import PDF
+    from reports.load import load_run
+    from reports.model import build_report
+    from reports.parts import printed
+    from reports.pdf import write_pdf
+
+    try:
+        ready = printed(run_dir)
+        run = load_run(run_dir)
+        _, keys = write_pdf(
+            run, build_report(run), run_dir, run_dir / PDF, backwards=False, tidy=False
+        )
+    except Exception:  # the builder prints what is left, and says what is wrong
+        return 0
+    return len(set(keys) - ready)
+
+
+def _module(record: dict) -> str:
+    test = record.get("test")
+    return test.split("::")[0] if isinstance(test, str) and "::" in test else ""
 
 
 def _new_records(path: Path, offset: int) -> tuple[int, list[dict]]:
@@ -91,7 +192,7 @@ def _new_records(path: Path, offset: int) -> tuple[int, list[dict]]:
     for line in data[:end].splitlines():
         with contextlib.suppress(ValueError):
             record = json.loads(line)
-            if isinstance(record, dict) and record.get("type") == "measurement":
+            if isinstance(record, dict):
                 records.append(record)
     return offset + end, records
 
@@ -115,9 +216,23 @@ def _draw(run_dir: Path, record: dict, plotter) -> int:
     return 1
 
 
-def _stdin_closed(timeout_s: float) -> bool:
-    readable, _, _ = select.select([sys.stdin.buffer], [], [], timeout_s)
-    return bool(readable) and os.read(sys.stdin.fileno(), 4096) == b""
+class _Stdin:
+    """The words `rig run` sends on this process's stdin."""
+
+    def __init__(self) -> None:
+        self.heard = b""
+        self.closed = False
+
+    def __call__(self, timeout_s: float) -> str:
+        if not self.closed:
+            readable, _, _ = select.select([sys.stdin.buffer], [], [], timeout_s)
+            if readable:
+                chunk = os.read(sys.stdin.fileno(), 4096)
+                self.heard += chunk
+                self.closed = chunk == b""
+        if not self.closed:
+            return GO
+        return FINISHING if self.heard.startswith(FINISH.strip()) else STOP
 
 
 def main(argv: list[str]) -> int:
@@ -127,7 +242,7 @@ def main(argv: list[str]) -> int:
     with contextlib.suppress(OSError):
         os.nice(10)  # the run comes first
     with contextlib.suppress(KeyboardInterrupt):
-        follow(Path(argv[0]), _stdin_closed)
+        follow(Path(argv[0]), _Stdin())
     return 0
 
 

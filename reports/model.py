@@ -100,6 +100,7 @@ class MeasurementRow:
     waveform: str | None  # run-folder-relative waveform file
     plot: str | None = None  # run-folder-relative PNG, once drawn
     plot_error: str = ""
+    figure: int = 0  # its figure's number in the report, once drawn (run order)
     record: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -134,6 +135,7 @@ class PlanSection:
     started: str
     measurements: list[MeasurementRow]
     mono_start: float | None = None  # monotonic clock at test start, to slice transcripts
+    section: int = 0  # its section in §7 (7.N), once the report is built
 
     @property
     def has_conditional(self) -> bool:
@@ -156,6 +158,7 @@ class ResultSection:
     story: str
     module: str
     cases: list[PlanSection]
+    number: int = 0  # 7.N: its place in the run, so a section's text never depends on later plans
 
     @property
     def anchor(self) -> str:
@@ -241,6 +244,7 @@ class Report:
     record_counts: dict[str, int]
     statement: str = STATEMENT
     sim: dict[str, Any] = field(default_factory=dict)
+    run_order: list[PlanSection] = field(default_factory=list)  # the plans as they ran
 
     @property
     def measurements(self) -> list[MeasurementRow]:
@@ -269,12 +273,31 @@ class Report:
 
     @property
     def sections(self) -> list[ResultSection]:
-        """The plans that ran, one section per plan function, worst first."""
+        """The plans that ran, one section per plan function, in the order they ran.
+
+        Run order, not worst first (the findings in §1 come first for that): a section's
+        number and text then depend only on the plans before it, so its page can be
+        printed as soon as its plans end (`reports.parts`).
+        """
         found: dict[tuple[str, str], ResultSection] = {}
-        for p in self.ran:
+        for p in self.run_order or self.plans:
+            if p.outcome == "not run":
+                continue
             module = p.test.split("::")[0]
-            found.setdefault((module, p.story), ResultSection(p.story, module, [])).cases.append(p)
+            key = (module, p.story)
+            if key not in found:
+                found[key] = ResultSection(p.story, module, [], number=len(found) + 1)
+            found[key].cases.append(p)
+            p.section = found[key].number
         return list(found.values())
+
+    @property
+    def chapters(self) -> list[list[ResultSection]]:
+        """The sections grouped by plan module (one protection each), in run order."""
+        out: dict[str, list[ResultSection]] = {}
+        for sec in self.sections:
+            out.setdefault(sec.module, []).append(sec)
+        return list(out.values())
 
     @property
     def plan_groups(self) -> list[PlanGroup]:
@@ -315,6 +338,8 @@ def build_report(run: RunData, signatures: Signatures | None = None) -> Report:
     starts = _test_starts(run.records)
     durations = _durations(run.records)
     plans = [_plan(p, starts.get(p.test, {}), durations.get(p.test)) for p in summary.plans]
+    run_order = list(plans)  # the store's order: collection order, which is the run's
+    _number_figures(run_order)
     plans.sort(key=_plan_order)
     signatures = signatures or Signatures()
     if not signatures.tested_by and start.get("tested_by"):
@@ -361,6 +386,7 @@ def build_report(run: RunData, signatures: Signatures | None = None) -> Report:
             k: sum(1 for m in measurements if m.verdict == k)
             for k in ("pass", "conditional", "fail")
         },
+        run_order=run_order,
         record_counts=_record_counts(run.records),
         sim={
             "seed": start.get("seed"),
@@ -368,6 +394,7 @@ def build_report(run: RunData, signatures: Signatures | None = None) -> Report:
             "sets": list(start.get("sim_sets") or []),
         },
     )
+    report.sections  # noqa: B018  (numbers each plan's section, for the findings in §1)
     if (
         summary.verdict is RunVerdict.PASS and run.damage
     ):  # belt and braces: never sign a torn store
@@ -393,6 +420,16 @@ def _test_starts(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         if r.get("type") == "test_start" and "test" in r:
             starts.setdefault(r["test"], r)
     return starts
+
+
+def _number_figures(plans: list[PlanSection]) -> None:
+    """Figure numbers in run order: a plotted measurement's number never changes later."""
+    n = 0
+    for p in plans:
+        for m in p.measurements:
+            if m.waveform:
+                n += 1
+                m.figure = n
 
 
 def _natural(text: str) -> list[str | int]:

@@ -15,7 +15,7 @@ from PIL import Image
 
 FOLDER = "plots"
 EXTENSION = ".jpg"
-VERSION = "2"  # part of every key: bump it when the drawing changes
+VERSION = "3"  # part of every key: bump it when the drawing changes
 
 
 def plot_path(waveform: str) -> str:

@@ -2,153 +2,163 @@
 and the trip marked. One panel per unit, stacked on one time axis, so a cell voltage and
 a charger current are each read on their own scale; a 0/1 state gets a short panel.
 
-Drawn with matplotlib's object API on the Agg canvas (no pyplot, no display, no global
-state), from the waveform file alone. A full suite has a plot per trip, so the cost
-matters: a `Plotter` keeps one figure per panel layout and only swaps the data (axes and
-ticks are built once). Images are JPEG at quality 90 without chroma subsampling: at this
-resolution no one can tell them from PNG, and the PDF engine embeds a JPEG as it is
-where it would decode and re-compress a PNG (a tenth of a second per plot, counted).
-Each image carries a key of what it was drawn from (`reports.plot_files`), so an
-unchanged plot is not redrawn.
+Drawn straight onto a Pillow image, from the waveform file alone. A full suite has a
+plot per trip (142 in the default suite), and the plot is always the same kind: panels
+of steps and lines against time, dashed levels, vertical markers, a legend beside each
+panel. matplotlib drew that in about 40 ms, nearly all of it in its generic artist and
+text machinery, and the plots were half the report's cost; drawn here, a plot takes a
+few milliseconds. Most traces are steps (readings held until the next), which raster
+crisply; text is FreeType's, anti-aliased, in the report's own DejaVu.
+
+Images are JPEG at quality 90 without chroma subsampling: the PDF engine embeds a JPEG
+as it is, where it would decode and re-compress a PNG. Each image carries a key of what
+it was drawn from (`reports.plot_files`), so an unchanged plot is not redrawn.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
+from reports.fonts import SOURCE
 from rig.results.waveform import Waveform
 
+DPI = 150
 WIDTH_IN = 7.2
 PANEL_IN = 1.45
 STATE_PANEL_IN = 0.8  # a 0/1 state needs less height than a waveform
-LEFT_IN, RIGHT_IN, TOP_IN, BOTTOM_IN, GAP_IN = 0.65, 1.85, 0.3, 0.5, 0.12  # right: the legends
-DPI = 150
+LEFT_IN, RIGHT_IN, TOP_IN, BOTTOM_IN, GAP_IN = 0.75, 1.85, 0.32, 0.5, 0.14  # right: legends
 ROLE_ORDER = {"stimulus": 0, "response": 1, "dut": 2}
 ROLE_COLOURS = {"stimulus": "#1f5aa6", "response": "#2a7d2e", "dut": "#7a4fa3"}
 EXTRA_COLOURS = ["#00838f", "#6d4c41", "#ad1457", "#546e7a"]
 LEVEL_COLOUR = "#d9822b"
+GRID, FRAME, TEXT = "#dddddd", "#333333", "#1a1a1a"
 STEP_UNITS = {"flag", "state", "bool", ""}
 MAX_POINTS = 20_000  # a long capture is decimated by min/max pairs, so no spike is lost
 SPARSE_POINTS = 200  # fewer samples than this are polled readings or setpoints, not a capture
+LINE_PX, MARK_PX = 2, 3
+DASH, DOT = (9, 5), (2, 4)
+
+
+def _px(inches: float) -> int:
+    return round(inches * DPI)
+
+
+def _pt(points: float) -> int:
+    return round(points / 72 * DPI)
 
 
 class Plotter:
-    """Draws waveforms to image files, reusing one figure per panel layout."""
+    """Draws waveforms to image files; holds the fonts between plots."""
 
     def __init__(self) -> None:
-        self._figures: dict[tuple[str, ...], tuple[Figure, list[Axes]]] = {}
+        sans = str(SOURCE / "DejaVuSans.ttf")
+        self.tick = ImageFont.truetype(sans, _pt(7.5))
+        self.label = ImageFont.truetype(sans, _pt(8))
+        self.legend = ImageFont.truetype(sans, _pt(6.5))
+        self.title = ImageFont.truetype(sans, _pt(9))
 
     def draw(self, waveform: Waveform, path: Path, title: str | None = None, key: str = "") -> None:
         """Write the plot of `waveform` at `path` (replaced atomically), marked with `key`."""
         units = panel_units(waveform)
-        fig, axes = self._figure(units)
-        for ax in axes:
-            for artist in [*ax.lines, *ax.texts]:
-                artist.remove()
-            if ax.get_legend() is not None:
-                ax.get_legend().remove()
+        heights = [_px(STATE_PANEL_IN if u in STEP_UNITS else PANEL_IN) for u in units]
+        width = _px(WIDTH_IN)
+        height = _px(TOP_IN + BOTTOM_IN) + sum(heights) + _px(GAP_IN) * (len(units) - 1)
+        image = Image.new("RGB", (width, height), "white")
+        draw = ImageDraw.Draw(image)
         x_scale, x_unit = _time_scale(waveform)
         xs = np.asarray(waveform.x, dtype=float) * x_scale
+        x_lo, x_hi = _span(xs.min() if len(xs) else 0.0, xs.max() if len(xs) else 1.0, 0.0)
+        left, right = _px(LEFT_IN), width - _px(RIGHT_IN)
+        x_ticks = nice_ticks(x_lo, x_hi, 8)
         used: set[str] = set()
-        for ax, unit in zip(axes, units, strict=True):
-            for s in waveform.series:
-                if s.unit != unit:
-                    continue
+        top = _px(TOP_IN)
+        for i, (unit, h) in enumerate(zip(units, heights, strict=True)):
+            box = (left, top, right, top + h)
+            series = [s for s in waveform.series if s.unit == unit]
+            levels = [lv for lv in waveform.levels if lv.unit == unit]
+            legend: list[tuple[str, str, tuple[int, int] | None, bool]] = []
+            if unit in STEP_UNITS:
+                y_lo, y_hi, y_ticks = -0.15, 1.15, [0.0, 1.0]
+            else:
+                values = [v for s in series for v in s.values if math.isfinite(v)]
+                values += [lv.y for lv in levels]
+                y_lo, y_hi = _span(min(values, default=0.0), max(values, default=1.0), 0.05)
+                y_ticks = nice_ticks(y_lo, y_hi, 5)
+            to_x = _scale(x_lo, x_hi, box[0], box[2])
+            to_y = _scale(y_lo, y_hi, box[3], box[1])
+            for t in x_ticks:
+                draw.line([(to_x(t), box[1]), (to_x(t), box[3])], fill=GRID, width=1)
+            for t in y_ticks:
+                y = to_y(t)
+                draw.line([(box[0], y), (box[2], y)], fill=GRID, width=1)
+                draw.line([(box[0] - 5, y), (box[0], y)], fill=FRAME, width=1)
+                draw.text((box[0] - 8, y), _fmt(t, y_ticks), font=self.tick, fill=TEXT, anchor="rm")
+            for level in levels:
+                y = to_y(level.y)
+                _dashed(draw, (box[0], y), (box[2], y), LEVEL_COLOUR, DASH)
+                legend.append((level.label, LEVEL_COLOUR, DASH, False))
+            for s in series:
+                colour = _colour(s.role, used)
                 x, y = _decimate(xs, np.asarray(s.values, dtype=float))
                 sparse = len(x) <= SPARSE_POINTS
-                ax.plot(
-                    x,
-                    y,
-                    label=s.label,
-                    color=_colour(s.role, used),
-                    linewidth=1.1,
-                    # a few readings: each held until the next, each one marked; a capture: a line
-                    drawstyle="steps-post" if sparse or unit in STEP_UNITS else "default",
-                    marker="." if sparse else None,
-                    markersize=3.5,
-                )
-            for level in waveform.levels:
-                if level.unit == unit:
-                    ax.axhline(
-                        level.y,
-                        color=LEVEL_COLOUR,
-                        linestyle="--",
-                        linewidth=1.0,
-                        label=level.label,
-                    )
-            if unit in STEP_UNITS:
-                ax.set_ylim(-0.15, 1.15)
-            else:
-                ax.relim()
-                ax.autoscale(axis="y")
-        for marker in waveform.markers:
-            colour, style = _marker_style(marker.label)
-            for i, ax in enumerate(axes):
-                ax.axvline(
-                    marker.x * x_scale,
-                    color=colour,
-                    linestyle=style,
-                    linewidth=1.0,
-                    label=marker.label if i == 0 else None,
-                )
-        if len(xs):
-            axes[0].set_xlim(float(xs.min()), float(xs.max()))
-        for ax in axes:
-            handles, labels = ax.get_legend_handles_labels()
-            if handles:
-                ax.legend(
-                    handles,
-                    labels,
-                    fontsize=6.5,
-                    loc="upper left",
-                    bbox_to_anchor=(1.01, 1.0),
-                    borderaxespad=0.0,
-                    frameon=False,
-                )
-        axes[-1].set_xlabel(f"{waveform.x_label} ({x_unit})" if x_unit else waveform.x_label)
-        fig.texts[0].set_text(title or waveform.name)
-        _save(fig, path, key)
+                _trace(draw, x, y, to_x, to_y, step=sparse or unit in STEP_UNITS, fill=colour)
+                if sparse:
+                    for xi, yi in zip(x, y, strict=True):
+                        if math.isfinite(yi):
+                            px, py = to_x(xi), to_y(yi)
+                            draw.ellipse([px - MARK_PX, py - MARK_PX, px + MARK_PX, py + MARK_PX],
+                                         fill=colour)  # fmt: skip
+                legend.append((s.label, colour, None, sparse))
+            for marker in waveform.markers:
+                colour, pattern = _marker_style(marker.label)
+                x = to_x(marker.x * x_scale)
+                if box[0] <= x <= box[2]:
+                    _dashed(draw, (x, box[1]), (x, box[3]), colour, pattern)
+                if i == 0:
+                    legend.append((marker.label, colour, pattern, False))
+            draw.rectangle(box, outline=FRAME, width=1)
+            for t in x_ticks:
+                draw.line([(to_x(t), box[3]), (to_x(t), box[3] + 5)], fill=FRAME, width=1)
+            if i == len(units) - 1:
+                for t in x_ticks:
+                    draw.text((to_x(t), box[3] + 8), _fmt(t, x_ticks), font=self.tick,
+                              fill=TEXT, anchor="ma")  # fmt: skip
+            self._y_label(image, unit or "state", box)
+            self._legend(draw, legend, box)
+            top += h + _px(GAP_IN)
+        x_label = f"{waveform.x_label} ({x_unit})" if x_unit else waveform.x_label
+        draw.text(((left + right) / 2, height - _px(0.12)), x_label, font=self.label,
+                  fill=TEXT, anchor="md")  # fmt: skip
+        draw.text((width / 2, _px(0.06)), title or waveform.name, font=self.title, fill=TEXT,
+                  anchor="ma")  # fmt: skip
+        _save(image, path, key)
 
-    def _figure(self, units: tuple[str, ...]) -> tuple[Figure, list[Axes]]:
-        if units in self._figures:
-            return self._figures[units]
-        heights = [STATE_PANEL_IN if u in STEP_UNITS else PANEL_IN for u in units]
-        height = TOP_IN + BOTTOM_IN + sum(heights) + GAP_IN * (len(units) - 1)
-        fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI, facecolor="white")
-        FigureCanvasAgg(fig)
-        axes = list(
-            fig.subplots(
-                len(units),
-                1,
-                sharex=True,
-                squeeze=False,
-                gridspec_kw={
-                    "height_ratios": heights,
-                    # fixed margins, in inches: a layout engine would draw every figure twice
-                    "left": LEFT_IN / WIDTH_IN,
-                    "right": 1 - RIGHT_IN / WIDTH_IN,
-                    "top": 1 - TOP_IN / height,
-                    "bottom": BOTTOM_IN / height,
-                    "hspace": GAP_IN / (sum(heights) / len(heights)),
-                },
-            )[:, 0]
-        )
-        for ax, unit in zip(axes, units, strict=True):
-            ax.set_ylabel(unit or "state", fontsize=8)
-            ax.grid(True, color="#dddddd", linewidth=0.6)
-            ax.tick_params(labelsize=7.5)
-            if unit in STEP_UNITS:
-                ax.set_yticks([0, 1])
-        fig.text(0.5, 1 - 0.06 / height, "", ha="center", va="top", fontsize=9)
-        self._figures[units] = (fig, axes)
-        return fig, axes
+    def _y_label(self, image: Image.Image, text: str, box: tuple[int, int, int, int]) -> None:
+        w = round(self.label.getlength(text)) + 4
+        h = _pt(8) + 6
+        tile = Image.new("RGB", (w, h), "white")
+        ImageDraw.Draw(tile).text((2, h // 2), text, font=self.label, fill=TEXT, anchor="lm")
+        tile = tile.transpose(Image.Transpose.ROTATE_90)
+        image.paste(tile, (_px(0.06), (box[1] + box[3]) // 2 - w // 2))
+
+    def _legend(self, draw: ImageDraw.ImageDraw, entries: list, box: tuple) -> None:
+        x0, y = box[2] + _px(0.08), box[1] + _pt(4.5)
+        sample, step = _px(0.26), _pt(9)
+        for label, colour, pattern, dots in entries:
+            if pattern is None:
+                draw.line([(x0, y), (x0 + sample, y)], fill=colour, width=LINE_PX)
+            else:
+                _dashed(draw, (x0, y), (x0 + sample, y), colour, pattern)
+            if dots:
+                c = x0 + sample // 2
+                draw.ellipse([c - MARK_PX, y - MARK_PX, c + MARK_PX, y + MARK_PX], fill=colour)
+            draw.text((x0 + sample + _px(0.06), y), label, font=self.legend, fill=TEXT, anchor="lm")
+            y += step
 
 
 def draw(waveform: Waveform, path: Path, title: str | None = None) -> None:
@@ -164,12 +174,87 @@ def panel_units(waveform: Waveform) -> tuple[str, ...]:
     return tuple(units) or ("",)
 
 
-def _save(fig: Figure, path: Path, key: str) -> None:
-    fig.canvas.draw()
-    rgb = np.asarray(fig.canvas.buffer_rgba())[:, :, :3]
+def nice_ticks(lo: float, hi: float, most: int) -> list[float]:
+    """At most `most` round tick values (1, 2, 2.5 or 5 times a power of ten) in [lo, hi]."""
+    span = hi - lo
+    if not (math.isfinite(span) and span > 0):
+        return [lo]
+    power = 10 ** math.floor(math.log10(span / max(1, most - 1))) / 10
+    for step in (m * power * d for d in (1, 10, 100) for m in (1, 2, 2.5, 5)):
+        first = math.ceil(lo / step - 1e-9) * step
+        count = math.floor((hi - first) / step + 1e-9) + 1
+        if count <= most:  # the finest round step that needs no more than `most` ticks
+            return [round(first + k * step, 12) for k in range(count)]
+    return [lo, hi]
+
+
+def _fmt(value: float, ticks: list[float]) -> str:
+    """A tick label with as many decimals as the step between ticks needs."""
+    step = abs(ticks[1] - ticks[0]) if len(ticks) > 1 else abs(value) or 1.0
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) if step < 1 else 0
+    if step < 1 and round(step * 10**decimals, 6) % 1:
+        decimals += 1  # 2.5, 0.25: one more place
+    text = f"{value:.{decimals}f}"
+    return "0" if float(text) == 0 else text.replace("-", "−")
+
+
+def _span(lo: float, hi: float, margin: float) -> tuple[float, float]:
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return 0.0, 1.0
+    if hi - lo <= 0:
+        pad = abs(hi) * 0.05 or 0.5
+        return lo - pad, hi + pad
+    pad = (hi - lo) * margin
+    return lo - pad, hi + pad
+
+
+def _scale(lo: float, hi: float, a: int, b: int):
+    k = (b - a) / (hi - lo)
+    return lambda v: a + (v - lo) * k
+
+
+def _trace(draw, x, y, to_x, to_y, *, step: bool, fill: str) -> None:
+    """The series as polylines (held values as steps), broken at every non-finite value."""
+    px, py = to_x(np.asarray(x, dtype=float)), to_y(np.asarray(y, dtype=float))
+    finite = np.isfinite(py)
+    breaks = np.flatnonzero(~finite)
+    for run in np.split(np.arange(len(px)), breaks):
+        run = run[finite[run]]
+        if len(run) == 0:
+            continue
+        rx, ry = px[run], py[run]
+        if len(run) == 1:
+            draw.ellipse([rx[0] - MARK_PX, ry[0] - MARK_PX, rx[0] + MARK_PX, ry[0] + MARK_PX],
+                         fill=fill)  # fmt: skip
+            continue
+        if step:  # (x0,y0) (x1,y0) (x1,y1) (x2,y1) …
+            rx = np.repeat(rx, 2)[1:]
+            ry = np.repeat(ry, 2)[:-1]
+        draw.line(list(zip(rx.tolist(), ry.tolist(), strict=True)), fill=fill, width=LINE_PX,
+                  joint="curve")  # fmt: skip
+
+
+def _dashed(draw, a: tuple, b: tuple, fill: str, pattern: tuple[int, int]) -> None:
+    """A dashed or dotted straight line (horizontal or vertical)."""
+    (x0, y0), (x1, y1) = a, b
+    length = math.hypot(x1 - x0, y1 - y0)
+    if length == 0:
+        return
+    on, off = pattern
+    if off == 0:
+        draw.line([a, b], fill=fill, width=2)
+        return
+    ux, uy = (x1 - x0) / length, (y1 - y0) / length
+    t = 0.0
+    while t < length:
+        e = min(t + on, length)
+        draw.line([(x0 + ux * t, y0 + uy * t), (x0 + ux * e, y0 + uy * e)], fill=fill, width=2)
+        t = e + off
+
+
+def _save(image: Image.Image, path: Path, key: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    image = Image.fromarray(rgb)
     if path.suffix.lower() in (".jpg", ".jpeg"):
         image.save(tmp, "JPEG", quality=90, subsampling=0, dpi=(DPI, DPI), comment=key.encode())
     else:
@@ -197,13 +282,13 @@ def _time_scale(waveform: Waveform) -> tuple[float, str]:
     return 1.0, "s"
 
 
-def _marker_style(label: str) -> tuple[str, str]:
+def _marker_style(label: str) -> tuple[str, tuple[int, int]]:
     text = label.lower()
     if "not" not in text and ("tripped" in text or text.startswith("trip")):
-        return "#c62828", "-"
+        return "#c62828", (1, 0)
     if "step" in text or "applied" in text or "trigger" in text:
-        return "#333333", ":"
-    return "#8a8a8a", "--"
+        return "#333333", DOT
+    return "#8a8a8a", DASH
 
 
 def _decimate(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

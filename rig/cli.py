@@ -131,10 +131,11 @@ def run(
     SIGNALS.install()
     started = time.perf_counter()
     live = None
-    if report and not collect_only:  # trip plots drawn as the run writes them
-        from reports.live import LivePlots
+    if report and not collect_only:  # plots drawn and chapters printed as the run goes
+        from reports.live import LivePrinter, warm_up
 
-        live = LivePlots.start(runs_dir / run_id)
+        live = LivePrinter.start(runs_dir / run_id)
+        warm_up()  # half a second, while the lab boots: the report's end needs it at once
     try:
         code = int(pytest.main(args))
     except KeyboardInterrupt:  # a signal before pytest's session could take it
@@ -142,12 +143,17 @@ def run(
     finally:
         stop_early()  # started for a session that never took it
         if live is not None:
-            live.stop()
+            live.finish()  # it prints the chapters left while the report is built
     # The run is over; the summary and the exit status are its last word, and a signal
     # from here to the process's end is noted, never a cut or a second verdict.
     run_seconds = time.perf_counter() - started
     SIGNALS.hold()
-    raise typer.Exit(_conclude(code, runs_dir / run_id, collect_only, console, report, run_seconds))
+    try:
+        final = _conclude(code, runs_dir / run_id, collect_only, console, report, run_seconds)
+    finally:
+        if live is not None:
+            live.stop()
+    raise typer.Exit(final)
 
 
 def _no_run(run_dir: Path) -> None:

@@ -33,9 +33,13 @@ def test_the_default_run_writes_its_report(default_run):
     waveforms = [m["waveform"] for m in default_run.measurements() if m.get("waveform")]
     for waveform in waveforms:
         assert (run_dir / "plots" / (Path(waveform).stem + ".jpg")).stat().st_size > 0
-    drawn = set()
+    drawn = set()  # the images pages draw (the stamped page heads are forms, not images)
     for page in PdfReader(run_dir / "report.pdf").pages:
-        drawn |= set(re.findall(rb"/([\w.+-]+) Do", page.get_contents().get_data()))
+        xobjects = page["/Resources"]["/XObject"]
+        for name in re.findall(rb"/([\w.+-]+) Do", page.get_contents().get_data()):
+            key = "/" + name.decode()
+            if xobjects[key]["/Subtype"] == "/Image":
+                drawn.add(xobjects.raw_get(key).idnum)
     assert len(drawn) == len(waveforms)
 
 
@@ -54,5 +58,12 @@ def test_allure_results_carry_each_plans_transcripts(default_run):
     assert len(results) == len({r["test"] for r in default_run.results()})
     for result in results:
         names = {a["name"] for a in result.get("attachments", [])}
-        assert "BMS transcript: dut" in names, result["fullName"]
-        assert any(n.startswith("SCPI transcript: cellsim") for n in names), result["fullName"]
+        assert {"BMS transcript", "SCPI transcript"} <= names, result["fullName"]
+    texts = [
+        (folder / a["source"]).read_text()
+        for r in results
+        for a in r["attachments"]
+        if a["name"] == "SCPI transcript"
+    ]
+    # one transcript per plan, every instrument's lines in it, in time order
+    assert any("cellsim" in text and "charger" in text for text in texts)

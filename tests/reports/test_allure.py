@@ -64,10 +64,11 @@ def test_transcripts_of_the_plans_own_window(synthetic_run):
     results = _results(folder)
     test = "test_plans/test_cell_ov.py::test_cell_ov_trip_delay[cell1]"
     attached = {a["name"]: (folder / a["source"]).read_text() for a in results[test]["attachments"]}
-    assert set(attached) == {"SCPI transcript: charger", "BMS transcript: dut"}
-    assert test in attached["SCPI transcript: charger"]
-    assert "charge_oc" not in attached["SCPI transcript: charger"]  # another plan's window
-    assert "dd a5 03 00 ff fd 77" in attached["BMS transcript: dut"]
+    assert set(attached) == {"SCPI transcript", "BMS transcript"}
+    assert test in attached["SCPI transcript"]
+    assert "charge_oc" not in attached["SCPI transcript"]  # another plan's window
+    assert "charger" in attached["SCPI transcript"]  # each line names its instrument
+    assert "dd a5 03 00 ff fd 77" in attached["BMS transcript"]
 
 
 def test_environment_and_categories(synthetic_run):
@@ -90,3 +91,16 @@ def test_session_container_holds_every_plan(synthetic_run):
     (container,) = [json.loads(p.read_text()) for p in folder.glob("*-container.json")]
     assert len(container["children"]) == 9
     assert container["afters"][0]["status"] == "broken"  # a safe-state step failed
+
+
+def test_a_torn_transcript_line_is_skipped_not_fatal(tmp_path):
+    from reports.allure import _read_transcript
+
+    path = tmp_path / "charger.jsonl"
+    path.write_text(
+        '{"dir": "tx", "data": "VOLT?", "t": 2.0}\n'
+        '{"dir": "rx", "data": "+3.3", "t": 1.0}\n'
+        '{"dir": "tx", "data": "OUTP'  # the run was killed mid-line
+    )
+    times, entries = _read_transcript(path)
+    assert times == [1.0, 2.0] and [e["data"] for e in entries] == ["+3.3", "VOLT?"]

@@ -1,4 +1,5 @@
-"""Trip plots: one panel per unit, RGB PNGs, long captures decimated without losing spikes."""
+"""Trip plots: one panel per unit, the threshold and the trip marked, long captures
+decimated without losing spikes."""
 
 from __future__ import annotations
 
@@ -38,3 +39,48 @@ def test_decimation_keeps_the_peak():
     y[54_321] = 850.0
     xd, yd = _decimate(x, y)
     assert len(xd) <= 20_000 and yd.max() == 850.0 and np.all(np.diff(xd) >= 0)
+
+
+def test_ticks_are_round_and_inside_the_range():
+    from reports.plots import nice_ticks
+
+    assert nice_ticks(0.0, 10.0, 6) == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
+    assert nice_ticks(3.575, 3.68, 5) == [3.575, 3.6, 3.625, 3.65, 3.675]
+    ticks = nice_ticks(-0.13, 66.4, 8)
+    assert ticks[0] >= -0.13 and ticks[-1] <= 66.4 and len(ticks) <= 8
+    assert nice_ticks(1.0, 1.0, 5) == [1.0]  # no span: one tick, no division by zero
+
+
+def _colour_pixels(path, hex_colour: str, tolerance: int = 40) -> int:
+    rgb = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    target = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)])
+    return int((np.abs(rgb - target).sum(axis=2) < tolerance).sum())
+
+
+def test_the_threshold_and_the_trip_are_drawn(tmp_path):
+    """The level and the trip marker are on the picture, in their own colours."""
+    from reports.plots import LEVEL_COLOUR
+
+    def wave(levels, markers):
+        return Waveform(
+            "w", "time", "s", [0.0, 1.0, 2.0, 3.0],
+            series=[Series("current", "A", [0.5, 0.5, 0.0, 0.0], "response")],
+            markers=markers, levels=levels,
+        )  # fmt: skip
+
+    plotter = Plotter()
+    plotter.draw(wave([Level(0.1, "A", "trip level")], [Marker(1.5, "trip seen")]),
+                 tmp_path / "marked.jpg", "marked")  # fmt: skip
+    plotter.draw(wave([], []), tmp_path / "bare.jpg", "bare")
+    assert _colour_pixels(tmp_path / "marked.jpg", LEVEL_COLOUR) > 200
+    assert _colour_pixels(tmp_path / "marked.jpg", "#c62828") > 100  # the trip, in red
+    assert _colour_pixels(tmp_path / "bare.jpg", LEVEL_COLOUR) < 20
+    assert _colour_pixels(tmp_path / "bare.jpg", "#c62828") < 20
+
+
+def test_a_gap_in_a_series_and_an_empty_waveform_still_draw(tmp_path):
+    w = Waveform("w", "time", "s", [0.0, 1.0, 2.0],
+                 series=[Series("v", "V", [3.3, float("nan"), 3.4], "stimulus")])  # fmt: skip
+    Plotter().draw(w, tmp_path / "gap.jpg", "gap")
+    Plotter().draw(Waveform("e", "time", "s", [], series=[]), tmp_path / "empty.jpg", "empty")
+    assert Image.open(tmp_path / "gap.jpg").mode == Image.open(tmp_path / "empty.jpg").mode == "RGB"

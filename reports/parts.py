@@ -1,0 +1,163 @@
+"""The PDF printed in parts: the front matter, one chapter of §7 per plan module, the back
+matter; joined and stamped with the running heads by `reports.stamp`.
+
+Why parts: WeasyPrint lays a dense page out in about 60 ms, six seconds for the default
+suite's hundred pages, more than half of a run against simlab. A chapter's text depends
+only on its own plans (sections and figures are numbered in run order), so the live
+printer (`reports.live`) prints each chapter as soon as its module's plans have ended,
+on the core the run leaves idle, and the end of the run prints only what is left.
+
+A part is filed under the SHA-256 of its HTML: a part printed earlier from the same HTML
+is the same part, and anything that changes a chapter (a later record, another template,
+another WeasyPrint) changes its name, so a stale part is never joined. A lock per part
+lets the live printer and the report builder share the work without printing a part
+twice; a process that dies releases its locks with it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import importlib.metadata
+import logging
+import os
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from reports.fonts import font_folder
+from reports.html import environment
+from reports.model import Report, ResultSection
+
+FOLDER = "report-parts"
+LOCK_WAIT_S = 120.0  # a chapter prints in about a second; this is a hung printer
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str  # what a log or an error needs: "front matter", "§7 test_cell_ov.py"
+    html: str
+
+    @property
+    def key(self) -> str:
+        digest = hashlib.sha256(self.html.encode())
+        digest.update(_weasyprint_version().encode())
+        return digest.hexdigest()[:24]
+
+    def path(self, run_dir: Path) -> Path:
+        return Path(run_dir) / FOLDER / f"{self.key}.pdf"
+
+
+def front_part(report: Report) -> Part:
+    return Part("front matter", _render(report, "front"))
+
+
+def back_part(report: Report) -> Part:
+    return Part("back matter", _render(report, "back"))
+
+
+def chapter_part(report: Report, index: int, sections: list[ResultSection]) -> Part:
+    """The chapter of §7 holding `sections` (one plan module's), the `index`-th; with no
+    sections, §7 saying that no plan ran."""
+    if not sections:
+        return Part("§7 (no plan ran)", _render(report, "empty"))
+    module = sections[0].module.rsplit("/", 1)[-1]
+    html = _render(report, "chapter", sections=sections, first=index == 0)
+    return Part(f"§7 {module}", html)
+
+
+def print_part(part: Part, run_dir: Path) -> Path:
+    """The part's PDF, printed unless a process already printed it (or is printing it)."""
+    path = part.path(run_dir)
+    path.parent.mkdir(exist_ok=True)
+    with locked(path.with_suffix(".lock")):
+        if not path.exists():
+            document = weasyprint().HTML(
+                string=part.html, base_url=Path(run_dir).resolve().as_uri() + "/"
+            )
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            document.write_pdf(tmp)
+            os.replace(tmp, path)
+    return path
+
+
+def is_printed(part: Part, run_dir: Path) -> bool:
+    return part.path(run_dir).exists()
+
+
+def printed(run_dir: Path) -> set[str]:
+    """The keys of the parts printed so far."""
+    return {p.name.split(".", 1)[0] for p in (Path(run_dir) / FOLDER).glob("*.pdf")}
+
+
+def clear_unused(run_dir: Path, used: list[Part]) -> None:
+    """Remove parts no report uses any more (a part's HTML changed, or a run grew)."""
+    folder = Path(run_dir) / FOLDER
+    keep = {p.key for p in used}
+    for path in folder.glob("*"):
+        if path.name.split(".", 1)[0] in keep:
+            continue
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def weasyprint():
+    with warnings.catch_warnings():
+        # Without the HarfBuzz subsetter WeasyPrint falls back to fontTools and says so,
+        # at import and for every font of every part; the report's fonts are cut down
+        # beforehand for that case (reports.fonts).
+        warnings.filterwarnings("ignore", message=".*HarfBuzz-Subset.*")
+        import weasyprint as module  # imported here: it costs ~0.5 s, only a PDF needs it
+    logger = logging.getLogger("weasyprint")
+    if _NO_SUBSETTER_NOTE not in logger.filters:
+        logger.addFilter(_NO_SUBSETTER_NOTE)
+    return module
+
+
+def _no_subsetter_note(record: logging.LogRecord) -> bool:
+    return "HarfBuzz-Subset" not in record.getMessage()
+
+
+_NO_SUBSETTER_NOTE = _no_subsetter_note
+
+
+def _render(report: Report, kind: str, **extra: object) -> str:
+    env = environment()
+    css = env.get_template("report.css").render(fonts=font_folder().as_uri(), heads=None)
+    title = {"front": report.title, "back": report.title}.get(kind, "Results")
+    return env.get_template("part.html.j2").render(
+        r=report, css=css, kind=kind, links=False, title=title, **extra
+    )
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the part's lock; released when the file closes or its process dies. A holder
+    that neither prints nor dies within LOCK_WAIT_S is passed by: the part is printed
+    twice rather than the report waiting on it for ever (a write is atomic either way)."""
+    with path.open("a") as f:
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)  # real time: another process prints this part
+        yield
+
+
+_VERSION: list[str] = []
+
+
+def _weasyprint_version() -> str:
+    if not _VERSION:
+        try:
+            _VERSION.append(importlib.metadata.version("weasyprint"))
+        except importlib.metadata.PackageNotFoundError:
+            _VERSION.append("?")
+    return _VERSION[0]

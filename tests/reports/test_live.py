@@ -1,0 +1,92 @@
+"""The live printer: plots and finished chapters made while the run goes, taken by the
+report builder as they are, and never a stale one."""
+
+from __future__ import annotations
+
+import json
+
+from reports.build import build_reports
+from reports.live import GO, STOP, LivePrinter, follow
+from reports.load import load_run
+from reports.model import build_report
+from reports.parts import FOLDER
+
+
+def _until_read(passes: int = 200):
+    """A `told` that says go for as long as there are records, then stop."""
+    words = iter([GO] * passes)
+    return lambda timeout: next(words, STOP) if timeout == 0 else STOP
+
+
+def test_what_the_live_printer_made_is_what_the_report_uses(tmp_path, make_run):
+    run_dir = tmp_path / "20261125T130000-00004"
+    make_run(run_dir)
+    chapters = len(build_report(load_run(run_dir)).chapters)
+    made = follow(run_dir, _until_read())
+    assert made == 5 + chapters  # every plot, and every chapter: the store holds run_end
+    images = sorted((run_dir / "plots").glob("*.jpg"))
+    parts = sorted((run_dir / FOLDER).glob("*.pdf"))
+    assert len(images) == 5 and len(parts) == chapters
+    before = {p: p.stat().st_mtime_ns for p in [*images, *parts]}
+    result = build_reports(run_dir, junit=False, allure=False)
+    assert result.parts == chapters + 2 and result.parts_earlier == chapters
+    assert sorted(result.plots) == images
+    assert {p: p.stat().st_mtime_ns for p in [*images, *parts]} == before  # none made again
+    assert follow(run_dir, _until_read()) == 0  # nothing left to make
+
+
+def test_a_chapter_is_printed_once_its_module_has_ended(tmp_path, make_run):
+    """Mid-run, the module still running gets no chapter: its plans may still grow."""
+    run_dir = tmp_path / "20261125T130000-00005"
+    make_run(run_dir)
+    store = run_dir / "results.jsonl"
+    lines = store.read_text().splitlines(keepends=True)
+    modules, cut = [], len(lines)
+    for i, line in enumerate(lines):
+        test = json.loads(line).get("test")
+        module = test.split("::")[0] if isinstance(test, str) and "::" in test else None
+        if module and module not in modules:
+            modules.append(module)
+            if len(modules) == 3:  # the third module has begun: two have ended
+                cut = i + 1
+                break
+    store.write_text("".join(lines[:cut]))
+    follow(run_dir, _until_read())
+    assert len(list((run_dir / FOLDER).glob("*.pdf"))) == 2
+    store.write_text("".join(lines))  # the run goes on and ends
+    result = build_reports(run_dir, junit=False, allure=False)
+    assert result.parts_earlier == 2
+
+
+def test_a_part_whose_plans_changed_is_printed_anew(tmp_path, make_run):
+    """A part is filed under its own content: what the store says now, never what it said."""
+    run_dir = tmp_path / "20261125T130000-00006"
+    make_run(run_dir)
+    first = build_reports(run_dir, junit=False, allure=False)
+    store = run_dir / "results.jsonl"
+    records = [json.loads(line) for line in store.read_text().splitlines()]
+    changed = next(r for r in records if r.get("type") == "measurement")
+    changed["value"] = float(changed["value"]) * 1.001
+    store.write_text("".join(json.dumps(r) + "\n" for r in records))
+    second = build_reports(run_dir, junit=False, allure=False)
+    assert second.parts_earlier == first.parts - 3  # its chapter, the front and back anew
+    assert len(list((run_dir / FOLDER).glob("*.pdf"))) == second.parts  # the stale one gone
+
+
+def test_the_child_stops_when_asked(tmp_path):
+    live = LivePrinter.start(tmp_path / "not-yet-written")
+    assert live is not None
+    live.stop(timeout_s=30)
+    assert live.proc.returncode == 0
+
+
+def test_the_child_finishes_when_told_and_exits(tmp_path, make_run):
+    run_dir = tmp_path / "20261125T130000-00007"
+    make_run(run_dir)
+    live = LivePrinter.start(run_dir)
+    assert live is not None
+    live.finish()
+    assert live.proc.wait(timeout=120) == 0
+    result = build_reports(run_dir, junit=False, allure=False)
+    # every part, the front matter perhaps aside: it states the minute it was issued
+    assert result.parts_earlier in (result.parts - 1, result.parts)
