@@ -31,7 +31,7 @@ from reports.parts import FOLDER  # noqa: E402
 
 SAID = re.compile(
     r"report generation: ([\d.]+) s, (\d+) % of the run's ([\d.]+) s"
-    r"(?:; (\d+) of (\d+) PDF parts printed during the run)?"
+    r"(?:\s+(\d+) of (\d+) PDF parts printed during the run)?"
 )
 
 

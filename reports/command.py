@@ -25,7 +25,6 @@ def report_command(
     approved_by: str | None = None,
     pdf: bool = True,
 ) -> int:
-    from reports.build import build_reports  # matplotlib, Jinja2: only when a report is built
     from reports.compare import compare_runs, print_comparison
     from reports.model import Signatures
 
@@ -42,13 +41,31 @@ def report_command(
                 "rig report RUN_DIR, or rig report --compare RUN_A RUN_B", style="bold red"
             )
             return EXIT_USAGE
-        result = build_reports(run_dir, Signatures(tested_by or "", approved_by or ""), pdf=pdf)
+        result = _build_with_a_helper(
+            run_dir, Signatures(tested_by or "", approved_by or ""), pdf=pdf
+        )
     except ReportError as exc:
         console.print(escape(str(exc)), style="bold red", soft_wrap=True)
         return EXIT_USAGE
     say_where(console, result)
     console.print(f"reports written in {result.total_s:.1f} s")
     return EXIT_OK
+
+
+def _build_with_a_helper(run_dir: Path, signatures, *, pdf: bool) -> BuildResult:
+    """`build_reports`, with the PDF's chapters printed on two cores: a live printer
+    prints them from the first while this process prints from the last."""
+    from reports.build import build_reports
+    from reports.live import LivePrinter
+
+    helper = LivePrinter.start(run_dir) if pdf and (run_dir / "results.jsonl").exists() else None
+    if helper is not None:
+        helper.print_chapters()
+    try:
+        return build_reports(run_dir, signatures, pdf=pdf)
+    finally:
+        if helper is not None:
+            helper.stop(timeout_s=30)
 
 
 def report_after_run(console: Console, run_dir: Path, run_seconds: float) -> bool:
@@ -73,12 +90,11 @@ def report_after_run(console: Console, run_dir: Path, run_seconds: float) -> boo
         if run_seconds > 0
         else ""
     )
-    early = (
-        f"; {result.parts_earlier} of {result.parts} PDF parts printed during the run"
-        if result.parts
-        else ""
-    )
-    console.print(f"report generation: {elapsed:.1f} s{share}{early}")
+    console.print(f"report generation: {elapsed:.1f} s{share}")
+    if result.parts:
+        console.print(
+            f"  {result.parts_earlier} of {result.parts} PDF parts printed during the run"
+        )
     return True
 
 

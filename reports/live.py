@@ -35,9 +35,11 @@ from reports.plot_files import is_fresh, plan_title, plot_key, plot_path, plot_t
 STORE = "results.jsonl"
 POLL_S = 0.25  # real time: this process watches files, it is no part of the measurement
 FINISH = b"finish\n"
+CHAPTERS_ONLY = b"chapters\n"
 
-# what the follower is told between items: go on, stop now, or print what is left and stop
-GO, STOP, FINISHING = "go", "stop", "finish"
+# what the follower is told between items: go on, stop now, print what is left and join
+# the report (the end of `rig run`), or print the chapters left and stop (`rig report`)
+GO, STOP, FINISHING, CHAPTERS = "go", "stop", "finish", "chapters"
 
 
 class LivePrinter:
@@ -63,6 +65,12 @@ class LivePrinter:
     def finish(self) -> None:
         """The session is over: print what is left, while the report is being built."""
         self._close(FINISH)
+
+    def print_chapters(self) -> None:
+        """The store is whole (`rig report`): print the chapters from the first, while the
+        builder prints from the last; the front and back matter are the builder's own
+        (it may sign them), and so is the joining."""
+        self._close(CHAPTERS_ONLY)
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop after the item in hand; kill it if it does not."""
@@ -114,7 +122,7 @@ def follow(run_dir: Path, told: Callable[[float], str]) -> int:
         for record in new:
             word = told(0.0)
             if word != GO:
-                return made + (_finish(run_dir) if word == FINISHING else 0)
+                return made + _last(run_dir, word, printed)
             made += _draw(run_dir, record, plotter) if record.get("type") == "measurement" else 0
             module = _module(record)
             if module and module not in modules:
@@ -125,7 +133,16 @@ def follow(run_dir: Path, told: Callable[[float], str]) -> int:
             made += _print_chapters(run_dir, printed, done)
         word = told(POLL_S)
         if word != GO:
-            return made + (_finish(run_dir) if word == FINISHING else 0)
+            return made + _last(run_dir, word, printed)
+
+
+def _last(run_dir: Path, word: str, printed: set[str]) -> int:
+    """What is left to do when told to stop, finish or print the chapters."""
+    if word == FINISHING:
+        return _finish(run_dir)
+    if word == CHAPTERS:
+        return _print_chapters(run_dir, printed, None)
+    return 0
 
 
 def _print_chapters(run_dir: Path, printed: set[str], modules: set[str] | None) -> int:
@@ -232,7 +249,9 @@ class _Stdin:
                 self.closed = chunk == b""
         if not self.closed:
             return GO
-        return FINISHING if self.heard.startswith(FINISH.strip()) else STOP
+        if self.heard.startswith(FINISH.strip()):
+            return FINISHING
+        return CHAPTERS if self.heard.startswith(CHAPTERS_ONLY.strip()) else STOP
 
 
 def main(argv: list[str]) -> int:

@@ -94,11 +94,12 @@ def printed(run_dir: Path) -> set[str]:
 
 
 def clear_unused(run_dir: Path, used: list[Part]) -> None:
-    """Remove parts no report uses any more (a part's HTML changed, or a run grew)."""
+    """Remove the parts no report uses any more (a part's HTML changed, or a run grew),
+    and the locks: only the report builder calls this, once every part is printed."""
     folder = Path(run_dir) / FOLDER
     keep = {p.key for p in used}
     for path in folder.glob("*"):
-        if path.name.split(".", 1)[0] in keep:
+        if path.suffix == ".pdf" and path.name.split(".", 1)[0] in keep:
             continue
         with contextlib.suppress(OSError):
             path.unlink()

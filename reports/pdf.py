@@ -28,6 +28,7 @@ from reports.parts import (
     print_part,
 )
 from reports.stamp import KEY, join_and_stamp
+from reports.stamp import VERSION as STAMP_VERSION
 
 
 def write_pdf(
@@ -55,7 +56,8 @@ def write_pdf(
 
 
 def joined_key(parts: list[Part], report: Report) -> str:
-    digest = hashlib.sha256(json.dumps(running_heads(report), sort_keys=True).encode())
+    digest = hashlib.sha256(STAMP_VERSION.encode())
+    digest.update(json.dumps(running_heads(report), sort_keys=True).encode())
     for part in parts:
         digest.update(part.key.encode())
     return digest.hexdigest()[:24]

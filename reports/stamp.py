@@ -3,15 +3,18 @@ heads: laboratory, report ID, the item tested and "Page N of M".
 
 The heads are printed last because only then is M known, and the report ID (a digest of
 the whole store) and the DUT's identity with it. They are printed by WeasyPrint as well,
-as blank pages in the report's own fonts and @page rules, and laid over the parts' pages
-as form XObjects: the parts' content streams are wrapped, never parsed, so a stamp costs
-the same on a page of tables as on a blank one.
+in the report's own fonts: what every page says alike once, as a blank page in the
+report's @page boxes, and the page numbers as lines on a tall strip. Both are laid over
+the parts' pages as form XObjects, the strip clipped to the page's own line: the parts'
+content streams are wrapped, never parsed, so a stamp costs the same on a page of tables
+as on a blank one.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 
 from reports.fonts import font_folder
@@ -19,6 +22,11 @@ from reports.html import environment, running_heads
 from reports.model import Report
 
 KEY = "/RigJoinedFrom"  # metadata: what the file was joined from (reports.pdf.joined_key)
+VERSION = "2"  # part of that key: bump it when the joining or the stamping changes
+LINE_MM = 4.0  # one "Page N of M" line on a number strip
+STRIP_LINES = 200  # lines a strip holds (800 mm: well inside a PDF page's 5 m limit)
+PAGE_W_MM, RIGHT_MM = 210.0, 15.0  # A4, and the report's right margin (report.css)
+FOOTER_TOP_MM = 16.0  # the footer line's top, from the page's foot: 19 mm margin, 3 mm pad
 
 
 def join_and_stamp(
@@ -31,13 +39,17 @@ def join_and_stamp(
     for part in parts:
         writer.append(PdfReader(part))  # pages, links and the parts' bookmarks (h2, h3)
     total = len(writer.pages)
-    fixed = PdfReader(io.BytesIO(_heads_pdf(report, 1, base_dir, numbers=False))).pages[0]
-    numbers = PdfReader(io.BytesIO(_heads_pdf(report, total, base_dir, fixed=False))).pages
-    if len(numbers) != total:
-        raise ValueError(f"the page numbers came out {len(numbers)} pages, not {total}")
-    shared = _form(writer, fixed)  # one form for what every page says alike
-    for i, (page, number) in enumerate(zip(writer.pages, numbers, strict=True)):
-        _stamp(writer, page, {"/RigHeads": shared, f"/RigPage{i}": _form(writer, number)})
+    heads = PdfReader(io.BytesIO(_heads_pdf(report, base_dir))).pages[0]
+    strips = PdfReader(io.BytesIO(_numbers_pdf(total, base_dir))).pages
+    if len(strips) != -(-total // STRIP_LINES):
+        raise ValueError(f"the page numbers came out on {len(strips)} strips for {total} pages")
+    shared = _form(writer, heads)  # one form for what every page says alike
+    lines = [line for strip in strips for line in _lines(writer, strip)]
+    if len(lines) != total:  # WeasyPrint wrote the strip some other way: say so, loudly
+        raise ValueError(f"the page numbers came out as {len(lines)} lines, not {total}")
+    for i, (page, number) in enumerate(zip(writer.pages, lines, strict=True)):
+        strip = strips[i // STRIP_LINES]
+        _stamp(writer, page, shared, number, strip, i % STRIP_LINES, f"/RigNumber{i}")
     writer.add_metadata(
         {"/Title": f"{report.title} · {report.id}", "/Subject": report.id, KEY: key}
     )
@@ -48,24 +60,39 @@ def join_and_stamp(
     return total
 
 
-def _heads_pdf(
-    report: Report, pages: int, base_dir: Path, *, fixed: bool = True, numbers: bool = True
-) -> bytes:
-    """Blank pages with the running heads: those alike on every page (`fixed`), and the
-    page number. Printed apart, the fixed ones once: a margin box costs a few ms a page."""
+def _heads_pdf(report: Report, base_dir: Path) -> bytes:
+    """One blank page with what every page says alike, in the report's own @page boxes."""
     from reports.parts import weasyprint
 
-    heads = running_heads(report)
-    if not fixed:
-        heads = {k: "" for k in heads}
-    env = environment()
-    css = env.get_template("report.css").render(
-        fonts=font_folder().as_uri(), heads=heads, numbers=numbers
+    css = (
+        environment()
+        .get_template("report.css")
+        .render(fonts=font_folder().as_uri(), heads=running_heads(report), numbers=False)
     )
-    body = '<div class="blank"></div>' * pages
+    html = f"<!doctype html><html><head><meta charset='utf-8'><style>{css}</style></head></html>"
+    return weasyprint().HTML(string=html, base_url=base_dir.resolve().as_uri() + "/").write_pdf()
+
+
+def _numbers_pdf(total: int, base_dir: Path) -> bytes:
+    """ "Page N of M" for every page, one line each, on tall strips of STRIP_LINES lines:
+    a margin box costs a few milliseconds a page, a line of a strip next to nothing. Each
+    page shows its own line, clipped and moved into the footer (`_stamp`)."""
+    from reports.parts import weasyprint
+
+    css = environment().get_template("report.css").render(fonts=font_folder().as_uri(), heads=None)
+    lines = [f'<div class="n">Page {n} of {total}</div>' for n in range(1, total + 1)]
+    strips = [lines[k : k + STRIP_LINES] for k in range(0, total, STRIP_LINES)]
+    body = "".join(f'<section style="page: s{len(s)}">{"".join(s)}</section>' for s in strips)
+    sizes = "".join(
+        f"@page s{n} {{ size: {PAGE_W_MM}mm {n * LINE_MM}mm; margin: 0 }}"
+        for n in sorted({len(s) for s in strips})
+    )
     html = (
-        f"<!doctype html><html><head><meta charset='utf-8'><style>{css}\n"
-        ".blank { height: 1px; } .blank + .blank { break-before: page; }</style></head>"
+        f"<!doctype html><html><head><meta charset='utf-8'><style>{css}\n{sizes}\n"
+        f"body {{ margin: 0 }} section + section {{ break-before: page }}\n"
+        f".n {{ height: {LINE_MM}mm; line-height: {LINE_MM}mm; text-align: right; "
+        f"padding-right: {RIGHT_MM}mm; white-space: nowrap; overflow: hidden; "
+        f'font: bold 7.5pt "Report Sans", sans-serif; color: #333 }}</style></head>'
         f"<body>{body}</body></html>"
     )
     return weasyprint().HTML(string=html, base_url=base_dir.resolve().as_uri() + "/").write_pdf()
@@ -84,19 +111,53 @@ def _form(writer, page):
     return writer._add_object(form)  # pypdf has no public name for this (pinned < 8)
 
 
-def _stamp(writer, page, forms: dict) -> None:
-    """Draw `forms` over `page`: its own content wrapped in q/Q, so no state leaks."""
+def _lines(writer, strip) -> list:
+    """The strip's lines, each a form of its own holding its text alone, so a page's
+    text (a search, a screen reader, a test) holds its own number and no other."""
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    data = strip.get_contents().get_data()
+    first = data.find(b"BT")
+    prefix = b"\n".join(re.findall(rb"(?m)^[-\d. ]+ cm$", data[: max(first, 0)]))
+    resources = strip["/Resources"].get_object().clone(writer)
+    forms = []
+    for block in re.finditer(rb"(?ms)^(/[\w.]+ gs\n)?([-\d. ]+ (?:rg|g)\n)?BT\n.*?^ET$", data):
+        form = DecodedStreamObject()
+        form.set_data(prefix + b"\n" + block[0] + b"\n")
+        form[NameObject("/Type")] = NameObject("/XObject")
+        form[NameObject("/Subtype")] = NameObject("/Form")
+        form[NameObject("/BBox")] = strip.mediabox
+        form[NameObject("/Resources")] = resources
+        forms.append(writer._add_object(form))
+    return forms
+
+
+def _stamp(writer, page, heads, number, strip, line: int, name: str) -> None:
+    """Draw the heads over `page`, and its own line of the number strip in the footer;
+    the page's content is wrapped in q/Q, so no graphics state leaks into the stamp. The
+    line goes under a name of the page's own: a part's pages share one resource dict."""
     from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 
     resources = page["/Resources"].get_object()
     if "/XObject" not in resources:
         resources[NameObject("/XObject")] = DictionaryObject()
     xobjects = resources["/XObject"].get_object()
-    for name, ref in forms.items():
-        xobjects[NameObject(name)] = ref
+    xobjects[NameObject("/RigHeads")] = heads
+    xobjects[NameObject(name)] = number
+    mm = 72 / 25.4
+    width = float(page.mediabox.width)
+    strip_top = float(strip.mediabox.top) - line * LINE_MM * mm  # this page's line
+    footer_top = FOOTER_TOP_MM * mm
+    clip = (width - 70 * mm, footer_top - LINE_MM * mm, 70 * mm, LINE_MM * mm)
     before, after = DecodedStreamObject(), DecodedStreamObject()
     before.set_data(b"q\n")
-    after.set_data(b"\nQ\n" + b"".join(b"q " + n.encode() + b" Do Q\n" for n in forms))
+    after.set_data(
+        b"\nQ\nq /RigHeads Do Q\n"
+        + (
+            f"q {clip[0]:.3f} {clip[1]:.3f} {clip[2]:.3f} {clip[3]:.3f} re W n "
+            f"1 0 0 1 0 {footer_top - strip_top:.3f} cm {name} Do Q\n"
+        ).encode()
+    )
     contents = page.raw_get("/Contents")
     body = contents.get_object()
     body = list(body) if isinstance(body, ArrayObject) else [contents]
