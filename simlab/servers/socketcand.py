@@ -156,15 +156,20 @@ class SocketcandServer:
         self._thread.start()
 
     def _accept(self) -> None:
-        assert self._sock is not None
-        while True:
+        # The socket is held here, not read from self on every turn: stop() drops it from
+        # self while this thread may be between two accepts.
+        sock = self._sock
+        while sock is not None:
             try:
-                conn, _ = self._sock.accept()
+                conn, _ = sock.accept()
             except OSError:
                 return
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             session = Session(conn, self)
             with self._lock:
+                if self._sock is None:  # stopped meanwhile: no session outlives the server
+                    session.close()
+                    return
                 self._sessions.append(session)
             threading.Thread(target=session.run, name="socketcand-session", daemon=True).start()
 

@@ -59,3 +59,16 @@ def test_frames_both_ways_and_garbage_ignored(server):
     bus.send(CanFrame(0x35E, b"PYLON   ", timestamp=3.0))
     assert talk(sock) == "< frame 35E 3.000000 50594C4F4E202020 >"
     sock.close()
+
+
+def test_stopping_while_clients_connect_leaves_no_thread_behind():
+    """stop() drops the listening socket while the accept thread may be between two
+    accepts; that thread must end quietly (it once died on the missing socket)."""
+    for _ in range(20):
+        srv = SocketcandServer(SimCanBus(), channel="can0")
+        srv.start()
+        client = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+        srv.stop()
+        client.close()
+        srv._accept()  # the socket already gone: returns at once, raises nothing
+        assert srv._sessions == []
