@@ -98,38 +98,30 @@ def _numbers_pdf(total: int, base_dir: Path) -> bytes:
     return weasyprint().HTML(string=html, base_url=base_dir.resolve().as_uri() + "/").write_pdf()
 
 
-def _form(writer, page):
-    """A page of the heads as a form XObject of the joined file."""
+def _form(writer, page, content: bytes | None = None, resources=None):
+    """`page` (or `content` drawn in its space) as a form XObject of the joined file."""
     from pypdf.generic import DecodedStreamObject, NameObject
 
     form = DecodedStreamObject()
-    form.set_data(page.get_contents().get_data())
+    form.set_data(page.get_contents().get_data() if content is None else content)
     form[NameObject("/Type")] = NameObject("/XObject")
     form[NameObject("/Subtype")] = NameObject("/Form")
     form[NameObject("/BBox")] = page.mediabox
-    form[NameObject("/Resources")] = page["/Resources"].get_object().clone(writer)
+    form[NameObject("/Resources")] = (
+        page["/Resources"].get_object().clone(writer) if resources is None else resources
+    )
     return writer._add_object(form)  # pypdf has no public name for this (pinned < 8)
 
 
 def _lines(writer, strip) -> list:
     """The strip's lines, each a form of its own holding its text alone, so a page's
     text (a search, a screen reader, a test) holds its own number and no other."""
-    from pypdf.generic import DecodedStreamObject, NameObject
-
     data = strip.get_contents().get_data()
     first = data.find(b"BT")
     prefix = b"\n".join(re.findall(rb"(?m)^[-\d. ]+ cm$", data[: max(first, 0)]))
     resources = strip["/Resources"].get_object().clone(writer)
-    forms = []
-    for block in re.finditer(rb"(?ms)^(/[\w.]+ gs\n)?([-\d. ]+ (?:rg|g)\n)?BT\n.*?^ET$", data):
-        form = DecodedStreamObject()
-        form.set_data(prefix + b"\n" + block[0] + b"\n")
-        form[NameObject("/Type")] = NameObject("/XObject")
-        form[NameObject("/Subtype")] = NameObject("/Form")
-        form[NameObject("/BBox")] = strip.mediabox
-        form[NameObject("/Resources")] = resources
-        forms.append(writer._add_object(form))
-    return forms
+    blocks = re.finditer(rb"(?ms)^(/[\w.]+ gs\n)?([-\d. ]+ (?:rg|g)\n)?BT\n.*?^ET$", data)
+    return [_form(writer, strip, prefix + b"\n" + b[0] + b"\n", resources) for b in blocks]
 
 
 def _stamp(writer, page, heads, number, strip, line: int, name: str) -> None:
