@@ -126,9 +126,9 @@ _PLOTTER: list = []
 
 
 def _plotter():
-    """One plotter for the process: it keeps a figure per panel layout between plots."""
+    """One plotter for the process: it keeps its fonts loaded between plots."""
     if not _PLOTTER:
-        from reports.plots import Plotter  # matplotlib: ~0.3 s, only if needed
+        from reports.plots import Plotter  # only if a plot is to be drawn
 
         _PLOTTER.append(Plotter())
     return _PLOTTER[0]

@@ -1,8 +1,9 @@
 """The compliance report as one HTML file: Jinja2 templates over the report model.
 
-The same HTML is what a browser shows and what WeasyPrint prints, so the two can never
-differ. The stylesheet is inlined and the fonts are matplotlib's DejaVu files (a
-dependency already), so the PDF looks the same on any machine whatever fonts it has.
+The templates are the same ones the PDF's parts are printed from (`reports.parts`: the
+same front matter, sections and back matter, one part at a time), so the browser's page
+and the PDF can never say different things. The stylesheet is inlined and the fonts are
+matplotlib's DejaVu files, so the PDF looks the same on any machine whatever fonts it has.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Where a waveform's plot goes, what it is titled, and whether the image there is current.
 
-Kept apart from the drawing (`reports.plots`, which needs matplotlib) so a build whose
+Kept apart from the drawing (`reports.plots`, which loads fonts and numpy) so a build whose
 plots were all drawn already, during the run or by an earlier build, never imports it.
 An image carries, in its JPEG comment, a key of what it was drawn from: the drawing's
 version, the title and the waveform file's bytes.

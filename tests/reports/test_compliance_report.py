@@ -88,6 +88,24 @@ def test_failures_come_first(synthetic_run):
     ]
 
 
+def test_findings_first_then_sections_in_run_order(synthetic_run, synthetic_pages):
+    """The failures lead page one, each pointing at its section; the sections follow the
+    order the plans ran in, so a section's number never depends on a later plan."""
+    report = synthetic_run.result.report
+    ran = [p.test for p in report.run_order if p.outcome != "not run"]
+    in_sections = [p.test for sec in report.sections for p in sec.cases]
+    assert sorted(in_sections, key=ran.index) == in_sections  # run order, not worst first
+    assert [sec.number for sec in report.sections] == list(range(1, len(report.sections) + 1))
+    text = _flat(synthetic_pages)
+    first_finding = report.findings[0]
+    bare = text.replace(" ", "")  # a narrow column wraps a long plan name anywhere
+    assert f"{first_finding.title}(§7.{first_finding.section})" in bare
+    findings_at = text.index("Findings: plans that did not pass")
+    assert findings_at < text.index("7 Results")
+    sec = next(s for s in report.sections if first_finding in s.cases)
+    assert f"7.{sec.number} {sec.story}" in text
+
+
 def test_findings_say_what_kind_of_failure(synthetic_run, synthetic_pages):
     text = _flat(synthetic_pages)
     for category in ("Out of tolerance", "Did not trip", "Instrument fault",
