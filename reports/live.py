@@ -50,6 +50,8 @@ class LivePrinter:
 
     @classmethod
     def start(cls, run_dir: Path) -> LivePrinter | None:
+        if os.name != "posix":  # it waits on its stdin with select(), and shares by flock()
+            return None  # the report prints everything itself
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "reports.live", str(run_dir)],

@@ -17,7 +17,6 @@ twice; a process that dies releases its locks with it.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import importlib.metadata
 import logging
@@ -27,6 +26,11 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no live printer runs beside the builder (reports.live)
+    fcntl = None
 
 from reports.fonts import font_folder
 from reports.html import environment
@@ -141,7 +145,7 @@ def locked(path: Path) -> Iterator[None]:
     twice rather than the report waiting on it for ever (a write is atomic either way)."""
     with path.open("a") as f:
         deadline = time.monotonic() + LOCK_WAIT_S
-        while True:
+        while fcntl is not None:
             try:
                 fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
