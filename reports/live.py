@@ -11,9 +11,12 @@ Nothing depends on it: the report builder takes a plot or a part only if it is e
 what it would draw or print itself (`reports.plot_files`, `reports.parts`), so if this
 process falls behind, dies or is never started, the report is the same, only later.
 
-`rig run` ends it through its stdin. The word `finish` then EOF: the session is over,
-print the chapters left (the builder prints from the other end meanwhile). EOF alone
-(`rig run` stopped, or died and the kernel closed the pipe): stop after the item in hand.
+It is ended through its stdin. The word `finish` then EOF (`rig run`, once the session
+is over): print the chapters left and join the report, while the builder prints from the
+other end and writes the rest. The word `chapters` then EOF (`rig report`, the store
+whole from the start): print the chapters only; the front and back matter may carry an
+approver's name, so they and the joining stay the builder's. EOF alone (`rig run`
+stopped, or died and the kernel closed the pipe): stop after the item in hand.
 It lives in the rig's session, so its low priority counts against the rig's own share
 of the CPU, and in a process group of its own, so the terminal's Ctrl-C reaches the rig
 alone.
