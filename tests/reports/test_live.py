@@ -90,3 +90,17 @@ def test_the_child_finishes_when_told_and_exits(tmp_path, make_run):
     result = build_reports(run_dir, junit=False, allure=False)
     # every part, the front matter perhaps aside: it states the minute it was issued
     assert result.parts_earlier in (result.parts - 1, result.parts)
+
+
+def test_told_chapters_it_prints_the_chapters_only(tmp_path, make_run):
+    """`rig report` may sign the front and back matter: those and the joining stay the
+    builder's; the helper prints the chapters and nothing else."""
+    run_dir = tmp_path / "20261125T130000-00008"
+    make_run(run_dir)
+    chapters = len(build_report(load_run(run_dir)).chapters)
+    live = LivePrinter.start(run_dir)
+    assert live is not None
+    live.print_chapters()
+    assert live.proc.wait(timeout=120) == 0
+    assert len(list((run_dir / FOLDER).glob("*.pdf"))) == chapters
+    assert not (run_dir / "report.pdf").exists()
