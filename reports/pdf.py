@@ -43,16 +43,16 @@ def write_pdf(
     no longer used; only the report builder does that, never the live printer.
     """
     parts = print_parts(run, report, run_dir, backwards=backwards)
-    key = joined_key([part for part, _, _ in parts], report)
+    key = joined_key(list(parts), report)
     with locked(path.with_suffix(".lock")):
         pages = joined_pages(path, key)
         if pages is None:
-            pages = join_and_stamp([file for _, file, _ in parts], report, path, run_dir, key)
+            pages = join_and_stamp(list(parts.values()), report, path, run_dir, key)
     if tidy:
-        clear_unused(run_dir, [part for part, _, _ in parts])
+        clear_unused(run_dir, list(parts))
         with contextlib.suppress(OSError):
             path.with_suffix(".lock").unlink()
-    return pages, [part.key for part, _, _ in parts]
+    return pages, [part.key for part in parts]
 
 
 def joined_key(parts: list[Part], report: Report) -> str:
@@ -79,30 +79,28 @@ def joined_pages(path: Path, key: str) -> int | None:
 
 def print_parts(
     run: RunData, report: Report, run_dir: Path, *, backwards: bool = False
-) -> list[tuple[Part, Path, bool]]:
-    """Every part of the PDF, printed where missing, in reading order: (part, its file,
-    whether it had been printed before). The chapters are taken first (each after its
-    plots), from the last if `backwards`, then the front and back matter."""
+) -> dict[Part, Path]:
+    """Every part of the PDF and its file, printed where missing, in reading order. The
+    chapters are taken first (each after its plots), from the last if `backwards`, then
+    the front and back matter."""
     from reports.build import draw_plots
 
     chapters = report.chapters or [[]]
-    done: dict[int, tuple[Part, Path, bool]] = {}
+    done: dict[int, tuple[Part, Path]] = {}
     order = range(len(chapters))
     for index in reversed(order) if backwards else order:
         sections = chapters[index]
         draw_plots(run, [p for sec in sections for p in sec.cases])
-        done[index] = _print(chapter_part(report, index, sections), run_dir)
-    front = _print(front_part(report), run_dir)
-    back = _print(back_part(report), run_dir)
-    return [front, *(done[i] for i in order), back]
+        part = chapter_part(report, index, sections)
+        done[index] = part, print_part(part, run_dir)
+    front, back = front_part(report), back_part(report)
+    return dict(
+        [(front, print_part(front, run_dir)), *(done[i] for i in order),
+         (back, print_part(back, run_dir))]
+    )  # fmt: skip
 
 
 def print_matter(report: Report, run_dir: Path) -> None:
     """The front and back matter: they wait for the run's end, the chapters do not."""
     print_part(front_part(report), run_dir)
     print_part(back_part(report), run_dir)
-
-
-def _print(part: Part, run_dir: Path) -> tuple[Part, Path, bool]:
-    was = part.path(run_dir).exists()
-    return part, print_part(part, run_dir), was
