@@ -113,7 +113,7 @@ def draw_plots(run: RunData, plans: Iterable[PlanSection]) -> list[Path]:
                 data, waveform = run.waveform_file(m.waveform)
                 key = plot_key(title, data)
                 if not is_fresh(run.run_dir / image, key):
-                    _plotter().draw(waveform, run.run_dir / image, title, key)
+                    shared_plotter().draw(waveform, run.run_dir / image, title, key)
             except ValueError as exc:
                 m.plot_error = f"waveform could not be drawn: {exc}"
                 continue
@@ -125,7 +125,7 @@ def draw_plots(run: RunData, plans: Iterable[PlanSection]) -> list[Path]:
 _PLOTTER: list = []
 
 
-def _plotter():
+def shared_plotter():
     """One plotter for the process: it keeps its fonts loaded between plots."""
     if not _PLOTTER:
         from reports.plots import Plotter  # only if a plot is to be drawn

@@ -118,9 +118,6 @@ def follow(run_dir: Path, told: Callable[[float], str]) -> int:
     """Draw plots and print finished chapters for the store as it grows, until `told`
     (which waits up to the given seconds for a word) says stop or finish; returns how
     many items (plots and parts) were made."""
-    from reports.plots import Plotter
-
-    plotter = Plotter()
     offset, made, modules, printed, ended = 0, 0, [], set(), False
     while True:
         offset, new = _new_records(run_dir / STORE, offset)
@@ -128,7 +125,7 @@ def follow(run_dir: Path, told: Callable[[float], str]) -> int:
             word = told(0.0)
             if word != GO:
                 return made + _last(run_dir, word, printed)
-            made += _draw(run_dir, record, plotter) if record.get("type") == "measurement" else 0
+            made += _draw(run_dir, record) if record.get("type") == "measurement" else 0
             module = _module(record)
             if module and module not in modules:
                 modules.append(module)
@@ -219,10 +216,11 @@ def _new_records(path: Path, offset: int) -> tuple[int, list[dict]]:
     return offset + end, records
 
 
-def _draw(run_dir: Path, record: dict, plotter) -> int:
+def _draw(run_dir: Path, record: dict) -> int:
     waveform = record.get("waveform")
     if not waveform or not isinstance(waveform, str):
         return 0
+    from reports.build import shared_plotter
     from rig.results.waveform import Waveform
 
     title = plot_title(plan_title(str(record.get("test", ""))), str(record.get("name", "")))
@@ -232,7 +230,7 @@ def _draw(run_dir: Path, record: dict, plotter) -> int:
         key = plot_key(title, data)
         if is_fresh(image, key):
             return 0
-        plotter.draw(Waveform.from_json(json.loads(data)), image, title, key)
+        shared_plotter().draw(Waveform.from_json(json.loads(data)), image, title, key)
     except (OSError, ValueError, KeyError, TypeError):
         return 0  # the report builder will try again, and say what is wrong
     return 1
