@@ -10,6 +10,7 @@ made-up zero.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -190,8 +191,9 @@ class ProtectionSetting:
     release: float | None = None
     delay_s: float | None = None
     release_delay_s: float | None = None
-    # Where the BMS can hold only coded steps (an AFE's table of thresholds), the step
-    # around the held value, per field: a spec value may lie half a step from any code.
+    # The coding step of each held value, per field: a register's count (1 mV, 1 s, 0.1 K)
+    # or, for a coded setting (an AFE's table of thresholds), the gap to the neighbouring
+    # codes. A right setting lies within half a step of the spec's band; absent: exact.
     steps: Mapping[str, float] = field(default_factory=dict)
 
 
@@ -224,6 +226,12 @@ class LinkTiming:
     total: int
     exchange_s: tuple[float, ...] = ()
     broadcasts: tuple[float, ...] = ()
+    # request_reply: how late this host woke a reader on the line, over a few idle waits
+    # (each exchange's end is stamped that late): the measured part of its budget.
+    host_latency_s: tuple[float, ...] = ()
+    clock_resolution_s: float = field(
+        default_factory=lambda: time.get_clock_info("monotonic").resolution
+    )
 
     def since(self, total: int) -> tuple[float, ...]:
         """The entries that came after `total` (as far as they are still kept)."""

@@ -110,6 +110,28 @@ class UartLink:
         self._rx += data
         return data
 
+    def host_latency(self, waits: int = 8, wait_s: float = 0.002) -> tuple[float, ...]:
+        """How late this host wakes a reader on this port: `waits` reads of nothing, each
+        with a `wait_s` timeout (real time, on the port's own timeout), and by how much
+        each overshot it. An exchange's end is stamped when the reader wakes after the
+        reply's last byte, so its duration reads long by up to this much: the budget of
+        a link timing is this host's, measured, not assumed. A read that returned bytes
+        (a stray frame) is not a sample."""
+        late: list[float] = []
+        self._serial.timeout = wait_s
+        try:
+            for _ in range(waits):
+                t0 = time.monotonic()
+                stray = self._serial.read(1)
+                took = time.monotonic() - t0
+                if stray:
+                    self.record("rx", stray, "stray byte while timing the host")
+                    continue
+                late.append(max(took - wait_s, 0.0))
+        finally:
+            self._serial.timeout = self.timeout_s
+        return tuple(late)
+
     def discard_input(self) -> None:
         self._serial.reset_input_buffer()
 

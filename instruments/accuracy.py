@@ -11,7 +11,10 @@ Quantity names are shared by every model so the roles can ask for them:
 
 - `voltage_set`, `current_set`, `resistance_set`: programming (setpoint) accuracy;
 - `voltage_meas`, `current_meas`, `resistance_meas`: read-back (meter) accuracy;
-- `timebase`: accuracy of a digitizer's sample clock (pct of the interval measured).
+- `timebase`: accuracy of a digitizer's sample clock (pct of the interval measured);
+- `voltage_response`, `current_response`, `resistance_response`: how long after its
+  command a programmed change is held at its new level (`offset`, in seconds; ranges by
+  the size of the step): what a delay timed from the command must allow for.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ QUANTITIES = (
     "resistance_set",
     "resistance_meas",
     "timebase",
+    "voltage_response",
+    "current_response",
+    "resistance_response",
 )
 
 

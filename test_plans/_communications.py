@@ -26,17 +26,17 @@ import itertools
 import math
 import statistics
 
-from dut_drivers.base import BmsLink, DutIdentity, ProtectionSetting
+from dut_drivers.base import BmsLink, DutIdentity, LinkTiming, ProtectionSetting
 from rig.clock import Clock
 from rig.config import DutSpec
-from rig.config.spec import Communications, ConfigTolerance, Limit
+from rig.config.spec import Communications, Limit
 from rig.measure import Component, rectangular
 from rig.plugin.fixtures import Recorder
 
 # What a spec calls a protection, and the name a BMS's configuration uses for it.
 CONFIG_NAMES = {"discharge_oc1": "discharge_oc"}
-# Spec field (by its name) -> (ProtectionSetting field, tolerance field, unit).
-FIELD_UNITS = {"_v": ("voltage_v", "V"), "_a": ("current_a", "A"), "_c": ("temperature_c", "°C")}
+# Spec field suffix -> unit.
+FIELD_UNITS = {"_v": "V", "_a": "A", "_c": "°C"}
 IDENTITY_FIELDS = ("model", "hardware", "firmware", "serial", "manufacturer", "production_date")
 # Timestamps of a broadcast on the wire: socketcand and SocketCAN stamp to the µs.
 TIMESTAMP_RESOLUTION_S = 1e-6
@@ -61,6 +61,7 @@ def identity(dut: BmsLink, spec: DutSpec, record: Recorder) -> DutIdentity:
         low=0.0,
         high=0.0,
         comparison="EQ",
+        exact=True,
         clause=c.clause,
         evidence="dut",
         instrument="dut",
@@ -77,6 +78,7 @@ def identity(dut: BmsLink, spec: DutSpec, record: Recorder) -> DutIdentity:
             low=float(spec.dut.cell_count),
             high=float(spec.dut.cell_count),
             comparison="EQ",
+            exact=True,
             clause=c.clause,
             evidence="dut",
             instrument="dut",
@@ -119,17 +121,24 @@ def _spec_values(spec: DutSpec) -> list[tuple[str, str, str, Limit]]:
     return out
 
 
-def _tolerance(tol: ConfigTolerance, field: str) -> tuple[float, str]:
+def _unit(field: str) -> str:
     if field.endswith("_s"):
-        return tol.time_s, "s"
-    for suffix, (name, unit) in FIELD_UNITS.items():
+        return "s"
+    for suffix, unit in FIELD_UNITS.items():
         if field.endswith(suffix):
-            return getattr(tol, name), unit
-    raise LookupError(f"no tolerance for {field}")
+            return unit
+    raise LookupError(f"no unit for {field}")
 
 
 def configuration(dut: BmsLink, spec: DutSpec, record: Recorder) -> None:
-    """Each protection value the spec states, against what the BMS holds."""
+    """Each protection value the spec states, against what the BMS holds.
+
+    A held setting is exact (digital, in the BMS's memory), so it is judged by the simple
+    rule against the spec's own band, widened by half the BMS's coding step: a register
+    that counts whole seconds can hold no delay nearer a 1.5..2.5 s band than 1.0 s, and
+    a coded AFE setting's nearest code may lie up to half a step outside the band. A time
+    is never judged below zero.
+    """
     c = settings(spec)
     config = dut.read_protection_config()
     values = []
@@ -142,27 +151,29 @@ def configuration(dut: BmsLink, spec: DutSpec, record: Recorder) -> None:
     for name, field, limit, value, step in values:
         if value is None:
             continue  # the BMS holds no such setting: named in each record's context
-        tol, unit = _tolerance(c.config_tolerance, field)
-        # a coded setting (an AFE table) is right when it is the code nearest the spec
-        tol = max(tol, step / 2)
+        unit = _unit(field)
+        low, high = limit.low - step / 2, limit.high + step / 2
+        if unit == "s":
+            low = max(low, 0.0)
+        widened = f"; band widened by half its {step:g} {unit} step" if step else ""
         record(
             f"config_{name}_{field}",
             float(value),
             unit,
-            low=limit.nominal - tol,
-            high=limit.nominal + tol,
+            low=low,
+            high=high,
             nominal=limit.nominal,
             clause=c.clause,
             evidence="dut",
             instrument="dut",
+            exact=True,
             context={
                 "spec_field": f"protections.{name}.{field}",
-                "tolerance": tol,
+                "spec_band": [limit.low, limit.high],
                 "code_step": step or None,
                 "not_held": not_held,
             },
-            note=f"BMS holds {value:g} {unit}; spec nominal {limit.nominal:g} {unit} ± {tol:g}"
-            + (f" (held in coded steps of {step:g} {unit}: half a step)" if step else ""),
+            note=f"BMS holds {value:g} {unit}; spec {limit.low:g}..{limit.high:g} {unit}" + widened,
         )
 
 
@@ -170,8 +181,32 @@ def _timing_budget(resolution: float, samples: list[float]) -> list[Component]:
     budget = [rectangular("timestamp resolution", resolution / 2, f"{resolution:g} s stamps")]
     if len(samples) > 1:
         spread = statistics.stdev(samples) / math.sqrt(len(samples))
-        budget.append(Component("scatter of the intervals (type A)", spread, f"n = {len(samples)}"))
+        budget.append(
+            Component(
+                "scatter of the intervals",
+                spread,
+                f"measured: standard deviation of the mean, n = {len(samples)} (type A)",
+            )
+        )
     return budget
+
+
+def _host_budget(timing: LinkTiming) -> list[Component]:
+    """An exchange is timed on this host's clock: its end is stamped when the reader
+    wakes after the reply's last byte, up to the host's wake-up latency late (measured
+    by the link on idle waits, its longest taken), to the clock's resolution."""
+    late = max(timing.host_latency_s, default=0.0)
+    waits = len(timing.host_latency_s)
+    return [
+        rectangular(
+            "host wake-up latency", late, f"measured: longest of {waits} idle waits on the line"
+        ),
+        rectangular(
+            "host clock resolution",
+            timing.clock_resolution_s / 2,
+            f"{timing.clock_resolution_s:g} s monotonic clock",
+        ),
+    ]
 
 
 def link_timing(dut: BmsLink, clock: Clock, spec: DutSpec, record: Recorder) -> None:
@@ -181,22 +216,26 @@ def link_timing(dut: BmsLink, clock: Clock, spec: DutSpec, record: Recorder) -> 
         for _ in range(c.polls):
             dut.read_status()
             clock.sleep(spec.test_conditions.poll_period_s)
-        times = list(dut.link_timing().since(start.total))
+        timing = dut.link_timing()
+        times = list(timing.since(start.total))
         worst = max(times) if times else None
         record(
             "link_response_time",
             worst,
             "s",
-            low=c.response_time_s.low,
+            low=None,
             high=c.response_time_s.high,
+            comparison="LE",  # no reply comes before its request: only the upper limit judges
             nominal=c.response_time_s.nominal,
             clause=c.clause,
+            budget=_host_budget(timing) if times else [],
             evidence="dut",
             instrument="dut",
             context={
                 "exchanges": len(times),
                 "polls": c.polls,
                 "mean_s": statistics.fmean(times) if times else None,
+                "host_latency_s": list(timing.host_latency_s),
             },
             note=f"longest of {len(times)} exchanges in {c.polls} status polls"
             + (f"; mean {statistics.fmean(times) * 1000:.3g} ms" if times else ": none timed"),
@@ -233,7 +272,15 @@ def link_timing(dut: BmsLink, clock: Clock, spec: DutSpec, record: Recorder) -> 
         high=c.broadcast_gap_s.high,
         nominal=c.broadcast_gap_s.nominal,
         clause=c.clause,
-        budget=[rectangular("timestamp resolution", TIMESTAMP_RESOLUTION_S)] if gaps else [],
+        budget=[
+            rectangular(
+                "timestamp resolution",
+                TIMESTAMP_RESOLUTION_S,
+                f"{TIMESTAMP_RESOLUTION_S:g} s bus timestamps (socketcand, SocketCAN)",
+            )
+        ]
+        if gaps
+        else [],
         evidence="dut",
         instrument="dut",
         context=context,

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dut_drivers.base import BmsLink
-from instruments.accuracy import Accuracy
+from instruments.accuracy import Accuracy, AccuracyUnknown
 from rig.clock import Clock
 from rig.config import DutSpec
 from rig.config.spec import CurrentProtection
@@ -39,8 +39,14 @@ from rig.plugin.fixtures import Ready, Recorder
 from rig.safety import check_limit
 from rig.station import Station
 from test_plans import _trip
+from test_plans._isolation import Competitor
 from test_plans._power_path import PowerPath
 from test_plans._trip import Side, against
+
+# Discharge levels in rising order: each higher one may act on the lower ones' levels. A
+# lower level acts slower (longer delays), so a higher one is isolated from it by time:
+# its probes are pulses shorter than the lower's shortest delay (`threshold(below=)`).
+DISCHARGE_LEVELS = ("discharge_oc1", "discharge_oc2", "short_circuit")
 
 CHARGE_OC = Side("charge_oc", +1.0, "charge", "charge_fet")
 DISCHARGE_OC1 = Side("discharge_oc1", +1.0, "discharge", "discharge_fet", "discharge_oc")
@@ -96,6 +102,32 @@ class CurrentStimulus:
     def band(self, value: float) -> Accuracy:
         role = self.station.charger if self.charge else self.station.load
         return role.accuracy("current_meas", value)
+
+    def competitors(self, spec: DutSpec) -> list[Competitor]:
+        """The discharge levels above this one, from the low edge of their bands (the
+        charge path has one level only)."""
+        name = self.side.protection
+        if self.charge or name not in DISCHARGE_LEVELS:
+            return []
+        out = []
+        for higher in DISCHARGE_LEVELS[DISCHARGE_LEVELS.index(name) + 1 :]:
+            p = getattr(spec.protections, higher)
+            if p is not None:
+                low = p.threshold_a.low
+                out.append(Competitor(higher, low, f"its band begins at {low:g} A"))
+        return out
+
+    def response(self, level: float) -> Accuracy | None:
+        """The charger's or load's response to a current step of this size, if stated."""
+        role = self.station.charger if self.charge else self.station.load
+        try:
+            return role.accuracy("current_response", abs(level - self.rest))
+        except AccuracyUnknown:
+            return None
+
+    def confirms(self, readback: float | None, level: float) -> bool:
+        """The read-back is the instrument's measured current."""
+        return readback is not None and abs(readback - level) <= self.band(level).limit(level)
 
     def pack_at(self, level: float) -> float:
         return self.pack
@@ -196,7 +228,8 @@ def delay_and_recovery(
     if result is None:
         return None
     trip, m = result
-    _trip.dut_report(side, dut, clock, spec, side.spec(spec), record, context)
+    rivals = [c.protection for c in stim.competitors(spec)]
+    _trip.dut_report(side, dut, clock, spec, side.spec(spec), record, context, rivals)
     recovery(side, stim, path, clock, spec, record, trip, context)
     return m
 
@@ -251,7 +284,7 @@ def recovery(
     value = None if bracket is None else (bracket[0] + bracket[1]) / 2
     budget: list[Component] = []
     if bracket is not None:
-        budget.append(resolution_component(bracket[1] - bracket[0], "trip and release polls"))
+        budget.append(resolution_component(bracket[1] - bracket[0], "trip and release polls", "s"))
         if not clock.virtual:
             budget.append(
                 rectangular(

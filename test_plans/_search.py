@@ -93,7 +93,7 @@ def record_search(
         nominal=limit.nominal,
         clause=clause,
         bracket=result.bracket,
-        budget=threshold_budget(result, band, stim.instrument),
+        budget=threshold_budget(result, band, stim.instrument, stim.unit),
         evidence="instrument",
         instrument=path.instrument,
         stimulus=Stimulus(

@@ -164,10 +164,17 @@ def drive(
         resolution_component(
             abs(first.amps) * (t_on1 - t_on0) / h + abs(last.amps) * (t_off1 - t_off0) / h,
             "on/off instants (current starts/stops within the command)",
+            "Ah",
         ),
     ]
     if between:
-        budget.append(rectangular("current between polls (linear assumed)", between / h))
+        budget.append(
+            rectangular(
+                "current between polls",
+                between / h,
+                "measured: half the change between consecutive read-backs (linear assumed)",
+            )
+        )
     if not clock.virtual:
         budget.append(
             rectangular(
@@ -246,8 +253,12 @@ def _scaled(components: list[Component], factor: float) -> list[Component]:
 def _steps(name: str, step: float, factor: float) -> list[Component]:
     """Two readings of the BMS, each within half of its reporting step."""
     return [
-        rectangular(f"BMS {name} before (reporting step {step:g})", step / 2 * abs(factor)),
-        rectangular(f"BMS {name} after (reporting step {step:g})", step / 2 * abs(factor)),
+        rectangular(
+            f"BMS {name} before", step / 2 * abs(factor), f"half its reporting step of {step:g}"
+        ),
+        rectangular(
+            f"BMS {name} after", step / 2 * abs(factor), f"half its reporting step of {step:g}"
+        ),
     ]
 
 
@@ -353,7 +364,11 @@ def count_charge(
             **_limits(s.full_capacity_error_pct),
             clause=s.clause,
             budget=[
-                rectangular("BMS full capacity (reporting step)", s.capacity_step_ah / 2 * to_pct)
+                rectangular(
+                    "BMS full capacity",
+                    s.capacity_step_ah / 2 * to_pct,
+                    f"half its reporting step of {s.capacity_step_ah:g} Ah",
+                )
             ],
             evidence="dut",
             instrument="dut",
@@ -402,6 +417,7 @@ def idle_drift(
             rectangular(
                 "current the instruments could not see (their meters' offsets)",
                 offsets * seconds / SECONDS_PER_HOUR * to_pct,
+                f"{charger.name} and {load.name} current accuracy at zero, over the idle span",
             ),
             *_steps("remaining capacity", s.capacity_step_ah, to_pct),
         ],

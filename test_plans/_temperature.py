@@ -22,7 +22,7 @@ the others only.
 from __future__ import annotations
 
 from dut_drivers.base import BmsLink
-from instruments.accuracy import Accuracy
+from instruments.accuracy import Accuracy, AccuracyUnknown
 from rig.clock import Clock
 from rig.config import DutSpec
 from rig.config.spec import SIDES, TEMPERATURES
@@ -31,6 +31,7 @@ from rig.plugin.fixtures import Ready, Recorder
 from rig.safety import check_limit
 from rig.station import Station
 from test_plans import _trip
+from test_plans._isolation import Competitor
 from test_plans._power_path import PowerPath
 from test_plans._trip import Side
 
@@ -48,7 +49,7 @@ class TemperatureStimulus:
 
     def __init__(self, station: Station, spec: DutSpec, side: Side, ntc: int):
         tc = spec.test_conditions
-        self.station, self.ntc = station, ntc
+        self.station, self.ntc, self.side = station, ntc, side
         self.thermistors = station.thermistors
         self.margin = tc.temperature.search_margin_c
         self.coarse = tc.temperature.coarse_step_c
@@ -84,6 +85,42 @@ class TemperatureStimulus:
 
     def pack_at(self, level: float) -> float:
         return self.pack
+
+    def competitors(self, spec: DutSpec) -> list[Competitor]:
+        """The other temperature protections on the same side (over or under) that cut
+        this path (per the spec's `opens`), from the near edge of their bands."""
+        out = []
+        for name in TEMPERATURES:
+            p = getattr(spec.protections, name)
+            if (
+                name == self.side.protection
+                or p is None
+                or SIDES[name] != (self.side.direction > 0)
+            ):
+                continue
+            if self.side.path not in spec.protections.opens(name):
+                continue
+            edge = p.threshold_c.low if SIDES[name] else p.threshold_c.high
+            out.append(
+                Competitor(
+                    name,
+                    edge,
+                    f"its band begins at {edge:g} °C and it opens the {self.side.path} path",
+                )
+            )
+        return out
+
+    def response(self, level: float) -> Accuracy | None:
+        """The resistance source's settling to the ohms of `level`, if stated."""
+        ohms = self.thermistors.ohms_at(self.ntc, level)
+        try:
+            return self.thermistors.accuracy(self.ntc, "resistance_response", ohms)
+        except AccuracyUnknown:
+            return None
+
+    def confirms(self, readback: float | None, level: float) -> bool:
+        """The emulator's read-back is the resistance it was told: no evidence it holds it."""
+        return False
 
 
 def _span(side: Side, spec: DutSpec, margin: float) -> tuple[float, float]:
@@ -180,4 +217,8 @@ def trip_delay(
     stim = TemperatureStimulus(station, spec, side, ntc)
     stim.refuse_beyond_limits(*_span(side, spec, stim.margin))
     path = PowerPath(station, spec, side.path)
-    _trip.trip_delay(side, stim, path, clock, spec, record, {"ntc": ntc, "path": side.path})
+    context: dict[str, object] = {"ntc": ntc, "path": side.path}
+    result = _trip.trip_delay(side, stim, path, clock, spec, record, context)
+    if result is not None and result[0].tripped:
+        rivals = [c.protection for c in stim.competitors(spec)]
+        _trip.dut_report(side, dut, clock, spec, side.spec(spec), record, context, rivals)

@@ -6,13 +6,20 @@ temperature trips it; only the stimulus differs (`_voltage.py`, `_current.py`,
 
 - the trip is seen on the power path (the charger's or the load's current stopping),
   never taken from the BMS's word;
+- every level commanded stays short of any other protection that cuts the same path
+  (`_isolation.py`), so the trip can only be the protection under test; a plan that
+  cannot keep clear of the others is an error, before anything is applied;
 - a threshold is a bracket of read-back stimulus levels, narrowed by bisection, reported
-  at its middle with an uncertainty budget (bracket + stimulus instrument accuracy); a
-  release is found the same way coming back; both are recorded by `_search.py`;
-- a delay is a bracket of poll times from a step clearly beyond the band, reported the
-  same way;
+  at its middle with an uncertainty budget (bracket + stimulus instrument accuracy); the
+  stimulus rests between levels for at least the protection's delay, and the dwell at
+  each level outlasts the delay observed at a first clear trip, so a running delay timer
+  never carries over into the next level; a release is found the same way coming back;
+  both are recorded by `_search.py`;
+- a delay is a bracket of poll times from a step clearly beyond the band, widened by the
+  time the stimulus instrument takes to reach the level (its datasheet's response time);
 - what the BMS says about itself (protection flag, FET state) is recorded beside it and
-  judged on its own.
+  judged on its own: the flag must name the protection under test and no other that
+  cuts the same path.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dut_drivers.base import BmsLink, BmsStatus, Capability
-from instruments.accuracy import Accuracy
+from instruments.accuracy import Accuracy, AccuracyUnknown
 from rig.clock import Clock
 from rig.config import DutSpec
 from rig.config.spec import AnyProtection, Limit
@@ -31,8 +38,13 @@ from rig.measure import Stimulus as StimulusRecord
 from rig.measure.budget import delay_budget
 from rig.measure.traces import trip_waveform
 from rig.plugin.fixtures import Ready, Recorder
+from test_plans._isolation import Competitor, Reach, reach
 from test_plans._power_path import Path, PowerPath
 from test_plans._search import record_search
+
+# How long a first clear trip may take, as a multiple of the slowest acceptable delay,
+# before the threshold search gives up on the protection acting at all.
+FIRST_TRIP_FACTOR = 10.0
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,70 @@ class Stimulus(Protocol):
         """The pack voltage with the stimulus at `level` (the charger's CV follows it)."""
         ...
 
+    def competitors(self, spec: DutSpec) -> list[Competitor]:
+        """The other protections this stimulus drives towards, that cut the same path,
+        and the level (in this stimulus's unit) from which each may act."""
+        ...
+
+    def response(self, level: float) -> Accuracy | None:
+        """How long after its command the instrument holds `level` (`offset`, seconds),
+        as its model's table or the station file states it; None: not stated."""
+        ...
+
+    def confirms(self, readback: float | None, level: float) -> bool:
+        """The read-back is the instrument's own measurement of its output and shows
+        `level` within its accuracy (an echo of the setting confirms nothing)."""
+        ...
+
+
+class ResponseUnknown(Exception):
+    """A delay cannot be budgeted: the stimulus's response is neither stated nor seen."""
+
+
+def response_bound(
+    stim: Stimulus, level: float, trip: TripResult, readback: float | None
+) -> tuple[float, str]:
+    """How late after its command the stimulus may have reached `level`, and why.
+
+    Measured where the instrument's own read-back, taken right after the command,
+    shows the level: it was there by the end of that read-back. Stated where the model's
+    table or the station file gives a response time. The larger of the two is taken;
+    neither is `ResponseUnknown`, an error of the plan (a delay with a hole in its budget
+    is never a value).
+    """
+    stated = stim.response(level)
+    seen = trip.t_step_done - trip.t_step if stim.confirms(readback, level) else None
+    if stated is None and seen is None:
+        quantity = {"V": "voltage", "A": "current"}.get(stim.unit, "resistance")
+        raise ResponseUnknown(
+            f"{stim.instrument}: no response time is stated for its model (state "
+            f"`{quantity}_response` in the station file's accuracy block, from the lab's own "
+            f"check) and its read-back {readback!r} does not show the level {level:g} {stim.unit}"
+        )
+    lag, source = 0.0, ""
+    if seen is not None:
+        lag, source = (
+            seen,
+            f"measured: read back at the level {seen * 1e3:.3g} ms after the command",
+        )
+    if stated is not None and stated.limit(level) >= lag:
+        lag, source = stated.limit(level), stated.source
+    return lag, source
+
+
+def reach_of(side: Side, stim: Stimulus, spec: DutSpec) -> Reach:
+    """How far this plan may drive `stim` before another protection may act, kept the
+    stimulus's read-back accuracy short of it."""
+    rivals = stim.competitors(spec)
+    if not rivals:
+        return reach(side.protection, side.direction, (), 0.0)
+    nearest = min(rivals, key=lambda c: side.direction * c.level)
+    try:
+        guard = stim.band(nearest.level).limit(nearest.level)
+    except AccuracyUnknown:  # beyond the instrument's ranges: no level of the plan gets there
+        guard = 0.0
+    return reach(side.protection, side.direction, rivals, guard)
+
 
 def against(limit: Limit, clause: list[str]) -> dict[str, object]:
     """The spec's acceptance band and clauses, as `record` takes them."""
@@ -96,19 +172,30 @@ def dut_report(
     p: AnyProtection,
     record: Recorder,
     context: dict,
+    rivals: list[str] | None = None,
 ) -> None:
     """What the BMS says at a trip: its protection flag and the FET it should open.
 
     Asked until it says both, for at most `reporting.report_timeout_s` after the power
-    path showed the trip: a BMS that reports periodically is given its period.
+    path showed the trip: a BMS that reports periodically is given its period. The flag
+    must name the protection under test, and none of `rivals` (the other protections
+    that cut the same path) by its own name: a BMS that says another acted says the
+    plan timed the wrong protection.
     """
     flags_known = Capability.protections in dut.capabilities
     seen: list[BmsStatus] = []
+    rivals = [r for r in rivals or [] if r != side.flag]
+
+    def named(s: BmsStatus) -> bool:
+        if s.protections is None:
+            return True
+        others = [r for r in rivals if r in s.protections]
+        return s.indicates(side.flag) and not others
 
     def reported() -> bool:
         seen.append(dut.read_status())
         s = seen[-1]
-        flag = not flags_known or s.protections is None or s.indicates(side.flag)
+        flag = not flags_known or named(s)
         return flag and not getattr(s, side.fet)
 
     waited = wait_for(
@@ -119,12 +206,14 @@ def dut_report(
     fet_on = getattr(status, side.fet)
     if flags_known and status.protections is not None:
         flags = sorted(status.protections) or ["none"]
+        others = sorted(r for r in rivals if r in status.protections)
         record.flag(
             f"{side.protection}_reported_flag",
-            status.indicates(side.flag),
+            named(status),
             clause=p.clause,
             context=context,
-            note=f"BMS reports protections: {', '.join(flags)}",
+            note=f"BMS reports protections: {', '.join(flags)}"
+            + (f"; {', '.join(others)} must not have acted" if others else ""),
         )
     record.flag(
         f"{side.protection}_reported_fet_off",
@@ -177,8 +266,9 @@ def threshold_and_release(
     quiet: Callable[[], object] | None = None,
     at_trip: Callable[[], object] | None = None,
 ) -> None:
-    """The threshold by ramp and bisection, the BMS's report at a clear trip, then the
-    release coming back (if the protection has a release level).
+    """A first clear trip (its delay sets the search's dwell and rest) and the BMS's
+    report at it, the threshold by ramp and bisection, then the release coming back (if
+    the protection has a release level).
 
     `dwell_s` overrides the dwell per level (a level that must stay shorter than another
     protection's delay); `quiet` runs after the stimulus is back at rest and before the
@@ -190,8 +280,12 @@ def threshold_and_release(
     d = side.direction
     unit = stim.unit
     near, far = (p.threshold.low, p.threshold.high)[:: int(d)]
-    start, stop = near - d * stim.margin, far + d * stim.margin
+    bound = reach_of(side, stim, spec)
+    trip_level = bound.beyond(far, stim.margin, unit)  # NotIsolated before anything is sent
+    start, stop = near - d * stim.margin, trip_level
     highest = stim.pack_at(max(start, stop, stim.rest))
+    context = {**context, **bound.context()}
+    rivals = [c.protection for c in stim.competitors(spec)]
 
     path.start(highest)
 
@@ -211,7 +305,49 @@ def threshold_and_release(
 
     if not baseline_flows(path, record, side, p, context, "threshold", unit):
         return
-    dwell = tc.dwell_factor * p.delay_s.high + tc.settle_s if dwell_s is None else dwell_s
+    # A first clear trip: the BMS's own report at it, and how long this DUT takes, so
+    # every level of the search dwells (and rests) longer than its delay, however slow.
+    first = trip_time_by_polling(
+        clock,
+        apply=lambda: stim.apply(trip_level),
+        observe=path.read,
+        tripped=path.interrupted,
+        timeout_s=FIRST_TRIP_FACTOR * p.delay_s.high + tc.settle_s,
+        period_s=max(tc.poll_period_s, p.delay_s.high / 20),
+        pre_polls=0,
+    )
+    dut_report(side, dut, clock, spec, p, record, context, rivals)
+    if not first.tripped:
+        waited = FIRST_TRIP_FACTOR * p.delay_s.high + tc.settle_s
+        record(
+            f"{side.protection}_threshold",
+            None,
+            unit,
+            **against(p.threshold, p.clause),
+            evidence="instrument",
+            instrument=path.instrument,
+            context={**context, "first_trip_level": trip_level},
+            note=f"{path.label} never stopped within {waited:g} s at {trip_level:.4g} {unit}, "
+            f"beyond the whole band",
+        )
+        return
+    if at_trip is not None:
+        at_trip()
+    slowest = max(p.delay_s.high, first.bracket[1] if first.bracket else 0.0)
+    dwell = tc.dwell_factor * slowest + tc.settle_s if dwell_s is None else dwell_s
+    context = {**context, "first_trip_s": first.time_s, "dwell_s": dwell, "rest_s": slowest}
+    if not rearm():
+        record(
+            f"{side.protection}_threshold",
+            None,
+            unit,
+            **against(p.threshold, p.clause),
+            evidence="instrument",
+            instrument=path.instrument,
+            context=context,
+            note="the BMS did not come back after the first trip: no search",
+        )
+        return
     trip = search_threshold(
         clock,
         stim.apply,
@@ -223,33 +359,27 @@ def threshold_and_release(
         stim.fine,
         dwell,
         rearm,
+        rest=lambda: stim.apply(stim.rest),
+        rest_s=slowest,
     )
     record_search(
         record, f"{side.protection}_threshold", trip, p.threshold, p.clause, stim, path,
-        f"{stim.label}_threshold", {**context, "dwell_s": dwell},
+        f"{stim.label}_threshold", context,
     )  # fmt: skip
-
-    # Trip it clearly; what the BMS says the moment the power path shows the trip is its
-    # own report, judged separately. A ramp that never tripped is asked where it ended.
-    trip_level = far + d * stim.margin
 
     def retrip() -> bool:
         stim.apply(trip_level)
         seen = wait_for(clock, lambda: path.interrupted(path.read()), dwell, tc.poll_period_s)
         return seen is not None
 
-    tripped = retrip() if trip.above is not None else False
-    dut_report(side, dut, clock, spec, p, record, context)
-    if tripped and at_trip is not None:
-        at_trip()
     rel = p.release
     if rel is None:  # no release level: leave the DUT recovered by its own rule
-        if tripped:
+        if trip.above is not None:
             rearm()
         return
     if not trip.found:
         return
-    if not tripped:
+    if not retrip():
         record(
             f"{side.protection}_release",
             None,
@@ -293,13 +423,23 @@ def trip_delay(
     level: float | None = None,
     name: str = "trip_delay",
 ) -> tuple[TripResult, Measurement] | None:
-    """The delay from a step to `level` (default: clearly beyond the band) to the trip;
-    None when the path did not conduct before the step."""
+    """The delay from a step to `level` (default: clearly beyond the band, short of any
+    other protection) to the trip; None when the path did not conduct before the step.
+
+    The step is timed from its command; the instrument holds the level up to its
+    response time later, so the delay lies up to that much below the polls' bracket:
+    the bracket is widened by it, the value taken from the middle of the widened
+    bracket, and the budget names it beside the polls.
+    """
     p, tc = side.spec(spec), spec.test_conditions
     d = side.direction
+    bound = reach_of(side, stim, spec)
     if level is None:
         far = p.threshold.high if d > 0 else p.threshold.low
-        level = far + d * stim.margin  # clearly beyond any in-spec threshold
+        level = bound.beyond(far, stim.margin, stim.unit)  # NotIsolated: nothing sent
+    else:
+        bound.check(level, stim.unit)
+    context = {**context, **bound.context()}
     path.start(stim.pack_at(max(level, stim.rest)))
     if not baseline_flows(path, record, side, p, context, name, stim.unit):
         return None
@@ -313,22 +453,33 @@ def trip_delay(
         timeout_s=timeout,
         period_s=tc.poll_period_s,
     )
+    lag, lag_source = response_bound(stim, level, trip, readback[0] if readback else None)
+    bracket = None
+    if trip.bracket is not None:
+        bracket = (max(trip.bracket[0] - lag, 0.0), trip.bracket[1])
+    value = None if bracket is None else (bracket[0] + bracket[1]) / 2
     wf = trip_waveform(stim.label + "_" + name, trip, path.label, "A", path.trip_below_a)
     m = record(
         f"{side.protection}_{name}",
-        trip.time_s,
+        value,
         "s",
         **against(p.delay_s, p.clause),
-        bracket=trip.bracket,
+        bracket=bracket,
         resolution=trip.resolution_s,
-        budget=delay_budget(trip, clock.virtual),
+        budget=delay_budget(trip, clock.virtual, lag, lag_source),
         evidence="instrument",
         instrument=path.instrument,
         stimulus=StimulusRecord(
             stim.quantity, stim.unit, level, readback[0] if readback else None, stim.instrument
         ),
         waveform=record.waveform(wf),
-        context={**context, "t_step": trip.t_step, "polls": len(trip.polls) - trip.pre_polls},
+        context={
+            **context,
+            "t_step": trip.t_step,
+            "polls": len(trip.polls) - trip.pre_polls,
+            "poll_bracket": list(trip.bracket) if trip.bracket else None,
+            "response_s": lag,
+        },
         note=f"step to {level:.4g} {stim.unit}"
         + ("" if trip.tripped else f"; {path.label} still flowing after {timeout:g} s"),
     )

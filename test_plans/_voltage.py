@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from dut_drivers.base import BmsLink
-from instruments.accuracy import Accuracy
+from instruments.accuracy import Accuracy, AccuracyUnknown
 from rig.clock import Clock
 from rig.config import DutSpec
 from rig.plugin.fixtures import Ready, Recorder
 from rig.station import Station
 from test_plans import _trip
+from test_plans._isolation import Competitor
 from test_plans._power_path import PowerPath
 from test_plans._trip import Side, against
 
@@ -47,6 +48,7 @@ class VoltageStimulus:
         self.n = station.cells.count
         self.nominal = spec.test_conditions.nominal_cell_voltage
         scale = 1.0 if side.scope == "cell" else float(self.n)  # per-cell step → level
+        self.scale = scale
         tc = spec.test_conditions
         self.margin = tc.search_margin_v * scale
         self.coarse = tc.coarse_step_v * scale
@@ -81,6 +83,35 @@ class VoltageStimulus:
         if self.cell is not None:
             return (self.n - 1) * self.nominal + level
         return level
+
+    def competitors(self, spec: DutSpec) -> list[Competitor]:
+        """A cell level moves the pack with it (the others at nominal): the pack
+        protection on the same side; a pack level puts every cell at level / N: the cell
+        protection on the same side. Each acts from the near edge of its spec band."""
+        d, n, nom = self.side.direction, self.n, self.nominal
+        scope = "pack" if self.side.scope == "cell" else "cell"
+        name = f"{scope}_{'ov' if d > 0 else 'uv'}"
+        other = getattr(spec.protections, name)
+        if other is None:
+            return []
+        edge = other.threshold.low if d > 0 else other.threshold.high
+        if scope == "pack":
+            why = f"the pack at {edge:g} V with the other {n - 1} cells at {nom:g} V"
+            return [Competitor(name, edge - (n - 1) * nom, why)]
+        return [Competitor(name, n * edge, f"{n} cells at {edge:g} V each")]
+
+    def response(self, level: float) -> Accuracy | None:
+        """The emulator channel's programming response to a step of this size, if stated."""
+        cells = self.station.cells
+        position = self.cell if self.cell is not None else cells.positions[0]
+        try:
+            return cells.accuracy(position, "voltage_response", abs(level - self.rest) / self.scale)
+        except AccuracyUnknown:
+            return None
+
+    def confirms(self, readback: float | None, level: float) -> bool:
+        """The emulators measure their own outputs: the read-back is evidence."""
+        return readback is not None and abs(readback - level) <= self.band(level).limit(level)
 
     def band(self, value: float) -> Accuracy:
         """The read-back's accuracy band at `value` (a pack read-back sums N channels)."""
@@ -132,12 +163,11 @@ def trip_delay(
     record: Recorder,
     ready: Ready,
 ) -> None:
-    _trip.trip_delay(
-        side,
-        VoltageStimulus(station, spec, side, cell),
-        PowerPath(station, spec, side.path),
-        clock,
-        spec,
-        record,
-        _context(side, cell),
+    stim = VoltageStimulus(station, spec, side, cell)
+    context = _context(side, cell)
+    result = _trip.trip_delay(
+        side, stim, PowerPath(station, spec, side.path), clock, spec, record, context
     )
+    if result is not None and result[0].tripped:
+        rivals = [c.protection for c in stim.competitors(spec)]
+        _trip.dut_report(side, dut, clock, spec, side.spec(spec), record, context, rivals)

@@ -223,8 +223,14 @@ class DalyBms(BmsBase):
                 )
 
     def link_timing(self) -> LinkTiming:
-        """Each exchange's duration on the serial line, as the host saw it."""
-        return LinkTiming("request_reply", self.link.timed, tuple(self.link.exchange_s))
+        """Each exchange's duration on the serial line, as the host saw it, and how late
+        this host wakes a reader on the line (measured now)."""
+        return LinkTiming(
+            "request_reply",
+            self.link.timed,
+            tuple(self.link.exchange_s),
+            host_latency_s=self.link.host_latency(),
+        )
 
     def close(self) -> None:
         self.link.close()

@@ -219,11 +219,18 @@ class JbdBms(BmsBase):
     def read_protection_config(self) -> ProtectionConfig:
         values = self.read_registers()
         settings: dict[str, ProtectionSetting] = {}
+        targets = ("threshold", "release", "delay_s", "release_delay_s")
         for name, names in registers.PROTECTION_FIELDS.items():
             got = [None if n is None else values[n] for n in names]
             if name == "discharge_oc" and got[0] is not None:
                 got[0] = abs(got[0])
-            settings[name] = ProtectionSetting(*[None if g is None else float(g) for g in got])
+            # every register holds whole counts of its scale: the coding step of the value
+            steps = {
+                t: registers.BY_NAME[n].scale for t, n in zip(targets, names, strict=True) if n
+            }
+            settings[name] = ProtectionSetting(
+                *[None if g is None else float(g) for g in got], steps=steps
+            )
         shunt = values["shunt_res"]
         if shunt > 0:
             x2 = 2 if values["sc_dsgoc_x2"] else 1
@@ -273,8 +280,14 @@ class JbdBms(BmsBase):
         self.write_registers(values)
 
     def link_timing(self) -> LinkTiming:
-        """Each exchange's duration on the serial line, as the host saw it."""
-        return LinkTiming("request_reply", self.link.timed, tuple(self.link.exchange_s))
+        """Each exchange's duration on the serial line, as the host saw it, and how late
+        this host wakes a reader on the line (measured now)."""
+        return LinkTiming(
+            "request_reply",
+            self.link.timed,
+            tuple(self.link.exchange_s),
+            host_latency_s=self.link.host_latency(),
+        )
 
     def close(self) -> None:
         self.link.close()

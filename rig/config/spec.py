@@ -215,6 +215,14 @@ class Reporting(Strict):
     report_timeout_s: float = Field(default=2.0, gt=0)
     # Cell voltages at which that error is checked (all cells together); empty: nominal.
     levels_v: list[float] = Field(default_factory=list)
+    # The BMS's pack current minus the station's (charger or load read-back), at each of
+    # `current_levels_a` (+ charging through the charger, - discharging through the load).
+    current_error_a: Limit = Limit(nominal=0.0, low=-0.1, high=0.1)
+    current_levels_a: list[float] = Field(default_factory=list)
+    # The temperature the BMS reports for an NTC input minus the one emulated there, at
+    # each of `temperature_levels_c` (one NTC at a time, the others at 25 °C).
+    temperature_error_c: Limit = Limit(nominal=0.0, low=-2.0, high=2.0)
+    temperature_levels_c: list[float] = Field(default_factory=list)
     clause: list[str] = Field(default_factory=list)
 
 
@@ -364,15 +372,6 @@ class StateOfCharge(Strict):
         return self
 
 
-class ConfigTolerance(Strict):
-    """How far a configured value may lie from the spec's nominal, per unit."""
-
-    voltage_v: float = Field(default=0.005, ge=0)
-    current_a: float = Field(default=0.1, ge=0)
-    temperature_c: float = Field(default=0.5, ge=0)
-    time_s: float = Field(default=0.5, ge=0)
-
-
 class Communications(Strict):
     """The BMS's link: identity, configuration read back, timing (`communications:`)."""
 
@@ -382,7 +381,6 @@ class Communications(Strict):
     identity: dict[Literal["model", "hardware", "firmware", "manufacturer", "serial"], str] = Field(
         default_factory=dict
     )
-    config_tolerance: ConfigTolerance = ConfigTolerance()
     # Request/reply links: the longest status exchange of `polls`, as the host sees it.
     response_time_s: Limit = Limit(nominal=0.05, low=0.0, high=0.3)
     polls: int = Field(default=20, ge=2)
@@ -391,6 +389,17 @@ class Communications(Strict):
     broadcast_period_s: Limit = Limit(nominal=1.0, low=0.9, high=1.1)
     broadcast_gap_s: Limit = Limit(nominal=1.0, low=0.0, high=1.5)
     broadcasts: int = Field(default=10, ge=2)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_tolerance(cls, data: object) -> object:
+        if isinstance(data, dict) and "config_tolerance" in data:
+            raise ValueError(
+                "config_tolerance is no longer read: a configured value is judged against "
+                "the protection's own limits, widened by half the BMS's coding step; "
+                "remove it"
+            )
+        return data
 
 
 # Plan markers of the functions a spec may leave out, and the section that states each.

@@ -1,7 +1,7 @@
 """Measurement primitives: every result carries its bracket, every verdict its rule."""
 
 from rig.measure.capture import CaptureResult, Edge, find_edge, trip_time_by_capture
-from rig.measure.measurement import Measurement, Stimulus, Verdict, judge
+from rig.measure.measurement import EmptyBudget, Measurement, Stimulus, Verdict, judge
 from rig.measure.threshold import Probe, ThresholdResult, search_threshold
 from rig.measure.trip import Poll, TripResult, trip_time_by_polling, wait_for
 from rig.measure.uncertainty import Component, expanded, rectangular, resolution_component
@@ -10,6 +10,7 @@ __all__ = [
     "CaptureResult",
     "Component",
     "Edge",
+    "EmptyBudget",
     "Measurement",
     "Poll",
     "Probe",

@@ -25,22 +25,34 @@ WALL_CLOCK_PPM = 100.0
 
 
 def threshold_budget(
-    result: ThresholdResult, band: Accuracy | None, instrument: str
+    result: ThresholdResult, band: Accuracy | None, instrument: str, unit: str
 ) -> list[Component]:
     """Bracket width and the stimulus instrument's accuracy (read-back if there was one)."""
     if result.value is None or result.width is None:
         return []
-    budget = [resolution_component(result.width, "search bracket")]
+    budget = [resolution_component(result.width, "search bracket", unit)]
     if band is not None:
         budget.append(rectangular(f"{instrument} accuracy", band.limit(result.value), band.source))
     return budget
 
 
-def delay_budget(result: TripResult, virtual_clock: bool) -> list[Component]:
-    """Poll bracket width and, on a wall clock, the host clock's rate error."""
+def delay_budget(
+    result: TripResult, virtual_clock: bool, response_s: float = 0.0, response_source: str = ""
+) -> list[Component]:
+    """Poll bracket width, the stimulus instrument's response (the level is held up to
+    `response_s` after its command: a rectangular distribution over that span) and, on
+    a wall clock, the host clock's rate error."""
     if result.time_s is None or result.width_s is None:
         return []
-    budget = [resolution_component(result.width_s, "poll bracket")]
+    budget = [resolution_component(result.width_s, "poll bracket", "s")]
+    if response_s > 0:
+        budget.append(
+            Component(
+                "stimulus response",
+                response_s / (2 * math.sqrt(3)),
+                f"{response_source}: the level held up to {response_s:.3g} s after its command",
+            )
+        )
     if not virtual_clock:
         budget.append(
             rectangular(
@@ -64,8 +76,8 @@ def capture_budget(
         return []
     dt = result.sample_interval_s
     budget = [
-        resolution_component(dt, "start crossing: one sample interval"),
-        resolution_component(dt, "end crossing: one sample interval"),
+        resolution_component(dt, "start crossing: one sample interval", "s"),
+        resolution_component(dt, "end crossing: one sample interval", "s"),
     ]
     if timebase is not None:
         budget.append(rectangular("digitizer timebase", timebase.limit(time), timebase.source))

@@ -5,6 +5,12 @@ guarded acceptance the acceptance zone shrinks by the expanded uncertainty U, a 
 beyond the limits by more than U fails, and a value in between is "conditional", never a
 pass. No value at all (nothing tripped, nothing measured) fails.
 
+A value taken from an instrument or a clock always has a budget, so U > 0: a measured
+value with an empty budget is a defect of the plan that recorded it (`EmptyBudget`), not
+a value that silently turns the guarded rule into simple acceptance. Only an exact value
+(a count, a yes/no, a setting as the BMS holds it in memory) has no budget; it says so
+(`exact=True`) and is judged by the simple rule.
+
 The record is what reports are built from, so it carries everything a reader needs to
 judge it again: the bracket the value was found in, the uncertainty budget, the rule,
 which instrument saw it (`evidence`) and the stimulus as commanded and as read back.
@@ -24,6 +30,10 @@ Comparison = Literal["GELE", "GE", "LE", "EQ"]
 DecisionRule = Literal["simple", "guarded"]
 # What the value was observed on: the station's own instruments, or the DUT's report of itself.
 Evidence = Literal["instrument", "dut"]
+
+
+class EmptyBudget(ValueError):
+    """A measured value was recorded without an uncertainty budget: a defect of the plan."""
 
 
 class Verdict(StrEnum):
@@ -92,14 +102,28 @@ class Measurement:
     note: str = ""
     waveform: str | None = None  # run-folder-relative path of a rig.results.waveform file
     context: dict[str, Any] = field(default_factory=dict)  # how it was taken
+    # A count, a yes/no or a setting held in the BMS's memory: no measurement error, no
+    # budget, judged by the simple rule. Anything read from an instrument or a clock is not.
+    exact: bool = False
     timestamp: float = field(default_factory=time.time)
     verdict: Verdict = Verdict.FAIL
 
     def __post_init__(self) -> None:
         if self.resolution is None and self.bracket is not None:
             self.resolution = abs(self.bracket[1] - self.bracket[0])
-        if self.uncertainty is None:
+        if self.exact:
+            if self.budget or self.uncertainty:
+                raise ValueError(f"{self.name}: an exact value carries no uncertainty budget")
+            self.decision_rule = "simple"
+            self.uncertainty = 0.0
+        elif self.uncertainty is None:
             self.uncertainty = expanded(self.budget, self.coverage_factor) if self.budget else 0.0
+        if not self.exact and self.value is not None and not self.uncertainty:
+            raise EmptyBudget(
+                f"{self.name} = {self.value} {self.unit}: a measured value needs an uncertainty "
+                f"budget with U > 0 (its sources: resolution, instrument accuracy, response "
+                f"time); record it with budget=[...], or exact=True for a count or a setting"
+            )
         self.verdict = judge(
             self.value, self.low, self.high, self.comparison, self.uncertainty, self.decision_rule
         )

@@ -11,6 +11,13 @@ At every level the stimulus instrument's read-back is taken beside the commanded
 and the bracket is expressed in read-back terms where there is one: the evidence is what
 the instrument measured it applied, not what it was told. The dwell at each level must
 outlast the DUT's reaction delay, or a slow trip reads as a high threshold.
+
+A protection's delay timer runs while its condition holds, so a level above the
+threshold that did not trip within its dwell leaves the timer running into the next
+level, and a later level trips on time already spent: the threshold reads high. With
+`rest`, the stimulus goes back to its resting level for `rest_s` (at least the
+protection's delay) before every level that follows one that did not flip, so each level
+starts its timer from zero.
 """
 
 from __future__ import annotations
@@ -93,6 +100,8 @@ def search_threshold(
     resolution: float,
     dwell_s: float,
     reset: Callable[[], bool] | None = None,
+    rest: Callable[[], object] | None = None,
+    rest_s: float = 0.0,
 ) -> ThresholdResult:
     """Ramp from `start` towards `stop` by `step`, then bisect to `resolution`.
 
@@ -100,13 +109,17 @@ def search_threshold(
     `observe()` reads the response, `flipped(value)` judges it. Without `reset` (or
     when `step` already meets `resolution`) the ramp's bracket is the result; a `reset`
     that returns False (the DUT would not come back) ends the bisection there, and the
-    result says so (`reset_failed`).
+    result says so (`reset_failed`). `rest()` puts the stimulus back at rest; it runs,
+    and the search waits `rest_s`, before each level that follows one that did not flip.
     """
     if resolution <= 0:
         raise ValueError("resolution must be positive")
     probes: list[Probe] = []
 
     def probe(level: float, phase: str) -> Probe:
+        if rest is not None and probes and not probes[-1].flipped:
+            rest()
+            clock.sleep(rest_s)
         readback = apply(level)
         clock.sleep(dwell_s)
         value = observe()

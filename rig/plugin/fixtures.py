@@ -85,7 +85,10 @@ class Recorder:
     def flag(self, name: str, ok: bool, **kwargs: Any) -> Measurement:
         """A yes/no the BMS states about itself (evidence `dut`), judged as 1 = 1."""
         kwargs.setdefault("evidence", "dut")
-        return self(name, 1.0 if ok else 0.0, "flag", low=1.0, high=1.0, comparison="EQ", **kwargs)
+        return self(
+            name, 1.0 if ok else 0.0, "flag", low=1.0, high=1.0, comparison="EQ", exact=True,
+            **kwargs,
+        )  # fmt: skip
 
     def waveform(self, waveform: Waveform) -> str:
         """Write a trip waveform into the run folder; the path a record names it by."""

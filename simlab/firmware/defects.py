@@ -201,6 +201,25 @@ CATALOGUE: dict[str, DefectKind] = {
             "capacity): the reported full capacity and the SoC follow it",
             {"factor": 0.8},
         ),
+        # --- current sense and temperature sense ---------------------------------------
+        DefectKind(
+            "current_gain",
+            "the current sense reads factor x the true current (a shunt off its value): "
+            "reported current and every current protection's trip point follow it",
+            {"factor": 1.1},
+        ),
+        DefectKind(
+            "current_offset",
+            "the current reading carries an offset (A, + charging): the reported current "
+            "and the firmware's current protections follow it",
+            {"offset_a": 0.5},
+        ),
+        DefectKind(
+            "ntc_mismatch",
+            "the board reads NTC N (0: all) with the wrong curve (beta_k, r25_ohm; 0 keeps "
+            "the board's own): every temperature it reports and protects on is off",
+            {"ntc": 0, "beta_k": 3950.0, "r25_ohm": 0.0},
+        ),
         DefectKind(
             "swapped_wiring",
             "bench miswired: the sense leads of cell positions a and b are swapped at the BMS",
@@ -357,6 +376,22 @@ class DefectSet:
 
     def coulomb_offset(self) -> float:
         return sum(float(d.params["offset_a"]) for d in self._all("coulomb_offset"))
+
+    def current_gain(self) -> float:
+        factor = 1.0
+        for d in self._all("current_gain"):
+            factor *= float(d.params["factor"])
+        return factor
+
+    def current_offset(self) -> float:
+        return sum(float(d.params["offset_a"]) for d in self._all("current_offset"))
+
+    def ntc_mismatches(self) -> list[tuple[int, float, float]]:
+        """(NTC input, 0 = all; beta K or 0; R25 Ω or 0) the board reads with a wrong curve."""
+        return [
+            (int(d.params["ntc"]), float(d.params["beta_k"]), float(d.params["r25_ohm"]))
+            for d in self._all("ntc_mismatch")
+        ]
 
     def capacity_factor(self) -> float:
         factor = 1.0

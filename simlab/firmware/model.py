@@ -90,6 +90,11 @@ class FirmwareParams:
     adc_resolution_v: float = 0.001
     adc_noise_v: float = 0.0005
     current_resolution_a: float = 0.01
+    # The current sense's calibration: the board measures gain x the true current +
+    # offset. The gain (the shunt's value) also scales what the front end's comparators
+    # see; the offset is the ADC's and reaches the firmware's reading only.
+    current_gain: float = 1.0
+    current_offset_a: float = 0.0
     full_capacity_ah: float = 100.0
     initial_soc: float = 0.5  # setting it resets the coulomb counter
     device_name: str = "JBD-SP16S020-L16S-100A"
@@ -119,6 +124,8 @@ class FirmwareParams:
             raise ValueError("firmware.scan_phase_s must be -1 (from the seed) or in [0, period)")
         if self.adc_resolution_v <= 0 or self.current_resolution_a <= 0:
             raise ValueError("firmware resolutions must be > 0")
+        if not 0.5 <= self.current_gain <= 2.0:
+            raise ValueError("firmware.current_gain must be within 0.5..2")
         if self.adc_noise_v < 0:
             raise ValueError("firmware.adc_noise_v must be >= 0")
         if self.supply_min_v < 0 or self.boot_s < 0:
@@ -253,10 +260,16 @@ class Firmware:
                 f"got {protection!r}"
             )
         ntc = defect.params.get("ntc")
-        if ntc is not None and not 1 <= int(ntc) <= self.params.ntc.count:
+        first = 0 if defect.name == "ntc_mismatch" else 1  # 0: every NTC input
+        if ntc is not None and not first <= int(ntc) <= self.params.ntc.count:
             raise ValueError(
-                f"defect {defect.name}: ntc must be within 1..{self.params.ntc.count}, got {ntc}"
+                f"defect {defect.name}: ntc must be within {first}..{self.params.ntc.count}, "
+                f"got {ntc}"
             )
+        for key in ("beta_k", "r25_ohm"):
+            value = defect.params.get(key)
+            if value is not None and float(value) < 0:
+                raise ValueError(f"defect {defect.name}: {key} must be >= 0, got {value}")
         self.defects.add(defect)
 
     # -- time --------------------------------------------------------------------------
@@ -273,6 +286,30 @@ class Firmware:
                 self.next_scan_t = max(self.params.scan_phase_s, now)
             return  # the first scan is still pending
         self.next_scan_t = max(round(self.last_scan_t + self.params.scan_period_s, 9), now)
+
+    def sensed_current(self, current_a: float) -> float:
+        """The current the board's ADC reads for a true `current_a` (+ charging): its
+        calibration (`current_gain`, `current_offset_a`) and any current-sense defect,
+        quantised to its resolution."""
+        p, d = self.params, self.defects
+        gain, offset = p.current_gain, p.current_offset_a
+        if d.active:
+            gain *= d.current_gain()
+            offset += d.current_offset()
+        return quantize(current_a * gain + offset, p.current_resolution_a)
+
+    def read_ntcs(self, ntc_ohms: list[float]) -> list[float]:
+        """The temperatures the board reports for these NTC resistances, through the
+        curve it believes each NTC follows (an `ntc_mismatch` defect bends one or all)."""
+        p = self.params.ntc
+        curves = [p] * p.count
+        if self.defects.active:
+            for ntc, beta, r25 in self.defects.ntc_mismatches():
+                bent = dataclasses.replace(p, beta_k=beta or p.beta_k, r25_ohm=r25 or p.r25_ohm)
+                for i in range(p.count):
+                    if ntc in (0, i + 1):
+                        curves[i] = bent
+        return [curve.read(r) for curve, r in zip(curves, ntc_ohms[: p.count], strict=False)]
 
     def integrate(self, current_a: float, dt: float) -> None:
         """Coulomb counting between scans, at the current the shunt measures (through
@@ -353,9 +390,9 @@ class Firmware:
         step = p.adc_resolution_v
         self.readings = np.round(np.round(raw / step) * step, 9).tolist()
         self.pack_reading = round(sum(self.readings), 6)
-        self.current_a = quantize(current_a, p.current_resolution_a)
+        self.current_a = self.sensed_current(current_a)
         if ntc_ohms is not None:
-            self.temps_c = [p.ntc.read(r) for r in ntc_ohms[: p.ntc.count]]
+            self.temps_c = self.read_ntcs(ntc_ohms)
         elif temps_c is not None:
             self.temps_c = list(temps_c)
 
@@ -424,12 +461,8 @@ class Firmware:
         step = p.adc_resolution_v
         readings = np.round(np.round(raw / step) * step, 9)
         pack = np.round(readings.sum(axis=1), 6)
-        current = quantize(current_a, p.current_resolution_a)
-        temps = (
-            [p.ntc.read(r) for r in ntc_ohms[: p.ntc.count]]
-            if ntc_ohms is not None
-            else list(self.temps_c)
-        )
+        current = self.sensed_current(current_a)
+        temps = self.read_ntcs(ntc_ohms) if ntc_ohms is not None else list(self.temps_c)
         ok = np.ones(n, dtype=bool)
         ignored = d.ignored_cells() if d.active else set()
         keep = [i for i in range(self.cell_count) if i + 1 not in ignored]
@@ -500,13 +533,18 @@ class Firmware:
         return self._by_name[name]
 
     def afe_setting(self, name: str) -> tuple[float, float]:
-        """(threshold A, delay s) the front end applies for `name`, defects included: with
-        `wrong_ocd_level` the second level is programmed with the first level's delay."""
+        """(threshold A of true current, delay s) the front end applies for `name`,
+        defects included: with `wrong_ocd_level` the second level is programmed with the
+        first level's delay; a current-sense gain error moves the true-current threshold."""
         prot = self.protection(name)
         delay = prot.delay(self.defects)
         if name == "discharge_oc2" and self.defects.has("wrong_ocd_level"):
             delay = self.protection("discharge_oc1").delay(self.defects)
-        return prot.threshold(self.defects), delay
+        # the comparator sees the shunt's voltage: a shunt off by a gain moves the trip
+        gain = self.params.current_gain * (
+            self.defects.current_gain() if self.defects.active else 1
+        )
+        return prot.threshold(self.defects) / gain, delay
 
     def afe_protections(self) -> list[Protection]:
         """Front-end protections that can trip now (the board runs, not already tripped)."""

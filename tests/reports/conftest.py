@@ -136,6 +136,8 @@ def short_circuit_waveform() -> Waveform:
 
 
 def _m(test: str, name: str, value, unit: str, low, high, **kw: Any) -> Measurement:
+    if unit == "flag":  # a yes/no the BMS states: exact, as Recorder.flag records it
+        kw.setdefault("exact", True)
     return Measurement(test=test, name=name, value=value, unit=unit, low=low, high=high, **kw)
 
 
@@ -210,11 +212,11 @@ def build_run(run_dir: Path, killed: bool = False) -> dict[str, Any]:
     uv = "test_plans/test_cell_uv.py"
     guard = {"decision_rule": "guarded"}
     t_budget = [
-        resolution_component(0.05, "poll interval"),
+        resolution_component(0.05, "poll interval", "s"),
         rectangular("timebase", 0.0005, "Keysight E36234A datasheet"),
     ]
     v_budget = [
-        resolution_component(0.002, "ramp step"),
+        resolution_component(0.002, "ramp step", "V"),
         rectangular("cell emulator accuracy", 0.0015, "N6781A cal. certificate 2026-01"),
     ]
     stim = Stimulus("cell_voltage", "V", 3.725, 3.72491, "cellsim_a:1")

@@ -35,7 +35,10 @@ def test_configuration_read_equals_what_simlab_was_set_to(jbd):
     rig.world.set("firmware.cell_uv.release_v", 2.95)
     rig.world.set("firmware.pack_ov.delay_s", 4.0)
     config = link.read_protection_config()
-    assert config["cell_ov"] == ProtectionSetting(3.7, 3.4, 2.0, None)
+    steps = {"threshold": 0.001, "release": 0.001, "delay_s": 1.0}  # mV and whole seconds
+    assert config["cell_ov"] == ProtectionSetting(3.7, 3.4, 2.0, None, steps)
+    assert config["pack_ov"].steps == {"threshold": 0.01, "release": 0.01, "delay_s": 1.0}
+    assert config["charge_oc"].steps["release_delay_s"] == 1.0
     assert config["cell_uv"].release == 2.95
     assert config["pack_ov"].delay_s == 4.0
     assert config.extra["cell_cnt"] == 16 and config.extra["device_name"].startswith("JBD")
@@ -47,7 +50,13 @@ def test_configuration_written_changes_behaviour(jbd):
     link.write_protection_config(ProtectionConfig({"cell_ov": new}))
     assert rig.world.get("firmware.cell_ov.threshold_v") == 3.55
     assert rig.world.get("firmware.cell_ov.delay_s") == 1.0
-    assert link.read_protection_config()["cell_ov"] == ProtectionSetting(3.55, 3.35, 1.0, None)
+    held = link.read_protection_config()["cell_ov"]
+    assert (held.threshold, held.release, held.delay_s, held.release_delay_s) == (
+        3.55,
+        3.35,
+        1.0,
+        None,
+    )
     assert not server.factory_mode
     rig.set_cell(4, 3.58)  # below the old 3.65 V threshold, above the new one
     rig.world.advance(1.5)

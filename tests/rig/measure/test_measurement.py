@@ -2,7 +2,7 @@
 
 import pytest
 
-from rig.measure import Measurement, Verdict, judge
+from rig.measure import EmptyBudget, Measurement, Verdict, judge, rectangular, resolution_component
 
 
 @pytest.mark.parametrize(
@@ -50,9 +50,37 @@ def test_record_carries_the_store_fields():
         low=3.6,
         high=3.65,
         resolution=0.002,
+        budget=[resolution_component(0.002, "search bracket", "V")],
     )
     rec = m.record()
     assert rec["type"] == "measurement"
     assert rec["verdict"] == "fail"
     for key in ("test", "name", "value", "unit", "low", "high", "resolution", "timestamp"):
         assert key in rec
+
+
+def _measured(**kw):
+    base = dict(test="t::a", name="x", value=3.65, unit="V", low=3.625, high=3.675)
+    return Measurement(**{**base, **kw})
+
+
+def test_a_measured_value_without_a_budget_is_a_plan_defect():
+    """U = 0 would turn the guarded rule into simple acceptance without saying so."""
+    with pytest.raises(EmptyBudget, match="needs an uncertainty budget"):
+        _measured(decision_rule="guarded")
+    with pytest.raises(EmptyBudget):
+        _measured(budget=[rectangular("nothing", 0.0, "test")])
+    # no value (nothing tripped) needs no budget: it fails on its own
+    assert _measured(value=None).verdict is Verdict.FAIL
+
+
+def test_an_exact_value_is_judged_simply_and_carries_no_budget():
+    m = _measured(value=3.676, exact=True, decision_rule="guarded")
+    assert (m.decision_rule, m.uncertainty, m.verdict) == ("simple", 0.0, Verdict.FAIL)
+    with pytest.raises(ValueError, match="exact value carries no"):
+        _measured(exact=True, budget=[rectangular("a", 0.001, "test")])
+
+
+def test_guarded_rule_uses_the_budget():
+    m = _measured(value=3.626, decision_rule="guarded", budget=[rectangular("a", 0.005, "test")])
+    assert m.uncertainty > 0 and m.verdict is Verdict.CONDITIONAL
