@@ -3,7 +3,7 @@
 For each defect `python -m simlab defects` lists (with its default parameters), runs
 `rig run` on the default station with that defect injected, on a reduced spec (cell 16,
 NTC 2, no pack-level protections: every other kind of plan once, at the positions the
-defaults target; 27 plans), and checks two things from the run's own results store:
+defaults target; 29 plans), and checks two things from the run's own results store:
 
 - caught: every plan the defect targets failed (a FAIL verdict, not an error);
 - contained: every other plan passed, so the recovery procedure between plans kept one
@@ -95,7 +95,7 @@ EXPECTED: dict[str, tuple[str, ...] | None] = {
     "stuck_discharge_fet": _DISCHARGE,
     "welded_charge_fet": _CHARGE,
     "welded_discharge_fet": _DISCHARGE,
-    "unreported_flag": ("test_cell_ov_threshold_and_release*",),  # cell_ov's flag
+    "unreported_flag": ("test_cell_ov_*",),  # cell_ov's flag, at its threshold and its delay
     # balancing, at cell 16 (ARGS): the bleed current, where it flows, the mask; the start
     # and window are searched on cell 16 too, so a bleed that never shows there fails them
     "no_balance": _BLEED,
@@ -109,6 +109,25 @@ EXPECTED: dict[str, tuple[str, ...] | None] = {
     "coulomb_gain": ("test_soc_charge", "test_soc_discharge"),
     "coulomb_offset": ("test_soc_idle",),
     "wrong_capacity": ("test_soc_charge", "test_soc_discharge"),
+    # the current sense: a gain moves every current protection's trip point (the front
+    # end's too) and the reported current; an offset moves the firmware's levels (the
+    # charge one out of its band, the discharge one inside it) and the reported current
+    "current_gain": (
+        "test_charge_oc_threshold",
+        "test_discharge_oc1_threshold",
+        "test_discharge_oc2_threshold",
+        "test_current_reporting",
+    ),
+    "current_offset": ("test_charge_oc_threshold", "test_current_reporting"),
+    # every NTC read through a 3950 K curve: each temperature threshold moves out of its
+    # band (beyond the search's margin, so some never trip), the readings are off
+    "ntc_mismatch": (
+        "test_charge_ot_*",
+        "test_charge_ut_threshold_and_release*",
+        "test_discharge_ot_*",
+        "test_discharge_ut_*",
+        "test_temperature_reporting",
+    ),
     "swapped_wiring": None,
 }
 # Arguments other than the catalogue's defaults, to reach the reduced spec's positions.
@@ -123,6 +142,8 @@ WITNESSES = (
     "test_cell_ov_trip_delay[cell16]",
     "test_cell_uv_trip_delay[cell16]",
     "test_cell_voltage_reporting",
+    "test_current_reporting",
+    "test_temperature_reporting",
     "test_balance_current",
     "test_soc_idle",
     "test_charge_oc_delay_and_recovery",

@@ -151,6 +151,7 @@ UNIT_SUFFIXES = {
 }
 UNITS_BY_NAME = {
     "initial_soc": "fraction (0..1)",
+    "current_gain": "ratio (measured / true)",
     "soc_spread": "σ, fraction of capacity",
     "capacity_spread": "relative σ",
     "r_spread": "relative σ",

@@ -186,11 +186,14 @@ def dut_report(
     seen: list[BmsStatus] = []
     rivals = [r for r in rivals or [] if r != side.flag]
 
+    def precise(s: BmsStatus) -> set[str]:
+        """The protections the BMS names as such (a coarse flag names none of them)."""
+        return {str(p) for p in s.protections or ()}
+
     def named(s: BmsStatus) -> bool:
         if s.protections is None:
             return True
-        others = [r for r in rivals if r in s.protections]
-        return s.indicates(side.flag) and not others
+        return s.indicates(side.flag) and not set(rivals) & precise(s)
 
     def reported() -> bool:
         seen.append(dut.read_status())
@@ -206,7 +209,7 @@ def dut_report(
     fet_on = getattr(status, side.fet)
     if flags_known and status.protections is not None:
         flags = sorted(status.protections) or ["none"]
-        others = sorted(r for r in rivals if r in status.protections)
+        others = sorted(set(rivals) & precise(status))
         record.flag(
             f"{side.protection}_reported_flag",
             named(status),

@@ -23,14 +23,12 @@ def test_cell_voltage_reporting(station, dut, clock, spec, record, ready):
     _reporting.cell_voltages(station, dut, clock, spec, record)
 
 
+@pytest.mark.spec_states("reporting.current_levels_a")
 def test_current_reporting(station, dut, clock, spec, record, ready):
-    if not spec.reporting.current_levels_a:
-        pytest.skip("the spec states no reporting.current_levels_a")
     _reporting.pack_current(station, dut, clock, spec, record)
 
 
 @pytest.mark.needs("temperatures", "thermistors")
+@pytest.mark.spec_states("reporting.temperature_levels_c")
 def test_temperature_reporting(station, dut, clock, spec, record, ready):
-    if not spec.reporting.temperature_levels_c:
-        pytest.skip("the spec states no reporting.temperature_levels_c")
     _reporting.temperatures(station, dut, clock, spec, record)

@@ -144,6 +144,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             why = f"the DUT's protocol does not provide {', '.join(missing)}"
         elif unstated & set(protections):
             why = f"the DUT spec states no {', '.join(sorted(unstated & set(protections)))}"
+        elif empty := [p for m in item.iter_markers("spec_states") for p in m.args
+                       if not _spec_value(rig.spec, str(p))]:  # fmt: skip
+            why = f"the DUT spec states no {', '.join(empty)}"
         if why:
             dropped.append(item)
             rig.not_applicable.append((item.nodeid, why))
@@ -152,6 +155,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
+
+
+def _spec_value(spec: object, path: str) -> object:
+    """The spec's setting at a dotted `path` (None where a section is absent)."""
+    value = spec
+    for part in path.split("."):
+        value = getattr(value, part, None)
+        if value is None:
+            return None
+    return value
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -48,6 +48,10 @@ MARKERS = {
         "BMS link capabilities or station roles (thermistors, digitizer, short, switch) the "
         "plan needs (not applicable without)"
     ),
+    "spec_states(*paths)": (
+        "spec settings the plan needs, e.g. 'reporting.current_levels_a' (not applicable "
+        "where the DUT spec leaves them empty)"
+    ),
     "quick": "plan takes seconds of simulated time",
     "slow": "plan takes minutes of simulated time (long dwell, thermal ramps)",
     "long": "plan takes minutes or more of real time on a bench",

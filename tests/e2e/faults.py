@@ -26,6 +26,9 @@ WORKLOAD_PLAN = '''
     import os
 
     SECONDS = float(os.environ.get("RIG_WORKLOAD_S", "{workload_s}"))
+    from rig.measure import rectangular
+
+    B = [rectangular("test value", 0.01, "the test's own stated accuracy")]
 
 
     def test_workload(station, dut, clock, record):
@@ -53,13 +56,13 @@ WORKLOAD_PLAN = '''
             clock.sleep(1.0)
         station.charger.off()
         station.load.off()
-        record("workload_steps", float(step), "steps", low=1.0, high=1e6)
+        record("workload_steps", float(step), "steps", low=1.0, high=1e6, exact=True)
 
 
     def test_quiet(station, clock, record):
         """Lets the lab's time move on (past a fault's end), then measures one thing."""
         clock.sleep(60.0)
-        record("quiet_cell1", station.cells.measure_voltage(1), "V", low=0.0, high=4.0)
+        record("quiet_cell1", station.cells.measure_voltage(1), "V", low=0.0, high=4.0, budget=B)
 '''.replace("{workload_s}", repr(WORKLOAD_S))
 
 

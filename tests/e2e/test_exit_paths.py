@@ -26,6 +26,9 @@ SIGNALLING_PLAN = '''
     import signal
 
     import pytest
+    from rig.measure import rectangular
+
+    B = [rectangular("test value", 0.01, "the test's own stated accuracy")]
 
     AT = os.environ["RIG_SIGNAL_AT"]
     SIG = getattr(signal, os.environ["RIG_SIGNAL"])
@@ -47,14 +50,14 @@ SIGNALLING_PLAN = '''
 
     def test_first(station, record, armed):
         """Measures, and is cut off at the chosen point."""
-        record("first", 1.0, "V", low=0.0, high=2.0)
+        record("first", 1.0, "V", low=0.0, high=2.0, budget=B)
         if AT == "call":
             kill()
 
 
     def test_second(station, record):
         """Never reached once the first plan is interrupted."""
-        record("second", 1.0, "V", low=0.0, high=2.0)
+        record("second", 1.0, "V", low=0.0, high=2.0, budget=B)
 '''
 
 
@@ -161,16 +164,19 @@ def test_collect_only_exits_0_and_runs_nothing(tmp_path):
 OUTCOMES_PLAN = '''
     """One plan per outcome."""
     import pytest
+    from rig.measure import rectangular
+
+    B = [rectangular("test value", 0.01, "the test's own stated accuracy")]
 
 
     def test_passes(station, record):
         """Measures in spec."""
-        record("in_spec", 1.0, "V", low=0.0, high=2.0)
+        record("in_spec", 1.0, "V", low=0.0, high=2.0, budget=B)
 
 
     def test_fails(station, record):
         """Measures out of spec."""
-        record("out_of_spec", 3.0, "V", low=0.0, high=2.0)
+        record("out_of_spec", 3.0, "V", low=0.0, high=2.0, budget=B)
 
 
     def test_breaks(station, record):
@@ -184,7 +190,7 @@ OUTCOMES_PLAN = '''
 
     def test_sneaks(station, clock, record):
         """Asks simlab for the truth behind the bench's back."""
-        record("truth", clock._control.truth()["t"], "s", low=0.0, high=1e9)
+        record("truth", clock._control.truth()["t"], "s", low=0.0, high=1e9, budget=B)
 
 
     @pytest.mark.skip(reason="no thermistor emulator on this bench")
