@@ -13,9 +13,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from simlab.physics.trace import Trace
+
+
+def _flat_trace() -> Trace:
+    from simlab.physics.trace import Trace  # the physics package imports this module
+
+    return Trace(0.0)
 
 
 @dataclass
@@ -94,6 +103,21 @@ class DigitizerInput:
 
 
 @dataclass
+class GeneratorOutput:
+    """One output of a function generator: its open-circuit voltage (EMF) in virtual time.
+
+    The generator's twin writes the trace (a DC level, a pulse, a pulse train, each edge
+    with the model's transition time); whatever the station wires the output to reads it
+    (a BMS's shunt sense input, through an attenuator). `output_on` and `level_v` are
+    what its front panel shows, for simlab's outputs report.
+    """
+
+    trace: Trace = field(default_factory=_flat_trace)
+    output_on: bool = False
+    level_v: float = 0.0  # the EMF it rests at (a DC level, or a pulse's idle level)
+
+
+@dataclass
 class InstrumentHardware:
     """The outputs/inputs of one instrument, keyed by its vendor channel number."""
 
@@ -103,4 +127,8 @@ class InstrumentHardware:
     resistors: dict[int, ResistorChannel] = field(default_factory=dict)
     relays: dict[int, RelayChannel] = field(default_factory=dict)
     inputs: dict[int, DigitizerInput] = field(default_factory=dict)
+    generators: dict[int, GeneratorOutput] = field(default_factory=dict)
     modules: list[str] = field(default_factory=list)  # slot contents, for *OPT?/CTYPE?
+    # The lab's virtual time (the lab sets it): what a twin that schedules its output in
+    # time (a generator's pulse) reads as "now".
+    clock: Callable[[], float] = field(default=lambda: 0.0, repr=False, compare=False)

@@ -193,10 +193,10 @@ def _short_form(pattern: str) -> str:
 
 def _inputs(hw: InstrumentHardware) -> dict[str, Any]:
     """What the circuit reads from an instrument: everything but its meters."""
-    meters = {"voltage_meas", "current_meas", "in_current_limit", "signal", "on_change"}
+    meters = {"voltage_meas", "current_meas", "in_current_limit", "signal", "on_change", "trace"}
     return {
         f"{kind}{ch}.{k}": v
-        for kind in ("sources", "loads", "resistors", "relays")
+        for kind in ("sources", "loads", "resistors", "relays", "generators")
         for ch, obj in getattr(hw, kind).items()
         for k, v in vars(obj).items()
         if k not in meters
@@ -211,7 +211,9 @@ def test_no_query_of_any_model_writes_what_the_circuit_reads(model):
     bench = make_bench(model)
     hw = bench.hardware
     first = min(
-        ch for kind in (hw.sources, hw.loads, hw.resistors, hw.relays, hw.inputs) for ch in kind
+        ch
+        for kind in (hw.sources, hw.loads, hw.resistors, hw.relays, hw.inputs, hw.generators)
+        for ch in kind
     )
     before = _inputs(hw)
     asked = 0
