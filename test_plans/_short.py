@@ -57,7 +57,8 @@ def short_circuit(
             f"the digitizer {digitizer.name} measures the pack voltage; the short-circuit "
             f"plan times the current (wire it as discharge_current or pack_current)"
         )
-    sign = -1.0 if digitizer.quantity == "pack_current" else 1.0  # + = charging there
+    # + = charging on the pack current and on the shunt's sense input
+    sign = -1.0 if digitizer.quantity in ("pack_current", "sense_current") else 1.0
     level = sign * p.threshold_a.nominal
     stim = _current.CurrentStimulus(station, spec, SHORT, clock)  # the load, for recovery
     path = PowerPath(station, spec, "discharge")

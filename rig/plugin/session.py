@@ -154,6 +154,7 @@ class RigSession:
             "digitizer": wiring.digitizer,
             "short": wiring.short,
             "switch": bool(wiring.switch),
+            "shunt": wiring.shunt,
         }
         return {role for role, present in wired.items() if present}
 

@@ -19,13 +19,45 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simlab import changes
-from simlab.hardware import LoadInput, RelayChannel, ResistorChannel, SourceChannel
+from simlab.hardware import (
+    GeneratorOutput,
+    LoadInput,
+    RelayChannel,
+    ResistorChannel,
+    SourceChannel,
+)
 from simlab.params import flatten, get_path, set_path, unknown_path
 from simlab.physics.lfp import LfpCell, LfpParams, make_cells
-from simlab.physics.trace import Approach, Const, Piece, Ramp, Trace
+from simlab.physics.trace import Approach, Const, Piece, Ramp, Scaled, Sum, Trace, TraceView
 
 # Quantities a digitizer input can be wired to, and how each follows from the solution.
 TRACED = ("pack_current", "pack_voltage")
+# ... and what the BMS's shunt input sees (real current plus an emulated one), in amperes.
+SENSED = "sense_current"
+
+
+@dataclass
+class ShuntParams:
+    """The BMS's current shunt (`physics.shunt.*`): what its sense input sees per ampere.
+    1.0 mΩ is what the JBD board's EEPROM states (0x2C)."""
+
+    r_ohm: float = 0.001
+
+    def validate(self) -> None:
+        if self.r_ohm <= 0:
+            raise ValueError("physics.shunt.r_ohm must be > 0")
+
+
+@dataclass
+class SenseInjection:
+    """A generator output in series with the shunt's sense leads (current-sense
+    emulation): its EMF, divided by the bench's attenuator, adds to the shunt's own drop.
+    `sign` is -1 when a positive generator voltage reads as discharge current (the pack
+    current is positive charging)."""
+
+    output: GeneratorOutput
+    attenuation: float
+    sign: float
 
 
 @dataclass
@@ -57,6 +89,7 @@ class BenchParams:
     charger_detect_v: float = 0.5  # a charger is "present" this far above the pack voltage
     lfp: LfpParams = field(default_factory=LfpParams)
     short: ShortParams = field(default_factory=ShortParams)
+    shunt: ShuntParams = field(default_factory=ShuntParams)
 
     def validate(self) -> None:
         if self.r_path_ohm <= 0:
@@ -67,6 +100,7 @@ class BenchParams:
             raise ValueError("physics.charger_detect_v must be >= 0")
         self.lfp.validate()
         self.short.validate()
+        self.shunt.validate()
 
 
 @dataclass
@@ -118,6 +152,10 @@ class Bench:
         self._short_since: float | None = None  # when the contacts closed (relay command)
         self.traces = {name: Trace(0.0) for name in TRACED}
         self._solved_at: object = None  # the `changes` token of the last solve
+        # Current-sense emulation, wired by the lab; and every generator's trace, which
+        # the world prunes with its own.
+        self.sense_injection: SenseInjection | None = None
+        self.extra_traces: list[Trace] = []
 
     @property
     def cell_count(self) -> int:
@@ -312,6 +350,24 @@ class Bench:
         self.traces["pack_voltage"].add(_affine(piece, emf, r_cells))
 
     # -- what the BMS's other inputs see -------------------------------------------------
+
+    def sensed_current(self) -> Trace | TraceView:
+        """The current the BMS's shunt input sees, in amperes (+ charging): the pack
+        current, plus an emulated current where a generator drives the sense leads. The
+        firmware's scans and the front end's comparators read this; the charger, the
+        load and the cells carry only the real current."""
+        real = self.traces["pack_current"]
+        inj = self.sense_injection
+        if inj is None:
+            return real
+        gain = inj.sign / (inj.attenuation * self.params.shunt.r_ohm)
+        return Sum(real, Scaled(inj.output.trace, gain))
+
+    def signal(self, quantity: str) -> Trace | TraceView:
+        """A quantity a digitizer input can be wired to (TRACED, or SENSED)."""
+        if quantity == SENSED:
+            return self.sensed_current()
+        return self.traces[quantity]
 
     def faults(self, action: str) -> set[int]:
         """Targets of the fault relays of `action` that are closed now."""
