@@ -89,12 +89,12 @@ class Keysight33522B(GeneratorRole, ScpiInstrument, Agilent33500):
         return float(ch.offset)
 
     def _pulse(self, ch: Any, low: float, high: float, width: float, edge: float) -> None:
-        ch.shape = "PULS"
-        ch.pulse_period = max(2 * (width + edge), 1e-3)
+        period = max(2 * (width + edge), 1e-3)
+        # function, period and both levels in one command: no intermediate pair of
+        # levels to conflict with the ones in force
+        self._set(f"SOUR{ch.id}:APPL:PULS {1 / period:g},{high - low:g},{(high + low) / 2:g}")
         ch.pulse_width = width
         ch.pulse_transition = edge
-        ch.voltage_low = low
-        ch.voltage_high = high
         ch.burst_mode = "TRIG"
         ch.burst_ncycles = 1
         self._set(f"TRIG{ch.id}:SOUR BUS")

@@ -84,13 +84,14 @@ class RigolDG822(GeneratorRole, ScpiInstrument, DG800):
 
     def _pulse(self, ch: Any, low: float, high: float, width: float, edge: float) -> None:
         n = ch.id
-        self._set(f":SOUR{n}:FUNC PULS")
-        self._set(f":SOUR{n}:PER {max(2 * (width + edge), 1e-3):g}")
-        self._set(f":SOUR{n}:VOLT:LOW {low:g}")
-        self._set(f":SOUR{n}:VOLT:HIGH {high:g}")
-        self._set(f":SOUR{n}:PULS:WIDT {width:g}")
         if edge > 0.625 * width:
             raise ValueError(f"edge {edge:g} s beyond 0.625 x the width {width:g} s")
+        period = max(2 * (width + edge), 1e-3)
+        # function, period and both levels in one command (PyMeasure's `pulse`): no
+        # intermediate pair of levels the instrument would clamp
+        ch.pulse = (1 / period, high - low, (high + low) / 2, 0.0)
+        self.raise_errors()
+        self._set(f":SOUR{n}:PULS:WIDT {width:g}")
         self._set(f":SOUR{n}:FUNC:PULS:TRAN {edge:g}")
         self._set(f":SOUR{n}:FUNC:PULS:TRAN:TRA {edge:g}")
         self._set(f":SOUR{n}:BURS:MODE TRIG")

@@ -268,6 +268,27 @@ class GeneratorTwin(ScpiDevice):
             return p.resolve(value, low, high)
         return value
 
+    def apply(
+        self,
+        function: str,
+        freq: float | str | None,
+        amp: float | str | None,
+        offset: float | str | None,
+        chans: list[int],
+    ) -> None:
+        """`APPLy:<function> [freq[,amp[,offset]]]`: function, frequency and levels set
+        as one (the levels checked together, so no intermediate pair conflicts)."""
+        for n in chans:
+            c = self.ch[n]
+            c.function = function
+            if freq is not None and function != "DC":
+                self.set_frequency(freq, [n])
+            peak = self._peak_v(c)
+            a = c.amplitude if amp is None else self._limit_value(amp, 0.0, 2 * peak)
+            o = c.offset if offset is None else self._limit_value(offset, -peak, peak)
+            c.amplitude, c.offset = self._check_levels(c, a, o)
+            self._emit(n)
+
     def set_frequency(self, value: float | str, chans: list[int]) -> None:
         top = self.RATING.frequency_max_hz
         for n in chans:

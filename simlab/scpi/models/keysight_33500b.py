@@ -2,9 +2,10 @@
 series), as a current-sense emulator: a DC level or a pulse into a BMS's shunt input.
 
 The command tree the rig and PyMeasure's `Agilent33500` send: `[SOURce<n>:]FUNCtion`,
-`FREQuency`, `VOLTage[:AMPLitude]|:OFFSet|:HIGH|:LOW`, `FUNCtion:PULSe:WIDTh|:PERiod|
-:TRANsition[:BOTH]|:LEADing|:TRAiling`, `OUTPut<n>[:STATe]`, `OUTPut<n>:LOAD`,
-`BURSt:STATe|:MODE|:NCYCles|:INTernal:PERiod`, `TRIGger<n>:SOURce`, `TRIGger<n>`, `*TRG`.
+`APPLy:PULSe|:DC [freq[,amp[,offset]]]`, `FREQuency`, `VOLTage[:AMPLitude]|:OFFSet|
+:HIGH|:LOW`, `FUNCtion:PULSe:WIDTh|:PERiod|:TRANsition[:BOTH]|:LEADing|:TRAiling`,
+`OUTPut<n>[:STATe]`, `OUTPut<n>:LOAD`, `BURSt:STATe|:MODE|:NCYCles|:INTernal:PERiod`,
+`TRIGger<n>:SOURce`, `TRIGger<n>`, `*TRG`.
 Envelope from the 33500 Series Operating and Service Guide: a 50 Ω output, ±5 V into
 50 Ω (10 V EMF), a declared load only rescales the displayed levels; pulse width 16 ns
 and more, edges 8.4 ns to 1 µs (the edge limits as PyMeasure's driver states them).
@@ -19,7 +20,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from simlab.scpi import params as p
-from simlab.scpi.device import Chans, Solve, command
+from simlab.scpi.device import Chans, Solve, command, opt
 from simlab.scpi.errors import ScpiError
 from simlab.scpi.models.generator import FUNCTIONS, GeneratorRating, GeneratorTwin
 
@@ -39,6 +40,13 @@ def _function_word(token: p.Token) -> str:
     if not any(word.startswith(f) for f in FUNCTIONS):
         raise ScpiError(p.ILLEGAL_VALUE, word)
     return word
+
+
+def _apply(function: str):  # type: ignore[no-untyped-def]
+    def handler(dev, freq, amp, offset, chans):  # type: ignore[no-untyped-def]
+        dev.apply(function, freq, amp, offset, chans)
+
+    return handler
 
 
 class Keysight33522B(GeneratorTwin):
@@ -61,6 +69,8 @@ class Keysight33522B(GeneratorTwin):
     RESET: ClassVar[dict[str, object]] = {"lead": 10e-9, "trail": 10e-9}
 
     COMMANDS = (
+        _cmd(SRC + "APPLy:PULSe", _apply("PULS"), *(opt(p.numeric) for _ in range(3))),
+        _cmd(SRC + "APPLy:DC", _apply("DC"), *(opt(p.numeric) for _ in range(3))),
         _cmd(SRC + "FUNCtion", T.set_function, _function_word),
         _cmd(SRC + "FUNCtion?", T.get_function),
         _cmd(SRC + "FREQuency", T.set_frequency, p.numeric),

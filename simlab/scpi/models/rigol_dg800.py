@@ -68,8 +68,7 @@ class RigolDG822(GeneratorTwin):
         self, freq: float | str, amp: float | str, offset: float | str, chans: list[int]
     ) -> None:
         """`:APPL:DC <f>,<a>,<offset>`: the first two are placeholders for DC."""
-        self.set_function("DC", chans)
-        self.set_offset(offset, chans)
+        self.apply("DC", None, None, offset, chans)
 
     def apply_pulse(
         self,
@@ -79,12 +78,7 @@ class RigolDG822(GeneratorTwin):
         phase: float | str | None,
         chans: list[int],
     ) -> None:
-        self.set_function("PULS", chans)
-        self.set_frequency(freq, chans)
-        if amp is not None:
-            self.set_amplitude(amp, chans)
-        if offset is not None:
-            self.set_offset(offset, chans)
+        self.apply("PULS", freq, amp, offset, chans)
 
     def get_apply(self, chans: list[int]) -> str:
         c = self.ch[chans[0]]
