@@ -29,15 +29,40 @@ def _flat_trace() -> Trace:
 
 @dataclass
 class SourceChannel:
-    """One output of a power supply or cell-emulator SMU (two-quadrant: sources and sinks)."""
+    """One output of a power supply, cell-emulator SMU or regenerative source.
+
+    What it can deliver is its model's envelope, set by its twin: it sources up to
+    `current_limit` and `power_max`; it sinks up to `sink_limit`, which cannot exceed what
+    the output can absorb (`sink_max`: 0 for a supply that cannot sink, the full rating
+    for an SMU or a regenerative source).
+    """
 
     voltage_set: float = 0.0
-    current_limit: float = 1.0  # symmetric source/sink limit, A
+    current_limit: float = 1.0  # source limit, A
     output_on: bool = False
+    sink_limit: float | None = None  # A; None: the same as current_limit
+    sink_max: float = 0.0  # A the output can absorb at all (its rating; 0: a plain supply)
+    power_max: float = math.inf  # W, sourced or sunk
     # written by the physics:
     voltage_meas: float = 0.0
     current_meas: float = 0.0  # > 0 sourcing, < 0 sinking
     in_current_limit: bool = False
+    mode: str = "OFF"  # CV | CC (sourcing at its limit) | CC- (sinking at it) | CP | OFF
+
+    def source_cap(self, volts: float) -> float:
+        """The most current the output sources now, at `volts` on its terminals."""
+        cap = self.current_limit
+        if volts > 0 and self.power_max < math.inf:
+            cap = min(cap, self.power_max / volts)
+        return max(cap, 0.0)
+
+    def sink_cap(self, volts: float) -> float:
+        """The most current the output sinks now, at `volts` on its terminals."""
+        limit = self.current_limit if self.sink_limit is None else self.sink_limit
+        cap = min(limit, self.sink_max)
+        if volts > 0 and self.power_max < math.inf:
+            cap = min(cap, self.power_max / volts)
+        return max(cap, 0.0)
 
 
 @dataclass
@@ -50,9 +75,13 @@ class LoadInput:
     resistance_set: float = 1000.0
     power_set: float = 0.0
     input_on: bool = False
+    # its envelope (set by its twin): the present current range and the rated power
+    i_max: float = math.inf
+    p_max: float = math.inf
     # written by the physics:
     voltage_meas: float = 0.0
     current_meas: float = 0.0
+    limited: bool = False  # it could not sink its level (power, or the source gave out)
 
 
 @dataclass

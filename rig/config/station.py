@@ -214,6 +214,9 @@ class Wiring(Strict):
     short: ChannelRef | None = None  # closing it shorts the pack output (P+ to P-)
     switch: dict[str, FaultWiring] = Field(default_factory=dict)
     shunt: ShuntWiring | None = None  # a generator into the shunt's sense input
+    # a battery simulator on the BMS's battery terminals (the cells then feed only the
+    # sense taps): it sources and sinks the pack current
+    pack: ChannelRef | None = None
 
     @field_validator("thermistors")
     @classmethod
@@ -306,6 +309,16 @@ class DutConfig(Strict):
         )
 
 
+class ModuleConfig(Strict):
+    """A real cell module as the BMS's pack (no emulators): what the plans need to know
+    of it, from its data sheet."""
+
+    cells: int = Field(gt=0, le=32)
+    capacity_ah: float = Field(gt=0)
+    resistance_ohm: float = Field(gt=0, description="the whole module's internal resistance")
+    max_current_a: float = Field(gt=0, description="continuous charge/discharge rating")
+
+
 class WatchdogConfig(Strict):
     """While a plan runs, the station's own readings against `limits` (rig.watchdog)."""
 
@@ -338,6 +351,7 @@ class StationConfig(Strict):
     wiring: Wiring
     dut: DutConfig
     simlab: SimlabConfig | None = None
+    module: ModuleConfig | None = None
     watchdog: WatchdogConfig = WatchdogConfig()
     source: Path | None = Field(default=None, exclude=True)
 
@@ -382,6 +396,8 @@ class StationConfig(Strict):
             ]
         if w.shunt is not None:
             refs.append(("wiring.shunt.channel", w.shunt.channel))
+        if w.pack is not None:
+            refs.append(("wiring.pack", w.pack))
         if w.short is not None:
             refs.append(("wiring.short", w.short))
         refs += [(f"wiring.switch.{name}.channel", f.channel) for name, f in w.switch.items()]

@@ -144,6 +144,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             why = f"the DUT's protocol does not provide {', '.join(missing)}"
         elif unstated & set(protections):
             why = f"the DUT spec states no {', '.join(sorted(unstated & set(protections)))}"
+        else:
+            unfit = rig.unfit(protections)
+            if unfit:
+                why = f"the bench cannot carry it: {unfit}"
         if why:
             dropped.append(item)
             rig.not_applicable.append((item.nodeid, why))
