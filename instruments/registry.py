@@ -24,7 +24,7 @@ class Model:
 
     driver_path: str
     role: str  # power_supply | electronic_load | cell_emulator | thermistor_emulator |
-    # digitizer | switch
+    # digitizer | switch | function_generator
 
     @property
     def driver(self) -> type[ScpiInstrument]:
@@ -62,6 +62,10 @@ MODELS: dict[str, Model] = {
     "Rigol DS1104Z": Model("instruments.digitizers.rigol_ds1000z:RigolDS1104Z", "digitizer"),
     "Keysight DAQ970A": Model("instruments.switches.keysight_daq970a:KeysightDAQ970A", "switch"),
     "Rigol M300": Model("instruments.switches.rigol_m300:RigolM300", "switch"),
+    "Keysight 33522B": Model(
+        "instruments.generators.keysight_33500b:Keysight33522B", "function_generator"
+    ),
+    "Rigol DG822": Model("instruments.generators.rigol_dg800:RigolDG822", "function_generator"),
 }
 
 

@@ -8,7 +8,7 @@ them (1-based).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -198,7 +198,11 @@ class Digitizer(ScpiDevice, Protocol):
         sample_interval_s: float,
         points: int,
         pretrigger_points: int,
-    ) -> CaptureSettings: ...
+        also: Mapping[int, float] | None = None,
+    ) -> CaptureSettings:
+        """`also`: further channels recorded in the same acquisition, each with its full
+        scale (ValueError where the model has one input)."""
+        ...
 
     def set_trigger(self, channel: int, level_v: float, rising: bool = True) -> None: ...
 
@@ -226,3 +230,34 @@ class Switch(ScpiDevice, Protocol):
     def open(self, channels: Sequence[int]) -> None: ...
 
     def closed(self, channels: Sequence[int]) -> list[bool]: ...
+
+
+@runtime_checkable
+class FunctionGenerator(ScpiDevice, Protocol):
+    """A generator output in open-circuit volts: a steady level or one fast pulse per
+    trigger (current-sense emulation: its voltage, attenuated, in series with a BMS's
+    shunt sense input)."""
+
+    channel_count: int
+    EMF_PEAK_V: float  # ± open-circuit volts the output reaches
+    EDGE_MIN_S: float  # the fastest edge it makes
+
+    def set_high_impedance(self, channel: int) -> None:
+        """Levels are programmed as open-circuit volts from here on."""
+        ...
+
+    def set_dc(self, channel: int, volts: float) -> None: ...
+
+    def dc_level(self, channel: int) -> float: ...
+
+    def configure_pulse(
+        self, channel: int, low_v: float, high_v: float, width_s: float, edge_s: float
+    ) -> None:
+        """One pulse per `fire`, idling at `low_v`."""
+        ...
+
+    def fire(self, channel: int) -> None: ...
+
+    def set_output(self, channel: int, on: bool) -> None: ...
+
+    def output_enabled(self, channel: int) -> bool: ...

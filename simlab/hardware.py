@@ -13,22 +13,56 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from simlab.physics.trace import Trace
+
+
+def _flat_trace() -> Trace:
+    from simlab.physics.trace import Trace  # the physics package imports this module
+
+    return Trace(0.0)
 
 
 @dataclass
 class SourceChannel:
-    """One output of a power supply or cell-emulator SMU (two-quadrant: sources and sinks)."""
+    """One output of a power supply, cell-emulator SMU or regenerative source.
+
+    What it can deliver is its model's envelope, set by its twin: it sources up to
+    `current_limit` and `power_max`; it sinks up to `sink_limit`, which cannot exceed what
+    the output can absorb (`sink_max`: 0 for a supply that cannot sink, the full rating
+    for an SMU or a regenerative source).
+    """
 
     voltage_set: float = 0.0
-    current_limit: float = 1.0  # symmetric source/sink limit, A
+    current_limit: float = 1.0  # source limit, A
     output_on: bool = False
+    sink_limit: float | None = None  # A; None: the same as current_limit
+    sink_max: float = 0.0  # A the output can absorb at all (its rating; 0: a plain supply)
+    power_max: float = math.inf  # W, sourced or sunk
     # written by the physics:
     voltage_meas: float = 0.0
     current_meas: float = 0.0  # > 0 sourcing, < 0 sinking
     in_current_limit: bool = False
+    mode: str = "OFF"  # CV | CC (sourcing at its limit) | CC- (sinking at it) | CP | OFF
+
+    def source_cap(self, volts: float) -> float:
+        """The most current the output sources now, at `volts` on its terminals."""
+        cap = self.current_limit
+        if volts > 0 and self.power_max < math.inf:
+            cap = min(cap, self.power_max / volts)
+        return max(cap, 0.0)
+
+    def sink_cap(self, volts: float) -> float:
+        """The most current the output sinks now, at `volts` on its terminals."""
+        limit = self.current_limit if self.sink_limit is None else self.sink_limit
+        cap = min(limit, self.sink_max)
+        if volts > 0 and self.power_max < math.inf:
+            cap = min(cap, self.power_max / volts)
+        return max(cap, 0.0)
 
 
 @dataclass
@@ -41,9 +75,13 @@ class LoadInput:
     resistance_set: float = 1000.0
     power_set: float = 0.0
     input_on: bool = False
+    # its envelope (set by its twin): the present current range and the rated power
+    i_max: float = math.inf
+    p_max: float = math.inf
     # written by the physics:
     voltage_meas: float = 0.0
     current_meas: float = 0.0
+    limited: bool = False  # it could not sink its level (power, or the source gave out)
 
 
 @dataclass
@@ -94,6 +132,21 @@ class DigitizerInput:
 
 
 @dataclass
+class GeneratorOutput:
+    """One output of a function generator: its open-circuit voltage (EMF) in virtual time.
+
+    The generator's twin writes the trace (a DC level, a pulse, a pulse train, each edge
+    with the model's transition time); whatever the station wires the output to reads it
+    (a BMS's shunt sense input, through an attenuator). `output_on` and `level_v` are
+    what its front panel shows, for simlab's outputs report.
+    """
+
+    trace: Trace = field(default_factory=_flat_trace)
+    output_on: bool = False
+    level_v: float = 0.0  # the EMF it rests at (a DC level, or a pulse's idle level)
+
+
+@dataclass
 class InstrumentHardware:
     """The outputs/inputs of one instrument, keyed by its vendor channel number."""
 
@@ -103,4 +156,8 @@ class InstrumentHardware:
     resistors: dict[int, ResistorChannel] = field(default_factory=dict)
     relays: dict[int, RelayChannel] = field(default_factory=dict)
     inputs: dict[int, DigitizerInput] = field(default_factory=dict)
+    generators: dict[int, GeneratorOutput] = field(default_factory=dict)
     modules: list[str] = field(default_factory=list)  # slot contents, for *OPT?/CTYPE?
+    # The lab's virtual time (the lab sets it): what a twin that schedules its output in
+    # time (a generator's pulse) reads as "now".
+    clock: Callable[[], float] = field(default=lambda: 0.0, repr=False, compare=False)

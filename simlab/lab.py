@@ -23,6 +23,7 @@ from simlab.firmware import CATALOGUE as DEFECTS
 from simlab.firmware import Firmware
 from simlab.hardware import InstrumentHardware, LoadInput, SourceChannel
 from simlab.physics import Bench
+from simlab.physics.bench import SenseInjection
 from simlab.servers.control import ControlServer
 from simlab.servers.dut import DUT_SERVERS
 from simlab.station_file import StationSpec, parse_station
@@ -96,19 +97,20 @@ class Lab:
         the world's clock); relays re-solve the circuit the instant they move; the
         thermistor channels, the short relay and the fault relays are handed to the bench."""
         for hw in self.hardware.values():
+            hw.clock = lambda: self.world.t
             for inp in hw.inputs.values():
                 inp.signal = IdleSignal(self.world)
+            self.world.bench.extra_traces += [g.trace for g in hw.generators.values()]
         if spec.digitizer is not None:
-            name, ch = spec.digitizer.ref
-            inputs = self.hardware[name].inputs
-            if ch not in inputs:
-                raise ValueError(
-                    f"{spec.source}: wiring.digitizer.channel: {name} has no input {ch}; "
-                    f"it has {sorted(inputs)}"
-                )
-            inputs[ch].signal = BenchSignal(
-                self.world, spec.digitizer.measures, spec.digitizer.scale
-            )
+            probes = [("wiring.digitizer.channel", spec.digitizer)]
+            probes += [(f"wiring.digitizer.also.{i}", d) for i, d in enumerate(spec.digitizer.also)]
+            for key, probe in probes:
+                inp = self._channel(key, probe.ref, "inputs")
+                inp.signal = BenchSignal(self.world, probe.measures, probe.scale)
+        if spec.shunt is not None:
+            output = self._channel("wiring.shunt.channel", spec.shunt.ref, "generators")
+            sign = -1.0 if spec.shunt.positive == "discharge" else 1.0
+            self.world.bench.sense_injection = SenseInjection(output, spec.shunt.attenuation, sign)
         for hw in self.hardware.values():
             for relay in hw.relays.values():
                 relay.on_change = self.world.solve

@@ -37,6 +37,10 @@ def outputs(hardware: dict[str, InstrumentHardware]) -> dict[str, Any]:
                 for ch, r in hw.resistors.items()
             },
             "relays": {str(ch): {"closed": r.closed} for ch, r in hw.relays.items()},
+            "generators": {
+                str(ch): {"output_on": g.output_on, "level_v": g.level_v}
+                for ch, g in hw.generators.items()
+            },
         }
         for name, hw in hardware.items()
     }
@@ -55,6 +59,9 @@ def unsafe(
         for ch, relay in hw.relays.items():  # the short relay, fault-insertion relays
             if relay.closed:
                 findings.append(f"{name}:{ch} relay is closed")
+        for ch, gen in hw.generators.items():  # a generator on a BMS's shunt input
+            if gen.output_on:
+                findings.append(f"{name}:{ch} generator output is on")
         for ch, src in hw.sources.items():
             position = cells.get((name, ch))
             if position is None:
@@ -105,6 +112,10 @@ def make_safe(spec: StationSpec, hardware: dict[str, InstrumentHardware]) -> Non
             load.current_set = 0.0
         for relay in hw.relays.values():
             relay.closed = False
+        for gen in hw.generators.values():
+            gen.output_on = False
+            gen.level_v = 0.0
+            gen.trace.hold(hw.clock(), 0.0)
         for ch, src in hw.sources.items():
             if (name, ch) not in cells:
                 src.output_on = False

@@ -46,13 +46,24 @@ class StationSpec:
     # like an outboard watchdog, put them there itself.
     safe_cell_voltage: float | None = None
     safe_cell_current_limit: float = 1.0
+    shunt: ShuntSpec | None = None  # current-sense emulation (`wiring.shunt`)
 
 
 @dataclass(frozen=True)
 class DigitizerSpec:
     ref: tuple[str, int]
-    measures: str  # discharge_current | pack_current | pack_voltage
+    measures: str  # discharge_current | pack_current | pack_voltage | sense_current
     scale: float  # volts at the input per unit
+    also: tuple[DigitizerSpec, ...] = ()  # further inputs of the same instrument
+
+
+@dataclass(frozen=True)
+class ShuntSpec:
+    """A generator output driving the BMS's shunt sense input through an attenuator."""
+
+    ref: tuple[str, int]
+    attenuation: float  # generator EMF per volt at the sense input
+    positive: str  # discharge | charge: the current a positive voltage reads as
 
 
 @dataclass(frozen=True)
@@ -62,7 +73,7 @@ class FaultSpec:
     target: int
 
 
-MEASURABLE = ("discharge_current", "pack_current", "pack_voltage")
+MEASURABLE = ("discharge_current", "pack_current", "pack_voltage", "sense_current")
 FAULT_ACTIONS = ("open_cell_sense", "short_ntc", "open_ntc")
 
 
@@ -161,18 +172,28 @@ def parse_station(path: str | Path) -> StationSpec:
     digitizer = None
     if wiring.get("digitizer") is not None:
         dig = _mapping(source, "wiring.digitizer", wiring.get("digitizer"))
-        measures = dig.get("measures")
-        if measures not in MEASURABLE:
-            raise _err(
-                source, "wiring.digitizer.measures", f"one of {MEASURABLE}, got {measures!r}"
-            )
-        scale = dig.get("scale")
-        if isinstance(scale, bool) or not isinstance(scale, int | float) or not scale > 0:
-            raise _err(source, "wiring.digitizer.scale", f"a number > 0, got {scale!r}")
-        digitizer = DigitizerSpec(
-            _ref(source, "wiring.digitizer.channel", dig.get("channel"), sims, names),
-            measures,
-            float(scale),
+        also = dig.get("also") or []
+        if not isinstance(also, list):
+            raise _err(source, "wiring.digitizer.also", f"expected a list, got {also!r}")
+        more = tuple(
+            _probe(source, f"wiring.digitizer.also.{i}", _mapping(source, "", a), sims, names)
+            for i, a in enumerate(also)
+        )
+        first = _probe(source, "wiring.digitizer", dig, sims, names)
+        digitizer = DigitizerSpec(first.ref, first.measures, first.scale, more)
+    shunt = None
+    if wiring.get("shunt") is not None:
+        sh = _mapping(source, "wiring.shunt", wiring.get("shunt"))
+        att = sh.get("attenuation", 1.0)
+        if isinstance(att, bool) or not isinstance(att, int | float) or not att >= 1:
+            raise _err(source, "wiring.shunt.attenuation", f"a number >= 1, got {att!r}")
+        positive = sh.get("positive", "discharge")
+        if positive not in ("discharge", "charge"):
+            raise _err(source, "wiring.shunt.positive", f"discharge or charge, got {positive!r}")
+        shunt = ShuntSpec(
+            _ref(source, "wiring.shunt.channel", sh.get("channel"), sims, names),
+            float(att),
+            positive,
         )
     short_ref = (
         _ref(source, "wiring.short", wiring.get("short"), sims, names)
@@ -216,6 +237,9 @@ def parse_station(path: str | Path) -> StationSpec:
     wired += [(f"wiring.thermistors.{n}.channel", r) for n, r in thermistors.items()]
     if digitizer is not None:
         wired.append(("wiring.digitizer.channel", digitizer.ref))
+        wired += [(f"wiring.digitizer.also.{i}", d.ref) for i, d in enumerate(digitizer.also)]
+    if shunt is not None:
+        wired.append(("wiring.shunt.channel", shunt.ref))
     wired.append(("wiring.short", short_ref))
     wired += [(f"wiring.switch.{n}.channel", f.ref) for n, f in faults.items()]
     for key, ref in wired:
@@ -253,6 +277,22 @@ def parse_station(path: str | Path) -> StationSpec:
         faults=faults,
         safe_cell_voltage=safe_v,
         safe_cell_current_limit=1.0 if safe_a is None else safe_a,
+        shunt=shunt,
+    )
+
+
+def _probe(
+    source: str, key: str, dig: dict[str, Any], sims: dict[str, SimInstrument], names: set
+) -> DigitizerSpec:
+    """One digitizer input: its channel, what it measures, volts per unit there."""
+    measures = dig.get("measures")
+    if measures not in MEASURABLE:
+        raise _err(source, f"{key}.measures", f"one of {MEASURABLE}, got {measures!r}")
+    scale = dig.get("scale")
+    if isinstance(scale, bool) or not isinstance(scale, int | float) or not scale > 0:
+        raise _err(source, f"{key}.scale", f"a number > 0, got {scale!r}")
+    return DigitizerSpec(
+        _ref(source, f"{key}.channel", dig.get("channel"), sims, names), measures, float(scale)
     )
 
 

@@ -20,7 +20,8 @@ from simlab.comms import BmsComms
 from simlab.firmware import CATALOGUE, BmsStatus, Firmware, parse_defect
 from simlab.params import flatten, get_path, nest, set_path, unknown_path
 from simlab.physics import Bench
-from simlab.physics.trace import Const
+from simlab.physics.bench import SENSED
+from simlab.physics.trace import Trace, TraceView
 
 EPS = 1e-9
 TRACE_RETENTION_S = 600.0  # how far back a digitizer's pre-trigger can reach
@@ -43,21 +44,24 @@ class BenchSignal:
     def __init__(self, world: World, quantity: str, scale: float):
         sign = -1.0 if quantity == "discharge_current" else 1.0
         base = "pack_current" if quantity == "discharge_current" else quantity
-        if base not in world.bench.traces:
+        if base not in (*world.bench.traces, SENSED):
             raise ValueError(f"no traced quantity {quantity!r}")
-        self._world, self._trace, self._gain = world, world.bench.traces[base], sign * scale
+        self._world, self._base, self._gain = world, base, sign * scale
+
+    def _trace(self) -> Trace | TraceView:
+        return self._world.bench.signal(self._base)
 
     def now(self) -> float:
         return self._world.t
 
     def values(self, times: np.ndarray) -> np.ndarray:
-        return self._gain * self._trace.values(times)
+        return self._gain * self._trace().values(times)
 
     def crossing(self, level: float, rising: bool, t_from: float, t_to: float) -> float | None:
         if self._gain == 0:
             return None
         flip = self._gain < 0
-        return self._trace.crossing(level / self._gain, rising != flip, t_from, t_to)
+        return self._trace().crossing(level / self._gain, rising != flip, t_from, t_to)
 
 
 class IdleSignal:
@@ -187,7 +191,7 @@ class World:
                 fw.scan(
                     ts,
                     self._sensed(state.cells_v),
-                    self.bench.traces["pack_current"].value(ts),
+                    self.bench.sensed_current().value(ts),
                     supply_v=state.pack_v,
                     ntc_ohms=self._ntc_ohms(),
                     charger_present=state.charger_present,
@@ -196,7 +200,7 @@ class World:
             self._run_until(t_end)
             self.t = self.bench.t = t_end
             self.bench.solve()
-            for trace in self.bench.traces.values():
+            for trace in (*self.bench.traces.values(), *self.bench.extra_traces):
                 trace.prune(self.t - TRACE_RETENTION_S)
             return self.t
 
@@ -219,8 +223,9 @@ class World:
         times = self._scan_times(ts, horizon, fw.params.scan_period_s)
         if len(times) < 3 or self._next_hardware_event(times[-1]) is not None:
             return False
-        trace = bench.traces["pack_current"]
-        if not isinstance(trace.last, Const) or trace.last.t0 > ts + EPS:
+        trace = bench.sensed_current()
+        steady = trace.steady
+        if steady is None or steady.t0 > ts + EPS:
             return False
         state = bench.state
         skipped = fw.quiet_scans(
@@ -291,7 +296,7 @@ class World:
         closes = self.bench.short_closes_at()
         if closes is not None and closes <= horizon + EPS:
             events.append((closes, self.solve))
-        trace = self.bench.traces["pack_current"]
+        trace = self.bench.sensed_current()
         now = self.t
         for prot in self.firmware.afe_protections():
             threshold, delay = self.firmware.afe_setting(prot.row.name)
@@ -331,7 +336,7 @@ class World:
 
     def _afe_trip(self, prot: Any) -> Callable[[], None]:
         def trip() -> None:
-            value = -self.bench.traces["pack_current"].value(self.t)
+            value = -self.bench.sensed_current().value(self.t)
             self.firmware.afe_trip(prot.row.name, self.t, value)
             self._apply_fets(force=False)
 

@@ -16,13 +16,24 @@ band, and the way back is the spec's recovery rule, measured on the same path:
 
 The second discharge level sits above the first: its threshold is searched with pulses
 shorter than level 1's shortest delay (and the current back at the test current between
-them), so what trips within a pulse is level 2. A bench of emulated cells cannot carry
-these currents (docs/measurement.md): every level a plan will command is checked against
-the station's limits before anything is sent.
+them), so what trips within a pulse is level 2.
+
+How the level reaches the BMS depends on the bench (`rig.station.fitness.current_mode`,
+the same decision that makes a plan not applicable where neither serves):
+
+- real: the charger's current limit or the load's CC level is the level, on a path whose
+  instruments carry it (a battery simulator, a module);
+- emulated: the charger or load keeps the small test current flowing (the evidence) and a
+  generator into the BMS's shunt sense input (`station.shunt`) adds the rest, so the BMS
+  measures the level without it flowing (cell emulators carry 3 A; docs/measurement.md).
+
+Every level a plan will command is checked against the station's limits (and the
+generator's range) before anything is sent.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from dut_drivers.base import BmsLink
@@ -38,6 +49,9 @@ from rig.measure.uncertainty import resolution_component
 from rig.plugin.fixtures import Ready, Recorder
 from rig.safety import check_limit
 from rig.station import Station
+from rig.station.fitness import CURRENT_PROTECTIONS, current_mode, pack_volts
+from rig.station.fitness import delay_level as _delay_level
+from rig.station.roles import Charger, Load, RoleNotFitted
 from test_plans import _trip
 from test_plans._isolation import Competitor
 from test_plans._power_path import PowerPath
@@ -55,7 +69,9 @@ DISCHARGE_OC2 = Side("discharge_oc2", +1.0, "discharge", "discharge_fet", "disch
 
 class CurrentStimulus:
     """The charger's current limit (in CC, its CV above the pack) or the load's CC level,
-    read back as the current the instrument measures."""
+    read back as the current the instrument measures; on a current-sense emulation bench,
+    the test current plus the emulated rest (read back as the measured test current plus
+    the generator's commanded share)."""
 
     unit = "A"
 
@@ -69,16 +85,36 @@ class CurrentStimulus:
         self.rest = tc.charge_test_current_a if self.charge else tc.discharge_test_current_a
         self.label = side.protection
         self.quantity = f"{side.path}_current"
-        self.pack = station.cells.count * tc.nominal_cell_voltage
+        self.pack = pack_volts(spec)
         self.pulse_rest_s = 0.0  # > 0: back at `rest` this long before every level
+        self.mode = "real"
+        if side.protection in CURRENT_PROTECTIONS:
+            mode, why = current_mode(station.config, spec, side.protection)
+            if not mode:
+                raise RoleNotFitted(f"{side.protection}: {why}")
+            self.mode = mode
+        self._emulated_a = 0.0
+
+    @property
+    def emulated(self) -> bool:
+        return self.mode == "emulated"
+
+    @property
+    def role(self) -> Charger | Load:
+        """The instrument that carries the real current (and sees it stop)."""
+        return self.station.charger if self.charge else self.station.load
 
     @property
     def instrument(self) -> str:
-        return self.station.charger.name if self.charge else self.station.load.name
+        return self.station.shunt.name if self.emulated else self.role.name
 
     def refuse_beyond_limits(self, *levels: float) -> None:
         """LimitError before anything is sent if the plan would command more than the
-        station's charger or load may carry."""
+        station's charger or load may carry (or, emulated, its generator may make)."""
+        if self.emulated:
+            for level in levels:
+                self.station.shunt.check(max(level - self.rest, 0.0), self.side.path)
+            return
         limits = self.station.config.limits
         lim = limits.charge_current if self.charge else limits.discharge_current
         what = "charge current" if self.charge else "discharge current"
@@ -86,7 +122,10 @@ class CurrentStimulus:
             check_limit(self.instrument, what, level, lim.min, lim.max, "A")
 
     def _set(self, amps: float) -> None:
-        if self.charge:
+        if self.emulated:
+            self._emulated_a = max(amps - self.rest, 0.0)
+            self.station.shunt.set_current_equivalent(self._emulated_a, self.side.path)
+        elif self.charge:
             self.station.charger.set_current_limit(amps)
         else:
             self.station.load.set_current(amps)
@@ -96,12 +135,15 @@ class CurrentStimulus:
             self._set(self.rest)
             self.clock.sleep(self.pulse_rest_s)
         self._set(level)
-        role = self.station.charger if self.charge else self.station.load
-        return abs(role.measure_current())
+        return abs(self.role.measure_current()) + self._emulated_a
 
     def band(self, value: float) -> Accuracy:
-        role = self.station.charger if self.charge else self.station.load
-        return role.accuracy("current_meas", value)
+        real = self.role.accuracy("current_meas", min(value, self.rest) if self.emulated else value)
+        if not self.emulated:
+            return real
+        gen = self.station.shunt.accuracy(max(value - self.rest, 0.0), self.side.path)
+        offset = gen.offset + real.limit(self.rest)
+        return Accuracy(gen.pct, offset, math.inf, f"{gen.source}; {real.source}")
 
     def competitors(self, spec: DutSpec) -> list[Competitor]:
         """The discharge levels above this one, from the low edge of their bands (the
@@ -198,13 +240,12 @@ def threshold(
 
 
 def delay_level(side: Side, spec: DutSpec, above: Side | None) -> float:
-    """Clearly beyond the band; below a higher level's band when there is one."""
-    margin = spec.test_conditions.current.search_margin_a
-    level = side.spec(spec).threshold_a.high + margin
-    if above is not None:
-        ceiling = above.spec(spec).threshold_a.low - margin
-        level = (level + ceiling) / 2
-    return level
+    """Clearly beyond the band; below a higher level's band when there is one (the level
+    the station's applicability check counts on: `rig.station.fitness.delay_level`)."""
+    if above is None:
+        margin = spec.test_conditions.current.search_margin_a
+        return side.spec(spec).threshold_a.high + margin
+    return _delay_level(spec, side.protection)
 
 
 def delay_and_recovery(

@@ -31,8 +31,9 @@ from rig.measure.budget import capture_budget
 from rig.measure.traces import capture_waveform
 from rig.plugin.fixtures import Recorder
 from rig.station import Station
+from rig.station.fitness import short_mode
 from rig.station.roles import RoleNotFitted
-from test_plans import _current, _trip
+from test_plans import _current, _short_sense, _trip
 from test_plans._power_path import PowerPath
 from test_plans._trip import Side, against
 
@@ -49,6 +50,9 @@ GIVE_UP_S = 0.05  # after the record should have completed: no trigger came
 def short_circuit(
     station: Station, dut: BmsLink, clock: Clock, spec: DutSpec, record: Recorder
 ) -> None:
+    if short_mode(station.config, spec)[0] == "emulated":  # a generator on the shunt input
+        _short_sense.short_circuit(SHORT, station, dut, clock, spec, record)
+        return
     p, tc = SHORT.spec(spec), spec.test_conditions
     cap = tc.capture
     digitizer, relay = station.digitizer, station.short
@@ -57,7 +61,8 @@ def short_circuit(
             f"the digitizer {digitizer.name} measures the pack voltage; the short-circuit "
             f"plan times the current (wire it as discharge_current or pack_current)"
         )
-    sign = -1.0 if digitizer.quantity == "pack_current" else 1.0  # + = charging there
+    # + = charging on the pack current and on the shunt's sense input
+    sign = -1.0 if digitizer.quantity in ("pack_current", "sense_current") else 1.0
     level = sign * p.threshold_a.nominal
     stim = _current.CurrentStimulus(station, spec, SHORT, clock)  # the load, for recovery
     path = PowerPath(station, spec, "discharge")

@@ -16,6 +16,7 @@ copy, so each source says "(unconfirmed)".
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
@@ -133,13 +134,17 @@ class Keysight34465A(ScpiInstrument):
         sample_interval_s: float,
         points: int,
         pretrigger_points: int,
+        also: Mapping[int, float] | None = None,
     ) -> CaptureSettings:
         """Fixed range ≥ full_scale_v, timed sampling, pre-trigger; returns what is set.
 
         Everything is validated before the first byte: a range beyond 1000 V, an interval
-        under 20 µs, or a pre-trigger count not below `points` is a ValueError.
+        under 20 µs, a pre-trigger count not below `points`, or a second input (`also`:
+        the DMM has one) is a ValueError.
         """
         self._check(channel)
+        if also:
+            raise ValueError(f"the {self.MODEL} digitizes one input; asked for {sorted(also)} too")
         rng = next((r for r in RANGES if abs(full_scale_v) <= r), None)
         if rng is None:
             raise ValueError(f"full scale {full_scale_v:g} V beyond the 1000 V range")

@@ -21,6 +21,7 @@ stored copy, so each source says "(unconfirmed)".
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
@@ -34,6 +35,9 @@ from instruments.scpi import ScpiChannel, ScpiInstrument, scpi_bool
 
 MAX_RATE = 1e9  # one channel on
 DEPTHS = (12_000, 120_000, 1_200_000, 12_000_000, 24_000_000)  # one channel on
+# With more channels on, the rate and the memory are shared (DS1000Z programming guide:
+# 500 MSa/s with two, 250 MSa/s with three or four; memory halved and quartered).
+SHARE = {1: 1, 2: 2, 3: 4, 4: 4}
 DIVS_X = 12
 TIMEBASES = tuple(
     round(m * 10.0**e, 12) for e in range(-9, 2) for m in (1, 2, 5) if 5e-9 <= m * 10.0**e <= 50
@@ -88,15 +92,17 @@ class DS1000ZChannel(ScpiChannel):
 
 
 def plan_acquisition(
-    sample_interval_s: float, points: int, pretrigger_points: int
+    sample_interval_s: float, points: int, pretrigger_points: int, channels: int = 1
 ) -> tuple[float, int, float, float, int]:
     """Timebase scale, memory depth and offset for a record at least as fine and as long
-    as asked; returns (scale s/div, depth, offset s, interval s, pretrigger points)."""
+    as asked, with `channels` on; returns (scale s/div, depth, offset s, interval s,
+    pretrigger points)."""
     window = points * sample_interval_s
+    share = SHARE[channels]
     best: tuple[int, float, float, int, float] | None = None
-    for depth in DEPTHS:
+    for depth in (d // share for d in DEPTHS):
         for tb in TIMEBASES:
-            rate = min(MAX_RATE, depth / (DIVS_X * tb))
+            rate = min(MAX_RATE / min(share, 4), depth / (DIVS_X * tb))
             dt = 1.0 / rate
             n = min(depth, round(DIVS_X * tb * rate))
             if dt > sample_interval_s * (1 + 1e-9) or n * dt < window * (1 - 1e-9):
@@ -147,9 +153,9 @@ class RigolDS1104Z(ScpiInstrument):
     memory_depth = Instrument.control(
         ":ACQ:MDEP?",
         ":ACQ:MDEP %s",
-        """Control the memory depth in points (one channel on), or AUTO.""",
+        """Control the memory depth in points (per the channels on), or AUTO.""",
         validator=strict_discrete_set,
-        values=(*DEPTHS, "AUTO"),
+        values=(*sorted({d // n for d in DEPTHS for n in (1, 2, 4)}), "AUTO"),
         cast=str,
         check_set_errors=True,
     )
@@ -179,23 +185,27 @@ class RigolDS1104Z(ScpiInstrument):
         sample_interval_s: float,
         points: int,
         pretrigger_points: int,
+        also: Mapping[int, float] | None = None,
     ) -> CaptureSettings:
-        """The channel alone on, probe 1, ±full_scale_v on screen; a record at least as
-        fine and as long as asked (see `plan_acquisition`). Returns what is in force."""
-        ch = self._channel(channel)
-        scale = next((s for s in V_SCALES if 4 * s >= abs(full_scale_v)), None)
-        if scale is None:
-            raise ValueError(f"full scale {full_scale_v:g} V beyond ±40 V at probe ratio 1")
+        """The channel (and the `also` channels, each at its own full scale) on, the rest
+        off, probe 1, ±full_scale_v on screen; a record at least as fine and as long as
+        asked (see `plan_acquisition`). Returns what is in force for `channel`."""
+        self._channel(channel)
+        ranges = {channel: full_scale_v, **{n: v for n, v in (also or {}).items()}}
+        scales = {n: self._scale_for(n, v) for n, v in ranges.items()}
         if not 0 <= pretrigger_points < points:
             raise ValueError(f"pretrigger_points must be in 0..{points - 1}")
         tb, depth, offset, _dt, _pre = plan_acquisition(
-            sample_interval_s, points, pretrigger_points
+            sample_interval_s, points, pretrigger_points, len(ranges)
         )
         for n in range(1, self.channel_count + 1):
-            self.channels[n].display = n == channel
-        ch.probe = 1
-        ch.scale = scale
-        ch.offset = 0
+            self.channels[n].display = n in ranges
+        for n, scale in scales.items():
+            ch = self.channels[n]
+            ch.probe = 1
+            ch.scale = scale
+            ch.offset = 0
+        scale = scales[channel]
         self.timebase_scale = tb
         self.memory_depth = depth
         self.timebase_offset = offset
@@ -207,6 +217,13 @@ class RigolDS1104Z(ScpiInstrument):
         pre = min(max(round((DIVS_X / 2 * tb - offset) * rate), 0), n_points - 1)
         self._settings = CaptureSettings(dt, n_points, pre, 4 * scale)
         return self._settings
+
+    def _scale_for(self, channel: int, full_scale_v: float) -> float:
+        self._channel(channel)
+        scale = next((s for s in V_SCALES if 4 * s >= abs(full_scale_v)), None)
+        if scale is None:
+            raise ValueError(f"full scale {full_scale_v:g} V beyond ±40 V at probe ratio 1")
+        return scale
 
     def set_trigger(self, channel: int, level_v: float, rising: bool = True) -> None:
         self._channel(channel)

@@ -65,6 +65,9 @@ class Limits(Strict):
     discharge_current: Range
     cell_current: Range
     temperature: Range
+    # the current a current-sense emulator may make the BMS see (A, either path);
+    # absent: what the generator can emulate
+    emulated_current: Range | None = None
 
 
 class SafeState(Strict):
@@ -146,13 +149,51 @@ class NtcWiring(Strict):
         return self
 
 
-class DigitizerWiring(Strict):
-    """What the digitizer input sees: a quantity of the pack through a shunt, current
-    probe or divider, `scale` volts at the input per unit (V/A for currents)."""
+Measurable = Literal["discharge_current", "pack_current", "pack_voltage", "sense_current"]
+
+
+class ProbeWiring(Strict):
+    """One digitizer input: a quantity of the pack through a shunt, current probe or
+    divider, `scale` volts at the input per unit (V/A for currents). `sense_current` is
+    the BMS's shunt sense input itself (real plus emulated current, `scale` = the shunt's
+    ohms)."""
 
     channel: ChannelRef
-    measures: Literal["discharge_current", "pack_current", "pack_voltage"]
+    measures: Measurable
     scale: float = Field(gt=0, description="volts at the input per A (or per V)")
+
+
+class DigitizerWiring(ProbeWiring):
+    """The input the digitizer triggers on, and further inputs it records in the same
+    acquisition (`also`: e.g. the sense input on one channel, the load current on
+    another)."""
+
+    also: list[ProbeWiring] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> DigitizerWiring:
+        quantities = [self.measures, *(p.measures for p in self.also)]
+        if len(set(quantities)) != len(quantities):
+            raise ValueError(f"each quantity may be recorded once, got {quantities}")
+        for probe in self.also:
+            if probe.channel.instrument != self.channel.instrument:
+                raise ValueError(
+                    f"also: {probe.channel} is not on {self.channel.instrument} (one "
+                    f"acquisition is one instrument's)"
+                )
+        return self
+
+
+class ShuntWiring(Strict):
+    """Current-sense emulation: a generator output in series with the BMS's shunt sense
+    leads through an attenuator. A current of I amperes is emulated as I × `shunt_ohm` ×
+    `attenuation` volts of the generator's open-circuit output; `positive` says which
+    current a positive voltage reads as."""
+
+    channel: ChannelRef
+    shunt_ohm: float = Field(gt=0, description="the BMS's shunt, Ω (its data sheet)")
+    attenuation: float = Field(default=1.0, ge=1.0, description="generator V per sense V")
+    positive: Literal["discharge", "charge"] = "discharge"
 
 
 class FaultWiring(Strict):
@@ -172,6 +213,10 @@ class Wiring(Strict):
     digitizer: DigitizerWiring | None = None
     short: ChannelRef | None = None  # closing it shorts the pack output (P+ to P-)
     switch: dict[str, FaultWiring] = Field(default_factory=dict)
+    shunt: ShuntWiring | None = None  # a generator into the shunt's sense input
+    # a battery simulator on the BMS's battery terminals (the cells then feed only the
+    # sense taps): it sources and sinks the pack current
+    pack: ChannelRef | None = None
 
     @field_validator("thermistors")
     @classmethod
@@ -264,6 +309,16 @@ class DutConfig(Strict):
         )
 
 
+class ModuleConfig(Strict):
+    """A real cell module as the BMS's pack (no emulators): what the plans need to know
+    of it, from its data sheet."""
+
+    cells: int = Field(gt=0, le=32)
+    capacity_ah: float = Field(gt=0)
+    resistance_ohm: float = Field(gt=0, description="the whole module's internal resistance")
+    max_current_a: float = Field(gt=0, description="continuous charge/discharge rating")
+
+
 class WatchdogConfig(Strict):
     """While a plan runs, the station's own readings against `limits` (rig.watchdog)."""
 
@@ -296,6 +351,7 @@ class StationConfig(Strict):
     wiring: Wiring
     dut: DutConfig
     simlab: SimlabConfig | None = None
+    module: ModuleConfig | None = None
     watchdog: WatchdogConfig = WatchdogConfig()
     source: Path | None = Field(default=None, exclude=True)
 
@@ -335,6 +391,13 @@ class StationConfig(Strict):
         ]
         if w.digitizer is not None:
             refs.append(("wiring.digitizer.channel", w.digitizer.channel))
+            refs += [
+                (f"wiring.digitizer.also.{i}", p.channel) for i, p in enumerate(w.digitizer.also)
+            ]
+        if w.shunt is not None:
+            refs.append(("wiring.shunt.channel", w.shunt.channel))
+        if w.pack is not None:
+            refs.append(("wiring.pack", w.pack))
         if w.short is not None:
             refs.append(("wiring.short", w.short))
         refs += [(f"wiring.switch.{name}.channel", f.channel) for name, f in w.switch.items()]

@@ -147,6 +147,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         elif empty := [p for m in item.iter_markers("spec_states") for p in m.args
                        if not _spec_value(rig.spec, str(p))]:  # fmt: skip
             why = f"the DUT spec states no {', '.join(empty)}"
+        else:
+            unfit = rig.unfit(protections)
+            if unfit:
+                why = f"the bench cannot carry it: {unfit}"
         if why:
             dropped.append(item)
             rig.not_applicable.append((item.nodeid, why))

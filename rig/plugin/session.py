@@ -154,8 +154,21 @@ class RigSession:
             "digitizer": wiring.digitizer,
             "short": wiring.short,
             "switch": bool(wiring.switch),
+            "shunt": wiring.shunt,
         }
         return {role for role, present in wired.items() if present}
+
+    def unfit(self, protections: list[str]) -> str | None:
+        """Why the station's instruments cannot carry what a plan of these protections
+        commands (rig.station.fitness); None if they can, or if the files are unreadable
+        (`prepare` reports that properly)."""
+        from rig.station.fitness import unfit
+
+        try:
+            station, spec = load_station(self.station_path), self.spec
+        except Exception:
+            return None
+        return unfit(station, spec, protections)
 
     def wanted(self, items: list[pytest.Item]) -> bool:
         """A run, if `rig run` asked for one or a collected plan uses the rig's own

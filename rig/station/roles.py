@@ -8,7 +8,7 @@ channels through the wiring map.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +20,7 @@ from instruments.roles import (
     CellEmulator,
     Digitizer,
     ElectronicLoad,
+    FunctionGenerator,
     PackEmulator,
     PowerSupply,
     ResistanceSource,
@@ -399,7 +400,16 @@ class Thermistors:
 
 # --- digitizer -------------------------------------------------------------------------
 
-UNITS = {"discharge_current": "A", "pack_current": "A", "pack_voltage": "V"}
+UNITS = {"discharge_current": "A", "pack_current": "A", "pack_voltage": "V", "sense_current": "A"}
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A further digitizer input recorded in the same acquisition."""
+
+    channel: int
+    quantity: str
+    scale: float  # volts at the input per unit
 
 
 @dataclass(frozen=True)
@@ -425,10 +435,25 @@ class DigitizerRole:
     the capture.
     """
 
-    def __init__(self, name: str, driver: Digitizer, channel: int, measures: str, scale: float):
+    def __init__(
+        self,
+        name: str,
+        driver: Digitizer,
+        channel: int,
+        measures: str,
+        scale: float,
+        also: tuple[Probe, ...] = (),
+    ):
         self.name, self.driver, self.channel = name, driver, channel
         self.quantity, self.unit, self.scale = measures, UNITS[measures], scale
+        self.also = {p.quantity: p for p in also}
         self.settings: CaptureSettings | None = None
+        self._recorded: tuple[str, ...] = ()
+
+    @property
+    def quantities(self) -> list[str]:
+        """Everything this digitizer is wired to record: its trigger input first."""
+        return [self.quantity, *self.also]
 
     def arm(
         self,
@@ -438,20 +463,34 @@ class DigitizerRole:
         points: int = 2000,
         pretrigger_points: int = 200,
         full_scale: float | None = None,
+        also: Mapping[str, float] | None = None,
     ) -> CaptureSettings:
         """Configure, set the edge trigger at `level` (A or V) and start one capture.
 
-        `full_scale` (same unit) defaults to twice the level. Returns the instrument's
-        actual settings, in volts at its input.
+        `full_scale` (same unit) defaults to twice the level. `also` records further
+        wired quantities in the same acquisition, each at its full scale in its unit
+        (`{"discharge_current": 2.0}`); RoleNotFitted for one this digitizer is not wired
+        to. Returns the instrument's actual settings, in volts at its input.
         """
         fs = abs(full_scale if full_scale is not None else 2.0 * level)
         if not fs > 0:
             raise ValueError("full_scale must be > 0 (or a non-zero level)")
         if abs(level) > fs:
             raise ValueError(f"trigger level {level:g} {self.unit} beyond full scale {fs:g}")
+        extra: dict[int, float] = {}
+        for quantity, scale in (also or {}).items():
+            probe = self.also.get(quantity)
+            if probe is None:
+                raise RoleNotFitted(
+                    f"{self.name} is not wired to record {quantity} (it records "
+                    f"{', '.join(self.quantities)})"
+                )
+            extra[probe.channel] = abs(scale) * probe.scale
+        kwargs = {"also": extra} if extra else {}
         self.settings = self.driver.configure_capture(
-            self.channel, fs * self.scale, sample_interval_s, points, pretrigger_points
+            self.channel, fs * self.scale, sample_interval_s, points, pretrigger_points, **kwargs
         )
+        self._recorded = (self.quantity, *(also or {}))
         self.driver.set_trigger(self.channel, level * self.scale, rising)
         self.driver.arm()
         return self.settings
@@ -463,20 +502,27 @@ class DigitizerRole:
     def complete(self) -> bool:
         return self.state() == "complete"
 
-    def fetch(self, binary: bool = True) -> DigitizerTrace:
-        """The completed capture; before completion a RuntimeError says the state."""
+    def fetch(self, binary: bool = True, quantity: str | None = None) -> DigitizerTrace:
+        """The completed capture of the trigger input, or of another quantity recorded
+        in the same acquisition (`arm(also=...)`); before completion a RuntimeError says
+        the state."""
         state = self.state()
         if state != "complete":
             raise RuntimeError(f"{self.name}: capture not complete ({state})")
-        capture: Capture = self.driver.fetch(self.channel, binary=binary)
-        values = capture.values / self.scale
+        quantity = quantity or self.quantity
+        if quantity not in self._recorded:
+            raise RoleNotFitted(f"{self.name} did not record {quantity} in this capture")
+        probe = self.also.get(quantity)
+        channel, scale = (probe.channel, probe.scale) if probe else (self.channel, self.scale)
+        capture: Capture = self.driver.fetch(channel, binary=binary)
+        values = capture.values / scale
         return DigitizerTrace(
             capture.times,
             values,
             capture.sample_interval_s,
             capture.pretrigger_points,
-            self.quantity,
-            self.unit,
+            quantity,
+            UNITS[quantity],
             self.name,
         )
 
@@ -576,3 +622,131 @@ class FaultSwitch:
 
     def make_safe(self) -> None:
         self.remove_all()
+
+
+# --- current-sense emulation ------------------------------------------------------------
+
+
+class ShuntEmulation:
+    """A generator output in series with the BMS's shunt sense leads: the BMS measures
+    the current through its FETs plus the current emulated here.
+
+    Plans speak amperes on a path (`"discharge"` or `"charge"`): a current I is I ×
+    `shunt_ohm` × `attenuation` volts of the generator's open-circuit output, of the sign
+    that reads as that path's current. A level beyond what the generator can make is
+    refused with LimitError before a byte is sent; so is one beyond
+    `limits.emulated_current`. The real current (the charger's or the load's small
+    test current) is the trip's evidence: it stops when the FET opens.
+
+    `set_current_equivalent` holds a level (DC); `pulse` makes one pulse from the present
+    level to a higher one and back, with the generator's fastest edge unless told
+    (a short circuit emulated without kiloamperes); `off` returns to 0 A and switches the
+    output off, which is also its safe state.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        driver: FunctionGenerator,
+        channel: int,
+        shunt_ohm: float,
+        attenuation: float,
+        positive: str,
+        limits: Limits,
+    ):
+        self.name, self.driver, self.channel = name, driver, channel
+        self.shunt_ohm, self.attenuation, self.positive = shunt_ohm, attenuation, positive
+        self._limits = limits
+        self._level: tuple[float, str] = (0.0, positive)
+        self._configured = False
+
+    @property
+    def volts_per_amp(self) -> float:
+        """Generator open-circuit volts per emulated ampere."""
+        return self.shunt_ohm * self.attenuation
+
+    @property
+    def max_current_a(self) -> float:
+        """The largest current the generator can emulate (its ±EMF_PEAK_V)."""
+        return self.driver.EMF_PEAK_V / self.volts_per_amp
+
+    @property
+    def edge_s(self) -> float:
+        """The generator's fastest edge: the emulated current's rise time."""
+        return self.driver.EDGE_MIN_S
+
+    def volts(self, amps: float, path: str = "discharge") -> float:
+        """The generator voltage that reads as `amps` on `path`."""
+        if path not in ("discharge", "charge"):
+            raise ValueError(f"path must be 'discharge' or 'charge', got {path!r}")
+        sign = 1.0 if path == self.positive else -1.0
+        return sign * amps * self.volts_per_amp
+
+    def check(self, amps: float, path: str = "discharge") -> None:
+        """LimitError unless `amps` on `path` lies within what the station may emulate
+        (`limits.emulated_current`, and what the generator can make)."""
+        lim = self._limits.emulated_current
+        top = self.max_current_a if lim is None else min(lim.max, self.max_current_a)
+        low = 0.0 if lim is None else lim.min
+        check_limit(self.name, f"emulated {path} current", amps, low, top, "A")
+
+    def _ready(self) -> None:
+        if not self._configured:
+            self.driver.set_high_impedance(self.channel)
+            self._configured = True
+
+    def set_current_equivalent(self, amps: float, path: str = "discharge") -> None:
+        """Hold an emulated `amps` on `path` until told otherwise (output on)."""
+        self.check(amps, path)
+        self._ready()
+        self.driver.set_dc(self.channel, self.volts(amps, path))
+        if not self.driver.output_enabled(self.channel):
+            self.driver.set_output(self.channel, True)
+        self._level = (amps, path)
+
+    def level(self) -> tuple[float, str]:
+        """The emulated current last commanded, and its path."""
+        return self._level
+
+    def pulse(
+        self, amps: float, width_s: float, path: str = "discharge", edge_s: float | None = None
+    ) -> None:
+        """One pulse of `amps` on `path`, `width_s` long (50 % to 50 %), from and back to
+        the level held now; edges `edge_s` (default the generator's fastest). The pulse
+        rises in the generator's positive sense, so only on the path that reads positive
+        (`wiring.shunt.positive`)."""
+        if path != self.positive:
+            raise ValueError(
+                f"{self.name}: pulses are wired as {self.positive} current; not {path}"
+            )
+        base, _ = self._level
+        self.check(amps, path)
+        if not amps > base:
+            raise ValueError(f"pulse {amps:g} A not above the held {base:g} A")
+        self._ready()
+        low, high = self.volts(base, path), self.volts(amps, path)
+        self.driver.configure_pulse(self.channel, low, high, width_s, edge_s or self.edge_s)
+        if not self.driver.output_enabled(self.channel):
+            self.driver.set_output(self.channel, True)
+        self.driver.fire(self.channel)
+
+    def accuracy(self, amps: float, path: str = "discharge") -> Accuracy:
+        """The emulated current's band at `amps`: the generator's level accuracy, in
+        amperes through the attenuator and the shunt (a station states the whole chain's
+        calibration under the generator's `voltage_set`)."""
+        band = self.driver.accuracy("voltage_set", abs(self.volts(amps, path)))
+        k = self.volts_per_amp
+        return Accuracy(band.pct, band.offset / k, band.range_max / k, band.source)
+
+    def off(self) -> None:
+        self.driver.set_dc(self.channel, 0.0)
+        self.driver.set_output(self.channel, False)
+        self._level = (0.0, self.positive)
+
+    def make_safe(self) -> None:
+        confirmed(
+            lambda: self.driver.set_output(self.channel, False),
+            lambda: not self.driver.output_enabled(self.channel),
+        )
+        self.driver.set_dc(self.channel, 0.0)
+        self._level = (0.0, self.positive)

@@ -30,8 +30,10 @@ from rig.station.roles import (
     FaultSwitch,
     Load,
     NtcChannel,
+    Probe,
     RoleNotFitted,
     ShortRelay,
+    ShuntEmulation,
     Thermistors,
 )
 from rig.station.transcript import Transcript
@@ -66,6 +68,7 @@ class Station:
         self._digitizer: DigitizerRole | None = None
         self._short: ShortRelay | None = None
         self._switch: FaultSwitch | None = None
+        self._shunt: ShuntEmulation | None = None
 
     @classmethod
     def open(
@@ -146,6 +149,18 @@ class Station:
             ref = wiring.short
             self._short = ShortRelay(ref.instrument, self.drivers[ref.instrument], ref.channel)
             self.safety.register("short relay open", self._short.make_safe, priority=5)
+        if wiring.shunt is not None:
+            sh = wiring.shunt
+            self._shunt = ShuntEmulation(
+                sh.channel.instrument,
+                self.drivers[sh.channel.instrument],
+                sh.channel.channel,
+                sh.shunt_ohm,
+                sh.attenuation,
+                sh.positive,
+                limits,
+            )
+            self.safety.register("emulated current off", self._shunt.make_safe, priority=6)
         if wiring.switch:
             faults = {
                 name: Fault(
@@ -196,6 +211,7 @@ class Station:
                 d.channel.channel,
                 d.measures,
                 d.scale,
+                tuple(Probe(p.channel.channel, p.measures, p.scale) for p in d.also),
             )
             self.safety.register("digitizer idle", self._digitizer.make_safe, priority=60)
 
@@ -226,6 +242,11 @@ class Station:
     @property
     def switch(self) -> FaultSwitch:
         return self._need(self._switch, "fault-insertion switch")
+
+    @property
+    def shunt(self) -> ShuntEmulation:
+        """Current-sense emulation: a generator into the BMS's shunt sense input."""
+        return self._need(self._shunt, "current-sense emulation (wiring.shunt)")
 
     def _need(self, role: Any, name: str) -> Any:
         if role is None:

@@ -14,18 +14,51 @@ sense line reads 0); an unwired position is an `LfpCell`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from simlab import changes
-from simlab.hardware import LoadInput, RelayChannel, ResistorChannel, SourceChannel
+from simlab.hardware import (
+    GeneratorOutput,
+    LoadInput,
+    RelayChannel,
+    ResistorChannel,
+    SourceChannel,
+)
 from simlab.params import flatten, get_path, set_path, unknown_path
 from simlab.physics.lfp import LfpCell, LfpParams, make_cells
-from simlab.physics.trace import Approach, Const, Piece, Ramp, Trace
+from simlab.physics.trace import Approach, Const, Piece, Ramp, Scaled, Sum, Trace, TraceView
 
 # Quantities a digitizer input can be wired to, and how each follows from the solution.
 TRACED = ("pack_current", "pack_voltage")
+# ... and what the BMS's shunt input sees (real current plus an emulated one), in amperes.
+SENSED = "sense_current"
+
+
+@dataclass
+class ShuntParams:
+    """The BMS's current shunt (`physics.shunt.*`): what its sense input sees per ampere.
+    1.0 mΩ is what the JBD board's EEPROM states (0x2C)."""
+
+    r_ohm: float = 0.001
+
+    def validate(self) -> None:
+        if self.r_ohm <= 0:
+            raise ValueError("physics.shunt.r_ohm must be > 0")
+
+
+@dataclass
+class SenseInjection:
+    """A generator output in series with the shunt's sense leads (current-sense
+    emulation): its EMF, divided by the bench's attenuator, adds to the shunt's own drop.
+    `sign` is -1 when a positive generator voltage reads as discharge current (the pack
+    current is positive charging)."""
+
+    output: GeneratorOutput
+    attenuation: float
+    sign: float
 
 
 @dataclass
@@ -57,6 +90,7 @@ class BenchParams:
     charger_detect_v: float = 0.5  # a charger is "present" this far above the pack voltage
     lfp: LfpParams = field(default_factory=LfpParams)
     short: ShortParams = field(default_factory=ShortParams)
+    shunt: ShuntParams = field(default_factory=ShuntParams)
 
     def validate(self) -> None:
         if self.r_path_ohm <= 0:
@@ -67,6 +101,7 @@ class BenchParams:
             raise ValueError("physics.charger_detect_v must be >= 0")
         self.lfp.validate()
         self.short.validate()
+        self.shunt.validate()
 
 
 @dataclass
@@ -118,6 +153,13 @@ class Bench:
         self._short_since: float | None = None  # when the contacts closed (relay command)
         self.traces = {name: Trace(0.0) for name in TRACED}
         self._solved_at: object = None  # the `changes` token of the last solve
+        # Current-sense emulation, wired by the lab; and every generator's trace, which
+        # the world prunes with its own.
+        self.sense_injection: SenseInjection | None = None
+        self.extra_traces: list[Trace] = []
+        # A battery simulator on the battery terminals (the cells then feed only the
+        # sense taps), wired by the lab.
+        self.pack_source: SourceChannel | None = None
 
     @property
     def cell_count(self) -> int:
@@ -156,6 +198,11 @@ class Bench:
     # -- the circuit ------------------------------------------------------------------
 
     def _emf_and_r(self) -> tuple[float, float]:
+        """The power path's EMF and series resistance on the battery side: a battery
+        simulator's output where one is wired, else the string of cells."""
+        src = self.pack_source
+        if src is not None:
+            return (src.voltage_set if src.output_on else 0.0), 0.0
         emf, r = 0.0, 0.0
         lfp_cells = self.lfp_cells
         for i, ch in enumerate(self.positions):
@@ -167,7 +214,28 @@ class Bench:
                 emf += ch.voltage_set
         return emf, r
 
+    def _pack_caps(self, emf: float) -> tuple[float, float, list[SourceChannel]]:
+        """What the battery side can source and sink (A), and the outputs that set it.
+
+        A battery simulator is bounded by its own limits and power; a string of emulator
+        channels by its weakest channel (a channel that is off is an open string: no
+        current at all); LFP cells by nothing the bench reaches."""
+        src = self.pack_source
+        if src is not None:
+            if not src.output_on:
+                return 0.0, 0.0, []
+            return src.source_cap(emf), src.sink_cap(emf), [src]
+        emulated = [ch for ch in self.positions if ch is not None]
+        if not emulated:
+            return math.inf, math.inf, []
+        if not all(ch.output_on for ch in emulated):
+            return 0.0, 0.0, []
+        sources = [ch.source_cap(ch.voltage_set) for ch in emulated]
+        sinks = [ch.sink_cap(ch.voltage_set) for ch in emulated]
+        return min(sources), min(sinks), emulated
+
     def _load_current(self, emf: float, r_cells: float) -> float:
+        """The load's current within its envelope (present range, rated power)."""
         load = self.load
         if (
             load is None
@@ -187,7 +255,26 @@ class Bench:
             amps = (emf - load.voltage_set) / r_loop
         else:
             amps = 0.0
-        return min(max(amps, 0.0), self.params.load_max_a)
+        cap = min(load.i_max, load.p_max / emf, self.params.load_max_a)
+        load.limited = amps > cap
+        return min(max(amps, 0.0), cap)
+
+    def _charger_current(self, emf: float, r_cells: float, i_load: float) -> float:
+        """The current the P-side source drives into the pack (+) or draws out of it (−,
+        a regenerative source used as the load), within its envelope and the FETs."""
+        charger = self.charger
+        if charger is None or not charger.output_on:
+            return 0.0
+        r_path = self.params.r_path_ohm
+        wish = (charger.voltage_set - emf + r_cells * i_load) / (r_path + r_cells)
+        volts = max(emf, charger.voltage_set)
+        top = charger.source_cap(volts) if self.charge_fet else 0.0
+        bottom = -charger.sink_cap(emf) if self.discharge_fet else 0.0
+        amps = min(max(wish, bottom), top)
+        charger.mode = "CC" if wish > top else "CC-" if wish < bottom else "CV"
+        if charger.mode == "CC" and top < charger.current_limit:
+            charger.mode = "CP"  # the power envelope binds, not the current limit
+        return amps
 
     def refresh(self) -> BenchState:
         """The solution for the present inputs: the last one, unless a change was marked
@@ -197,44 +284,86 @@ class Bench:
         return self.solve()
 
     def solve(self) -> BenchState:
-        """Solve the circuit for the present setpoints and FET states; write the meters."""
+        """Solve the circuit for the present setpoints and FET states; write the meters.
+
+        Every instrument stays inside its envelope: the charger within its limit and
+        power, the load within its range and power, and the battery side (emulator
+        channels, a battery simulator) within what it can source or sink. Where the
+        battery side is the bound, its limiting outputs leave constant voltage: charged
+        beyond it, their voltage rises to meet the charger's; drained beyond it, the pack
+        collapses to what the load can regulate at (the board browns out)."""
         self._solved_at = changes.token()  # taken first: a change marked during it counts
         r_path = self.params.r_path_ohm
         emf, r_cells = self._emf_and_r()
+        src_cap, sink_cap, limiters = self._pack_caps(emf)
         i_load = self._load_current(emf, r_cells)
-
-        i_charge, limited = 0.0, False
         charger = self.charger
-        if charger is not None and charger.output_on and self.charge_fet:
-            unclamped = (charger.voltage_set - emf + r_cells * i_load) / (r_path + r_cells)
-            limited = unclamped > charger.current_limit
-            i_charge = min(max(unclamped, 0.0), charger.current_limit)
-
+        i_charge = self._charger_current(emf, r_cells, i_load)
         i_short = self._short_current(emf, r_cells)
         i_pack = i_charge - i_load - i_short
         pack_v = emf + r_cells * i_pack
+        bound = ""
+        if src_cap <= 0.0 and sink_cap <= 0.0:  # an open string: nothing flows
+            i_charge = i_load = i_short = i_pack = 0.0
+            if charger is not None and charger.output_on:
+                charger.mode = "CV"
+        elif i_pack > sink_cap + 1e-12:  # charged beyond what the battery side absorbs
+            i_charge, i_pack, bound = sink_cap + i_load + i_short, sink_cap, "sink"
+            assert charger is not None
+            pack_v = max(pack_v, charger.voltage_set - r_path * i_charge)
+            charger.mode = "CV"
+        elif i_pack < -src_cap - 1e-12:  # drained beyond what it sources
+            budget = src_cap + max(i_charge, 0.0)
+            i_short = min(i_short, budget)
+            drawn = min(max(-i_charge, 0.0), budget - i_short)
+            if i_charge < 0:
+                i_charge = -drawn
+            i_load = min(i_load, budget - i_short - drawn)
+            i_pack, bound = -src_cap, "source"
+            pack_v = max(i_short * self.params.short.r_ohm, self.params.load_min_v)
+            if i_charge < 0 and charger is not None:
+                pack_v = max(pack_v, charger.voltage_set)
         # every query that measures runs this loop: locals, one read of each field
         cells_v: list[float] = []
-        lfp_cells, bleed_ohm, abs_i_pack = self.lfp_cells, self.bleed_ohm, abs(i_pack)
+        lfp_cells, bleed_ohm = self.lfp_cells, self.bleed_ohm
+        carry = 0.0 if self.pack_source is not None else i_pack  # sense taps carry no pack current
+        excess = pack_v - (emf + r_cells * i_pack) if bound and self.pack_source is None else 0.0
+        shared = excess / max(len(limiters), 1)
         for i, ch in enumerate(self.positions):
             if ch is None:
-                cells_v.append(lfp_cells[i].terminal_v(i_pack))
+                cells_v.append(lfp_cells[i].terminal_v(carry))
                 continue
             on = ch.output_on
             v = ch.voltage_set if on else 0.0
+            at_limit = bool(bound) and on and ch in limiters and self.pack_source is None
+            if at_limit:
+                v = max(v + shared, 0.0)
             cells_v.append(v)
             ch.voltage_meas = v
             # the channel carries the string's current, and sources a bleed on top
             bleed = v / bleed_ohm[i + 1] if bleed_ohm and i + 1 in bleed_ohm else 0.0
-            ch.current_meas = -i_pack + bleed if on else 0.0
-            ch.in_current_limit = on and abs_i_pack > ch.current_limit
-
+            ch.current_meas = -carry + bleed if on else 0.0
+            ch.in_current_limit = at_limit
+            ch.mode = ("CC" if bound == "source" else "CC-") if at_limit else "CV" if on else "OFF"
+        src = self.pack_source
+        if src is not None:
+            src.voltage_meas = pack_v if src.output_on else 0.0
+            src.current_meas = -i_pack if src.output_on else 0.0
+            src.in_current_limit = bool(bound)
+            src.mode = (
+                "OFF"
+                if not src.output_on
+                else "CV"
+                if not bound
+                else ("CC" if bound == "source" else "CC-")
+            )
         if charger is not None:
             charger.current_meas = i_charge
-            charger.in_current_limit = limited
+            charger.in_current_limit = charger.mode in ("CC", "CC-", "CP")
             if not charger.output_on:
                 charger.voltage_meas = 0.0
-            elif i_charge > 0.0:
+                charger.mode = "OFF"
+            elif i_charge != 0.0:
                 charger.voltage_meas = pack_v + i_charge * r_path
             else:
                 charger.voltage_meas = charger.voltage_set
@@ -250,13 +379,13 @@ class Bench:
         self.state = BenchState(
             cells_v,
             pack_v,
-            float(i_charge),
-            float(i_load),
+            float(max(i_charge, 0.0)),
+            float(i_load + max(-i_charge, 0.0)),
             float(i_pack),
             float(i_short),
             bool(present),
         )
-        self._trace(float(i_pack), emf, r_cells, i_short > 0.0)
+        self._trace(float(i_pack), float(pack_v), emf, r_cells, i_short > 0.0)
         return self.state
 
     # -- the short-circuit loop -----------------------------------------------------------
@@ -287,7 +416,9 @@ class Bench:
             return 0.0
         return emf / (self.params.short.r_ohm + r_cells)
 
-    def _trace(self, i_pack: float, emf: float, r_cells: float, shorted: bool) -> None:
+    def _trace(
+        self, i_pack: float, pack_v: float, emf: float, r_cells: float, shorted: bool
+    ) -> None:
         """Record the solution from `self.t` on: a step for an ordinary change, an RL
         approach while the short loop conducts, the FET's linear fall when it stops."""
         current = self.traces["pack_current"]
@@ -306,12 +437,30 @@ class Bench:
         self._short_conducting = shorted
         if isinstance(piece, Const):
             current.hold(self.t, i_pack)
-            self.traces["pack_voltage"].hold(self.t, emf + r_cells * i_pack)
+            self.traces["pack_voltage"].hold(self.t, pack_v)
             return
         current.add(piece)
         self.traces["pack_voltage"].add(_affine(piece, emf, r_cells))
 
     # -- what the BMS's other inputs see -------------------------------------------------
+
+    def sensed_current(self) -> Trace | TraceView:
+        """The current the BMS's shunt input sees, in amperes (+ charging): the pack
+        current, plus an emulated current where a generator drives the sense leads. The
+        firmware's scans and the front end's comparators read this; the charger, the
+        load and the cells carry only the real current."""
+        real = self.traces["pack_current"]
+        inj = self.sense_injection
+        if inj is None:
+            return real
+        gain = inj.sign / (inj.attenuation * self.params.shunt.r_ohm)
+        return Sum(real, Scaled(inj.output.trace, gain))
+
+    def signal(self, quantity: str) -> Trace | TraceView:
+        """A quantity a digitizer input can be wired to (TRACED, or SENSED)."""
+        if quantity == SENSED:
+            return self.sensed_current()
+        return self.traces[quantity]
 
     def faults(self, action: str) -> set[int]:
         """Targets of the fault relays of `action` that are closed now."""

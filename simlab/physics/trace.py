@@ -10,6 +10,7 @@ level is crossed, however finely it samples, without the world stepping through 
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -111,6 +112,60 @@ class Ramp(Piece):
         return min(max(t, a), b)
 
 
+@dataclass
+class PulseTrain(Piece):
+    """A generator's continuous pulse train from t0 on: each period rises from `low` to
+    `high` in `lead` s, stays high until `width` after the rising edge's 50 % point, and
+    falls in `trail` s (the width is measured between the 50 % points, as generators
+    define it)."""
+
+    t0: float
+    low: float
+    high: float
+    period: float
+    width: float
+    lead: float
+    trail: float
+
+    def _in_period(self, phase: np.ndarray) -> np.ndarray:
+        fall_start = self.lead / 2 + self.width - self.trail / 2
+        rise = np.clip(phase / self.lead, 0.0, 1.0)
+        fall = np.clip((phase - fall_start) / self.trail, 0.0, 1.0)
+        return self.low + (self.high - self.low) * (rise - fall)
+
+    def values(self, t: np.ndarray) -> np.ndarray:
+        phase = np.mod(np.maximum(np.asarray(t, dtype=float) - self.t0, 0.0), self.period)
+        return self._in_period(phase)
+
+    def value(self, t: float) -> float:
+        return float(self.values(np.array([t]))[0])
+
+    def edges(self, a: float, b: float, limit: int = 100_000) -> list[float]:
+        """The instants in [a, b] where one straight segment hands over to the next."""
+        fall_start = self.lead / 2 + self.width - self.trail / 2
+        marks = (0.0, self.lead, fall_start, fall_start + self.trail)
+        first = max(math.floor((a - self.t0) / self.period), 0)
+        out: list[float] = []
+        n = first
+        while len(out) < limit:
+            base = self.t0 + n * self.period
+            if base > b:
+                break
+            out += [base + m for m in marks if a <= base + m <= b]
+            n += 1
+        return out
+
+    def crossing(self, level: float, rising: bool, a: float, b: float) -> float | None:
+        cuts = [a, *self.edges(a, b), b]
+        for lo, hi in itertools.pairwise(cuts):
+            if hi <= lo:
+                continue
+            found = Piece.crossing(self, level, rising, lo, hi)
+            if found is not None:
+                return found
+        return None
+
+
 class Trace:
     """Pieces in time order; a new piece replaces whatever was planned after its start."""
 
@@ -138,6 +193,12 @@ class Trace:
     def last(self) -> Piece:
         """The piece in force from the latest start on."""
         return self._pieces[-1]
+
+    @property
+    def steady(self) -> Const | None:
+        """The constant held from the latest start on, if the last piece is one."""
+        last = self._pieces[-1]
+        return last if isinstance(last, Const) else None
 
     def prune(self, before: float) -> None:
         """Forget pieces that ended before `before` (digitizers never look that far back)."""
@@ -189,3 +250,123 @@ class Trace:
             prev_end = piece.value(end)
             i += 1
         return None
+
+
+class TraceView:
+    """What a signal made of traces answers: values, exact crossings, its last piece."""
+
+    def value(self, t: float) -> float:
+        raise NotImplementedError
+
+    def values(self, times: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def crossing(self, level: float, rising: bool, t_from: float, t_to: float) -> float | None:
+        raise NotImplementedError
+
+    def breaks(self, t_from: float, t_to: float) -> list[float]:
+        """Instants in [t_from, t_to] where the law changes (piece starts, pulse edges)."""
+        raise NotImplementedError
+
+    @property
+    def steady(self) -> Const | None:
+        """The constant the signal holds from its latest change on, if it is one."""
+        raise NotImplementedError
+
+
+def _breaks(trace: Trace, t_from: float, t_to: float) -> list[float]:
+    i = max(bisect.bisect_right(trace._starts, t_from) - 1, 0)
+    out: list[float] = []
+    for piece in trace._pieces[i:]:
+        if piece.t0 > t_to:
+            break
+        if piece.t0 >= t_from:
+            out.append(piece.t0)
+        if isinstance(piece, PulseTrain):
+            out += piece.edges(max(t_from, piece.t0), t_to)
+    return out
+
+
+class Scaled(TraceView):
+    """`gain` × a trace: a generator's EMF seen through an attenuator and the shunt."""
+
+    def __init__(self, trace: Trace, gain: float):
+        self.trace, self.gain = trace, gain
+
+    def value(self, t: float) -> float:
+        return self.gain * self.trace.value(t)
+
+    def values(self, times: np.ndarray) -> np.ndarray:
+        return self.gain * self.trace.values(times)
+
+    def crossing(self, level: float, rising: bool, t_from: float, t_to: float) -> float | None:
+        if self.gain == 0:
+            return None
+        return self.trace.crossing(level / self.gain, rising == (self.gain > 0), t_from, t_to)
+
+    def breaks(self, t_from: float, t_to: float) -> list[float]:
+        return _breaks(self.trace, t_from, t_to)
+
+    @property
+    def steady(self) -> Const | None:
+        last = self.trace.last
+        return Const(last.t0, self.gain * last.v) if isinstance(last, Const) else None
+
+
+class Sum(TraceView):
+    """A trace plus another signal: what a BMS's shunt input sees when a generator's
+    voltage is added in series with the real shunt drop. Crossings are found exactly
+    between the instants where either side changes its law (each side is then one
+    monotone piece, so their sum is found by bisection)."""
+
+    def __init__(self, base: Trace, extra: TraceView):
+        self.base, self.extra = base, extra
+
+    def value(self, t: float) -> float:
+        return self.base.value(t) + self.extra.value(t)
+
+    def values(self, times: np.ndarray) -> np.ndarray:
+        return self.base.values(times) + self.extra.values(times)
+
+    def breaks(self, t_from: float, t_to: float) -> list[float]:
+        return sorted({*_breaks(self.base, t_from, t_to), *self.extra.breaks(t_from, t_to)})
+
+    def crossing(self, level: float, rising: bool, t_from: float, t_to: float) -> float | None:
+        if t_to < t_from:
+            return None
+        cuts = [t_from, *(t for t in self.breaks(t_from, t_to) if t_from < t < t_to), t_to]
+        before: float | None = None
+        for a, b in itertools.pairwise(cuts):
+            va = self.value(a)
+            if before is not None and (
+                (rising and before < level <= va) or (not rising and before > level >= va)
+            ):
+                return a  # a step where one law hands over to the next
+            vb_left = self._left(b)
+            if (rising and va < level <= vb_left) or (not rising and va > level >= vb_left):
+                return self._solve(level, a, b)
+            before = vb_left
+        return None
+
+    def _left(self, t: float) -> float:
+        """The value just before `t` (a step at `t` is not yet taken)."""
+        return self.value(math.nextafter(t, -math.inf))
+
+    def _solve(self, level: float, a: float, b: float) -> float:
+        above_at_b = self._left(b) >= level
+        for _ in range(200):
+            if b - a <= EPS_T:
+                break
+            mid = 0.5 * (a + b)
+            if (self.value(mid) >= level) == above_at_b:
+                b = mid
+            else:
+                a = mid
+        return b
+
+    @property
+    def steady(self) -> Const | None:
+        last, extra = self.base.last, self.extra.steady
+        if not isinstance(last, Const) or extra is None:
+            return None
+        return Const(max(last.t0, extra.t0), last.v + extra.v)

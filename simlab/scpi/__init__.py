@@ -12,6 +12,7 @@ from simlab.hardware import InstrumentHardware
 from simlab.scpi.device import ScpiDevice
 from simlab.scpi.errors import ScpiError
 from simlab.scpi.models.fluke_5522a import Fluke5522A
+from simlab.scpi.models.keysight_33500b import Keysight33522B
 from simlab.scpi.models.keysight_34465a import Keysight34465A
 from simlab.scpi.models.keysight_daq970a import KeysightDAQ970A
 from simlab.scpi.models.keysight_e36234a import KeysightE36234A
@@ -20,6 +21,7 @@ from simlab.scpi.models.keysight_el34143a import KeysightEL34143A
 from simlab.scpi.models.keysight_n6705c import KeysightN6705C
 from simlab.scpi.models.ngi_n83624 import NgiN83624
 from simlab.scpi.models.powertek_mc642 import PowertekMC642
+from simlab.scpi.models.rigol_dg800 import RigolDG822
 from simlab.scpi.models.rigol_dl3021 import RigolDL3021
 from simlab.scpi.models.rigol_dp832 import RigolDP832
 from simlab.scpi.models.rigol_ds1000z import RigolDS1104Z
@@ -44,6 +46,9 @@ MODELS: dict[str, type[ScpiDevice]] = {
     "Rigol DS1104Z": RigolDS1104Z,
     "Keysight DAQ970A": KeysightDAQ970A,
     "Rigol M300": RigolM300,
+    # current-sense emulation: a generator into the BMS's shunt input
+    "Keysight 33522B": Keysight33522B,
+    "Rigol DG822": RigolDG822,
 }
 
 __all__ = ["MODELS", "ScpiDevice", "ScpiError", "create_device", "make_hardware"]

@@ -27,6 +27,7 @@ REQUIRED = {
     "thermistor_emulator": ("resistance_set",),
     "digitizer": ("voltage_meas", "timebase"),
     "switch": (),
+    "function_generator": ("voltage_set",),
 }
 
 

@@ -17,6 +17,7 @@ from instruments.registry import MODELS, open_instrument
 from instruments.roles import (
     CellEmulator,
     ElectronicLoad,
+    FunctionGenerator,
     PackEmulator,
     PowerSupply,
     ProtectedSupply,
@@ -142,5 +143,42 @@ def test_twin_refusal_reaches_the_driver_as_a_typed_error(served, request):
         with pytest.raises(InstrumentError, match=r"NOT:A:COMMAND 1.*-113") as err:
             drv.raise_errors()
         assert err.value.instrument == "dut-side"
+    finally:
+        drv.close()
+
+
+GENERATORS = [m for m, e in MODELS.items() if e.role == "function_generator"]
+
+
+@pytest.mark.parametrize("served", GENERATORS, indirect=True, ids=GENERATORS)
+def test_generator_round_trip(served, request):
+    """Open-circuit levels, a single triggered pulse with its edges, the output relay;
+    what the twin's output does in time is what the driver asked for."""
+    model = request.node.callspec.params["served"]
+    hw = served.device.hardware
+    now = [0.0]
+    hw.clock = lambda: now[0]
+    drv = open_instrument(model, served.resource, "dut-side")
+    try:
+        drv.check_identity()
+        assert isinstance(drv, FunctionGenerator)
+        drv.set_high_impedance(2)
+        drv.set_dc(2, -1.25)
+        drv.set_output(2, True)
+        assert drv.output_enabled(2) is True and drv.output_enabled(1) is False
+        assert drv.dc_level(2) == pytest.approx(-1.25)
+        trace = hw.generators[2].trace
+        assert trace.value(1e-3) == pytest.approx(-1.25)
+        drv.configure_pulse(2, 0.5, 7.5, 200e-6, 50e-9)
+        now[0] = 1.0
+        drv.fire(2)
+        assert trace.value(1.0 + 25e-9) == pytest.approx(4.0)  # half way up the edge
+        assert trace.value(1.0 + 100e-6) == pytest.approx(7.5)
+        assert trace.value(1.0 + 250e-6) == pytest.approx(0.5)  # back at the idle level
+        with pytest.raises(ValueError, match="beyond"):
+            drv.set_dc(2, 10.5)
+        drv.set_output(2, False)
+        assert drv.output_enabled(2) is False and trace.value(2.0) == 0.0
+        drv.raise_errors()
     finally:
         drv.close()

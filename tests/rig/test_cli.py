@@ -27,6 +27,7 @@ def test_sim_serve_prints_endpoints_and_stops_on_sigterm():
         assert set(endpoints["instruments"]) == {
             "charger",
             "load",
+            "awg",
             "cellsim_a",
             "cellsim_b",
             "cellsim_c",

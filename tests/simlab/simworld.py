@@ -50,8 +50,12 @@ def make_rig(
 
     Scans start at `phase` (default t = 0), so timing assertions can name exact scan times.
     """
+    # Stiff cell sources: these rigs exercise the firmware and the circuit's laws with
+    # the currents a protection needs (kA shorts included); what real instruments can
+    # carry is tested on stations built from their twins (test_sim_envelope.py).
     cells = [
-        SourceChannel(voltage_set=nominal, current_limit=3.0, output_on=True) for _ in range(n)
+        SourceChannel(voltage_set=nominal, current_limit=1e5, sink_max=1e5, output_on=True)
+        for _ in range(n)
     ]
     charger = SourceChannel(voltage_set=0.0, current_limit=5.0)
     load = LoadInput()

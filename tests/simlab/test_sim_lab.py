@@ -56,6 +56,7 @@ def test_station_file_is_parsed():
     assert set(spec.instruments) == {
         "charger",
         "load",
+        "awg",
         "cellsim_a",
         "cellsim_b",
         "cellsim_c",
@@ -67,7 +68,10 @@ def test_station_file_is_parsed():
     }
     assert spec.thermistors == {1: ("ntc_1", 1), 2: ("ntc_2", 1)}
     assert spec.short == ("daq", 101) and spec.faults["ntc_2_open"].target == 2
-    assert spec.digitizer is not None and spec.digitizer.measures == "discharge_current"
+    assert spec.digitizer is not None and spec.digitizer.measures == "sense_current"
+    assert [p.measures for p in spec.digitizer.also] == ["discharge_current"]
+    assert spec.shunt is not None and spec.shunt.ref == ("awg", 1)
+    assert spec.shunt.attenuation == 20 and spec.shunt.positive == "discharge"
     assert spec.charger == ("charger", 1) and spec.load == ("load", 1)
     assert spec.cells[1] == ("cellsim_a", 1) and spec.cells[16] == ("cellsim_d", 4)
     assert spec.cell_count == 16 and spec.seed == 1 and spec.protocol == "jbd"

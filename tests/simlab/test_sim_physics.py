@@ -40,7 +40,11 @@ def test_cell_spread_is_seeded():
 
 
 def _bench(n=4, volts=3.3):
-    cells = [SourceChannel(voltage_set=volts, output_on=True) for _ in range(n)]
+    # stiff cells: these tests are about the charger, the load and the FETs
+    cells = [
+        SourceChannel(voltage_set=volts, current_limit=100.0, sink_max=100.0, output_on=True)
+        for _ in range(n)
+    ]
     charger = SourceChannel(voltage_set=14.0, current_limit=2.0)
     load = LoadInput(current_set=5.0)
     return Bench(list(cells), charger, load), cells, charger, load
@@ -85,11 +89,13 @@ def test_solve_load_current_gated_by_discharge_fet_and_pack_voltage():
     assert all(ch.voltage_meas == 0.0 and ch.current_meas == 0.0 for ch in cells)
 
 
-def test_unpowered_sense_line_reads_zero():
-    bench, cells, _, _ = _bench()
+def test_unpowered_sense_line_reads_zero_and_opens_the_string():
+    bench, cells, charger, load = _bench()
     cells[1].output_on = False
+    load.input_on = charger.output_on = True
     st = bench.solve()
     assert st.cells_v == [3.3, 0.0, 3.3, 3.3] and st.pack_v == pytest.approx(9.9)
+    assert st.load_a == 0.0 and st.charge_a == 0.0  # an output that is off is open
 
 
 def test_load_cr_mode():

@@ -4,22 +4,22 @@ Every channel command on this mainframe names its channels with ``(@list)``; lea
 list out is answered with -109 here. N6781A ranges (20 V range, 3 A range; the 6 V and
 low-current ranges are folded in): 0–20.4 V, source limit 0–3.06 A, sink limit
 programmed as a negative number, −3.06–0 A. With ``CURR:LIM:COUP ON`` (the *RST state)
-the two limits track each other; the physics sees one symmetric limit, the smaller
-magnitude of the two. Voltage, output and meter handlers are the shared ones of
-``supply.SupplyTwin``.
+the two limits track each other; the physics sees both, and the module's 20 W. Voltage,
+output and meter handlers are the shared ones of ``supply.SupplyTwin``.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from simlab.hardware import InstrumentHardware, SourceChannel
+from simlab.hardware import InstrumentHardware
 from simlab.scpi import params as p
 from simlab.scpi.device import Chans, Solve, command, measure, opt
-from simlab.scpi.models.supply import Rating, SupplyTwin
+from simlab.scpi.models.supply import Rating, SupplyTwin, rated_channel
 
 SLOTS = 4
-MODULE_RATINGS = {"N6781A": Rating(v_max=20.4, i_max=3.06)}
+# N6781A: 20 V / ±3 A, 20 W, two-quadrant (it sinks what it sources)
+MODULE_RATINGS = {"N6781A": Rating(v_max=20.4, i_max=3.06, p_max=20.0, i_sink=3.06)}
 MODULES = tuple(MODULE_RATINGS)
 
 VOLT = "[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]"
@@ -46,7 +46,9 @@ class KeysightN6705C(SupplyTwin):
         for module in modules:
             if module not in MODULES:
                 raise ValueError(f"module {module!r} not emulated; known: {', '.join(MODULES)}")
-        sources = {slot: SourceChannel() for slot in range(1, len(modules) + 1)}
+        sources = {
+            slot: rated_channel(MODULE_RATINGS[module]) for slot, module in enumerate(modules, 1)
+        }
         return InstrumentHardware("Keysight N6705C", sources=sources)
 
     def check_hardware(self, hardware: InstrumentHardware) -> None:
@@ -69,7 +71,8 @@ class KeysightN6705C(SupplyTwin):
         self.coupled = dict.fromkeys(self.hardware.sources, True)
 
     def _apply_limit(self, ch: int) -> None:
-        self.source(ch).current_limit = min(self.limit_pos[ch], -self.limit_neg[ch])
+        src = self.source(ch)
+        src.current_limit, src.sink_limit = self.limit_pos[ch], -self.limit_neg[ch]
 
     def set_limit_pos(self, value: float | str, chans: list[int]) -> None:
         amps = p.resolve(value, 0.0, self.rating(chans[0]).i_max, 0.0)

@@ -65,6 +65,8 @@ class LoadTwin(ScpiDevice):
         """Write what the physics should see."""
         load = self.load()
         load.input_on = self.input_on
+        load.i_max = self.current_range or self.LEVELS["CC"][1]
+        load.p_max = self.LEVELS["CP"][1]
         for mode, field in FIELDS.items():
             setattr(load, field, self.levels.get(mode, getattr(LoadInput(), field)))
         if self.short_on:

@@ -47,7 +47,8 @@ class NgiN83624(SupplyTwin):
     ATTACHED_CHANNEL_LISTS = True
     REPLY_TERMINATION = "\r\n"  # as the published open-source driver reads it
     RATINGS: ClassVar[dict[int, Rating]] = {
-        n: Rating(v_max=6.0, i_max=5.0, ovp_max=6.5, ocp_max=5.5) for n in range(1, CHANNELS + 1)
+        n: Rating(v_max=6.0, i_max=5.0, ovp_max=6.5, ocp_max=5.5, i_sink=5.0)
+        for n in range(1, CHANNELS + 1)
     }
 
     def _idn(self) -> str:

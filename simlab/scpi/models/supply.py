@@ -10,6 +10,7 @@ numeric suffix resolved by the model's table line).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
@@ -33,6 +34,13 @@ class Rating:
     ovp_max: float | None = None  # None: the output has no programmable OVP
     ocp_max: float | None = None  # None: OCP (if any) trips at the current limit
     fixed_v: float | None = None  # an output whose voltage is set by hardware
+    p_max: float = math.inf  # W the output delivers (an autoranging supply's envelope)
+    i_sink: float = 0.0  # A it absorbs continuously (0: a supply that cannot sink)
+
+
+def rated_channel(rating: Rating) -> SourceChannel:
+    """An output whose physics stays inside `rating` (power, sinking)."""
+    return SourceChannel(sink_max=rating.i_sink, power_max=rating.p_max)
 
 
 class SupplyTwin(ScpiDevice):
@@ -52,7 +60,9 @@ class SupplyTwin(ScpiDevice):
         if modules:
             raise ValueError(f"the {cls.MODEL} has no modules")
         name = f"{cls.VENDOR.split()[0].title()} {cls.MODEL}"
-        return InstrumentHardware(name, sources={n: SourceChannel() for n in cls.RATINGS})
+        return InstrumentHardware(
+            name, sources={n: rated_channel(r) for n, r in cls.RATINGS.items()}
+        )
 
     def check_hardware(self, hardware: InstrumentHardware) -> None:
         if sorted(hardware.sources) != sorted(self.RATINGS):

@@ -38,6 +38,7 @@ def test_open_checks_identities_and_builds_roles(lab, tmp_path):
             "Powertek MC642",
             "Rigol DS1104Z",
             "Keysight DAQ970A",
+            "Keysight 33522B",
         }
         assert station.make_safe("test") == []
         assert station.cells.measure_voltage(16) == pytest.approx(config.safe_state.cell_voltage)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from simlab.hardware import InstrumentHardware
 from simlab.scpi.bench import Bench, make_bench
 
@@ -48,12 +50,14 @@ def test_current_limits_coupled_by_default(n6705c: Bench) -> None:
     assert src.current_limit == 0.5
 
 
-def test_current_limits_uncoupled_use_smaller_magnitude(n6705c: Bench) -> None:
+def test_current_limits_uncoupled_bound_source_and_sink_apart(n6705c: Bench) -> None:
     src = n6705c.hardware.sources[2]
     n6705c.ask("CURR:LIM:COUP OFF,(@2);CURR:LIM 2,(@2);CURR:LIM:NEG -1,(@2)")
     assert n6705c.ask("CURR:LIM:COUP? (@2)") == "0"
     assert n6705c.ask("CURR:LIM? (@2);CURR:LIM:NEG? (@2)") == "+2.000000E+00;-1.000000E+00"
-    assert src.current_limit == 1.0
+    assert (src.current_limit, src.sink_limit) == (2.0, 1.0)
+    assert src.source_cap(3.3) == 2.0 and src.sink_cap(3.3) == 1.0
+    assert src.source_cap(19.0) == pytest.approx(20.0 / 19.0)  # the module's 20 W
     assert n6705c.errors() == []
 
 

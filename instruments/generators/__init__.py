@@ -1,0 +1,1 @@
+"""Function / arbitrary waveform generators: current-sense emulation into a BMS's shunt."""
