@@ -17,7 +17,7 @@ before anything is applied, and the plan is an error, never a value.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 
@@ -59,11 +59,14 @@ class Reach:
             return level
         return min(level, limit) if self.direction > 0 else max(level, limit)
 
-    def beyond(self, far: float, margin: float, unit: str) -> float:
+    def beyond(
+        self, far: float, margin: float, unit: str, accuracy: Callable[[float], float]
+    ) -> float:
         """A level `margin` beyond the band's far edge `far`, or as far as the other
-        protections allow; NotIsolated if that is not clearly beyond the band."""
+        protections allow; NotIsolated if that is not clearly beyond the band (by more
+        than the stimulus's `accuracy` there, so the level applied is beyond it too)."""
         level = self.clamp(far + self.direction * margin)
-        if self.direction * (level - far) < max(self.guard, 1e-12):
+        if self.direction * (level - far) <= accuracy(level):
             assert self.by is not None
             raise NotIsolated(
                 f"{self.protection}: no level clearly beyond its band (edge {far:g} {unit}) "

@@ -75,6 +75,12 @@ def pack_current(
         role = station.charger if charging else station.load
         check_limit(role.name, what, abs(level), lim.min, lim.max, "A")
     pack = station.cells.count * tc.nominal_cell_voltage
+    cells = station.cells
+    # the pack's cells carry the current: emulator channels limit it to what the
+    # station's safe state allows unless told more (as for a state-of-charge run)
+    largest = max(abs(a) for a in rep.current_levels_a)
+    check_limit("cells", "cell current", largest, 0.0, limits.cell_current.max, "A")
+    cells.set_current_limit(min(limits.cell_current.max, largest * 1.2 + 0.1))
     for level in rep.current_levels_a:
         charging = level > 0
         path = PowerPath(station, spec, "charge" if charging else "discharge")

@@ -145,6 +145,11 @@ def response_bound(
     return lag, source
 
 
+def accuracy_of(stim: Stimulus) -> Callable[[float], float]:
+    """The half-width of the stimulus's read-back band at a level."""
+    return lambda level: stim.band(level).limit(level)
+
+
 def reach_of(side: Side, stim: Stimulus, spec: DutSpec) -> Reach:
     """How far this plan may drive `stim` before another protection may act, kept the
     stimulus's read-back accuracy short of it."""
@@ -284,7 +289,7 @@ def threshold_and_release(
     unit = stim.unit
     near, far = (p.threshold.low, p.threshold.high)[:: int(d)]
     bound = reach_of(side, stim, spec)
-    trip_level = bound.beyond(far, stim.margin, unit)  # NotIsolated before anything is sent
+    trip_level = bound.beyond(far, stim.margin, unit, accuracy_of(stim))  # before anything
     start, stop = near - d * stim.margin, trip_level
     highest = stim.pack_at(max(start, stop, stim.rest))
     context = {**context, **bound.context()}
@@ -439,7 +444,7 @@ def trip_delay(
     bound = reach_of(side, stim, spec)
     if level is None:
         far = p.threshold.high if d > 0 else p.threshold.low
-        level = bound.beyond(far, stim.margin, stim.unit)  # NotIsolated: nothing sent
+        level = bound.beyond(far, stim.margin, stim.unit, accuracy_of(stim))  # nothing sent yet
     else:
         bound.check(level, stim.unit)
     context = {**context, **bound.context()}
