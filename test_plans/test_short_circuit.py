@@ -14,7 +14,8 @@ load's current.
 
 import pytest
 
-from test_plans._short import short_circuit
+from test_plans import _short_threshold
+from test_plans._short import SHORT, short_circuit
 
 pytestmark = [
     pytest.mark.protection("short_circuit"),
@@ -28,3 +29,12 @@ pytestmark = [
 
 def test_short_circuit(station, dut, clock, spec, record, ready):
     short_circuit(station, dut, clock, spec, record)
+
+
+@pytest.mark.needs("shunt")
+def test_short_circuit_threshold(station, dut, clock, spec, record, ready):
+    """The threshold: pulses of rising emulated current on the shunt input, each
+    captured with the load's test current; below the threshold the current keeps flowing
+    through the pulse, above it the FET opens within it (test_plans/_short_threshold.py).
+    A bench whose short path has one prospective current cannot set it: not applicable."""
+    _short_threshold.threshold(SHORT, station, dut, clock, spec, record, ready)

@@ -90,6 +90,10 @@ class Keysight33522B(GeneratorRole, ScpiInstrument, Agilent33500):
 
     def _pulse(self, ch: Any, low: float, high: float, width: float, edge: float) -> None:
         period = max(2 * (width + edge), 1e-3)
+        if ch.pulse_width > width:
+            # narrow the pulse in force first: a shorter period must not meet a wider
+            # pulse than it can hold (the instrument refuses with -221)
+            ch.pulse_width = width
         # function, period and both levels in one command: no intermediate pair of
         # levels to conflict with the ones in force
         self._set(f"SOUR{ch.id}:APPL:PULS {1 / period:g},{high - low:g},{(high + low) / 2:g}")

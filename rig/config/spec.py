@@ -285,6 +285,23 @@ class CaptureConditions(Strict):
         return self
 
 
+class ShortSearch(Strict):
+    """The short-circuit threshold's search: pulses of rising prospective current
+    (`test_conditions.short_circuit:`), each `pulse_s` long (default: dwell_factor x the
+    slowest acceptable delay), shorter than every lower discharge level's delay."""
+
+    threshold_step_a: float = Field(default=2.0, gt=0)
+    coarse_step_a: float = Field(default=10.0, gt=0)
+    search_margin_a: float = Field(default=10.0, gt=0)
+    pulse_s: float | None = Field(default=None, gt=0, le=0.1)
+
+    @model_validator(mode="after")
+    def _steps(self) -> ShortSearch:
+        if self.coarse_step_a < self.threshold_step_a:
+            raise ValueError("coarse_step_a must be >= threshold_step_a")
+        return self
+
+
 class TestConditions(Strict):
     cells_under_test: list[int] | Literal["all"] = "all"
     # NTC inputs whose temperature protections are measured (1..dut.ntc_count).
@@ -308,6 +325,7 @@ class TestConditions(Strict):
     current: CurrentConditions = CurrentConditions()
     temperature: TemperatureConditions = TemperatureConditions()
     capture: CaptureConditions = CaptureConditions()
+    short_circuit: ShortSearch = ShortSearch()
 
     @model_validator(mode="after")
     def _steps(self) -> TestConditions:
