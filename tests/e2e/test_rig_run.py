@@ -74,9 +74,11 @@ def test_trip_measurements_carry_their_evidence(default_run):
         if m["name"].endswith(("_threshold", "_release", "_trip_delay", "_trip_time"))
     ]
     # cells and pack; charge OC and two discharge OC levels; 4 temperatures x 2 NTCs; short
-    assert len(trips) == 16 * 2 * 3 + 2 * 3 + 3 * 2 + 4 * 2 * 3 + 1
+    # circuit trip time and threshold
+    assert len(trips) == 16 * 2 * 3 + 2 * 3 + 3 * 2 + 4 * 2 * 3 + 2
     for m in trips:
-        assert m["evidence"] == "instrument" and m["instrument"] in ("charger", "load", "scope")
+        assert m["evidence"] == "instrument"
+        assert m["instrument"].split(" ")[0] in ("charger", "load", "scope"), m["instrument"]
         assert m["decision_rule"] == "guarded"
         lo, hi = m["bracket"]
         assert lo <= m["value"] <= hi
@@ -86,6 +88,21 @@ def test_trip_measurements_carry_their_evidence(default_run):
         assert wf.x and all(len(s.values) == len(wf.x) for s in wf.series)
     dut_reports = [m for m in default_run.measurements() if m["evidence"] == "dut"]
     assert {m["name"] for m in dut_reports} >= {"cell_ov_reported_flag", "cell_uv_reported_fet_off"}
+
+
+def test_every_measured_value_carries_a_budget(default_run):
+    """U > 0 from named sources on every value taken from an instrument or a clock; only
+    exact values (flags, counts, settings the BMS holds) go without, judged simply."""
+    values = [m for m in default_run.measurements() if m["value"] is not None]
+    assert len(values) > 450
+    for m in values:
+        if m["exact"]:
+            assert m["decision_rule"] == "simple" and not m["budget"], m["name"]
+            assert m["unit"] in ("flag", "fields", "cells") or m["name"].startswith("config_")
+            continue
+        assert m["uncertainty"] > 0 and m["budget"], m["name"]
+        assert all(c["source"].strip() and c["standard"] >= 0 for c in m["budget"]), m
+        assert m["decision_rule"] == "guarded", m["name"]
 
 
 def test_thresholds_bracket_the_truth(default_run):
