@@ -213,3 +213,32 @@ def test_a_reset_that_fails_ends_the_bisection(fake_clock):
     )
     assert r.found and r.reset_failed
     assert r.commanded_bracket == pytest.approx((3.65, 3.66))
+
+
+def test_rest_between_levels_keeps_a_long_timer_from_running_on(fake_clock):
+    """A 20 s delay against a 6 s dwell: without rest the timer runs on from level to
+    level and the threshold reads three levels high; resting 20 s at rest between levels
+    restarts it at every level, so the search never trips (no false level) until the
+    dwell is long enough, and then it finds the true threshold."""
+    truth = 3.651
+
+    def search(dwell, rest_s):
+        dut = Comparator(fake_clock, truth, 3.4, delay=20.0)
+
+        def reset():
+            dut.apply(3.3)
+            fake_clock.sleep(1)
+            return dut.current() == 1.0
+
+        return search_threshold(
+            fake_clock, dut.apply, dut.current, lambda i: i < 0.2, 3.60, 3.70, 0.01, 0.002,
+            dwell, reset, rest=(lambda: dut.apply(3.3)) if rest_s else None, rest_s=rest_s,
+        )  # fmt: skip
+
+    carried = search(6.0, 0.0)
+    assert carried.found and carried.commanded_bracket[0] > truth  # the lie the issue saw
+    rested = search(6.0, 20.0)
+    assert not rested.found and rested.above is None  # never tripped: no false value
+    right = search(41.0, 20.0)
+    lo, hi = right.commanded_bracket
+    assert lo < truth <= hi
