@@ -7,8 +7,10 @@ probe is one pulse of the emulated current, `pulse_s` long (twice the slowest ac
 delay by default), while the load keeps its small test current through the FETs. The
 digitizer records both in one acquisition, triggered on the pulse's leading edge:
 
-- the level is the generator's, through its attenuator and the shunt, with that chain's
-  accuracy (far better than a scope's few per cent of full scale); the sense input's
+- the level is what the shunt carries in all: the generator's pulse, through its
+  attenuator and the shunt, plus the test current the load draws through it (read on the
+  load), with both instruments' accuracy (the generator chain's is far better than a
+  scope's few per cent of full scale); the sense input's
   plateau in the record (what the BMS's shunt input saw) is its read-back, kept beside it,
   and a plateau that disagrees with the level by more than both accuracies together is an
   error of the bench, never a value;
@@ -66,8 +68,11 @@ class ShortPulses:
     quantity = "emulated_short_current"
     unit = "A"
 
-    def __init__(self, station: Station, spec: DutSpec, clock: Clock, width_s: float):
+    def __init__(
+        self, station: Station, spec: DutSpec, clock: Clock, width_s: float, real_a: float
+    ):
         self.station, self.spec, self.clock, self.width_s = station, spec, clock, width_s
+        self.real_a = real_a  # the test current the load draws through the shunt
         self.shunt, self.digitizer = station.shunt, station.digitizer
         self.test_current = spec.test_conditions.discharge_test_current_a
         self.load_after = math.nan  # the load's current at the end of the last pulse
@@ -78,9 +83,9 @@ class ShortPulses:
     def instrument(self) -> str:
         return self.shunt.name
 
-    def apply(self, level: float) -> float | None:
+    def apply(self, level: float) -> float:
         """One pulse of `level` A; its plateau on the sense input checked against it.
-        No read-back for the bracket: the level's accuracy is the generator chain's."""
+        Returns the current the shunt carried: the pulse and the load's test current."""
         cap = self.spec.test_conditions.capture
         dig = self.digitizer
         settings = dig.arm(
@@ -124,18 +129,29 @@ class ShortPulses:
         seen = float(np.median(values[plateau]))
         self.plateaus.append((level, seen))
         gain = dig.accuracy("voltage_meas")
-        allowed = gain.limit(seen * dig.scale) / dig.scale + self.band(level).limit(level)
+        allowed = gain.limit(seen * dig.scale) / dig.scale + self.shunt.accuracy(
+            level, "discharge"
+        ).limit(level)
         if abs(seen - level) > allowed:
             raise PulseMismatch(
                 f"{dig.name} saw {seen:.4g} A on the sense input for a {level:g} A pulse from "
                 f"{self.shunt.name} (both accuracies together allow {allowed:.3g} A): check "
                 f"the attenuator and wiring.shunt in the station file"
             )
+        return level + self.real_a
 
     def band(self, value: float) -> Accuracy:
-        """The emulated current's accuracy at `value`: the generator's level through the
-        attenuator and the shunt (`station.shunt.accuracy`)."""
-        return self.shunt.accuracy(value, "discharge")
+        """The shunt current's accuracy at `value`: the generator's level through the
+        attenuator and the shunt (`station.shunt.accuracy`), and the load's read-back of
+        its test current."""
+        pulse = self.shunt.accuracy(value - self.real_a, "discharge")
+        load = self.station.load.accuracy("current_meas", self.real_a)
+        return Accuracy(
+            pulse.pct,
+            pulse.offset + load.limit(self.real_a),
+            math.inf,
+            f"{pulse.source}; with the test current's read-back, {load.source}",
+        )
 
     def observe(self) -> float:
         return self.load_after
@@ -169,11 +185,11 @@ def threshold(
                 f"acceptable delay ({lower.delay_s.low:g} s): it could act on the pulse "
                 f"(test_conditions.short_circuit.pulse_s)"
             )
-    start = p.threshold_a.low - sc.search_margin_a
-    stop = p.threshold_a.high + sc.search_margin_a
-    station.shunt.check(stop, "discharge")  # LimitError before anything is sent
-    stim = ShortPulses(station, spec, clock, width)
     path = PowerPath(station, spec, "discharge")
+    real = path.current_a  # the shunt carries the test current beside each pulse
+    start = p.threshold_a.low - sc.search_margin_a - real
+    stop = p.threshold_a.high + sc.search_margin_a - real
+    station.shunt.check(stop, "discharge")  # LimitError before anything is sent
     context: dict[str, object] = {
         "path": "discharge",
         "stimulus": "current-sense emulation",
@@ -185,6 +201,7 @@ def threshold(
     path.start(pack_volts(spec))
     if not _trip.baseline_flows(path, record, side, p, context, "threshold", "A"):
         return
+    stim = ShortPulses(station, spec, clock, width, path.read())
     rec = spec.recovery
     release = (p.release_delay_s.high if p.release_delay_s else 0.0) + tc.settle_s
 
@@ -214,7 +231,12 @@ def threshold(
     record_search(
         record, f"{side.protection}_threshold", result, p.threshold_a, p.clause, stim, seen,
         "short_circuit_threshold",
-        {**context, "pulses": stim.pulses, "sense_plateaus_a": stim.plateaus},
+        {
+            **context,
+            "pulses": stim.pulses,
+            "sense_plateaus_a": stim.plateaus,
+            "test_current_a": stim.real_a,
+        },
     )  # fmt: skip
     if result.above is not None:
         rearm()  # leave the DUT recovered by its own rule
