@@ -227,9 +227,17 @@ def _keyword(plans: list[str]) -> str:
     return " or ".join(terms)
 
 
-def run_one(defect: str | None, spec: Path, runs: Path, select: list[str] | None = None) -> Outcome:
+def run_one(
+    defect: str | None,
+    spec: Path,
+    runs: Path,
+    select: list[str] | None = None,
+    station: str | None = None,
+) -> Outcome:
     args = [sys.executable, "-m", "rig", "run", "--no-report", "-q", "--runs-dir", str(runs)]
     args += ["--spec", str(spec)]
+    if station is not None:
+        args += ["--station", station]
     if defect is not None:
         arg = ARGS.get(defect)
         args += ["--sim-defect", f"{defect}:{arg}" if arg else defect]
@@ -266,12 +274,17 @@ def selection(defect: str, plans: list[str]) -> list[str]:
 
 
 def run_matrix(
-    folder: Path, workers: int = 2, witnesses: bool = False
+    folder: Path,
+    workers: int = 2,
+    witnesses: bool = False,
+    station: str | None = None,
+    defects: list[str] | None = None,
 ) -> tuple[Outcome, list[Outcome]]:
-    """The run without a defect (every plan), then one run per defect in the catalogue:
-    every plan, or (`witnesses`) the plans it targets and one plan of every kind."""
+    """The run without a defect (every plan), then one run per defect in the catalogue
+    (or `defects`): every plan, or (`witnesses`) the plans it targets and one plan of
+    every kind. A targeted plan the station cannot run is not expected to fail there."""
     spec = reduced_spec(folder)
-    baseline = run_one(None, spec, folder / "run0")
+    baseline = run_one(None, spec, folder / "run0", station=station)
     plans = list(baseline.plans)
 
     def job(item: tuple[int, str]) -> Outcome:
@@ -279,10 +292,10 @@ def run_matrix(
         select = (
             selection(defect, plans) if witnesses and EXPECTED.get(defect) is not None else None
         )
-        return run_one(defect, spec, folder / f"run{i}", select)
+        return run_one(defect, spec, folder / f"run{i}", select, station)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        outcomes = list(pool.map(job, enumerate(CATALOGUE, start=1)))
+        outcomes = list(pool.map(job, enumerate(defects or list(CATALOGUE), start=1)))
     return baseline, outcomes
 
 
@@ -294,10 +307,14 @@ def main() -> int:
         action="store_true",
         help="per defect, its targeted plans and one plan of every kind (the test's way)",
     )
+    ap.add_argument("--station", help="station file (default: the default station)")
+    ap.add_argument("--defect", action="append", help="only this defect (repeatable)")
     args = ap.parse_args()
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
-        baseline, outcomes = run_matrix(Path(tmp), args.workers, args.witnesses)
+        baseline, outcomes = run_matrix(
+            Path(tmp), args.workers, args.witnesses, args.station, args.defect
+        )
     wall = time.monotonic() - t0
     plans = len(baseline.plans)
     clean = all(o == "passed" for o in baseline.plans.values()) and baseline.returncode == 0
