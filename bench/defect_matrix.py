@@ -52,7 +52,7 @@ DROPPED = ("pack_ov", "pack_uv")
 _CELL_OV = ("test_cell_ov_*",)
 _CELL_UV = ("test_cell_uv_*",)
 _CHARGE = (*_CELL_OV, "test_charge_oc_*", "test_charge_ot_*", "test_charge_ut_*")
-_DISCHARGE = (*_CELL_UV, "test_discharge_oc*", "test_short_circuit", "test_discharge_ot_*",
+_DISCHARGE = (*_CELL_UV, "test_discharge_oc*", "test_short_circuit*", "test_discharge_ot_*",
               "test_discharge_ut_*")  # fmt: skip
 
 _BLEED = ("test_balance_current", "test_balance_start_and_window")

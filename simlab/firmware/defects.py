@@ -212,7 +212,7 @@ CATALOGUE: dict[str, DefectKind] = {
             "current_offset",
             "the current reading carries an offset (A, + charging): the reported current "
             "and the firmware's current protections follow it",
-            {"offset_a": 0.5},
+            {"offset_a": 0.8},
         ),
         DefectKind(
             "ntc_mismatch",

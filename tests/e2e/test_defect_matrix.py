@@ -32,6 +32,10 @@ def _bench_module():
     return module
 
 
+# One fixture runs every defect (about 35 runs, two at a time): its own time limit, so a
+# loaded machine slows it without failing it; a hang still ends it.
+pytestmark = pytest.mark.timeout(1200)
+
 _matrix = _bench_module()
 EXPECTED, run_matrix = _matrix.EXPECTED, _matrix.run_matrix
 
