@@ -30,6 +30,7 @@ from instruments.errors import (
     InstrumentTimeout,
 )
 from instruments.roles import Identity
+from instruments.serial_line import SerialLine, is_serial
 
 DEFAULT_TIMEOUT_MS = 2000
 # A queue that never empties means the instrument (or the link) is broken, not busy.
@@ -118,6 +119,9 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
     # The model's error-queue query; SCPI instruments answer `SYST:ERR?`, some older
     # IEEE 488.2 designs (calibrators) their own form, e.g. Fluke's `ERR?`.
     ERROR_QUERY: ClassVar[str] = "SYST:ERR?"
+    # The model's RS-232 factory settings, for an `ASRL...` resource (instruments.serial_line);
+    # a model without a serial port leaves the VISA defaults (9600 8N1, LF).
+    SERIAL: ClassVar[SerialLine] = SerialLine()
 
     def __init__(
         self,
@@ -125,6 +129,7 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
         name: str | None = None,
         transcript: list[TranscriptEntry] | None = None,
         accuracy: Any = None,
+        serial_line: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         self.transcript = transcript
@@ -135,6 +140,9 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
         self._timeout_ms = kwargs.get("timeout", DEFAULT_TIMEOUT_MS)
         if isinstance(adapter, str):
             kwargs.setdefault("visa_library", "@py")
+            if is_serial(adapter):  # the line's settings are the instrument's, or nothing works
+                for key, value in self.SERIAL.updated(serial_line).visa_kwargs().items():
+                    kwargs.setdefault(key, value)
             kwargs.setdefault("read_termination", "\n")
             kwargs.setdefault("write_termination", "\n")
             kwargs.setdefault("timeout", DEFAULT_TIMEOUT_MS)
@@ -348,6 +356,9 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
             "read_termination": connection.read_termination,
             "write_termination": connection.write_termination,
         }
+        if is_serial(name):
+            for key in ("baud_rate", "data_bits", "parity", "stop_bits", "flow_control"):
+                settings[key] = getattr(connection, key)
         with contextlib.suppress(Exception):
             connection.close()
         if wait_s > 0:

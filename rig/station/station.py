@@ -110,6 +110,7 @@ class Station:
                 inst.timeout_ms,
                 accuracy=inst.accuracy,
                 visa_library=self.config.visa_library,
+                serial_line=inst.serial_line.model_dump() if inst.serial_line else None,
             )
             self.drivers[name] = driver
             identity: Identity = driver.check_identity()
