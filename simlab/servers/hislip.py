@@ -39,7 +39,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from simlab.faults import ScpiFaultState
 from simlab.scpi.device import ScpiDevice
@@ -87,6 +87,8 @@ FATAL_INVALID_INIT_SEQUENCE = 3
 ERROR_UNRECOGNIZED_MESSAGE_TYPE = 1
 ERROR_MESSAGE_TOO_LARGE = 4
 STB_MAV = 0x10  # message available: a reply is waiting to be read
+FIRST_MESSAGE_ID = 0xFFFFFF00  # a client's first MessageID, and again after a device clear
+_STATUS_WAIT_S = 1.0  # longest a status query waits for the message sent before it
 
 
 class HislipProtocolError(Exception):
@@ -139,6 +141,8 @@ class _Session:
     max_message: int = MAX_MESSAGE
     pending: bytearray | None = None  # Data received, waiting for its DataEnd
     reply_waiting: bool = False
+    last_done: int = FIRST_MESSAGE_ID - 2  # MessageID of the last message run
+    done: threading.Condition = field(default_factory=threading.Condition)
 
 
 class HislipServer(ScpiLink):
@@ -310,6 +314,7 @@ class HislipServer(ScpiLink):
                 self._data(session, message)
             elif message.kind == DEVICE_CLEAR_COMPLETE:
                 session.pending, session.reply_waiting = None, False
+                self._done(session, FIRST_MESSAGE_ID - 2)  # the client starts counting again
                 conn.sendall(pack(DEVICE_CLEAR_ACKNOWLEDGE, 0))
             elif message.kind == TRIGGER:
                 pass  # a group execute trigger: none of the twins waits for one
@@ -329,6 +334,7 @@ class HislipServer(ScpiLink):
             session.sync.sendall(pack(ERROR, ERROR_MESSAGE_TOO_LARGE, 0, text))
             return
         if message.kind != DATA_END:
+            self._done(session, message.parameter)
             return
         program, session.pending = bytes(session.pending), None
         replies = [
@@ -336,11 +342,27 @@ class HislipServer(ScpiLink):
             for line in program.rstrip(b"\n").split(b"\n")
             if (data := self.answer(line, fault)) is not None
         ]
+        self._done(session, message.parameter)
         if replies:
             session.reply_waiting = True
             # The response carries the MessageID of the message that caused it.
             session.sync.sendall(pack(DATA_END, 0, message.parameter, b"".join(replies)))
             session.reply_waiting = False
+
+    @staticmethod
+    def _done(session: _Session, message_id: int) -> None:
+        with session.done:
+            session.last_done = message_id & 0xFFFFFFFF
+            session.done.notify_all()
+
+    @staticmethod
+    def _wait_done(session: _Session, next_id: int) -> None:
+        """A status query names the client's next MessageID (pyvisa-py) or its last one
+        (IVI-6.1): the messages sent before it run first, so its status byte shows what
+        they did, as it would on an instrument that executes in order."""
+        sent = {next_id & 0xFFFFFFFF, (next_id - 2) & 0xFFFFFFFF}
+        with session.done:
+            session.done.wait_for(lambda: session.last_done in sent, _STATUS_WAIT_S)
 
     def _serve_async(self, conn: socket.socket, session: _Session) -> None:
         while not self._stop.is_set():
@@ -354,6 +376,7 @@ class HislipServer(ScpiLink):
                 session.pending = None
                 reply = pack(ASYNC_DEVICE_CLEAR_ACKNOWLEDGE, 0)  # feature bitmap: synchronous
             elif kind == ASYNC_STATUS_QUERY:
+                self._wait_done(session, message.parameter)
                 with self.lock:
                     stb = self.device.status_byte()
                 if session.reply_waiting:

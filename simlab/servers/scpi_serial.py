@@ -2,11 +2,12 @@
 
 A client opens the pty's slave exactly as it opens /dev/ttyUSB0 behind a USB-serial
 adapter: with pyserial directly, or through pyvisa-py's ASRL session. The port has the
-model's line settings (simlab.scpi.links): a client that opens it at another baud rate,
-word length, parity or stop bits gets what a real instrument gives then, which is
-nothing: the bytes arrive as framing errors and no command is understood. The server
-reads the settings the client put on the line from the pty itself (termios), so a
-wrong setting in a station file shows up in CI as it would on the bench.
+model's line settings (simlab.scpi.links): a client that opens it at another baud rate
+gets what a real instrument gives then, which is nothing: the bytes arrive as framing
+errors and no command is understood. The server reads the settings the client put on
+the line from the pty itself (termios), so a wrong baud rate in a station file shows up
+in CI as it would on the bench. (Linux ptys refuse word lengths other than 8 bits and
+parity, so those are checked on a bench only.)
 
 Commands end with LF (a CR before it is ignored); replies end with the model's
 terminator (LF, or CR LF for the instruments that send it). Link faults apply as on the
