@@ -122,6 +122,9 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
     # The model's error-queue query; SCPI instruments answer `SYST:ERR?`, some older
     # IEEE 488.2 designs (calibrators) their own form, e.g. Fluke's `ERR?`.
     ERROR_QUERY: ClassVar[str] = "SYST:ERR?"
+    # The model answers `*OPT?` (installed options and licences); not every model has it,
+    # and one without it answers nothing (a timeout), so only these are asked.
+    HAS_OPT: ClassVar[bool] = False
     # The model's RS-232 factory settings, for an `ASRL...` resource (instruments.serial_line);
     # a model without a serial port leaves the VISA defaults (9600 8N1, LF).
     SERIAL: ClassVar[SerialLine] = SerialLine()

@@ -26,6 +26,8 @@ from rig.simlink import SimlabProcess, start_early, station_is_simulated, stop_e
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 sim_app = typer.Typer(no_args_is_help=True, help="The simulated lab.")
 app.add_typer(sim_app, name="sim")
+station_app = typer.Typer(no_args_is_help=True, help="Find, draft and check a bench.")
+app.add_typer(station_app, name="station")
 
 PLANS = Path(__file__).resolve().parent.parent / "test_plans"
 
@@ -263,6 +265,35 @@ def sim_params(
 def sim_defects() -> None:
     """Every injectable defect (for --sim-defect), its arguments and what it breaks."""
     _exec_simlab("defects")
+
+
+@station_app.command("check")
+def station_check(
+    station: Annotated[str, typer.Option(help="station file")] = DEFAULT_STATION,
+    spec: Annotated[str, typer.Option(help="DUT spec (pin check settings)")] = DEFAULT_SPEC,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="enable no output: open, identify and read only")
+    ] = False,
+) -> None:
+    """Bring a bench up: open every instrument, check identity, serial, options, modules,
+    calibration and error queues, exercise each role at safe levels inside the station's
+    limits (set, read back, off), run the wiring pin check with the DUT connected, and
+    print what passed and what to fix.
+
+    Exit codes as for `rig run`: 0 passed; 1 something to fix; 2 bad station or spec
+    file; 130 / 143 interrupted (the bench is made safe first).
+    """
+    from rig.station.check_command import check_command
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(width=140, highlight=False)
+    SIGNALS.install()
+    try:
+        code = check_command(console, resolve(station), resolve(spec), dry_run)
+    except KeyboardInterrupt:
+        code = signal_exit_code(SIGNALS.first.name if SIGNALS.first else "SIGINT")
+    raise typer.Exit(code)
 
 
 def main() -> None:

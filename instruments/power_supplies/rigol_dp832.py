@@ -121,6 +121,7 @@ class RigolDP832(ProtectedSource, ScpiInstrument):
 
     VENDORS = ("RIGOL TECHNOLOGIES",)
     MODEL = "DP832"
+    HAS_OPT = True
     SERIAL = SerialLine(baud_rate=9600)  # RS232 port, factory 9600 8N1, no flow control
     channel_count = 3
     ACCURACY: ClassVar[AccuracyTable] = {

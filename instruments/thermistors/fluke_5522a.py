@@ -50,6 +50,7 @@ class Fluke5522A(SingleResistance, ScpiInstrument):
 
     VENDORS = ("FLUKE", "Fluke")
     MODEL = "5522A"
+    HAS_OPT = True
     ERROR_QUERY = "ERR?"
     # RS-232 "SERIAL 1 FROM HOST" factory setup: 9600 8N1, XON/XOFF, replies end CR LF
     SERIAL = SerialLine(flow_control="xon_xoff", read_termination="\r\n")

@@ -237,9 +237,11 @@ class Station:
         return self.safety.make_safe(reason)
 
     def close(self) -> None:
+        """Release every link. (Through the adapter: a switch's own `close()` closes
+        relays, and called with no channels it raised, so its session stayed open.)"""
         for driver in self.drivers.values():
             with contextlib.suppress(Exception):
-                driver.close()
+                driver.adapter.close()
         for transcript in self.transcripts:
             transcript.close()
 
