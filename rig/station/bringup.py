@@ -46,6 +46,7 @@ from rig.station.station import Station, open_dut
 PASS, FAIL, WARN, SKIP = "PASS", "FAIL", "WARN", "not run"
 DEVICE_ERRORS = (*LINK_ERRORS, InstrumentReplyError, InstrumentError, InstrumentRebooted)
 PROBE_CURRENT_A = 0.1  # the charger's limit and the load's draw while exercised
+READY_WAIT_S = 10.0  # longest wait for the BMS to switch both FETs on before the power path
 
 
 @dataclass
@@ -105,11 +106,22 @@ def check_bench(
                 report.add(role, "exercise", SKIP, "dry run: no output enabled")
             report.add("wiring", "pin", SKIP, "dry run: the cells would be powered")
             return report
-        try:
-            _exercise(station, config, report)
-        finally:
-            _safe(station, report, "exercised")
-        _check_dut(station, config, spec, endpoints, clock, report)
+        _safe(station, report, "check started")  # the known state: NTCs at 25 °C, cells up
+        _exercise(station, config, report, ("cells", "thermistors", "digitizer", "switch"))
+        dut, counted = _open_dut(config, spec, endpoints, clock, report)
+        ready = dut is not None and _wait_ready(dut, clock, READY_WAIT_S)
+        if dut is not None and not ready:
+            report.add(
+                "dut",
+                "ready",
+                FAIL,
+                f"the BMS's FETs were not both on within {READY_WAIT_S:g} s",
+                "see its protections and its supply",
+            )
+        _exercise(station, config, report, ("charger", "load"))
+        _safe(station, report, "exercised")
+        if dut is not None:
+            _check_wiring(station, spec, dut, counted, clock, report)
     finally:
         if not dry_run:
             _safe(station, report, "check done")
@@ -245,8 +257,10 @@ def _report_outputs(station: Station, report: CheckReport) -> None:
         )
 
 
-def _exercise(station: Station, config: StationConfig, report: CheckReport) -> None:
-    """Each role at safe levels inside the station's limits: set, read back, off."""
+def _exercise(
+    station: Station, config: StationConfig, report: CheckReport, roles: tuple[str, ...]
+) -> None:
+    """Each of `roles` at safe levels inside the station's limits: set, read back, off."""
     limits, safe = config.limits, config.safe_state
     steps: list[tuple[str, Callable[[], tuple[str, str]]]] = []
     if station._cells is not None:
@@ -264,6 +278,8 @@ def _exercise(station: Station, config: StationConfig, report: CheckReport) -> N
     if station._switch is not None:
         steps.append(("switch", lambda: _switch(station)))
     for role, step in steps:
+        if role not in roles:
+            continue
         try:
             result, details = step()
         except Exception as exc:
@@ -365,32 +381,54 @@ def _safe(station: Station, report: CheckReport, reason: str) -> None:
         report.add("safe state", failure.action, FAIL, failure.error)
 
 
-def _check_dut(
-    station: Station,
+def _open_dut(
     config: StationConfig,
     spec: DutSpec,
     endpoints: dict[str, Any],
     clock: Any,
     report: CheckReport,
-) -> None:
-    """The BMS answers, its cell count agrees, and each cell position reaches its input."""
+) -> tuple[Any, bool]:
+    """The BMS answers and agrees on the cell count: (its link or None, counts agree)."""
     try:
         dut = open_dut(config, endpoints, clock=clock, current_sign=spec.dut.current_sign)
+        identity = dut.identity()
     except Exception as exc:
         report.add(
             "dut",
             "link",
             FAIL,
             f"{type(exc).__name__}: {exc}",
-            "check dut.port / dut.can and the BMS's supply",
+            "check dut.port / dut.can, the link's settings and the BMS's supply",
         )
-        return
+        return None, False
+    report.add("dut", "identity", PASS, f"{identity.cell_count} cells reported")
+    count = check_cell_count(config, spec, identity.cell_count)
+    report.add_check(count, "station file, spec and BMS must agree on the cell count")
+    return dut, count.ok
+
+
+def _wait_ready(dut: Any, clock: Any, wait_s: float) -> bool:
+    """The BMS has both FETs on (after the safe state set its NTCs and cells, it may still
+    be releasing a protection: an NTC emulator in standby reads as an open, cold NTC)."""
+    start = clock.now()
+    while True:
+        try:
+            status = dut.read_status()
+            if status.charge_fet and status.discharge_fet:
+                return True
+        except Exception:
+            return False
+        if clock.now() - start >= wait_s:
+            return False
+        clock.sleep(0.25)
+
+
+def _check_wiring(
+    station: Station, spec: DutSpec, dut: Any, counted: bool, clock: Any, report: CheckReport
+) -> None:
+    """Each cell position reaches the BMS input it is wired to (the pin check)."""
     try:
-        identity = dut.identity()
-        report.add("dut", "identity", PASS, f"{identity.cell_count} cells reported")
-        count = check_cell_count(config, spec, identity.cell_count)
-        report.add_check(count, "station file, spec and BMS must agree on the cell count")
-        if count.ok and station._cells is not None:
+        if counted and station._cells is not None:
             tc = spec.test_conditions
             pin = pin_check(
                 station.cells, dut, clock, tc.nominal_cell_voltage, tc.pin_check_step_v, tc.settle_s
@@ -398,11 +436,11 @@ def _check_dut(
             report.add_check(pin, "swap the sense leads (or the wiring map) as the message says")
     except Exception as exc:
         report.add(
-            "dut",
-            "identity",
+            "wiring",
+            "pin",
             FAIL,
             f"{type(exc).__name__}: {exc}",
-            "check the BMS link's settings and that the BMS is powered",
+            "check the BMS link and that the BMS is powered",
         )
     finally:
         with contextlib.suppress(Exception):
