@@ -310,9 +310,28 @@ def check_visa_library(config: StationConfig) -> None:
     try:
         manager = pyvisa.ResourceManager(config.visa_library)
     except (OSError, ValueError, pyvisa.errors.Error) as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+        detail = " ".join(lines) or type(exc).__name__
         raise ConfigError(
             config.source or "<station>",
-            [("visa_library", f"{config.visa_library!r} does not load: {detail}")],
+            [
+                (
+                    "visa_library",
+                    f"{config.visa_library!r} does not load: {detail}. "
+                    + _visa_hint(config.visa_library),
+                )
+            ],
         ) from None
     manager.close()
+
+
+def _visa_hint(library: str) -> str:
+    """What to install for the library a station names (docs/bench.md, "Install")."""
+    if library.startswith("@ivi"):
+        return (
+            "'@ivi' is a vendor VISA (NI-VISA, Keysight IO Libraries Suite, R&S VISA): "
+            "install one, or use '@py' (pyvisa-py, installed with bms-rig)"
+        )
+    if library.startswith("@py"):
+        return "'@py' needs pyvisa-py: pip install 'pyvisa-py[usb,serial]'"
+    return "give '@py', '@ivi' or the path of a VISA shared library (libvisa.so, visa64.dll)"

@@ -156,3 +156,14 @@ def test_a_dry_run_enables_nothing_and_a_bad_address_fails(served, draft, tmp_pa
     # every other instrument was still checked
     assert any(r.startswith("│daq") and "error queue" in r for r in rows)
     assert _rig("station", "check", "--station", str(tmp_path / "none.yaml")).returncode == 2
+
+
+def test_a_missing_vendor_visa_is_named_before_anything_is_opened(tmp_path) -> None:
+    doc = yaml.safe_load((REPO / "stations/sim-16s.yaml").read_text())
+    doc["visa_library"] = "@ivi"  # no vendor VISA on this machine
+    station = tmp_path / "ivi.yaml"
+    station.write_text(yaml.safe_dump(doc, sort_keys=False))
+    said = _rig("station", "check", "--station", str(station))
+    assert said.returncode == 2
+    assert "visa_library: '@ivi' does not load" in said.stdout
+    assert "NI-VISA" in said.stdout and "'@py'" in said.stdout
