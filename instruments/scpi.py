@@ -30,6 +30,7 @@ from instruments.errors import (
     InstrumentTimeout,
 )
 from instruments.roles import Identity
+from instruments.serial_line import SerialLine, is_serial
 
 DEFAULT_TIMEOUT_MS = 2000
 # A queue that never empties means the instrument (or the link) is broken, not busy.
@@ -42,6 +43,9 @@ RECONNECT_WAITS_S = (0.05, 0.25)
 # Queries that change the instrument's state as they answer: never asked twice.
 NOT_IDEMPOTENT = ("SYST:ERR", "SYSTEM:ERROR", "ERR?", "*ESR?", "*TST?", "*CAL?", "*RST")
 PON = 0x80  # IEEE 488.2 standard event status register: power on
+# What a VISA session raises when its link fails. pyvisa-py's HiSLIP client raises a
+# bare RuntimeError for a connection the instrument dropped or a broken message header.
+IO_ERRORS = (pyvisa.errors.VisaIOError, OSError, RuntimeError)
 # A text reply longer than this is a broken instrument or link, not a reading (binary
 # blocks, e.g. a digitizer's samples, are read by their stated length instead).
 MAX_REPLY_BYTES = 1 << 20
@@ -118,6 +122,12 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
     # The model's error-queue query; SCPI instruments answer `SYST:ERR?`, some older
     # IEEE 488.2 designs (calibrators) their own form, e.g. Fluke's `ERR?`.
     ERROR_QUERY: ClassVar[str] = "SYST:ERR?"
+    # The model answers `*OPT?` (installed options and licences); not every model has it,
+    # and one without it answers nothing (a timeout), so only these are asked.
+    HAS_OPT: ClassVar[bool] = False
+    # The model's RS-232 factory settings, for an `ASRL...` resource (instruments.serial_line);
+    # a model without a serial port leaves the VISA defaults (9600 8N1, LF).
+    SERIAL: ClassVar[SerialLine] = SerialLine()
 
     def __init__(
         self,
@@ -125,6 +135,7 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
         name: str | None = None,
         transcript: list[TranscriptEntry] | None = None,
         accuracy: Any = None,
+        serial_line: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         self.transcript = transcript
@@ -135,6 +146,9 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
         self._timeout_ms = kwargs.get("timeout", DEFAULT_TIMEOUT_MS)
         if isinstance(adapter, str):
             kwargs.setdefault("visa_library", "@py")
+            if is_serial(adapter):  # the line's settings are the instrument's, or nothing works
+                for key, value in self.SERIAL.updated(serial_line).visa_kwargs().items():
+                    kwargs.setdefault(key, value)
             kwargs.setdefault("read_termination", "\n")
             kwargs.setdefault("write_termination", "\n")
             kwargs.setdefault("timeout", DEFAULT_TIMEOUT_MS)
@@ -142,7 +156,7 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
         name = name or f"{vendor} {self.MODEL}".strip()
         try:
             super().__init__(adapter, name, **kwargs)
-        except (pyvisa.errors.VisaIOError, OSError) as exc:
+        except IO_ERRORS as exc:
             raise InstrumentConnectionError(name, "", f"{adapter}: {exc}") from exc
         sock = self._socket()
         if sock is not None:
@@ -228,7 +242,7 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
         self._unanswered = "?" in command
         try:
             super().write(command, **kwargs)
-        except (pyvisa.errors.VisaIOError, OSError) as exc:
+        except IO_ERRORS as exc:
             try:
                 self._raise_typed(exc)
             except InstrumentConnectionError as typed:
@@ -262,7 +276,7 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
             raise InstrumentReplyError(
                 self.last_command, repr(exc.object), "not ASCII", self.name
             ) from exc
-        except (pyvisa.errors.VisaIOError, OSError) as exc:
+        except IO_ERRORS as exc:
             self._raise_typed(exc)
         self._unanswered = False
         self._record("rx", reply)
@@ -314,9 +328,32 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
 
     def _reconnectable(self) -> bool:
         """A VISA resource (not a test adapter that replays a fixed exchange)."""
-        return hasattr(getattr(self.adapter, "connection", None), "resource_name") and hasattr(
+        connection = getattr(self.adapter, "connection", None)
+        return isinstance(connection, pyvisa.resources.Resource) and hasattr(
             self.adapter, "manager"
         )
+
+    def _visa_settings(self) -> tuple[str, dict[str, Any]] | None:
+        """The resource name and the session settings a reconnect opens it with; kept from
+        the last open session, since a session closed by a failed reconnect (an instrument
+        off the network refuses a new HiSLIP session) can no longer be asked."""
+        connection = getattr(self.adapter, "connection", None)
+        try:
+            name = connection.resource_name  # type: ignore[union-attr]
+        except AttributeError:
+            return None
+        except pyvisa.errors.InvalidSession:
+            return getattr(self, "_last_settings", None)
+        settings = {
+            "timeout": connection.timeout,
+            "read_termination": connection.read_termination,
+            "write_termination": connection.write_termination,
+        }
+        if is_serial(name):
+            for key in ("baud_rate", "data_bits", "parity", "stop_bits", "flow_control"):
+                settings[key] = getattr(connection, key)
+        self._last_settings = (name, settings)
+        return self._last_settings
 
     def _after_link_failure(self, exc: InstrumentConnectionError) -> None:
         """The connection broke under a command that is not asked twice: reconnect, so the
@@ -339,15 +376,11 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
         Raises InstrumentConnectionError if the instrument does not take it, and
         InstrumentRebooted if it comes back with its power-on bit set (a reboot put it at
         its `*RST` defaults: the test must know, not carry on)."""
-        if not self._reconnectable():
+        found = self._visa_settings() if self._reconnectable() else None
+        if found is None:
             return  # a test adapter: nothing to reconnect
         connection, manager = self.adapter.connection, self.adapter.manager
-        name = connection.resource_name
-        settings = {
-            "timeout": connection.timeout,
-            "read_termination": connection.read_termination,
-            "write_termination": connection.write_termination,
-        }
+        name, settings = found
         with contextlib.suppress(Exception):
             connection.close()
         if wait_s > 0:
@@ -355,7 +388,7 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
         self._unanswered = False
         try:
             self.adapter.connection = manager.open_resource(name, **settings)
-        except (pyvisa.errors.VisaIOError, OSError) as exc:
+        except IO_ERRORS as exc:
             raise InstrumentConnectionError(self.name, self.last_command, f"{name}: {exc}") from exc
         self._record("reconnect", name)
         sock = self._socket()
@@ -453,7 +486,7 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
         while len(data) < count:
             try:
                 chunk = self.read_bytes(count - len(data))
-            except (pyvisa.errors.VisaIOError, OSError) as exc:
+            except IO_ERRORS as exc:
                 self._raise_typed(exc)
             if not chunk:
                 received = data.decode("latin-1")

@@ -26,6 +26,8 @@ from rig.simlink import SimlabProcess, start_early, station_is_simulated, stop_e
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 sim_app = typer.Typer(no_args_is_help=True, help="The simulated lab.")
 app.add_typer(sim_app, name="sim")
+station_app = typer.Typer(no_args_is_help=True, help="Find, draft and check a bench.")
+app.add_typer(station_app, name="station")
 
 PLANS = Path(__file__).resolve().parent.parent / "test_plans"
 
@@ -263,6 +265,86 @@ def sim_params(
 def sim_defects() -> None:
     """Every injectable defect (for --sim-defect), its arguments and what it breaks."""
     _exec_simlab("defects")
+
+
+@station_app.command("scan")
+def station_scan(
+    resources: Annotated[
+        list[str] | None, typer.Argument(help="VISA resources to ask as well")
+    ] = None,
+    host: Annotated[str | None, typer.Option(help="probe raw-socket ports on this host")] = None,
+    ports: Annotated[str, typer.Option(help="ports for --host: 5025,5555,40000-40100")] = (
+        "5025,5555"
+    ),
+    discover: Annotated[
+        bool, typer.Option(help="ask the VISA library's list (pyvisa-py: a LAN broadcast)")
+    ] = True,
+    serial: Annotated[bool, typer.Option(help="ask every serial port pyserial lists")] = True,
+    can: Annotated[bool, typer.Option(help="list CAN interfaces python-can detects")] = True,
+    bms_port: Annotated[
+        list[str] | None, typer.Option(help="a serial port to try the BMS protocols on")
+    ] = None,
+    visa_library: Annotated[str, typer.Option(help="@py, @ivi or a library path")] = "@py",
+    timeout_ms: Annotated[int, typer.Option(help="per question")] = 500,
+    write: Annotated[Path | None, typer.Option(help="draft a station file here")] = None,
+) -> None:
+    """List the instruments, serial ports and CAN interfaces this host reaches, recognise
+    the models the rig knows by `*IDN?`, and with --write draft a station file from them
+    (roles guessed, every line a person must decide marked `# DECIDE`).
+
+    Exit codes: 0 something recognised; 1 nothing recognised; 2 bad options.
+    """
+    from rig.station.scan_command import scan_command
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(width=140, highlight=False)
+    code = scan_command(
+        console,
+        list(resources or []),
+        host=host,
+        ports=ports,
+        discover=discover,
+        serial=serial,
+        can=can,
+        bms_ports=list(bms_port or []),
+        visa_library=visa_library,
+        timeout_ms=timeout_ms,
+        write=write,
+    )
+    raise typer.Exit(code)
+
+
+@station_app.command("check")
+def station_check(
+    station: Annotated[str, typer.Option(help="station file")] = DEFAULT_STATION,
+    spec: Annotated[str, typer.Option(help="DUT spec (pin check settings)")] = DEFAULT_SPEC,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="enable no output: open, identify and read only")
+    ] = False,
+) -> None:
+    """Bring a bench up: open every instrument, check identity, serial, options, modules,
+    calibration and error queues, exercise each role at safe levels inside the station's
+    limits (set, read back, off), run the wiring pin check with the DUT connected, and
+    print what passed and what to fix.
+
+    Exit codes as for `rig run`: 0 passed; 1 something to fix; 2 bad station or spec
+    file; 130 / 143 interrupted (the bench is made safe first).
+    """
+    from rig.station.check_command import check_command
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(width=140, highlight=False)
+    installed = SIGNALS.install()  # a signal interrupts where it lands; the bench is made safe
+    try:
+        code = check_command(console, resolve(station), resolve(spec), dry_run)
+    except KeyboardInterrupt:
+        code = signal_exit_code(SIGNALS.first.name if SIGNALS.first else "SIGINT")
+    finally:
+        if installed:
+            SIGNALS.uninstall()
+    raise typer.Exit(code)
 
 
 def main() -> None:

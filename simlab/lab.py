@@ -31,6 +31,7 @@ from simlab.timekeeper import Timekeeper
 from simlab.world import BenchSignal, IdleSignal, World
 
 POWER_ON = 0x80  # IEEE 488.2 standard event status register: PON
+TRANSPORTS = ("socket", "hislip", "serial")
 
 
 class Lab:
@@ -88,6 +89,8 @@ class Lab:
             for name, inst in spec.instruments.items()
         }
         self._scpi: dict[str, Any] = {}
+        self._links: dict[str, Any] = {}  # HiSLIP or serial, beside the raw socket
+        self.transport = spec.transport
         self._dut: Any = None
         self._control: ControlServer | None = None
         self.timekeeper = Timekeeper(self.world)
@@ -207,20 +210,29 @@ class Lab:
             device.esr = POWER_ON
             device.selected_channel = 1
             self.world.solve()
-        server = self._scpi.get(name)
-        if server is not None:
-            server.down_until = time.monotonic() + float(fault.params["down_s"])
-            server.drop_connections()
+        for server in (self._scpi.get(name), self._links.get(name)):
+            if server is not None:
+                server.down_until = time.monotonic() + float(fault.params["down_s"])
+                server.drop_connections()
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def start(self, speed: float | None = None, delayed_ack: bool = True) -> Lab:
+    def start(
+        self, speed: float | None = None, delayed_ack: bool = True, transport: str | None = None
+    ) -> Lab:
         """Open every server. `speed`: run free at that multiple of the wall clock, with
         the outputs at the station's safe state (a live pack for outside tools); None:
         time moves only when a client advances it. `delayed_ack`: the SCPI servers delay
-        their TCP ACKs as instruments do (False: ACK at once)."""
+        their TCP ACKs as instruments do (False: ACK at once). `transport` (default: the
+        station's `simlab.transport`, else "socket"): every instrument is served on a raw
+        socket; "hislip" also serves HiSLIP where the model speaks it, "serial" a pty
+        where the model has an RS-232 port, and `endpoints["instruments"]` names those."""
         from simlab.servers.scpi_tcp import ScpiTcpServer
 
+        transport = transport or self.spec.transport
+        if transport not in TRANSPORTS:
+            raise ValueError(f"transport {transport!r}: one of {', '.join(TRANSPORTS)}")
+        self.transport = transport
         self.timekeeper = Timekeeper(self.world, speed)
         if speed is not None:
             with self.lock:
@@ -236,6 +248,10 @@ class Lab:
                 )
                 server.start()
                 self._scpi[name] = server
+                extra = self._extra_link(name, device, transport)
+                if extra is not None:
+                    extra.start()
+                    self._links[name] = extra
             self._dut = DUT_SERVERS[self.spec.protocol].create(self.world, self.lock)
             self._dut.start()
             self._control = ControlServer(
@@ -263,8 +279,14 @@ class Lab:
         The servers stop side by side: each waits out its own poll interval, and in turn
         that would add up to most of a run's shutdown time.
         """
-        servers: list[Any] = [self.timekeeper, self._control, self._dut, *self._scpi.values()]
-        self._control, self._dut, self._scpi = None, None, {}
+        servers: list[Any] = [
+            self.timekeeper,
+            self._control,
+            self._dut,
+            *self._scpi.values(),
+            *self._links.values(),
+        ]
+        self._control, self._dut, self._scpi, self._links = None, None, {}, {}
         errors: list[Exception] = []
 
         def stop_one(server: Any) -> None:
@@ -295,13 +317,37 @@ class Lab:
     def endpoints(self) -> dict[str, Any]:
         if self._control is None or self._dut is None:
             raise RuntimeError("the lab is not started")
+        chosen = {**self._scpi, **self._links}
         return {
-            "instruments": {name: s.resource for name, s in self._scpi.items()},
+            "instruments": {name: s.resource for name, s in chosen.items()},
+            "links": {
+                name: {
+                    "socket": s.resource,
+                    **({self.transport: self._links[name].resource} if name in self._links else {}),
+                }
+                for name, s in self._scpi.items()
+            },
             "dut": {"protocol": self.spec.protocol, **self._dut.endpoint},
             "control": self._control.address,
             "seed": self.seed,
             "clock": self.timekeeper.describe(),
         }
+
+    def _extra_link(self, name: str, device: Any, transport: str) -> Any:
+        """The HiSLIP server or serial port `transport` asks for, where the model has one."""
+        from simlab.scpi.links import links_of
+
+        links = links_of(self.spec.instruments[name].model)
+        faults = lambda name=name: self.faults.scpi_state(name)  # noqa: E731
+        if transport == "hislip" and links.hislip:
+            from simlab.servers.hislip import HislipServer
+
+            return HislipServer(device, self.lock, faults=faults)
+        if transport == "serial" and links.serial is not None:
+            from simlab.servers.scpi_serial import ScpiSerialServer
+
+            return ScpiSerialServer(device, self.lock, links.serial, faults=faults)
+        return None
 
     # -- in-process helpers ------------------------------------------------------------
 
@@ -328,9 +374,10 @@ class Lab:
 
     def idle_s(self) -> float:
         """Wall seconds since any instrument last heard a command."""
-        if not self._scpi:
+        servers = [*self._scpi.values(), *self._links.values()]
+        if not servers:
             return 0.0
-        return time.monotonic() - max(s.last_command_at for s in self._scpi.values())
+        return time.monotonic() - max(s.last_command_at for s in servers)
 
     def outputs(self) -> dict[str, Any]:
         """Every instrument output as its front panel shows it, and whether that is safe."""

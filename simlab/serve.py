@@ -103,6 +103,14 @@ def build_parser(prog: str = "python -m simlab serve") -> argparse.ArgumentParse
         help="SCPI servers ACK every segment at once (default: delayed, as instruments do)",
     )
     ap.add_argument(
+        "--transport",
+        choices=("socket", "hislip", "serial"),
+        default=None,
+        help="how the endpoints (and --write-station) reach the instruments: raw sockets; "
+        "HiSLIP where the model speaks it; a pty where the model has an RS-232 port "
+        "(default: the station's simlab.transport, else socket)",
+    )
+    ap.add_argument(
         "--watch-stdin",
         action="store_true",
         help="stop when stdin reaches EOF (the parent went away)",
@@ -149,7 +157,11 @@ def serve(argv: list[str] | None = None) -> int:
         sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
     }
     try:
-        lab.start(speed=None if args.driven else args.speed, delayed_ack=not args.ack_now)
+        lab.start(
+            speed=None if args.driven else args.speed,
+            delayed_ack=not args.ack_now,
+            transport=args.transport,
+        )
         try:
             if args.write_station is not None:
                 from simlab.station_writer import write_station

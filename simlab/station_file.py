@@ -47,6 +47,8 @@ class StationSpec:
     safe_cell_voltage: float | None = None
     safe_cell_current_limit: float = 1.0
     shunt: ShuntSpec | None = None  # current-sense emulation (`wiring.shunt`)
+    # How the rig reaches the instruments (`simlab.transport`): socket, hislip or serial.
+    transport: str = "socket"
 
 
 @dataclass(frozen=True)
@@ -257,6 +259,9 @@ def parse_station(path: str | Path) -> StationSpec:
     defects = sim.get("defects") or []
     if not isinstance(defects, list) or not all(isinstance(d, str) for d in defects):
         raise _err(source, "simlab.defects", f"expected a list of spec strings, got {defects!r}")
+    transport = sim.get("transport", "socket")
+    if transport not in ("socket", "hislip", "serial"):
+        raise _err(source, "simlab.transport", f"socket, hislip or serial; got {transport!r}")
     safe = _mapping(source, "safe_state", doc.get("safe_state"), required=False)
     safe_v = _number(source, "safe_state.cell_voltage", safe.get("cell_voltage"))
     safe_a = _number(source, "safe_state.cell_current_limit", safe.get("cell_current_limit"))
@@ -278,6 +283,7 @@ def parse_station(path: str | Path) -> StationSpec:
         safe_cell_voltage=safe_v,
         safe_cell_current_limit=1.0 if safe_a is None else safe_a,
         shunt=shunt,
+        transport=transport,
     )
 
 

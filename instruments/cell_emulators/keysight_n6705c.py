@@ -64,6 +64,7 @@ class KeysightN6705C(MultiChannelSource, ScpiInstrument):
 
     VENDORS = ("Keysight Technologies", "Agilent Technologies")
     MODEL = "N6705C"
+    HAS_OPT = True
     channel_count = 4
     ACCURACY: ClassVar[AccuracyTable] = {
         "voltage_set": (Accuracy(0.025, 1.8e-3, 20.4, f"{_SPEC}, 20 V range (unconfirmed)"),),

@@ -47,6 +47,7 @@ class Keysight34465A(ScpiInstrument):
 
     VENDORS = ("Keysight Technologies", "Agilent Technologies")
     MODEL = "34465A"
+    HAS_OPT = True
     channel_count = 1
     ACCURACY: ClassVar[AccuracyTable] = {
         "voltage_meas": (

@@ -52,6 +52,7 @@ def _switch(command: str, doc: str) -> property:
 class KeysightEL34143A(LoadRole, ShortingLoad, ScpiInstrument):
     VENDORS = ("Keysight Technologies",)
     MODEL = "EL34143A"
+    HAS_OPT = True
     LEVELS: ClassVar = LEVELS
     SLEW_UNIT = 1.0
     SLEW_RANGE = SLEW_RANGE

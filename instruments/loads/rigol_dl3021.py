@@ -27,6 +27,7 @@ from pymeasure.instruments.validators import strict_discrete_set, strict_range
 from instruments.accuracy import Accuracy, AccuracyTable
 from instruments.loads.base import LoadRole, ShortingLoad, read_mode
 from instruments.scpi import ScpiInstrument, scpi_bool
+from instruments.serial_line import SerialLine
 
 _SPEC = "Rigol DL3000 Series data sheet, Specifications"
 
@@ -40,6 +41,7 @@ class RigolDL3021(LoadRole, ShortingLoad, ScpiInstrument):
 
     VENDORS = ("RIGOL TECHNOLOGIES",)
     MODEL = "DL3021"
+    SERIAL = SerialLine(baud_rate=9600)  # RS232 port, factory 9600 8N1, no flow control
     LEVELS: ClassVar = {"CC": (0, 40), "CV": (0, 150), "CR": (0.08, 15000), "CP": (0, 200)}
     SLEW_RANGE = (0.001, 2.5)
     ACCURACY: ClassVar[AccuracyTable] = {

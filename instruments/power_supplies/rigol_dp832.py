@@ -23,6 +23,7 @@ from pymeasure.instruments.validators import strict_discrete_set, strict_range
 from instruments.accuracy import Accuracy, AccuracyTable
 from instruments.channels import ProtectedSource
 from instruments.scpi import ScpiChannel, ScpiInstrument, scpi_bool
+from instruments.serial_line import SerialLine
 
 _SPEC = "Rigol DP800 Series data sheet / DP800 Performance Verification Manual"
 
@@ -120,6 +121,8 @@ class RigolDP832(ProtectedSource, ScpiInstrument):
 
     VENDORS = ("RIGOL TECHNOLOGIES",)
     MODEL = "DP832"
+    HAS_OPT = True
+    SERIAL = SerialLine(baud_rate=9600)  # RS232 port, factory 9600 8N1, no flow control
     channel_count = 3
     ACCURACY: ClassVar[AccuracyTable] = {
         # DP832 (non-A) CC programming 0.2 % + 10 mA, read-back 0.15 % + 5 mA per the

@@ -21,6 +21,7 @@ from pymeasure.instruments.validators import strict_discrete_set, strict_range
 from instruments.accuracy import Accuracy, AccuracyTable
 from instruments.errors import InstrumentReplyError
 from instruments.scpi import ScpiInstrument, scpi_bool
+from instruments.serial_line import SerialLine
 from instruments.thermistors.base import SingleResistance
 
 R_MAX = 1.1e9
@@ -49,7 +50,10 @@ class Fluke5522A(SingleResistance, ScpiInstrument):
 
     VENDORS = ("FLUKE", "Fluke")
     MODEL = "5522A"
+    HAS_OPT = True
     ERROR_QUERY = "ERR?"
+    # RS-232 "SERIAL 1 FROM HOST" factory setup: 9600 8N1, XON/XOFF, replies end CR LF
+    SERIAL = SerialLine(flow_control="xon_xoff", read_termination="\r\n")
     RESISTANCE_RANGE = (0.0, R_MAX)
     ACCURACY: ClassVar[AccuracyTable] = {
         "resistance_set": (

@@ -84,6 +84,19 @@ class AccuracyEntry(Strict):
     source: str = ""
 
 
+class SerialLineConfig(Strict):
+    """An `ASRL...` resource's line settings where they differ from the model's factory
+    settings (the driver's `SERIAL`): what the instrument's front panel was set to."""
+
+    baud_rate: int | None = Field(default=None, gt=0)
+    data_bits: Literal[5, 6, 7, 8] | None = None
+    parity: Literal["none", "even", "odd"] | None = None
+    stop_bits: Literal[1, 1.5, 2] | None = None
+    flow_control: Literal["none", "xon_xoff", "rts_cts"] | None = None
+    read_termination: str | None = None
+    write_termination: str | None = None
+
+
 class InstrumentConfig(Strict):
     model: str
     resource: str
@@ -91,6 +104,7 @@ class InstrumentConfig(Strict):
     modules: list[str] | None = None
     calibration_due: date | None = None
     timeout_ms: int = Field(default=2000, gt=0)
+    serial_line: SerialLineConfig | None = None  # ASRL resources only
     # Certificate figures replacing the model's datasheet accuracy, per quantity
     # (voltage_set, voltage_meas, current_set, current_meas, resistance_set, ...).
     accuracy: dict[str, list[AccuracyEntry]] = Field(default_factory=dict)
@@ -329,6 +343,9 @@ class WatchdogConfig(Strict):
 class SimlabConfig(Strict):
     seed: int = 0
     set: dict[str, Any] = Field(default_factory=dict)
+    # How simlab serves the instruments to the run: raw sockets; HiSLIP where the model
+    # speaks it; a serial line (pty) where the model has an RS-232 port.
+    transport: Literal["socket", "hislip", "serial"] = "socket"
 
 
 class StationConfig(Strict):

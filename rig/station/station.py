@@ -113,6 +113,7 @@ class Station:
                 inst.timeout_ms,
                 accuracy=inst.accuracy,
                 visa_library=self.config.visa_library,
+                serial_line=inst.serial_line.model_dump() if inst.serial_line else None,
             )
             self.drivers[name] = driver
             identity: Identity = driver.check_identity()
@@ -257,9 +258,11 @@ class Station:
         return self.safety.make_safe(reason)
 
     def close(self) -> None:
+        """Release every link. (Through the adapter: a switch's own `close()` closes
+        relays, and called with no channels it raised, so its session stayed open.)"""
         for driver in self.drivers.values():
             with contextlib.suppress(Exception):
-                driver.close()
+                driver.adapter.close()
         for transcript in self.transcripts:
             transcript.close()
 
@@ -328,9 +331,28 @@ def check_visa_library(config: StationConfig) -> None:
     try:
         manager = pyvisa.ResourceManager(config.visa_library)
     except (OSError, ValueError, pyvisa.errors.Error) as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+        detail = " ".join(lines) or type(exc).__name__
         raise ConfigError(
             config.source or "<station>",
-            [("visa_library", f"{config.visa_library!r} does not load: {detail}")],
+            [
+                (
+                    "visa_library",
+                    f"{config.visa_library!r} does not load: {detail}. "
+                    + _visa_hint(config.visa_library),
+                )
+            ],
         ) from None
     manager.close()
+
+
+def _visa_hint(library: str) -> str:
+    """What to install for the library a station names (docs/bench.md, "Install")."""
+    if library.startswith("@ivi"):
+        return (
+            "'@ivi' is a vendor VISA (NI-VISA, Keysight IO Libraries Suite, R&S VISA): "
+            "install one, or use '@py' (pyvisa-py, installed with bms-rig)"
+        )
+    if library.startswith("@py"):
+        return "'@py' needs pyvisa-py: pip install 'pyvisa-py[usb,serial]'"
+    return "give '@py', '@ivi' or the path of a VISA shared library (libvisa.so, visa64.dll)"

@@ -20,13 +20,12 @@ import threading
 import time
 from collections.abc import Callable
 
-from simlab.faults import GARBAGE_REPLY, HARDWARE_ERROR, NO_FAULT, ScpiFaultState
+from simlab.faults import ScpiFaultState
 from simlab.scpi.device import ScpiDevice
-from simlab.scpi.errors import ErrorQueue
+from simlab.servers.scpi_link import ScpiLink
 
 log = logging.getLogger(__name__)
 
-SYNTAX_ERROR = -102
 _ACCEPT_POLL_S = 0.05
 _JOIN_TIMEOUT_S = 1.0
 _MAX_LINE = 1 << 20  # a client that never sends '\n' is cut off, not buffered forever
@@ -35,7 +34,7 @@ _MAX_LINE = 1 << 20  # a client that never sends '\n' is cut off, not buffered f
 _ACK_CARRIED_S = 0.010
 
 
-class ScpiTcpServer:
+class ScpiTcpServer(ScpiLink):
     """Serve ``device`` on ``host:port`` (0 picks a free port); a thread per connection."""
 
     def __init__(
@@ -47,14 +46,8 @@ class ScpiTcpServer:
         delayed_ack: bool = True,
         faults: Callable[[], ScpiFaultState] | None = None,
     ) -> None:
-        self.device = device
-        # How the link behaves right now (simlab.faults); None: always clean.
-        self.faults: Callable[[], ScpiFaultState] = faults or (lambda: NO_FAULT)
-        self.down_until = 0.0  # a rebooting instrument accepts no connection before this
-        self.last_command_at = time.monotonic()  # for an outboard watchdog (simlab.serve)
-        self._flooded = False
+        super().__init__(device, lock, faults)
         self.delayed_ack = delayed_ack
-        self.lock = lock
         self.host = host
         self._requested_port = port
         self._listener: socket.socket | None = None
@@ -141,7 +134,7 @@ class ScpiTcpServer:
                     continue
                 except OSError:
                     break
-                if self.faults().disconnected or time.monotonic() < self.down_until:
+                if self.refuses_connections():
                     conn.close()  # off the network, or booting: nobody home
                     continue
                 conn.setblocking(True)
@@ -176,16 +169,8 @@ class ScpiTcpServer:
                 buffer = lines.pop()
                 replied = False
                 for raw in lines:
-                    if fault.flood:
-                        self._flood(raw)
-                    reply = self._execute(raw)
-                    if reply is not None:
-                        # latin-1: a binary block (scope bytes) travels one char a byte
-                        data = reply.encode("latin-1", "replace") + b"\n"
-                        if fault.garbage:
-                            data = GARBAGE_REPLY + b"\n"
-                        if fault.delay_s:
-                            time.sleep(fault.delay_s)  # the wire's real time, not the lab's
+                    data = self.answer(raw, fault)
+                    if data is not None:
                         conn.sendall(data)
                         replied = True
                 # A reply sent well inside the ACK timer carried the ACK, and the kernel
@@ -201,17 +186,6 @@ class ScpiTcpServer:
                 self._clients.discard(conn)
             conn.close()
 
-    def _flood(self, raw: bytes) -> None:
-        """A failing instrument: its queue overflows once, then every setting it is sent
-        adds a hardware error (queries still answer)."""
-        with self.lock:
-            if not self._flooded:
-                self._flooded = True
-                for _ in range(len(self.device.errors) - 1, ErrorQueue.DEPTH):
-                    self.device.push_error(HARDWARE_ERROR)
-            elif b"?" not in raw:
-                self.device.push_error(HARDWARE_ERROR)
-
     def drop_connections(self) -> None:
         """Close every open connection (the instrument rebooted or left the network)."""
         with self._guard:
@@ -219,20 +193,6 @@ class ScpiTcpServer:
         for conn in clients:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-
-    def _execute(self, raw: bytes) -> str | None:
-        if raw.endswith(b"\r"):
-            raw = raw[:-1]
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            with self.lock:
-                self.device.push_error(SYNTAX_ERROR)
-            return None
-        if not text.strip():
-            return None
-        with self.lock:
-            return self.device.handle(text)
 
 
 _TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only

@@ -195,7 +195,7 @@ def test_serve_subprocess_prints_one_line_and_stops_on_sigterm():
     try:
         endpoints = json.loads(proc.stdout.readline())
         assert endpoints["pid"] == proc.pid and endpoints["seed"] == 9
-        assert set(endpoints) == {"instruments", "dut", "control", "seed", "pid", "clock"}
+        assert set(endpoints) == {"instruments", "links", "dut", "control", "seed", "pid", "clock"}
         assert endpoints["clock"] == "wall x1"  # left to itself: a live pack
         got = control(endpoints["control"], op="get", path="firmware.cell_ov.delay_s")
         assert got == {"ok": True, "value": 1.3}

@@ -15,6 +15,7 @@ from typing import ClassVar
 from simlab.hardware import InstrumentHardware
 from simlab.scpi import params as p
 from simlab.scpi.device import Chans, Solve, command, measure, opt
+from simlab.scpi.errors import ScpiError
 from simlab.scpi.models.supply import Rating, SupplyTwin, rated_channel
 
 SLOTS = 4
@@ -26,6 +27,7 @@ VOLT = "[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]"
 CURR_POS = "[SOURce:]CURRent:LIMit[:POSitive][:IMMediate][:AMPLitude]"
 CURR_NEG = "[SOURce:]CURRent:LIMit:NEGative[:IMMediate][:AMPLitude]"
 COUPLE = "[SOURce:]CURRent:LIMit:COUPle"
+CURR_LEVEL = "[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]"
 LIST = Chans.REQUIRED
 T = SupplyTwin
 
@@ -65,6 +67,7 @@ class KeysightN6705C(SupplyTwin):
         return MODULE_RATINGS[MODULES[0]]
 
     def reset_state(self) -> None:
+        self.current_level: dict[int, float] = {}
         super().reset_state()
         self.limit_pos = dict.fromkeys(self.hardware.sources, 0.0)
         self.limit_neg = dict.fromkeys(self.hardware.sources, 0.0)
@@ -112,6 +115,17 @@ class KeysightN6705C(SupplyTwin):
     def get_coupling(self, chans: list[int]) -> str:
         return ",".join("1" if self.coupled[ch] else "0" for ch in chans)
 
+    def set_current_level(self, value: float | str, chans: list[int]) -> None:
+        for ch in chans:
+            self.current_level[ch] = p.resolve(value, 0.0, self.rating(ch).i_max, 0.0)
+
+    def get_current_level(self, chans: list[int]) -> str:
+        return self.fmt_each(chans, lambda ch: self.current_level.get(ch, 0.0))
+
+    def set_priority(self, mode: str, chans: list[int]) -> None:
+        if mode != "VOLT":
+            raise ScpiError(-221, "current priority is not emulated")
+
     def channel_count(self) -> str:
         return self.fmt_int(len(self.hardware.sources))
 
@@ -135,4 +149,11 @@ class KeysightN6705C(SupplyTwin):
         command("SYSTem:CHANnel:MODel?", channel_model, chans=LIST),
         # no protection latches are modelled on the SMUs; accepted so recovery code runs
         command("OUTPut:PROTection:CLEar", T.clear_protection, chans=LIST, solve=Solve.NONE),
+        # what QCoDeS's KeysightN6705B driver reads in normal use (its source_current and
+        # source_mode parameters): the current-priority setting, kept but not emulated
+        # (only voltage priority is), and the priority mode, VOLTage only
+        command(CURR_LEVEL, set_current_level, p.numeric, chans=LIST, solve=Solve.NONE),
+        command(CURR_LEVEL + "?", get_current_level, chans=LIST),
+        command("OUTPut:PMODe", set_priority, p.choice("VOLTage", "CURRent"), chans=LIST),
+        command("OUTPut:PMODe?", lambda dev, chans: ",".join("VOLT" for _ in chans), chans=LIST),
     )
