@@ -117,10 +117,8 @@ class _BumbleCentral:
                 self._transport.sink,
             )  # fmt: skip
             await self._device.power_on()
-        target = device
-        if _is_address(device):
-            target = device if "/" in device else f"{device}/P"  # BMS modules: public
-        connection = await self._device.connect(target, timeout=timeout)
+        # an address (a random static one; `/P` after it for a public one) or a name
+        connection = await self._device.connect(device, timeout=timeout)
         connection.on("disconnection", lambda *_: self._dropped(connection))
         self._connection = connection
         peer = Peer(connection)

@@ -288,7 +288,7 @@ def decode_current(raw: int, protocol_version: int) -> float:
     0: 10 mA offset from 10000, values below it charging."""
     if protocol_version >= 1:
         amps = (raw & 0x7FFF) / 100
-        return amps if raw & 0x8000 else -amps
+        return amps if raw & 0x8000 or not amps else -amps
     return (10000 - raw) / 100
 
 
