@@ -2,9 +2,10 @@
 
 The file is the station simlab was started from with every `resource: sim` replaced by
 the address it serves, `dut.port: sim` by its pty, a `dut.can.interface: sim` by its
-socketcand server, `dut.ble` `sim` by its BLE peripheral's address and HCI socket, and `simulated: false`: the rig
-opens it exactly as it opens a bench in a lab, under the wall clock, with no control
-channel. Comments in the source file are not carried over (the YAML is rewritten).
+socketcand server, `dut.ble` `sim` by its BLE peripheral's address and HCI socket, and
+`simulated: false`: the rig opens it exactly as it opens a bench in a lab, under the
+wall clock, with no control channel. Comments in the source file are not carried over
+(the YAML is rewritten).
 """
 
 from __future__ import annotations

@@ -281,6 +281,11 @@ def settings_frame(fw: Any, cell_count: int, counter: int) -> bytes:
     return _frame(0x01, counter, fields)
 
 
+def _i8_pair(p: Any) -> bytes:
+    """Discharge UT and its release, whole °C as signed bytes (296, 297)."""
+    return struct.pack("<bb", round(p.threshold), round(p.release))
+
+
 def device_frame(counter: int, power_ons: int = 1, uptime_s: float = 0.0) -> bytes:
     """Frame 0x03: model, versions, name, date, serial."""
     return _frame(
