@@ -117,8 +117,11 @@ class _BumbleCentral:
                 self._transport.sink,
             )  # fmt: skip
             await self._device.power_on()
-        # an address (a random static one; `/P` after it for a public one) or a name
-        connection = await self._device.connect(device, timeout=timeout)
+        # Seen advertising first, as a phone app does: the connection then goes to the
+        # address (and address type) it advertises from, and is never left pending
+        # towards a board that is out of reach.
+        address = await self._find(device, timeout)
+        connection = await self._device.connect(address, timeout=timeout)
         connection.on("disconnection", lambda *_: self._dropped(connection))
         self._connection = connection
         peer = Peer(connection)
@@ -134,6 +137,31 @@ class _BumbleCentral:
         notify = _pick(chars, gatt.notify, ("NOTIFY",), device)
         await peer.subscribe(notify, lambda value: on_data(bytes(value)))
         self._peer, self._write = peer, write
+
+    async def _find(self, device: str, timeout: float) -> Any:
+        from bumble.core import AdvertisingData
+
+        wanted = device.split("/")[0].upper()
+        seen: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        def on_advertisement(adv: Any) -> None:
+            name = adv.data.get(AdvertisingData.COMPLETE_LOCAL_NAME)
+            if isinstance(name, bytes):
+                name = name.decode(errors="replace")
+            match = str(adv.address).split("/")[0].upper() == wanted or name == device
+            if match and adv.is_connectable and not seen.done():
+                seen.set_result(adv.address)
+
+        self._device.on("advertisement", on_advertisement)
+        await self._device.start_scanning(filter_duplicates=False)
+        try:
+            return await asyncio.wait_for(seen, timeout)
+        except TimeoutError:
+            raise BmsTimeout(f"BLE {device}: not seen advertising within {timeout:g} s") from None
+        finally:
+            self._device.remove_listener("advertisement", on_advertisement)
+            with contextlib.suppress(Exception):
+                await self._device.stop_scanning()
 
     def _dropped(self, connection: Any) -> None:
         if self._connection is connection:
@@ -289,8 +317,10 @@ class BleSerial:
         except BmsTimeout:
             raise
         except Exception as exc:
+            # start afresh next time: a controller left with a pending connection
+            # refuses the next one (COMMAND_DISALLOWED)
             with contextlib.suppress(Exception):
-                self._loop.run(self._central.disconnect(), 2)
+                self._loop.run(self._central.close(), 5)
             raise BmsTimeout(
                 f"BLE {self.device}: cannot connect within {budget:g} s "
                 f"({type(exc).__name__}: {exc})"

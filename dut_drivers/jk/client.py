@@ -158,8 +158,18 @@ class Jk02Bms(BmsBase):
                 while window[-4:] != jk02.FRAME_HEADER:  # skip to a frame's start
                     window += self.link.read(1, request, what, window)
                     window = window[-64:]
-                rest = self.link.read(jk02.FRAME_LEN - 4, request, what, window)
-                frame = jk02.FRAME_HEADER + rest
+                frame = jk02.FRAME_HEADER + self.link.read(
+                    jk02.FRAME_LEN - 4, request, what, window
+                )
+                cut = frame.find(jk02.FRAME_HEADER, 4)
+                if cut > 0 and jk02.crc(frame[:-1]) != frame[-1]:
+                    # a frame with pieces lost on the air: the next one starts inside it
+                    window = frame[cut:]
+                    window += self.link.read(4 - len(window), request, what, window)
+                    skipped += 1
+                    if skipped > SKIPPED_FRAMES_MAX:
+                        raise BmsFrameError(f"{self.port}: no whole frame for {what}", request)
+                    continue
                 got = jk02.parse_frame(frame, request)
                 if got == frame_type:
                     break
