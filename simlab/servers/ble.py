@@ -30,6 +30,9 @@ from simlab.servers.pty_uart import PtyUartServer
 from simlab.servers.uart_jbd import READ, JbdUartServer
 from simlab.servers.uart_jk import Jk02Commands
 
+# The shortest interval BLE allows (real modules use 100 ms to 1 s): a central finds the
+# board within one interval, so opening the link costs a run little.
+ADVERTISING_INTERVAL_MS = 20
 FAULT_POLL_S = 0.05  # how often (wall time) the board looks whether its link is cut
 
 
@@ -199,7 +202,11 @@ class BlePeripheral:
 
     async def _advertise(self) -> None:
         with contextlib.suppress(Exception):  # already advertising
-            await self._device.start_advertising(auto_restart=True)
+            await self._device.start_advertising(
+                auto_restart=True,
+                advertising_interval_min=ADVERTISING_INTERVAL_MS,
+                advertising_interval_max=ADVERTISING_INTERVAL_MS,
+            )
 
     def _on_connection(self, connection: Any) -> None:
         # A central that went away without a word leaves its connection behind; keep

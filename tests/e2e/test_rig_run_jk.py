@@ -1,0 +1,73 @@
+"""`rig run` on the JK stations: the whole default suite through a JK-PB board on RS485
+and through a JK board over Bluetooth LE (bumble host ↔ simlab's peripheral on a virtual
+controller), and firmware defects caught through each.
+
+The full defect matrix runs on the JBD station (tests/e2e/test_defect_matrix.py); here
+each JK station runs the defects whose evidence passes through the JK protocol itself
+(the BMS's own protection flag, its configuration) and one caught on the power path,
+one run each, with only their targeted plans.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import run_rig
+
+STATIONS = {
+    "jk_pb": "stations/sim-16s-jk-pb.yaml",
+    "jk_ble": "stations/sim-16s-jk-ble.yaml",
+}
+
+
+@pytest.fixture(scope="module", params=sorted(STATIONS))
+def full_run(request, tmp_path_factory):
+    protocol = request.param
+    runs = tmp_path_factory.mktemp(f"jk-{protocol}") / "runs"
+    return protocol, run_rig(runs, "--station", STATIONS[protocol])
+
+
+def test_the_default_suite_passes_on_the_jk_station(full_run):
+    protocol, run = full_run
+    assert run.returncode == 0, run.output[-3000:]
+    assert run.one("dut")["protocol"] == protocol
+    measurements = run.measurements()
+    assert len(measurements) >= 300
+    assert all(m["verdict"] == "pass" for m in measurements)
+    names = {m["name"] for m in measurements}
+    # the configuration is read over the JK protocol and judged against the spec
+    assert {"config_cell_ov_threshold_v", "config_charge_oc_delay_s"} <= names
+    assert {"cell_ov_reported_flag", "link_response_time"} <= names
+
+
+# defect -> (plans selected, the measurements that must fail)
+DEFECTS = {
+    "unreported_flag": ("cell_ov_threshold and cell1]", {"cell_ov_reported_flag"}),
+    "no_ov_release": ("cell_ov_threshold and cell1]", {"cell_ov_release"}),
+}
+
+
+@pytest.mark.parametrize("defect", sorted(DEFECTS))
+@pytest.mark.parametrize("protocol", sorted(STATIONS))
+def test_a_defect_is_caught_through_the_jk_protocol(tmp_path, protocol, defect):
+    select, expected = DEFECTS[defect]
+    run = run_rig(
+        tmp_path / "runs", "--station", STATIONS[protocol], "--sim-defect", defect, "-k", select
+    )
+    assert run.returncode != 0, run.output[-3000:]
+    failed = {m["name"] for m in run.measurements() if m["verdict"] == "fail"}
+    assert failed == expected, run.output[-3000:]
+
+
+def test_a_configuration_the_spec_does_not_state_fails(tmp_path):
+    """The JK settings frame carries the firmware's thresholds: a board set to 3.70 V
+    fails the spec's 3.65 V over the BLE link."""
+    run = run_rig(
+        tmp_path / "runs",
+        "--station", STATIONS["jk_ble"],
+        "--sim-set", "firmware.cell_ov.threshold_v=3.70",
+        "-k", "test_protection_configuration",
+    )  # fmt: skip
+    assert run.returncode != 0, run.output[-3000:]
+    failed = {m["name"] for m in run.measurements() if m["verdict"] == "fail"}
+    assert failed == {"config_cell_ov_threshold_v"}, run.output[-3000:]
