@@ -18,6 +18,13 @@ STATIONS = {
     "jk_pb": "stations/sim-16s-jk-pb.yaml",
     "jk_ble": "stations/sim-16s-jk-ble.yaml",
 }
+# The older JK boards' GPS port and JBD over BLE: one plan of each kind the protocol
+# carries evidence for (the BMS's flag and FET at a trip, its cells, its configuration).
+SELECTED = {
+    "jk_gps": "stations/sim-16s-jk-gps.yaml",
+    "jbd_ble": "stations/sim-16s-jbd-ble.yaml",
+}
+ALL_STATIONS = {**STATIONS, **SELECTED}
 
 
 @pytest.fixture(scope="module", params=sorted(STATIONS))
@@ -38,6 +45,20 @@ def test_the_default_suite_passes_on_the_jk_station(full_run):
     # the configuration is read over the JK protocol and judged against the spec
     assert {"config_cell_ov_threshold_v", "config_charge_oc_delay_s"} <= names
     assert {"cell_ov_reported_flag", "link_response_time"} <= names
+
+
+@pytest.mark.parametrize("protocol", sorted(SELECTED))
+def test_a_selection_passes_on_the_gps_port_and_jbd_ble_stations(tmp_path, protocol):
+    run = run_rig(
+        tmp_path / "runs",
+        "--station", SELECTED[protocol],
+        "-k", "(cell_ov_threshold and cell1]) or reporting or test_protection_configuration",
+    )  # fmt: skip
+    assert run.returncode == 0, run.output[-3000:]
+    assert run.one("dut")["protocol"] == protocol
+    names = {m["name"] for m in run.measurements()}
+    assert {"cell_ov_reported_flag", "config_cell_ov_threshold_v"} <= names
+    assert all(m["verdict"] == "pass" for m in run.measurements())
 
 
 # defect -> (plans selected, the measurements that must fail)
