@@ -33,6 +33,11 @@ class LinkOptions:
     can_bitrate: int = 500_000
     can_options: dict[str, Any] = field(default_factory=dict)
     silence_s: float | None = None  # CAN: no frame for this long is a lost BMS
+    ble_device: str | None = None  # BLE: the BMS's address (C8:47:8C:...) or advertised name
+    ble_backend: Literal["bumble", "bleak"] = "bleak"
+    ble_hci: str | None = None  # bumble: HCI transport (usb:0, hci-socket:0, tcp-client:...)
+    ble_adapter: str | None = None  # bleak: the OS adapter (hci0); None: the default one
+    ble_connect_timeout_s: float = 10.0
     clock: Any | None = None  # rig clock (now/sleep/virtual); None: wall time
     transcript: Any | None = None
 
@@ -41,7 +46,7 @@ class LinkOptions:
 class ProtocolInfo:
     name: str
     title: str
-    transport: Literal["uart", "can"]
+    transport: Literal["uart", "can", "ble"]
     capabilities: frozenset[Capability]
     driver: str  # "module:function" taking LinkOptions, imported on use
     baudrate: int | None = None
@@ -97,6 +102,81 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
             "dut_drivers.daly.client:open_link",
             baudrate=9600,
             min_interval_s=0.02,
+        ),
+        ProtocolInfo(
+            "jbd_ble",
+            "JBD / Xiaoxiang over BLE (its phone app's service FF00: write FF02, notify FF01)",
+            "ble",
+            frozenset(
+                {
+                    C.cell_voltages,
+                    C.temperatures,
+                    C.balancing,
+                    C.cycles,
+                    C.capacity,
+                    C.protections,
+                    C.config_read,
+                    C.config_write,
+                    C.fet_control,
+                    C.error_counters,
+                }
+            ),
+            "dut_drivers.jbd.client:open_ble",
+        ),
+        ProtocolInfo(
+            "jk_gps",
+            "JK-B/BD boards' GPS port, RS485/TTL (4E 57 tag-value frames)",
+            "uart",
+            frozenset(
+                {
+                    C.cell_voltages,
+                    C.temperatures,
+                    C.cycles,
+                    C.capacity,
+                    C.protections,
+                    C.alarms,
+                    C.config_read,
+                    C.serial_number,
+                }
+            ),
+            "dut_drivers.jk.client:open_gps",
+            baudrate=115200,
+        ),
+        ProtocolInfo(
+            "jk_pb",
+            "JK-PB boards over RS485 (Modbus requests for JK02 frames, 55 AA EB 90)",
+            "uart",
+            frozenset(
+                {
+                    C.cell_voltages,
+                    C.temperatures,
+                    C.cycles,
+                    C.capacity,
+                    C.protections,
+                    C.config_read,
+                    C.serial_number,
+                }
+            ),
+            "dut_drivers.jk.client:open_pb",
+            baudrate=115200,
+        ),
+        ProtocolInfo(
+            "jk_ble",
+            "JK boards over BLE (JK02 frames on service FFE0, characteristic FFE1)",
+            "ble",
+            frozenset(
+                {
+                    C.cell_voltages,
+                    C.temperatures,
+                    C.cycles,
+                    C.capacity,
+                    C.protections,
+                    C.config_read,
+                    C.fet_control,
+                    C.serial_number,
+                }
+            ),
+            "dut_drivers.jk.client:open_ble",
         ),
         ProtocolInfo(
             "pylontech_can",

@@ -1,8 +1,9 @@
 """A request/reply serial line to a BMS, shared by the UART protocol drivers.
 
 The port is opened with `serial.serial_for_url`, so a lab's `/dev/ttyUSB0`, simlab's pty
-path and pyserial's `loop://` all work. Three habits of real units are handled here,
-once for every protocol:
+path and pyserial's `loop://` all work; a BLE link (`dut_drivers.ble.BleSerial`) is
+handed in as the stream, so the same drivers read a BMS over Bluetooth. Three habits of
+real units are handled here, once for every protocol:
 
 - a sleeping unit swallows the first request: a timeout (and only a timeout) is retried;
 - a unit polled too fast drops replies: the link keeps `min_interval_s` between the end
@@ -37,6 +38,7 @@ class UartLink:
         retries: int = 1,
         min_interval_s: float = 0.0,
         transcript: Any | None = None,
+        stream: Any | None = None,
     ) -> None:
         self.port = port
         self.timeout_s = timeout_s
@@ -52,7 +54,9 @@ class UartLink:
         self._sent_at = 0.0
         self._last_done = float("-inf")
         self._rx = bytearray()
-        self._serial = serial.serial_for_url(port, baudrate=baudrate, timeout=timeout_s)
+        # `stream`: anything with pyserial's read/write/reset_input_buffer/timeout, such as
+        # a BLE characteristic pair (dut_drivers.ble.BleSerial); else the port is opened.
+        self._serial = stream or serial.serial_for_url(port, baudrate=baudrate, timeout=timeout_s)
 
     # -- bytes -------------------------------------------------------------------------
 

@@ -56,6 +56,17 @@ class DalyComms:
 
 
 @dataclass
+class BleComms:
+    # Replies go out as notifications of at most this many bytes (and at most the
+    # connection's ATT MTU - 3): JK modules send 128-byte pieces, many others 20.
+    chunk_bytes: int = 128
+    # Every Nth notification is lost on the air (0: none): a reply arrives incomplete.
+    drop_every: int = 0
+    # Every Nth request is answered with the reply to another request (0: never).
+    wrong_reply_every: int = 0
+
+
+@dataclass
 class CanComms:
     # Broadcast period of the inverter frames (0x351 ...), in the lab's time.
     period_s: float = 1.0
@@ -77,6 +88,7 @@ class BmsComms:
     jbd: JbdComms = field(default_factory=JbdComms)
     daly: DalyComms = field(default_factory=DalyComms)
     can: CanComms = field(default_factory=CanComms)
+    ble: BleComms = field(default_factory=BleComms)
 
     def validate(self) -> None:
         if self.current_sign not in (1, -1):
@@ -96,5 +108,8 @@ class BmsComms:
             raise ValueError(f"bms.daly.frame_order must be one of {', '.join(FRAME_ORDERS)}")
         if self.daly.drop_frame < 0:
             raise ValueError("bms.daly.drop_frame must be >= 0")
+        b = self.ble
+        if b.chunk_bytes < 1 or b.drop_every < 0 or b.wrong_reply_every < 0:
+            raise ValueError("bms.ble.chunk_bytes must be >= 1, drop/wrong counts >= 0")
         if self.can.period_s <= 0:
             raise ValueError("bms.can.period_s must be > 0")

@@ -24,8 +24,10 @@ SCPI instruments (`instrument=NAME`, a name from the station file):
 
 The BMS (`bms_*`, whatever its protocol):
 
-- `bms_uart_silent`: the BMS answers nothing on its UART;
+- `bms_uart_silent`: the BMS answers nothing on its UART (or BLE link);
 - `bms_uart_corrupt`: every reply has a byte flipped (its checksum no longer holds);
+- `bms_ble_disconnect`: the BMS's BLE module drops its connection at `at_s` and
+  neither advertises nor accepts one for `for_s`;
 - `bms_can_drop`: each CAN broadcast is lost with probability `ratio` (seeded);
 - `bms_can_stop`: the BMS's CAN node stops sending.
 
@@ -100,6 +102,11 @@ CATALOGUE: dict[str, FaultKind] = {
             "bms_uart_corrupt",
             "every BMS UART reply has a byte flipped (bad checksum)",
             dict(_TIMING),
+        ),
+        FaultKind(
+            "bms_ble_disconnect",
+            "the BMS's BLE module drops its connection and is out of reach for for_s",
+            {"at_s": 0.0, "for_s": 5.0},
         ),
         FaultKind(
             "bms_can_drop",
@@ -241,6 +248,10 @@ class LinkFaults:
             middle = len(data) // 2
             return data[:middle] + bytes([data[middle] ^ 0x5A]) + data[middle + 1 :]
         return data
+
+    def bms_ble_down(self) -> bool:
+        """The BMS's BLE module is out of reach now (bms_ble_disconnect)."""
+        return bool(self._faults) and self._active("bms_ble_disconnect") is not None
 
     def can_frame_passes(self) -> bool:
         if self._active("bms_can_stop"):

@@ -157,6 +157,8 @@ UNITS_BY_NAME = {
     "r_spread": "relative σ",
     "current_sign": "+1 | -1",
     "drop_frame": "frame number (0: none)",
+    "drop_every": "every Nth notification (0: none)",
+    "wrong_reply_every": "every Nth request (0: never)",
     "frame_order": "text",
     "unanswered": "command codes",
     "l_h": "H",

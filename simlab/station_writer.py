@@ -2,9 +2,10 @@
 
 The file is the station simlab was started from with every `resource: sim` replaced by
 the address it serves, `dut.port: sim` by its pty, a `dut.can.interface: sim` by its
-socketcand server, and `simulated: false`: the rig
-opens it exactly as it opens a bench in a lab, under the wall clock, with no control
-channel. Comments in the source file are not carried over (the YAML is rewritten).
+socketcand server, `dut.ble` `sim` by its BLE peripheral's address and HCI socket, and
+`simulated: false`: the rig opens it exactly as it opens a bench in a lab, under the
+wall clock, with no control channel. Comments in the source file are not carried over
+(the YAML is rewritten).
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ def station_for(source: str | Path, endpoints: dict[str, Any]) -> dict[str, Any]
         bus = served_dut["can"]
         can["interface"], can["channel"] = bus["interface"], bus["channel"]
         can["options"] = {**(can.get("options") or {}), "host": bus["host"], "port": bus["port"]}
+    radio = dut.get("ble") or {}
+    if "ble" in served_dut:
+        if radio.get("device") == "sim":
+            radio["device"] = served_dut["ble"]["address"]
+        if radio.get("hci") == "sim":
+            radio["hci"] = served_dut["ble"]["hci"]
     doc["simulated"] = False
     doc.pop("simlab", None)
     doc["name"] = f"{doc.get('name', 'station')}-served"

@@ -51,11 +51,15 @@ class JbdBms(BmsBase):
         min_interval_s: float = 0.0,
         current_sign: int = 1,
         transcript: Any | None = None,
+        link: UartLink | None = None,
+        protocol: str = "jbd",
     ) -> None:
         super().__init__()
+        self.protocol = protocol
+        self.CAPABILITIES = PROTOCOLS[protocol].capabilities
         self.port = port
         self.current_sign = current_sign
-        self.link = UartLink(port, baudrate, timeout_s, retries, min_interval_s, transcript)
+        self.link = link or UartLink(port, baudrate, timeout_s, retries, min_interval_s, transcript)
 
     @property
     def transcript(self) -> Any:
@@ -321,3 +325,11 @@ def open_link(info: Any, options: Any) -> JbdBms:
         current_sign=options.current_sign,
         transcript=options.transcript,
     )
+
+
+def open_ble(info: Any, options: Any) -> JbdBms:
+    """Registry entry point for `jbd_ble`: the same frames on the GATT pair FF02/FF01."""
+    from dut_drivers import ble
+
+    link = ble.open_stream(info, options, ble.JBD)
+    return JbdBms(link.port, current_sign=options.current_sign, link=link, protocol="jbd_ble")

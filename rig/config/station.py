@@ -281,6 +281,30 @@ class CanBusConfig(Strict):
         return interface
 
 
+class BleLinkConfig(Strict):
+    """How to reach a BMS over Bluetooth LE (dut_drivers.ble).
+
+    `device`: the board's address (`C8:47:8C:12:34:56`) or the name it advertises; `sim`:
+    the peripheral simlab serves. `backend: bleak` uses the operating system's Bluetooth
+    stack (`adapter`: hci0, ...); `backend: bumble` runs its own host on an HCI transport
+    (`hci`: usb:0, hci-socket:0, tcp-client:HOST:PORT; `sim`: simlab's virtual controller).
+    """
+
+    device: str
+    backend: Literal["bleak", "bumble"] = "bleak"
+    hci: str | None = None
+    adapter: str | None = None
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _backend(self) -> BleLinkConfig:
+        if self.backend == "bumble" and not self.hci:
+            raise ValueError("backend bumble needs hci (usb:0, hci-socket:0, ... or sim)")
+        if self.hci == SIM_RESOURCE and self.backend != "bumble":
+            raise ValueError("hci: sim is simlab's virtual controller: use backend bumble")
+        return self
+
+
 class DutConfig(Strict):
     """The BMS under test and how to reach it; `protocol` names a row of
     `dut_drivers.registry.PROTOCOLS`, which says whether it needs `port` (UART) or `can`."""
@@ -293,6 +317,7 @@ class DutConfig(Strict):
     min_interval_s: float | None = Field(default=None, ge=0)  # None: the protocol's pacing
     address: int | None = Field(default=None, ge=0, le=0xFF)  # Daly host address
     can: CanBusConfig | None = None
+    ble: BleLinkConfig | None = None
     silence_s: float | None = Field(default=None, gt=0)  # CAN: lost after this long silent
     cell_count: int = Field(gt=0, le=32)
 
@@ -314,12 +339,16 @@ class DutConfig(Strict):
             raise ValueError(f"protocol {self.protocol!r} is a UART protocol: give dut.port")
         if transport == "can" and self.can is None:
             raise ValueError(f"protocol {self.protocol!r} is a CAN protocol: give dut.can")
+        if transport == "ble" and self.ble is None:
+            raise ValueError(f"protocol {self.protocol!r} is a BLE protocol: give dut.ble")
         return self
 
     @property
     def simulated_link(self) -> bool:
-        return self.port == SIM_RESOURCE or (
-            self.can is not None and self.can.interface == SIM_RESOURCE
+        return (
+            self.port == SIM_RESOURCE
+            or (self.can is not None and self.can.interface == SIM_RESOURCE)
+            or (self.ble is not None and SIM_RESOURCE in (self.ble.device, self.ble.hci))
         )
 
 

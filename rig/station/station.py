@@ -304,7 +304,25 @@ def open_dut(
             raise ConfigError(source, [("dut.can.interface", "'sim' but simlab serves no CAN bus")])
         can_interface, can_channel = bus["interface"], bus["channel"]
         can_options = {"host": bus["host"], "port": bus["port"], **can_options}
+    ble: dict[str, Any] = {}
+    if dut.ble is not None:
+        ble = {
+            "ble_device": dut.ble.device,
+            "ble_backend": dut.ble.backend,
+            "ble_hci": dut.ble.hci,
+            "ble_adapter": dut.ble.adapter,
+            "ble_connect_timeout_s": dut.ble.connect_timeout_s,
+        }
+        if SIM_RESOURCE in (dut.ble.device, dut.ble.hci):
+            radio = served.get("ble")
+            if not radio:
+                raise ConfigError(source, [("dut.ble", "'sim' but simlab serves no BLE BMS")])
+            if dut.ble.device == SIM_RESOURCE:
+                ble["ble_device"] = radio["address"]
+            if dut.ble.hci == SIM_RESOURCE:
+                ble["ble_hci"] = radio["hci"]
     options = LinkOptions(
+        **ble,
         port=port,
         baudrate=dut.baudrate,
         timeout_s=dut.timeout_s,

@@ -16,7 +16,7 @@ from typing import Any, Literal
 @dataclass(frozen=True)
 class DutServerKind:
     name: str
-    transport: Literal["uart", "can"]
+    transport: Literal["uart", "can", "ble"]
     server: str  # "module:Class", constructed as Class(world, lock)
 
     def create(self, world: Any, lock: threading.RLock) -> Any:
@@ -29,6 +29,10 @@ DUT_SERVERS: dict[str, DutServerKind] = {
     for k in (
         DutServerKind("jbd", "uart", "simlab.servers.uart_jbd:JbdUartServer"),
         DutServerKind("daly", "uart", "simlab.servers.uart_daly:DalyUartServer"),
+        DutServerKind("jbd_ble", "ble", "simlab.servers.ble:JbdBleServer"),
+        DutServerKind("jk_gps", "uart", "simlab.servers.uart_jk:JkGpsUartServer"),
+        DutServerKind("jk_pb", "uart", "simlab.servers.uart_jk:JkPbUartServer"),
+        DutServerKind("jk_ble", "ble", "simlab.servers.ble:JkBleServer"),
         DutServerKind("pylontech_can", "can", "simlab.servers.can_pylontech:PylontechCanServer"),
     )
 }

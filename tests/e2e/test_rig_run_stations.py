@@ -10,8 +10,8 @@ temperature plans of NTC 2; the 4S variants (supplies that cannot charge a
 16S pack, with the 4S spec) run their whole default suite, every position. No report is
 written (its cost is the report's, tested elsewhere). The runs go two at a time (virtual
 time: concurrency changes no result). The default station and the BMS-protocol stations
-are run by test_rig_run.py and test_rig_run_protocols.py; the last test here checks that
-every file in stations/ is run by one of the three.
+are run by test_rig_run.py, test_rig_run_protocols.py and test_rig_run_jk.py; the last
+test here checks that every file in stations/ is run by one of them.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import REPO, RigRun, run_rig
+from tests.e2e.test_rig_run_jk import ALL_STATIONS as JK_STATIONS
 from tests.e2e.test_rig_run_protocols import STATIONS as PROTOCOL_STATIONS
 
 SPEC_4S = ("--spec", "specs/jbd-4s-lfp.yaml")
@@ -69,6 +70,6 @@ def test_default_suite_passes_on_variant(variant_runs, station):
 
 
 def test_every_station_file_is_run_end_to_end():
-    covered = {DEFAULT_STATION, *PROTOCOL_STATIONS.values(), *VARIANTS}
+    covered = {DEFAULT_STATION, *PROTOCOL_STATIONS.values(), *JK_STATIONS.values(), *VARIANTS}
     present = {f"stations/{p.name}" for p in (REPO / "stations").glob("*.yaml")}
     assert present <= covered, f"station files no end-to-end test runs: {present - covered}"

@@ -2,7 +2,8 @@
 of each protocol, and an open-source client for that BMS pointed at the printed port.
 
 JBD: bmstools (reads basic info, cells and the whole EEPROM in factory mode, opening and
-closing the port around every exchange). Daly: dalybms (python-daly-bms). CAN: python-can's
+closing the port around every exchange). Daly: dalybms (python-daly-bms). JK (GPS port):
+mpp-solar's JKSERIAL protocol and its JK serial port type. CAN: python-can's
 socketcand interface with the repo's DBC. The emulated cells are switched on over SCPI and
 time is moved through the control channel, as the rig would.
 """
@@ -88,6 +89,28 @@ def test_dalybms_reads_the_daly_twin(served):
         assert daly.get_mosfet_status()["charging_mosfet"] is True
     finally:
         daly.disconnect()
+
+
+def test_mppsolar_reads_the_jk_twin(served):
+    """mpp-solar reads the JK GPS-port twin as `mpp-solar -p PORT -P JKSERIAL -b 115200
+    --porttype jkserial -c getBalancerData` would (its JK serial port type: the port's
+    name does not say jkserial). Its positional parser reads 16 cells and the tags in the
+    protocol description's order."""
+    from mppsolar.devices.mppsolar import mppsolar
+
+    endpoints, _control = served("sim-16s-jk-gps.yaml", "firmware.cell_ov.threshold_v=3.62")
+    device = mppsolar(
+        port=endpoints["dut"]["port"], protocol="JKSERIAL", baud=115200, porttype="jkserial"
+    )
+    reply = device.run_command("getBalancerData")
+    assert reply["Cells_connected"][0] == 16
+    cells = [reply[f"Voltage_Cell{i:02d}"][0] for i in range(1, 17)]
+    assert cells == [pytest.approx(3.3, abs=0.003)] * 16
+    assert reply["Battery_Voltage"][0] == pytest.approx(52.8, abs=0.05)
+    assert reply["Percent_Remain"][0] == 50
+    assert reply["Battery_T1"][0] == 25 and reply["Battery_T2"][0] == 25
+    assert reply["Charge Enabled"][0] == 1 and reply["Discharge Enabled"][0] == 1
+    assert reply["Capacity Setting"][0] == 100
 
 
 def test_python_can_reads_the_can_twin_through_socketcand(served):

@@ -1,0 +1,81 @@
+"""`rig run` on the JK stations: the whole default suite through a JK-PB board on RS485
+and through a JK board over Bluetooth LE (bumble host ↔ simlab's peripheral on a virtual
+controller), and firmware defects caught through each.
+
+The full defect matrix runs on the JBD station (tests/e2e/test_defect_matrix.py); here
+each JK station runs, in one run with only their targeted plans, the defects whose
+evidence passes through the JK protocol itself (the BMS's own protection flag, its
+configuration) and one caught on the power path.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import run_rig
+
+STATIONS = {
+    "jk_pb": "stations/sim-16s-jk-pb.yaml",
+    "jk_ble": "stations/sim-16s-jk-ble.yaml",
+}
+# The older JK boards' GPS port and JBD over BLE: one plan of each kind the protocol
+# carries evidence for (the BMS's flag and FET at a trip, its cells, its configuration).
+SELECTED = {
+    "jk_gps": "stations/sim-16s-jk-gps.yaml",
+    "jbd_ble": "stations/sim-16s-jbd-ble.yaml",
+}
+ALL_STATIONS = {**STATIONS, **SELECTED}
+
+
+@pytest.fixture(scope="module", params=sorted(STATIONS))
+def full_run(request, tmp_path_factory):
+    protocol = request.param
+    runs = tmp_path_factory.mktemp(f"jk-{protocol}") / "runs"
+    return protocol, run_rig(runs, "--station", STATIONS[protocol])
+
+
+def test_the_default_suite_passes_on_the_jk_station(full_run):
+    protocol, run = full_run
+    assert run.returncode == 0, run.output[-3000:]
+    assert run.one("dut")["protocol"] == protocol
+    measurements = run.measurements()
+    assert len(measurements) >= 300
+    assert all(m["verdict"] == "pass" for m in measurements)
+    names = {m["name"] for m in measurements}
+    # the configuration is read over the JK protocol and judged against the spec
+    assert {"config_cell_ov_threshold_v", "config_charge_oc_delay_s"} <= names
+    assert {"cell_ov_reported_flag", "link_response_time"} <= names
+
+
+@pytest.mark.parametrize("protocol", sorted(SELECTED))
+def test_a_selection_passes_on_the_gps_port_and_jbd_ble_stations(tmp_path, protocol):
+    run = run_rig(
+        tmp_path / "runs",
+        "--station", SELECTED[protocol],
+        "-k", "(cell_ov_threshold and cell1]) or reporting or test_protection_configuration",
+    )  # fmt: skip
+    assert run.returncode == 0, run.output[-3000:]
+    assert run.one("dut")["protocol"] == protocol
+    names = {m["name"] for m in run.measurements()}
+    assert {"cell_ov_reported_flag", "config_cell_ov_threshold_v"} <= names
+    assert all(m["verdict"] == "pass" for m in run.measurements())
+
+
+@pytest.mark.parametrize("protocol", sorted(STATIONS))
+def test_defects_are_caught_through_the_jk_protocol(tmp_path, protocol):
+    """One run per station, three faults at once, each failing its own measurement only:
+    the cell OV flag hidden from the protocol's bits (`unreported_flag`), a cell OV that
+    never releases (`no_ov_release`, seen on the power path), and a board configured to
+    55 °C charge OT where the spec says 50 (read from the JK settings frame)."""
+    run = run_rig(
+        tmp_path / "runs",
+        "--station", STATIONS[protocol],
+        "--sim-defect", "unreported_flag",
+        "--sim-defect", "no_ov_release",
+        "--sim-set", "firmware.charge_ot.threshold_c=55",
+        "-k", "(cell_ov_threshold and cell1]) or test_protection_configuration",
+    )  # fmt: skip
+    assert run.returncode != 0, run.output[-3000:]
+    failed = {m["name"] for m in run.measurements() if m["verdict"] == "fail"}
+    expected = {"cell_ov_reported_flag", "cell_ov_release", "config_charge_ot_threshold_c"}
+    assert failed == expected, run.output[-3000:]
