@@ -138,6 +138,8 @@ _ROLE_BASE = {
     "thermistor_emulator": "ntc",
     "digitizer": "scope",
     "switch": "daq",
+    "function_generator": "awg",
+    "battery_simulator": "battery_sim",
 }
 
 

@@ -37,7 +37,9 @@ RUNS: dict[str, tuple[str, str, str, set[str]]] = {
         {"charger", "cellsim_a", "cellsim_b", "cellsim_c", "cellsim_d", "daq"},
     ),
     "serial": ("stations/sim-16s.yaml", "serial", KINDS, {"load", "ntc_1", "ntc_2"}),
-    "hislip-load": ("stations/sim-16s-el34143a.yaml", "hislip", "discharge_oc1", {"load"}),
+    # the load as the discharge path's evidence (its own current stimulus needs a bench
+    # that carries 21 A: rig.station.fitness)
+    "hislip-load": ("stations/sim-16s-el34143a.yaml", "hislip", "cell_uv and cell1]", {"load"}),
     "hislip-digitizer": ("stations/sim-16s-34465a-m300.yaml", "hislip", "cell16", {"dmm"}),
 }
 
