@@ -59,15 +59,14 @@ def _lab(option: str | None) -> LabConfig | None:
     return load_lab(path) if path is not None else None
 
 
-@contextmanager
-def _database(console: Console, db: str | None, lab: str | None, runs_dir: Path) -> Iterator[Any]:
-    """The database a `rig db` command works on; usage errors exit 2, failures 1."""
-    from rig.lab.db import Database, DatabaseError, DatabaseUsageError, resolve
+def _target(console: Console, db: str | None, lab: str | None, runs_dir: Path) -> Any:
+    """The database a `rig db` command names; a wrong URL or lab file exits 2."""
+    from rig.lab.db import DatabaseUsageError, resolve
 
     try:
         config = _lab(lab)
         section = config.database if config else None
-        target = resolve(
+        return resolve(
             db,
             runs_dir,
             section.url if section else None,
@@ -76,6 +75,14 @@ def _database(console: Console, db: str | None, lab: str | None, runs_dir: Path)
         )
     except (ConfigError, DatabaseUsageError) as exc:
         raise _fail(console, str(exc), EXIT_USAGE) from None
+
+
+@contextmanager
+def _database(console: Console, db: str | None, lab: str | None, runs_dir: Path) -> Iterator[Any]:
+    """The database a `rig db` command works on; usage errors exit 2, failures 1."""
+    from rig.lab.db import Database, DatabaseError
+
+    target = _target(console, db, lab, runs_dir)
     try:
         database = Database(target)
     except DatabaseError as exc:
@@ -177,19 +184,30 @@ def db_upload(
 ) -> None:
     """Upload run folders: idempotent by run ID (the same store twice writes nothing); a
     killed run goes in as INCOMPLETE. Without folders: every run of the runs folder whose
-    upload is pending or failed (its db-upload.json says so) and whose process is gone."""
-    from rig.lab.db import DatabaseError
-    from rig.lab.upload import NotARun, upload_noted, waiting
+    upload is pending or failed (its db-upload.json says so) and whose process is gone.
+    A run that did not get in has it noted in its folder, and is retried next time."""
+    from rig.lab.db import Database, DatabaseError
+    from rig.lab.upload import NotARun, upload_noted, waiting, write_note
 
     console = _console()
     for run_dir in runs or []:
         if not (run_dir / "results.jsonl").is_file():
             raise _fail(console, f"{run_dir}: not a run folder (no results.jsonl)", EXIT_USAGE)
+    target = _target(console, db, lab, runs_dir)
+    folders = list(runs) if runs else waiting(runs_dir, target)
+    if not folders:
+        console.print(f"nothing waits to be uploaded to {target.shown}")
+        return
+    try:
+        database = Database(target)
+    except DatabaseError as exc:
+        for run_dir in folders:
+            write_note(run_dir, "failed", target, error=str(exc))
+        raise _fail(
+            console, f"{exc}\nnot uploaded (noted in each run folder): {len(folders)} run(s)", 1
+        ) from None
     failed = 0
-    with _database(console, db, lab, runs_dir) as database:
-        folders = list(runs) if runs else waiting(runs_dir, database.target)
-        if not folders:
-            console.print(f"nothing waits to be uploaded to {database.target.shown}")
+    try:
         for run_dir in folders:
             try:
                 done = upload_noted(database, run_dir)
@@ -203,6 +221,8 @@ def db_upload(
                 + f"; {done.measurements} measurements, {done.seconds:.2f} s)",
                 soft_wrap=True,
             )
+    finally:
+        database.close()
     if failed:
         raise typer.Exit(EXIT_NOT_PASSED)
 

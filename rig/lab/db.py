@@ -83,7 +83,7 @@ def parse_url(text: str, source: str) -> URL:
         return make_url("sqlite:///" + os.path.abspath(text))
     try:
         url = make_url(text)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise DatabaseUsageError(
             f"{source}: not a database URL (expected postgresql://user@host/db or "
             "sqlite:///path/file.sqlite)"

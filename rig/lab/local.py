@@ -193,11 +193,18 @@ class LocalPostgres:
         )
 
     def _create_database(self) -> None:
+        self.create_database(self.database)
+        self._created = True
+
+    def create_database(self, name: str) -> str:
+        """Another empty database on this server (one per test); its URL."""
         import psycopg
 
+        if not re.match(r"^[a-z_][a-z0-9_]*$", name):
+            raise ValueError(f"not a plain database name: {name!r}")
         with psycopg.connect(self._dsn("postgres"), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.database}"')
-        self._created = True
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url().rpartition("/")[0] + "/" + name
 
     def _tail(self) -> str:
         with contextlib.suppress(OSError):
