@@ -44,24 +44,46 @@ class DatabaseUsageError(DatabaseError):
 
 @dataclass(frozen=True)
 class DbTarget:
-    """A results database: its URL (with any password) and where the URL came from."""
+    """A results database: its URL (with any password) and where the URL came from.
 
-    url: URL
+    The default SQLite file needs no parsing, so a plain run does not import SQLAlchemy
+    before its plans start (the end-of-run upload opens it in a thread meanwhile)."""
+
+    text: str  # the URL as SQLAlchemy takes it
     source: str  # "--db", "RIG_DB_URL", "lab file …", "default"
+    parsed: URL | None = None
+
+    @property
+    def url(self) -> URL:
+        if self.parsed is not None:
+            return self.parsed
+        from sqlalchemy import make_url
+
+        return make_url(self.text)
+
+    @property
+    def password(self) -> str | None:
+        return None if self.parsed is None else self.parsed.password
 
     @property
     def shown(self) -> str:
         """The URL as it may be printed and stored: the password replaced by ***."""
-        return self.url.render_as_string(hide_password=True)
+        if self.parsed is None:
+            return self.text
+        return self.parsed.render_as_string(hide_password=True)
 
     @property
     def is_postgresql(self) -> bool:
-        return self.url.get_backend_name() == "postgresql"
+        return self.text.startswith("postgresql")
 
     def scrub(self, text: str) -> str:
         """`text` with the password taken out, wherever an error message put it."""
-        password = self.url.password
+        password = self.password
         return text.replace(str(password), "***") if password else text
+
+
+def _target(url: URL, source: str) -> DbTarget:
+    return DbTarget(url.render_as_string(hide_password=False), source, url)
 
 
 def default_path(runs_dir: Path) -> Path:
@@ -115,24 +137,21 @@ def resolve(
     """The database a command uses: --db, else RIG_DB_URL, else the lab file, else the
     SQLite file beside the runs folder."""
     if option:
-        target = DbTarget(parse_url(option, "--db"), "--db")
+        target = _target(parse_url(option, "--db"), "--db")
     elif os.environ.get(ENV_URL):
-        target = DbTarget(parse_url(os.environ[ENV_URL], ENV_URL), ENV_URL)
+        target = _target(parse_url(os.environ[ENV_URL], ENV_URL), ENV_URL)
     elif lab_url:
-        target = DbTarget(parse_url(lab_url, f"{lab_source}: database.url"), lab_source)
+        target = _target(parse_url(lab_url, f"{lab_source}: database.url"), lab_source)
     else:
-        from sqlalchemy import URL as _URL
-
-        path = default_path(runs_dir)
-        return DbTarget(_URL.create("sqlite", database=str(path)), "default")
-    if lab_password_env and target.url.password is None and target.is_postgresql:
+        return DbTarget("sqlite:///" + str(default_path(runs_dir)), "default")
+    if lab_password_env and target.password is None and target.is_postgresql:
         password = os.environ.get(lab_password_env)
         if password is None:
             raise DatabaseUsageError(
                 f"{lab_source}: database.password_env names {lab_password_env}, which is not "
                 "set in the environment"
             )
-        target = DbTarget(target.url.set(password=password), target.source)
+        target = _target(target.url.set(password=password), target.source)
     return target
 
 

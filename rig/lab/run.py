@@ -139,7 +139,7 @@ class PlaceRecorder:
 
 def hide_db_password(argv: list[str], target: DbTarget | None) -> None:
     """Take the password out of `--db URL` in argv, which the store's run_start keeps."""
-    if target is None or not target.url.password:
+    if target is None or not target.password:
         return
     for i, arg in enumerate(argv):
         if arg == "--db" and i + 1 < len(argv):

@@ -348,6 +348,8 @@ def waiting(runs_dir: Path, target: DbTarget, exclude: Path | None = None) -> li
         run_dir = note_path.parent
         if exclude is not None and run_dir.resolve() == exclude.resolve():
             continue
+        if not (run_dir / "results.jsonl").is_file():
+            continue  # killed before its store was opened: nothing ran, nothing to upload
         note = read_note(run_dir)
         if note is None or note.get("state") not in ("pending", "failed"):
             continue
