@@ -421,10 +421,11 @@ class RunUpload:
             except Exception as exc:
                 return self._failed(console, exc)
             console.print(
-                f"database: run {done.run_id} {done.action} in {self.target.shown} "
-                f"({done.measurements} measurements, {done.seconds:.2f} s)",
-                soft_wrap=True,
+                f"database: run {done.run_id} {done.action} ({done.measurements} measurements, "
+                f"{done.seconds:.2f} s) in {self.target.shown}",
+                overflow="fold",
                 highlight=False,
+                markup=False,
             )
             self._catch_up(console, db)
             return True
@@ -439,15 +440,17 @@ class RunUpload:
                 console.print(
                     f"database: earlier run {run_dir.name} still not uploaded: {describe(exc)}",
                     style="bold red",
-                    soft_wrap=True,
+                    overflow="fold",
+                    markup=False,
                 )
                 continue
             console.print(
                 f"database: earlier run {done.run_id} {done.action} as well ({done.verdict}"
                 + ("" if done.complete else ", incomplete")
                 + ")",
-                soft_wrap=True,
+                overflow="fold",
                 highlight=False,
+                markup=False,
             )
 
     def _failed(self, console: Console, exc: BaseException) -> bool:
@@ -461,8 +464,9 @@ class RunUpload:
             f"({self.run_dir}/{NOTE} says this too).\n"
             f"  The next upload to this database retries it, or now: rig db upload {self.run_dir}",
             style="bold red",
-            soft_wrap=True,
+            overflow="fold",
             highlight=False,
+            markup=False,
         )
         return False
 
