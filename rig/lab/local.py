@@ -103,6 +103,13 @@ class LocalPostgres:
             nobody = pwd.getpwnam("nobody")
             self._as = (nobody.pw_uid, nobody.pw_gid)
             os.chown(self.folder, *self._as)
+            for folder in [bindir, *bindir.parents]:
+                if not folder.stat().st_mode & 0o001:
+                    raise LocalServerError(
+                        f"the server runs as 'nobody' (PostgreSQL refuses root), who cannot "
+                        f"enter {folder} to reach {bindir}: install the system's postgresql "
+                        "package, or set RIG_PG_BINDIR to binaries it can reach"
+                    )
         self._initdb()
 
     def url(self, password: bool = True) -> str:
