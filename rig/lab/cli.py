@@ -83,6 +83,13 @@ def _database(console: Console, db: str | None, lab: str | None, runs_dir: Path)
     from rig.lab.db import Database, DatabaseError
 
     target = _target(console, db, lab, runs_dir)
+    if target.source == "default" and not Path(target.url.database or "").exists():
+        raise _fail(
+            console,
+            f"no results database yet at {target.url.database} (no run has been uploaded "
+            "there); give --db or --runs-dir",
+            EXIT_NOT_PASSED,
+        )
     try:
         database = Database(target)
     except DatabaseError as exc:

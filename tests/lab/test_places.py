@@ -141,7 +141,11 @@ def test_another_station_runs_at_the_same_time(scenario):
     assert scenario.codes["b"] == 0, scenario.out["b"][-3000:]
     a, b = run_of(scenario, "a"), run_of(scenario, "b")
     ports = [
-        {r["endpoints"]["control"], *r["endpoints"]["instruments"].values()}
+        {
+            r["endpoints"]["control"],
+            r["endpoints"]["dut"]["port"],  # the BMS's pty
+            *r["endpoints"]["instruments"].values(),
+        }
         for run in (a, b)
         for r in run
         if r["type"] == "simlab"
