@@ -410,6 +410,8 @@ class RunUpload:
         self._thread.join()
         if not (self.run_dir / "results.jsonl").exists():
             self._discard()
+            if self.db is not None:
+                self.db.close()
             return True
         try:
             db = self.db or Database(self.target)  # the database may be back by now

@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -156,14 +155,6 @@ def rig(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     )
 
 
-def rig_done(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 120
-) -> tuple[int, str]:
-    proc = rig(*args, env=env)
-    out = proc.communicate(timeout=timeout)[0]
-    return proc.returncode, out
-
-
 class Console:
     """A `rig run` process whose output is read line by line as it comes."""
 
@@ -208,29 +199,3 @@ class Console:
     @property
     def text(self) -> str:
         return "".join(self.lines)
-
-
-@pytest.fixture
-def gate(tmp_path: Path) -> Any:
-    """FIFOs a gated plan blocks on until the test opens them (no sleeping anywhere)."""
-    made = []
-
-    def make(name: str) -> Path:
-        path = tmp_path / f"gate-{name}"
-        os.mkfifo(path)
-        made.append(path)
-        return path
-
-    yield make
-    for path in made:  # a reader still blocked on one: let it go
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError:
-            continue
-        os.write(fd, b"go\n")
-        os.close(fd)
-
-
-def open_gate(path: Path) -> None:
-    with path.open("w") as f:  # blocks until the plan has the other end open
-        f.write("go\n")

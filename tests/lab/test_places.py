@@ -25,7 +25,7 @@ from rig.lab.places import PlaceClient, PlaceUsageError, Wanted
 from rig.lab.schema import Run
 from rig.results import read_records
 from tests.e2e.conftest import write_plans
-from tests.lab.conftest import Console, cli, open_gate
+from tests.lab.conftest import Console, cli
 
 GATED_PLAN = '''
     """A plan that stays on its bench until the test opens its gate (RIG_TEST_GATE)."""
@@ -48,6 +48,7 @@ class Scenario:
     codes: dict[str, int]
     pids: dict[str, int]
     places: Any
+    reservations: dict[str, tuple[str, str]]
     db_url: str
     runs: Any
 
@@ -78,9 +79,14 @@ def scenario(postgres, coordinator: LocalCoordinator, tmp_path_factory) -> Scena
     held_by_a = c.wait_for(r"waiting for bench-a: bench-a held by")
     d = start("bench-a")  # queued behind C: labgrid serves reservations oldest first
     d.wait_for(r"waiting for bench-a: bench-a held by")
-    codes = {"b": b.finish()}  # bench-b is another station: it ran while A held bench-a
-    open_gate(gates["a"])
+    e = start("bench-a")  # stopped while it waits: it leaves nothing behind
+    e.wait_for(r"waiting for bench-a: bench-a held by")
+    e.proc.send_signal(signal.SIGTERM)
+    codes = {"e": e.finish(), "b": b.finish()}  # B, on bench-b, ran while A held bench-a
+    a_in_plan = os.open(gates["a"], os.O_WRONLY)  # returns once A's plan has opened its gate
+    a.proc.send_signal(signal.SIGTERM)  # a CI runner's SIGTERM, mid-plan
     codes["a"] = a.finish()
+    os.close(a_in_plan)
     c.wait_for(r"place bench-a acquired after waiting")
     held_by_c = d.wait_for(rf"bench-a held by .*\(process {c.proc.pid}\)")
     in_plan = os.open(gates["c"], os.O_WRONLY)  # returns once C's plan has opened its gate
@@ -91,11 +97,13 @@ def scenario(postgres, coordinator: LocalCoordinator, tmp_path_factory) -> Scena
     released = cli("place", "release", "bench-a", "--coordinator", coordinator.address)
     codes["d"] = d.finish()
     places = admin.places()
+    reservations = admin.reservations()
     admin.close()
     return Scenario(
         out={
             "a": a.text,
             "b": b.text,
+            "e": e.text,
             "c": c.text,
             "d": d.text,
             "held_by_a": held_by_a,
@@ -104,8 +112,9 @@ def scenario(postgres, coordinator: LocalCoordinator, tmp_path_factory) -> Scena
             "released": released[1],
         },
         codes={**codes, "release": released[0]},
-        pids={"a": a.proc.pid, "b": b.proc.pid, "c": c.proc.pid, "d": d.proc.pid},
+        pids={"a": a.proc.pid, "b": b.proc.pid, "c": c.proc.pid, "d": d.proc.pid, "e": e.proc.pid},
         places=places,
+        reservations=reservations,
         db_url=db_url,
         runs=runs,
     )
@@ -126,7 +135,6 @@ def run_of(scenario: Scenario, key: str) -> list[dict[str, Any]]:
 
 
 def test_a_second_run_waits_for_the_held_place_then_runs(scenario):
-    assert scenario.codes["a"] == 0, scenario.out["a"][-3000:]
     assert f"(process {scenario.pids['a']})" in scenario.out["held_by_a"]
     a, c = run_of(scenario, "a"), run_of(scenario, "c")
     a_end = next(r for r in a if r["type"] == "run_end")["ended"]
@@ -134,7 +142,20 @@ def test_a_second_run_waits_for_the_held_place_then_runs(scenario):
     assert c_start > a_end  # C opened the station only once A had given bench-a back
     (c_place,) = [r for r in c if r["type"] == "place"]
     assert c_place["place"] == "bench-a" and c_place["waited_s"] > 0
-    assert c_place["holder"].endswith(f":{scenario.pids['c']}/" + c_place["holder"].split("/")[1])
+    assert c_place["holder"].split("/")[0].endswith(f":{scenario.pids['c']}")
+
+
+def test_a_signal_mid_plan_releases_the_place(scenario):
+    assert scenario.codes["a"] == 143, scenario.out["a"][-3000:]
+    assert "Overall verdict: INTERRUPTED" in scenario.out["a"]
+    assert "place bench-a released" in scenario.out["a"]
+
+
+def test_a_signal_while_waiting_leaves_nothing(scenario):
+    assert scenario.codes["e"] == 143, scenario.out["e"]
+    assert "interrupted (SIGTERM) while waiting for a place: nothing ran" in scenario.out["e"]
+    assert not list(scenario.runs.glob(f"*-{scenario.pids['e'] % 100000:05d}"))
+    assert scenario.reservations == {}  # every reservation cancelled, the dead run's too
 
 
 def test_another_station_runs_at_the_same_time(scenario):
@@ -177,7 +198,7 @@ def test_every_run_lands_in_one_postgresql_database(scenario):
     }
     assert set(stored) == set(ids.values())
     assert {k: stored[ids[k]]["verdict"] for k in "abcd"} == {
-        "a": "PASS",
+        "a": "INTERRUPTED",
         "b": "PASS",
         "c": "INCOMPLETE",  # killed: uploaded by D's end-of-run upload, as the store left it
         "d": "PASS",
