@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(HERE))
 
 UPLOAD = re.compile(
-    r"database: run (\S+) (added|replaced|unchanged) in .*\((\d+) measurements, ([\d.]+) s\)"
+    r"database: run (\S+) (added|replaced|unchanged) \((\d+) measurements, ([\d.]+) s\)"
 )
 
 
@@ -52,7 +52,7 @@ def start(runs: Path, db_url: str, select: str | None) -> subprocess.Popen[str]:
 def finish(proc: subprocess.Popen[str]) -> tuple[int, float, int]:
     """Exit code, upload seconds and measurements, from the run's own console."""
     out = proc.communicate()[0]
-    found = UPLOAD.search(out)
+    found = UPLOAD.search(out.replace("\n", " "))  # the console folds long lines at 80
     if found is None:
         raise SystemExit(f"a run did not report its upload:\n{out[-3000:]}")
     return proc.returncode, float(found[4]), int(found[3])
