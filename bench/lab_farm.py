@@ -12,6 +12,8 @@ plus the time to upload one finished run folder again into an empty database by
 The default selection is the whole default suite without the report (`--no-report`: a
 farm's throughput of tests and uploads; the report's own cost is bench/report_cost.py).
 `--select EXPR` narrows it (`-k EXPR`) where the full suite is too slow to run N at once.
+`--fixed N` measures instead what the default upload (to the SQLite file beside the runs
+folder) adds to every run: N one-plan runs with it and N without, interleaved.
 No thresholds, no asserts; the machine's load average is printed beside the figures.
 """
 
@@ -58,13 +60,45 @@ def finish(proc: subprocess.Popen[str]) -> tuple[int, float, int]:
     return proc.returncode, float(found[4]), int(found[3])
 
 
+def fixed_cost(repeat: int) -> None:
+    """What the default upload adds to every run: a one-plan run with and without it
+    (`--no-db`), interleaved, into one runs folder whose SQLite file exists already."""
+    one = "cell_ov_threshold_and_release and cell1]"
+    with tempfile.TemporaryDirectory() as tmp:
+        base = [sys.executable, "-m", "rig", "run", "--runs-dir", f"{tmp}/runs", "--no-report"]
+        base += ["-q", "-k", one]
+        subprocess.run(base, cwd=HERE, capture_output=True, check=True)  # makes runs.sqlite
+        wall: dict[str, list[float]] = {"with": [], "without": []}
+        cpu: dict[str, list[float]] = {"with": [], "without": []}
+        for _ in range(repeat):
+            for kind, extra in (("without", ["--no-db"]), ("with", [])):
+                c0, t0 = _cpu(), time.perf_counter()
+                subprocess.run(base + extra, cwd=HERE, capture_output=True, check=True)
+                wall[kind].append(time.perf_counter() - t0)
+                cpu[kind].append(_cpu() - c0)
+    w = {k: statistics.median(v) for k, v in wall.items()}
+    c = {k: statistics.median(v) for k, v in cpu.items()}
+    print(
+        f"one-plan run, median of {repeat}: {w['without']:.2f} s without the upload, "
+        f"{w['with']:.2f} s with it (+{w['with'] - w['without']:.2f} s, "
+        f"ratio {w['with'] / w['without']:.2f}); CPU {c['without']:.2f} s vs {c['with']:.2f} s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stations", type=int, default=2, help="N stations at once")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of N runs at once")
     parser.add_argument("--repeat", type=int, default=2, help="runs of one station alone")
     parser.add_argument("--select", default=None, help="-k selection (default: every plan)")
+    parser.add_argument(
+        "--fixed", type=int, default=0, metavar="N", help="only the upload's cost per run (N runs)"
+    )
     args = parser.parse_args()
+    if args.fixed:
+        fixed_cost(args.fixed)
+        print(f"load average (1, 5, 15 min): {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        return
 
     from rig.lab.db import Database, resolve
     from rig.lab.local import LocalPostgres

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from rig.lab.local import LocalCoordinator
-from rig.lab.places import PlaceClient, PlaceUsageError, Wanted
+from rig.lab.places import Holding, PlaceClient, PlaceError, PlaceUsageError, Wanted
 from rig.lab.schema import Run
 from rig.results import read_records
 from tests.e2e.conftest import write_plans
@@ -214,3 +214,14 @@ def test_a_place_filter_is_checked_before_anything_starts():
         Wanted.parse("Kind=chamber")
     assert Wanted.parse("kind=chamber,size=l").filter == {"kind": "chamber", "size": "l"}
     assert Wanted.parse("bench-a").filter == {"name": "bench-a"}
+
+
+def test_a_place_nobody_has_is_refused_and_its_reservation_cancelled(coordinator):
+    client = PlaceClient(coordinator.address)
+    said: list[str] = []
+    try:
+        with pytest.raises(PlaceError, match="no place matches nowhere"):
+            Holding(client, said.append).take([Wanted.parse("nowhere")])
+        assert client.reservations() == {}
+    finally:
+        client.close()
