@@ -160,12 +160,29 @@ def _date(text: str | None, option: str) -> date | None:
         ) from None
 
 
-def _filter(**kw: Any) -> Any:
+def _filter(options: dict[str, Any]) -> Any:
+    """The run filter from a command's options (its `locals()`)."""
+    from dataclasses import fields
+
     from rig.lab.queries import RunFilter
 
-    kw["since"] = _date(kw.get("since"), "--since")
-    kw["until"] = _date(kw.get("until"), "--until")
+    kw = {f.name: options.get(f.name) for f in fields(RunFilter)}
+    kw["since"] = _date(kw["since"], "--since")
+    kw["until"] = _date(kw["until"], "--until")
     return RunFilter(**kw)
+
+
+def _answer(
+    console: Console, csv_file: str | None, title: str, columns: list[str], rows: list[Any]
+) -> bool:
+    """The rows as CSV and/or as a table; False when the CSV went to standard output
+    (then nothing else may be printed)."""
+    if csv_file:
+        write_csv(csv_file, columns, rows)
+    if csv_file == "-":
+        return False
+    console.print(_table(title, columns, rows))
+    return True
 
 
 Serial = Annotated[str | None, typer.Option(help="DUT serial number")]
@@ -254,24 +271,11 @@ def db_runs(
     """The runs that match, newest first."""
     from rig.lab.queries import RUN_COLUMNS, runs
 
+    where = _filter(locals())
     console = _console()
-    where = _filter(
-        serial=serial,
-        model=model,
-        firmware=firmware,
-        station=station,
-        spec=spec,
-        verdict=verdict,
-        operator=operator,
-        since=since,
-        until=until,
-    )
     with _database(console, db, lab, runs_dir) as database:
         rows = runs(database, where, limit or None)
-    if csv_file:
-        write_csv(csv_file, RUN_COLUMNS, rows)
-    if csv_file != "-":
-        console.print(_table(f"{len(rows)} run(s) in {database.target.shown}", RUN_COLUMNS, rows))
+    _answer(console, csv_file, f"{len(rows)} run(s) in {database.target.shown}", RUN_COLUMNS, rows)
 
 
 MEASUREMENT_COLUMNS = [
@@ -307,8 +311,8 @@ def db_show(
             raise _fail(console, str(exc), EXIT_NOT_PASSED) from None
     if csv_file:
         write_csv(csv_file, MEASUREMENT_COLUMNS, detail.measurements)
-    if csv_file == "-":
-        return
+        if csv_file == "-":
+            return
     r = detail.run
     lines = [
         f"[bold]{r['run_id']}[/bold]  {r['verdict']}"
@@ -359,31 +363,17 @@ def db_trend(
     oldest first; series drifting towards a limit are flagged."""
     from rig.lab.queries import TREND_COLUMNS, trend
 
+    where = _filter(locals())
     console = _console()
-    where = _filter(
-        serial=serial,
-        model=model,
-        firmware=firmware,
-        station=station,
-        spec=spec,
-        verdict=verdict,
-        operator=None,
-        since=since,
-        until=until,
-    )
     with _database(console, db, lab, runs_dir) as database:
         result = trend(database, measurement, where, test, horizon)
-    if csv_file:
-        write_csv(csv_file, TREND_COLUMNS, result.points)
     if plot is not None:
         from rig.lab.trend_plot import draw_trend
 
         draw_trend(result, plot)
-    if csv_file == "-":
+    title = f"{measurement}: {len(result.points)} value(s)"
+    if not _answer(console, csv_file, title, TREND_COLUMNS, result.points):
         return
-    console.print(
-        _table(f"{measurement}: {len(result.points)} value(s)", TREND_COLUMNS, result.points)
-    )
     for d in result.drifts:
         console.print("DRIFT " + escape(d.describe(result.unit)), style="bold yellow")
     if not result.drifts and result.points:

@@ -207,6 +207,7 @@ class Drift:
     per_run: float  # fitted change per run, in the measurement's unit
     runs_left: float  # runs until the fitted line enters the guard band (limit ∓ U)
     points: int
+    fitted_last: float  # the fitted line at the last run
 
     def describe(self, unit: str) -> str:
         left = (
@@ -306,4 +307,6 @@ def drift(test: str, points: list[dict[str, Any]], horizon: int) -> Drift | None
     runs_left = (band_edge - fitted[-1]) / slope
     if runs_left > horizon:
         return None
-    return Drift(test, towards, float(limit), float(slope), float(runs_left), len(y))
+    return Drift(
+        test, towards, float(limit), float(slope), float(runs_left), len(y), float(fitted[-1])
+    )

@@ -172,6 +172,9 @@ def test_queries_as_csv_carry_every_digit(real_run, tmp_path):
     assert dict(zip(header.split(","), row.split(","), strict=True))["value"] == repr(value)
     code, out = cli("db", "runs", "--db", url, "--csv", str(tmp_path / "runs.csv"))
     assert code == 0 and "R-CSV" in (tmp_path / "runs.csv").read_text()
+    plot = tmp_path / "trend.png"
+    code, out = cli("db", "trend", "cell_ov_threshold", "--db", url, "--plot", str(plot))
+    assert code == 0 and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", out
 
 
 def test_bad_urls_are_usage_errors():
