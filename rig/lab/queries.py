@@ -67,24 +67,26 @@ class RunFilter:
         from rig.lab.schema import Run
 
         exact = {
-            Run.dut_serial: self.serial,
-            Run.dut_firmware: self.firmware,
-            Run.station: self.station,
-            Run.operator: self.operator,
+            Run.c.dut_serial: self.serial,
+            Run.c.dut_firmware: self.firmware,
+            Run.c.station: self.station,
+            Run.c.operator: self.operator,
         }
         for column, value in exact.items():
             if value is not None:
                 query = query.where(column == value)
         if self.model is not None:  # the model as the DUT reports it, or the spec's name
-            query = query.where((Run.dut_model == self.model) | (Run.dut_name == self.model))
+            query = query.where((Run.c.dut_model == self.model) | (Run.c.dut_name == self.model))
         if self.spec is not None:  # the file as given, or its name alone
-            query = query.where((Run.spec_file == self.spec) | Run.spec_file.like(f"%/{self.spec}"))
+            query = query.where(
+                (Run.c.spec_file == self.spec) | Run.c.spec_file.like(f"%/{self.spec}")
+            )
         if self.verdict is not None:
-            query = query.where(Run.verdict == self.verdict.upper())
+            query = query.where(Run.c.verdict == self.verdict.upper())
         if self.since is not None:
-            query = query.where(Run.started >= _midnight(self.since))
+            query = query.where(Run.c.started >= _midnight(self.since))
         if self.until is not None:
-            query = query.where(Run.started < _midnight(self.until) + timedelta(days=1))
+            query = query.where(Run.c.started < _midnight(self.until) + timedelta(days=1))
         return query
 
 
@@ -106,13 +108,15 @@ def runs(db: Database, where: RunFilter, limit: int | None = None) -> list[dict[
     from rig.lab.schema import Measurement, Run
 
     counted = (
-        select(Measurement.run_pk, func.count().label("n")).group_by(Measurement.run_pk).subquery()
+        select(Measurement.c.run_pk, func.count().label("n"))
+        .group_by(Measurement.c.run_pk)
+        .subquery()
     )
-    columns = [getattr(Run, c) for c in RUN_COLUMNS if c != "measurements"]
+    columns = [Run.c[c] for c in RUN_COLUMNS if c != "measurements"]
     query = select(*columns, func.coalesce(counted.c.n, 0).label("measurements")).outerjoin(
-        counted, counted.c.run_pk == Run.id
+        counted, counted.c.run_pk == Run.c.id
     )
-    query = where.apply(query).order_by(Run.started.desc(), Run.run_id.desc())
+    query = where.apply(query).order_by(Run.c.started.desc(), Run.c.run_id.desc())
     if limit:
         query = query.limit(limit)
     with db.engine.connect() as conn:
@@ -130,11 +134,11 @@ def resolve_run_id(db: Database, text: str) -> str:
     from rig.lab.schema import Run
 
     with db.engine.connect() as conn:
-        exact = conn.execute(select(Run.run_id).where(Run.run_id == text)).scalar()
+        exact = conn.execute(select(Run.c.run_id).where(Run.c.run_id == text)).scalar()
         if exact:
             return str(exact)
         found = (
-            conn.execute(select(Run.run_id).where(Run.run_id.like(f"{text}%")).limit(3))
+            conn.execute(select(Run.c.run_id).where(Run.c.run_id.like(f"{text}%")).limit(3))
             .scalars()
             .all()
         )
@@ -160,21 +164,25 @@ def show(db: Database, run_id: str) -> RunDetail:
 
     run_id = resolve_run_id(db, run_id)
     with db.engine.connect() as conn:
-        run = conn.execute(select(Run).where(Run.run_id == run_id)).mappings().one()
+        run = conn.execute(select(Run).where(Run.c.run_id == run_id)).mappings().one()
         pk = run["id"]
         instruments = (
-            conn.execute(select(Instrument).where(Instrument.run_pk == pk).order_by(Instrument.id))
+            conn.execute(
+                select(Instrument).where(Instrument.c.run_pk == pk).order_by(Instrument.c.id)
+            )
             .mappings()
             .all()
         )
         plans = (
-            conn.execute(select(Plan).where(Plan.run_pk == pk).order_by(Plan.position))
+            conn.execute(select(Plan).where(Plan.c.run_pk == pk).order_by(Plan.c.position))
             .mappings()
             .all()
         )
         measurements = (
             conn.execute(
-                select(Measurement).where(Measurement.run_pk == pk).order_by(Measurement.position)
+                select(Measurement)
+                .where(Measurement.c.run_pk == pk)
+                .order_by(Measurement.c.position)
             )
             .mappings()
             .all()
@@ -250,26 +258,26 @@ def trend(
 
     query = (
         select(
-            Run.run_id,
-            Run.started,
-            Run.station,
-            Run.dut_serial,
-            Run.dut_firmware,
-            Measurement.test,
-            Measurement.name,
-            Measurement.value,
-            Measurement.uncertainty,
-            Measurement.unit,
-            Measurement.low,
-            Measurement.high,
-            Measurement.verdict,
+            Run.c.run_id,
+            Run.c.started,
+            Run.c.station,
+            Run.c.dut_serial,
+            Run.c.dut_firmware,
+            Measurement.c.test,
+            Measurement.c.name,
+            Measurement.c.value,
+            Measurement.c.uncertainty,
+            Measurement.c.unit,
+            Measurement.c.low,
+            Measurement.c.high,
+            Measurement.c.verdict,
         )
-        .join(Run, Run.id == Measurement.run_pk)
-        .where(Measurement.name == name)
+        .join(Run, Run.c.id == Measurement.c.run_pk)
+        .where(Measurement.c.name == name)
     )
     if test:
-        query = query.where(Measurement.test.like(f"%{test}%"))
-    query = where.apply(query).order_by(Run.started, Run.run_id, Measurement.position)
+        query = query.where(Measurement.c.test.like(f"%{test}%"))
+    query = where.apply(query).order_by(Run.c.started, Run.c.run_id, Measurement.c.position)
     with db.engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(query).mappings()]
     for r in rows:

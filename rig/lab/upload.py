@@ -248,7 +248,7 @@ def _write(conn: Connection, run: RunData, row: dict[str, Any]) -> str:
 
     hold_lock(conn, lock_key(row["run_id"]))
     found = conn.execute(
-        select(Run.id, Run.store_digest, Run.host).where(Run.run_id == row["run_id"])
+        select(Run.c.id, Run.c.store_digest, Run.c.host).where(Run.c.run_id == row["run_id"])
     ).first()
     action = "added"
     if found is not None:
@@ -260,15 +260,15 @@ def _write(conn: Connection, run: RunData, row: dict[str, Any]) -> str:
                 f"and this run came from {row['host']}: two runs share one ID; nothing written"
             )
         for table in (Measurement, Plan, Instrument, Record):
-            conn.execute(delete(table).where(table.run_pk == found.id))
-        conn.execute(delete(Run).where(Run.id == found.id))
+            conn.execute(delete(table).where(table.c.run_pk == found.id))
+        conn.execute(delete(Run).where(Run.c.id == found.id))
         action = "replaced"
-    run_pk = conn.execute(insert(Run).returning(Run.id), row).scalar_one()
+    run_pk = conn.execute(insert(Run).returning(Run.c.id), row).scalar_one()
     plans = [{**p, "run_pk": run_pk} for p in plan_rows(run)]
     plan_pk: dict[str, int] = {}
     if plans:
         result = conn.execute(
-            insert(Plan).returning(Plan.id, Plan.test, sort_by_parameter_order=True), plans
+            insert(Plan).returning(Plan.c.id, Plan.c.test, sort_by_parameter_order=True), plans
         )
         plan_pk = {test: pk for pk, test in result}
     measurements, instruments, others = [], [], []

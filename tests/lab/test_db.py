@@ -16,7 +16,7 @@ from sqlalchemy import func, inspect, select, text
 from reports.load import load_run
 from rig.lab.db import Database, DatabaseError, DatabaseUsageError, resolve
 from rig.lab.queries import RunFilter, runs, show, trend
-from rig.lab.schema import HEAD, Base, Measurement, Plan, Run
+from rig.lab.schema import HEAD, Measurement, Plan, Run, metadata
 from rig.lab.upload import NOTE, read_note, upload, waiting, write_note
 from rig.results import summarize_records
 from tests.lab.conftest import DEAD_DB, cli, copy_run
@@ -31,8 +31,8 @@ def open_db(url: str, runs: Path | None = None) -> Database:
 def counts(db: Database) -> dict[str, int]:
     with db.engine.connect() as conn:
         return {
-            t: conn.execute(select(func.count()).select_from(Base.metadata.tables[t])).scalar()
-            for t in Base.metadata.tables
+            t: conn.execute(select(func.count()).select_from(metadata.tables[t])).scalar()
+            for t in metadata.tables
         }
 
 
@@ -45,8 +45,8 @@ def test_migrations_build_exactly_the_declared_schema(db_url):
     db = open_db(db_url)
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
-        assert set(inspect(conn).get_table_names()) == {*Base.metadata.tables, "alembic_version"}
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        assert set(inspect(conn).get_table_names()) == {*metadata.tables, "alembic_version"}
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
     config = Config()
     config.set_main_option("script_location", str(Path("rig/lab/migrations").resolve()))
@@ -65,8 +65,8 @@ def test_upload_is_idempotent_and_keeps_the_verdict(db_url, real_run, tmp_path):
     summary = summarize_records(records)
     with db.engine.connect() as conn:
         run = conn.execute(select(Run)).mappings().one()
-        stored = conn.execute(select(Measurement).order_by(Measurement.position)).mappings().all()
-        plans = conn.execute(select(Plan.test, Plan.outcome)).all()
+        stored = conn.execute(select(Measurement).order_by(Measurement.c.position)).mappings().all()
+        plans = conn.execute(select(Plan.c.test, Plan.c.outcome)).all()
     assert run["verdict"] == summary.verdict == "PASS" and run["complete"]
     assert [(p.test, p.outcome) for p in summary.plans] == [tuple(p) for p in plans]
     measured = [r for r in records if r["type"] == "measurement"]
@@ -89,7 +89,7 @@ def test_a_killed_run_goes_in_incomplete_and_is_replaced_when_its_store_grew(
     done = upload(db, killed)
     assert (done.action, done.verdict, done.complete) == ("added", "INCOMPLETE", False)
     with db.engine.connect() as conn:
-        row = conn.execute(select(Run).where(Run.run_id == "R-KILLED")).mappings().one()
+        row = conn.execute(select(Run).where(Run.c.run_id == "R-KILLED")).mappings().one()
     assert row["torn"] and row["exit_code"] is None and row["ended"] is None
     assert "torn line" in " ".join(row["reasons"])
     # the same run ID with a store that has grown replaces it (a run uploaded mid-way)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from alembic import context
 
-from rig.lab.schema import Base
+from rig.lab.schema import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying
     compare_type=True,
 )
