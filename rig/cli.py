@@ -18,6 +18,9 @@ from rich.markup import escape
 from rig.config import ConfigError, load_spec, load_station
 from rig.config.crosscheck import check_spec_against_station, check_station_against_models
 from rig.lab.cli import db_app, place_app
+from rig.lab.db import DatabaseUsageError
+from rig.lab.places import PlaceError, PlaceUsageError
+from rig.lab.run import RunLab, find_lab, hide_db_password
 from rig.paths import DEFAULT_SPEC, DEFAULT_STATION, resolve
 from rig.results import new_run_id
 from rig.results.verdict import EXIT_NOT_PASSED, EXIT_USAGE, exit_code, signal_exit_code
@@ -111,8 +114,6 @@ def run(
         console.print(escape(str(exc)), style="bold red", soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
     try:  # the laboratory: lab file, results database, places (rig.lab.run)
-        from rig.lab.run import RunLab, find_lab, hide_db_password
-
         lab_run = RunLab.plan(
             find_lab(lab, station_config, station_path),
             runs_dir,
@@ -121,9 +122,7 @@ def run(
             list(place or []),
             coordinator,
         )
-    except Exception as exc:
-        if not _lab_usage_error(exc):
-            raise
+    except (ConfigError, DatabaseUsageError, PlaceUsageError) as exc:
         _no_run(runs_dir / run_id)
         console.print(escape(str(exc)), style="bold red", soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
@@ -205,20 +204,9 @@ def run(
     raise typer.Exit(final)
 
 
-def _lab_usage_error(exc: Exception) -> bool:
-    from rig.lab.db import DatabaseUsageError
-    from rig.lab.places import PlaceUsageError
-
-    return isinstance(exc, ConfigError | DatabaseUsageError | PlaceUsageError)
-
-
-def _take_places(lab_run: object, console: Console, run_dir: Path) -> int | None:
+def _take_places(lab_run: RunLab, console: Console, run_dir: Path) -> int | None:
     """Hold the run's labgrid places before the station opens; an exit code if the run
     cannot begin (coordinator unreachable, interrupted while waiting): nothing ran."""
-    from rig.lab.places import PlaceError
-    from rig.lab.run import RunLab
-
-    assert isinstance(lab_run, RunLab)
     try:
         lab_run.take_places(console)
     except PlaceError as exc:
