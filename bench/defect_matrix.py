@@ -207,7 +207,17 @@ def _keyword(plans: list[str]) -> str:
 
 
 def run_one(defect: str | None, spec: Path, runs: Path, select: list[str] | None = None) -> Outcome:
-    args = [sys.executable, "-m", "rig", "run", "--no-report", "-q", "--runs-dir", str(runs)]
+    args = [
+        sys.executable,
+        "-m",
+        "rig",
+        "run",
+        "--no-report",
+        "--no-db",
+        "-q",
+        "--runs-dir",
+        str(runs),
+    ]
     args += ["--spec", str(spec)]
     if defect is not None:
         arg = ARGS.get(defect)
