@@ -162,6 +162,7 @@ class Console:
         self.proc = rig(*args, env=env)
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
+        self._ended = False
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -185,6 +186,7 @@ class Console:
                     f"no line matching {pattern!r}:\n{self.text[-3000:]}"
                 ) from None
             if line is None:
+                self._ended = True
                 raise AssertionError(f"ended without {pattern!r}:\n{self.text[-3000:]}")
             self.lines.append(line)
             if regex.search(line):
@@ -192,10 +194,24 @@ class Console:
 
     def finish(self, timeout: float = 120) -> int:
         code = self.proc.wait(timeout=timeout)
-        while (line := self._queue.get(timeout=10)) is not None:
+        while not self._ended and (line := self._queue.get(timeout=10)) is not None:
             self.lines.append(line)
+        self._ended = True
         return code
 
     @property
     def text(self) -> str:
         return "".join(self.lines)
+
+
+def first_of(consoles: dict[str, Console], pattern: str, timeout: float = 60) -> str:
+    """Which of several running consoles prints a line matching `pattern` first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for key, console in consoles.items():
+            try:
+                console.wait_for(pattern, timeout=0.1)
+            except AssertionError:
+                continue
+            return key
+    raise AssertionError(f"none printed {pattern!r}")

@@ -25,7 +25,7 @@ from rig.lab.places import Holding, PlaceClient, PlaceError, PlaceUsageError, Wa
 from rig.lab.schema import Run
 from rig.results import read_records
 from tests.e2e.conftest import write_plans
-from tests.lab.conftest import Console, cli
+from tests.lab.conftest import Console, cli, first_of
 
 GATED_PLAN = '''
     """A plan that stays on its bench until the test opens its gate (RIG_TEST_GATE)."""
@@ -63,7 +63,7 @@ def scenario(postgres, coordinator: LocalCoordinator, tmp_path_factory) -> Scena
     admin.add_place("bench-a", {"kind": "sim16s"}, comment="simulated 16S station A")
     admin.add_place("bench-b", {"kind": "sim16s"}, comment="simulated 16S station B")
     gates = {}
-    for name in ("a", "c"):
+    for name in ("a", "c", "d"):
         gates[name] = tmp / f"gate-{name}"
         os.mkfifo(gates[name])
 
@@ -75,11 +75,9 @@ def scenario(postgres, coordinator: LocalCoordinator, tmp_path_factory) -> Scena
     a = start("bench-a", gate="a")
     a.wait_for(r"place bench-a acquired")
     b = start("kind=sim16s")  # a tag filter: the free one of the two, bench-b
-    c = start("bench-a", gate="c")
-    held_by_a = c.wait_for(r"waiting for bench-a: bench-a held by")
-    d = start("bench-a")  # queued behind C: labgrid serves reservations oldest first
-    d.wait_for(r"waiting for bench-a: bench-a held by")
+    waiting = {"c": start("bench-a", gate="c"), "d": start("bench-a", gate="d")}
     e = start("bench-a")  # stopped while it waits: it leaves nothing behind
+    held_by_a = [w.wait_for(r"waiting for bench-a: bench-a held by") for w in waiting.values()]
     e.wait_for(r"waiting for bench-a: bench-a held by")
     e.proc.send_signal(signal.SIGTERM)
     codes = {"e": e.finish(), "b": b.finish()}  # B, on bench-b, ran while A held bench-a
@@ -87,14 +85,20 @@ def scenario(postgres, coordinator: LocalCoordinator, tmp_path_factory) -> Scena
     a.proc.send_signal(signal.SIGTERM)  # a CI runner's SIGTERM, mid-plan
     codes["a"] = a.finish()
     os.close(a_in_plan)
-    c.wait_for(r"place bench-a acquired after waiting")
+    # labgrid hands bench-a to the older of the two reservations: call that run C
+    got = first_of(waiting, r"place bench-a acquired after waiting")
+    c, d = waiting[got], waiting["d" if got == "c" else "c"]
+    c_gate, d_gate = gates[got], gates["d" if got == "c" else "c"]
     held_by_c = d.wait_for(rf"bench-a held by .*\(process {c.proc.pid}\)")
-    in_plan = os.open(gates["c"], os.O_WRONLY)  # returns once C's plan has opened its gate
+    in_plan = os.open(c_gate, os.O_WRONLY)  # returns once C's plan has opened its gate
     os.kill(c.proc.pid, signal.SIGKILL)  # mid-plan
     codes["c"] = c.finish()
     os.close(in_plan)
     dead = d.wait_for(r"a dead client holds it")
     released = cli("place", "release", "bench-a", "--coordinator", coordinator.address)
+    d.wait_for(r"place bench-a acquired after waiting")
+    with d_gate.open("w") as gate:  # D measures and ends
+        gate.write("go\n")
     codes["d"] = d.finish()
     places = admin.places()
     reservations = admin.reservations()
@@ -106,7 +110,7 @@ def scenario(postgres, coordinator: LocalCoordinator, tmp_path_factory) -> Scena
             "e": e.text,
             "c": c.text,
             "d": d.text,
-            "held_by_a": held_by_a,
+            "held_by_a": "".join(held_by_a),
             "held_by_c": held_by_c,
             "dead": dead,
             "released": released[1],
