@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import getpass
+import logging
 import os
 import re
 import socket
@@ -162,6 +163,17 @@ def coordinator_address(option: str | None, lab_address: str | None) -> str:
     return address
 
 
+class _Said(logging.Handler):
+    """What labgrid logs (to the root logger) while a session starts, kept for the error."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 class PlaceClient:
     """A labgrid client session, on the process's labgrid event loop (a thread)."""
 
@@ -219,11 +231,16 @@ class PlaceClient:
 
         address = proxymanager.get_grpc_address(self.address, default_port=20408)
         session = Session(address=address, loop=self._loop)
+        said = _Said()  # labgrid logs why it could not connect; say it in the error instead
+        logging.getLogger().addHandler(said)
         try:
             await session.start()
         except Error as exc:
             await session.close()
-            raise PlaceError(f"labgrid coordinator {self.address}: {exc}") from None
+            why = "; ".join(said.messages) or str(exc)
+            raise PlaceError(f"labgrid coordinator {self.address}: {why}") from None
+        finally:
+            logging.getLogger().removeHandler(said)
         return session
 
     async def _rpc(self, method: str, request: Any) -> Any:

@@ -229,3 +229,10 @@ def test_a_place_nobody_has_is_refused_and_its_reservation_cancelled(coordinator
         assert client.reservations() == {}
     finally:
         client.close()
+
+
+def test_a_coordinator_that_is_not_there_is_one_clear_error():
+    from rig.lab.local import free_port
+
+    with pytest.raises(PlaceError, match=r"coordinator is unavailable: .*(refused|failed)"):
+        PlaceClient(f"127.0.0.1:{free_port()}")
