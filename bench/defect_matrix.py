@@ -234,7 +234,8 @@ def run_one(
     select: list[str] | None = None,
     station: str | None = None,
 ) -> Outcome:
-    args = [sys.executable, "-m", "rig", "run", "--no-report", "-q", "--runs-dir", str(runs)]
+    args = [sys.executable, "-m", "rig", "run", "--no-report", "--no-db", "-q"]
+    args += ["--runs-dir", str(runs)]
     args += ["--spec", str(spec)]
     if station is not None:
         args += ["--station", station]

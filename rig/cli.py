@@ -17,6 +17,10 @@ from rich.markup import escape
 
 from rig.config import ConfigError, load_spec, load_station
 from rig.config.crosscheck import check_spec_against_station, check_station_against_models
+from rig.lab.cli import db_app, place_app
+from rig.lab.db import DatabaseUsageError
+from rig.lab.places import PlaceError, PlaceUsageError
+from rig.lab.run import RunLab, find_lab, hide_db_password
 from rig.paths import DEFAULT_SPEC, DEFAULT_STATION, resolve
 from rig.results import new_run_id
 from rig.results.verdict import EXIT_NOT_PASSED, EXIT_USAGE, exit_code, signal_exit_code
@@ -28,6 +32,8 @@ sim_app = typer.Typer(no_args_is_help=True, help="The simulated lab.")
 app.add_typer(sim_app, name="sim")
 station_app = typer.Typer(no_args_is_help=True, help="Find, draft and check a bench.")
 app.add_typer(station_app, name="station")
+app.add_typer(db_app, name="db")
+app.add_typer(place_app, name="place")
 
 PLANS = Path(__file__).resolve().parent.parent / "test_plans"
 
@@ -51,6 +57,26 @@ def run(
     report: Annotated[
         bool, typer.Option(help="write the compliance report, JUnit and Allure into the run folder")
     ] = True,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            help="results database URL (default: $RIG_DB_URL, the lab file, else an SQLite "
+            "file beside the runs folder)"
+        ),
+    ] = None,
+    no_db: Annotated[bool, typer.Option("--no-db", help="upload to no database")] = False,
+    lab: Annotated[str | None, typer.Option(help="lab file (default: $RIG_LAB)")] = None,
+    place: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--place",
+            help="labgrid place to hold while the run goes: NAME or tag=value,... (repeatable)",
+        ),
+    ] = None,
+    coordinator: Annotated[
+        str | None,
+        typer.Option(help="labgrid coordinator HOST:PORT (default: lab file, $LG_COORDINATOR)"),
+    ] = None,
 ) -> None:
     """Run the test plans (default: every plan on the simulated 16S station).
 
@@ -66,8 +92,9 @@ def run(
     run_id = new_run_id()
     collect_only = any(a in ("--collect-only", "--co") for a in ctx.args)
     station_path = resolve(station)
-    if not collect_only and station_is_simulated(station_path):
+    if not collect_only and not place and station_is_simulated(station_path):
         # boot the lab now: it comes up while the files are checked and pytest starts
+        # (with --place, the session boots it once the place is held)
         (runs_dir / run_id).mkdir(parents=True, exist_ok=True)
         start_early(
             SimlabProcess(
@@ -88,6 +115,20 @@ def run(
         _no_run(runs_dir / run_id)
         console.print(escape(str(exc)), style="bold red", soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
+    try:  # the laboratory: lab file, results database, places (rig.lab.run)
+        lab_run = RunLab.plan(
+            find_lab(lab, station_config, station_path),
+            runs_dir,
+            db,
+            no_db or collect_only,
+            list(place or []),
+            coordinator,
+        )
+    except (ConfigError, DatabaseUsageError, PlaceUsageError) as exc:
+        _no_run(runs_dir / run_id)
+        console.print(escape(str(exc)), style="bold red", soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    hide_db_password(sys.argv, lab_run.target)
     if (sim_set or sim_defect or seed is not None) and not station_config.simulated:
         _no_run(runs_dir / run_id)
         console.print(
@@ -131,6 +172,11 @@ def run(
         args += ["--seed", str(seed)]
     args += list(ctx.args)
     SIGNALS.install()
+    if not collect_only:
+        code = _take_places(lab_run, console, runs_dir / run_id)
+        if code is not None:
+            raise typer.Exit(code)
+        lab_run.start_upload(runs_dir / run_id)
     started = time.perf_counter()
     live = None
     if report and not collect_only:  # plots drawn and chapters printed as the run goes
@@ -139,10 +185,11 @@ def run(
         live = LivePrinter.start(runs_dir / run_id)
         warm_up()  # half a second, while the lab boots: the report's end needs it at once
     try:
-        code = int(pytest.main(args))
+        code = int(pytest.main(args, plugins=lab_run.plugins()))
     except KeyboardInterrupt:  # a signal before pytest's session could take it
         code = int(pytest.ExitCode.INTERRUPTED)
     finally:
+        lab_run.release_places()  # the plans are over, whatever ended them
         stop_early()  # started for a session that never took it
         if live is not None:
             live.finish()  # it prints the chapters left while the report is built
@@ -155,7 +202,25 @@ def run(
     finally:
         if live is not None:
             live.stop()
+    lab_run.finish_upload(console)  # printed, noted in the run folder; never the verdict
     raise typer.Exit(final)
+
+
+def _take_places(lab_run: RunLab, console: Console, run_dir: Path) -> int | None:
+    """Hold the run's labgrid places before the station opens; an exit code if the run
+    cannot begin (coordinator unreachable, interrupted while waiting): nothing ran."""
+    try:
+        lab_run.take_places(console)
+    except PlaceError as exc:
+        _no_run(run_dir)
+        console.print(escape(str(exc)), style="bold red", soft_wrap=True)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _no_run(run_dir)
+        name = SIGNALS.first.name if SIGNALS.first else "SIGINT"
+        console.print(f"interrupted ({name}) while waiting for a place: nothing ran")
+        return signal_exit_code(name)
+    return None
 
 
 def _no_run(run_dir: Path) -> None:

@@ -399,6 +399,9 @@ class StationConfig(Strict):
     simlab: SimlabConfig | None = None
     module: ModuleConfig | None = None
     watchdog: WatchdogConfig = WatchdogConfig()
+    # the lab file (results database, labgrid coordinator), relative to this file; --lab
+    # and $RIG_LAB come first (rig.config.lab)
+    lab: str | None = None
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")

@@ -59,11 +59,13 @@ def run_rig(
     timeout: float = 300,
     env: dict[str, str] | None = None,
     report: bool = False,
+    db: bool = False,
 ) -> RigRun:
-    """`rig run`; the report step only where a test looks at it (tests/reports covers it)."""
-    flag = "--report" if report else "--no-report"
+    """`rig run`; the report step and the database upload only where a test looks at
+    them (tests/reports and tests/lab cover them)."""
+    flags = ["--report" if report else "--no-report"] + ([] if db else ["--no-db"])
     proc = subprocess.run(
-        [sys.executable, "-m", "rig", "run", "--runs-dir", str(runs), flag, *args],
+        [sys.executable, "-m", "rig", "run", "--runs-dir", str(runs), *flags, *args],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -92,5 +94,6 @@ def rig_run(tmp_path):
 
 @pytest.fixture(scope="session")
 def default_run(tmp_path_factory) -> RigRun:
-    """The whole default suite, once per test session."""
-    return run_rig(tmp_path_factory.mktemp("default") / "runs", report=True)
+    """The whole default suite, once per test session, as the README runs it (the
+    report, and the results database beside the runs folder)."""
+    return run_rig(tmp_path_factory.mktemp("default") / "runs", report=True, db=True)

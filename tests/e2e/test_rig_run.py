@@ -23,6 +23,16 @@ def test_default_suite_passes(default_run):
     assert results and all(r["outcome"] == "passed" for r in results)
 
 
+def test_a_default_run_lands_in_the_sqlite_file_beside_its_runs_folder(default_run):
+    assert default_run.run_dir is not None
+    database = default_run.run_dir.parent.parent / "runs.sqlite"
+    assert database.is_file()
+    measured = len(default_run.measurements())
+    assert f"database: run {default_run.run_dir.name} added ({measured} measurements" in (
+        default_run.output
+    )
+
+
 def test_every_cell_position_is_tested(default_run):
     for name in ("cell_ov_threshold", "cell_uv_threshold", "cell_ov_trip_delay"):
         cells = sorted(m["context"]["cell"] for m in default_run.measurements(name))

@@ -1,0 +1,89 @@
+"""The lab file: what belongs to the laboratory rather than to one bench.
+
+One YAML file, found by `--lab FILE`, else the environment variable `RIG_LAB`, else
+`lab:` (a path, relative to the station file) in the station file; having none is fine
+(a single bench: the results go to an SQLite file beside the runs folder). Each section
+is optional and has one class here; errors name file, line and field like the station
+and spec files.
+
+    database:
+      url: postgresql://rig@labdb.example/rig   # no password here
+      password_env: RIG_DB_PASSWORD              # the variable that holds it (optional)
+    coordinator:
+      address: labgrid.example:20408             # labgrid's gRPC coordinator
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+ENV_LAB = "RIG_LAB"
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSection(_Section):
+    """The laboratory's results database (see docs/laboratory.md)."""
+
+    url: str = Field(min_length=1, description="postgresql://user@host[:port]/db, or sqlite")
+    password_env: str | None = Field(
+        default=None, description="environment variable holding the password"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _no_password(cls, url: str) -> str:
+        # a file is copied around and shown; a password in it would travel with it
+        if re.match(r"^[a-z0-9+]+://[^/@]*:[^/@]*@", url):
+            raise ValueError(
+                "the URL holds a password: name the variable that holds it in password_env "
+                "(or use PGPASSWORD / ~/.pgpass) instead"
+            )
+        return url
+
+    @field_validator("password_env")
+    @classmethod
+    def _env_name(cls, name: str | None) -> str | None:
+        if name is not None and not _ENV_NAME.match(name):
+            raise ValueError("not an environment variable name")
+        return name
+
+
+class CoordinatorSection(_Section):
+    """labgrid's coordinator, where benches and shared instruments are places."""
+
+    address: str = Field(min_length=1, description="HOST:PORT of labgrid-coordinator")
+
+
+class LabConfig(_Section):
+    database: DatabaseSection | None = None
+    coordinator: CoordinatorSection | None = None
+    source: Path | None = Field(default=None, exclude=True)
+
+
+def lab_path(option: str | None, station_lab: str | None, station_file: Path | None) -> Path | None:
+    """Which lab file: --lab, else $RIG_LAB, else the station file's `lab:` (relative to it)."""
+    if option:
+        return Path(option)
+    if os.environ.get(ENV_LAB):
+        return Path(os.environ[ENV_LAB])
+    if station_lab:
+        path = Path(station_lab)
+        if not path.is_absolute() and station_file is not None:
+            path = station_file.parent / path
+        return path
+    return None
+
+
+def load_lab(path: Path | str) -> LabConfig:
+    from rig.config.loader import load_model
+
+    lab = load_model(path, LabConfig)
+    return lab.model_copy(update={"source": Path(path)})
