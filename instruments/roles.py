@@ -226,3 +226,10 @@ class Switch(ScpiDevice, Protocol):
     def open(self, channels: Sequence[int]) -> None: ...
 
     def closed(self, channels: Sequence[int]) -> list[bool]: ...
+
+
+class DigitalInput(ScpiDevice, Protocol):
+    """An 8-bit digital input port (a multifunction module's s01/s02): where a station's
+    interlock loop is read."""
+
+    def read_digital(self, channel: int) -> int: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,7 @@ sim_app = typer.Typer(no_args_is_help=True, help="The simulated lab.")
 app.add_typer(sim_app, name="sim")
 
 PLANS = Path(__file__).resolve().parent.parent / "test_plans"
+_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 @app.command(
@@ -49,6 +51,9 @@ def run(
     report: Annotated[
         bool, typer.Option(help="write the compliance report, JUnit and Allure into the run folder")
     ] = True,
+    run_id: Annotated[
+        str | None, typer.Option(help="the run folder's name (default: UTC time and pid)")
+    ] = None,
 ) -> None:
     """Run the test plans (default: every plan on the simulated 16S station).
 
@@ -61,7 +66,10 @@ def run(
     console = Console(highlight=False)
     if not console.is_terminal:  # logs and CI: the summary is laid out for 80 columns
         console = Console(width=80, highlight=False)
-    run_id = new_run_id()
+    if run_id is not None and not _RUN_ID.match(run_id):
+        console.print(f"--run-id {run_id!r}: letters, digits, '-', '_' only", style="bold red")
+        raise typer.Exit(EXIT_USAGE)
+    run_id = run_id or new_run_id()
     collect_only = any(a in ("--collect-only", "--co") for a in ctx.args)
     station_path = resolve(station)
     if not collect_only and station_is_simulated(station_path):
@@ -127,6 +135,8 @@ def run(
         args += ["--sim-defect", item]
     if seed is not None:
         args += ["--seed", str(seed)]
+    if sys.stdin is not None and sys.stdin.isatty():
+        args.append("--prompt-terminal")  # operator steps may be answered here too
     args += list(ctx.args)
     SIGNALS.install()
     started = time.perf_counter()
@@ -229,6 +239,33 @@ def report_cmd(
     if not console.is_terminal:  # logs and CI: wide enough for the comparison table
         console = Console(width=120, highlight=False)
     raise typer.Exit(report_command(console, run_dir, compare, tested_by, approved_by, pdf))
+
+
+@app.command("answer")
+def answer_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="the run folder, e.g. runs/20261125T1754-05727")],
+    prompt: Annotated[str, typer.Argument(help="the prompt id the run printed, e.g. p1-cover")],
+    by: Annotated[str, typer.Option(help="who answers (recorded with the answer)")],
+    declined: Annotated[bool, typer.Option(help="the step was not done")] = False,
+) -> None:
+    """Answer an operator step of a running run (as the terminal and the panel do).
+
+    Exit codes: 0 taken; 1 the prompt was answered already; 2 not a run folder or a bad id.
+    """
+    from rig.operator import post_answer
+
+    console = Console(highlight=False)
+    if not (run_dir / "results.jsonl").is_file():
+        console.print(f"{escape(str(run_dir))}: not a run folder", style="bold red")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        taken = post_answer(run_dir, prompt, "declined" if declined else "done", by, "cli")
+    except ValueError as exc:
+        console.print(escape(str(exc)), style="bold red")
+        raise typer.Exit(EXIT_USAGE) from None
+    if not taken:
+        console.print(f"prompt {escape(prompt)} was answered already")
+    raise typer.Exit(0 if taken else EXIT_NOT_PASSED)
 
 
 @sim_app.command(

@@ -94,6 +94,17 @@ class DigitizerInput:
 
 
 @dataclass
+class DigitalPort:
+    """One 8-bit digital input port (a DAQM907A's channel s01 or s02). `level` is what
+    the station wires to it (the lab sets it: an interlock loop); unwired lines read 0."""
+
+    level: Callable[[], int] | None = field(default=None, repr=False, compare=False)
+
+    def read(self) -> int:
+        return 0 if self.level is None else int(self.level()) & 0xFF
+
+
+@dataclass
 class InstrumentHardware:
     """The outputs/inputs of one instrument, keyed by its vendor channel number."""
 
@@ -103,4 +114,5 @@ class InstrumentHardware:
     resistors: dict[int, ResistorChannel] = field(default_factory=dict)
     relays: dict[int, RelayChannel] = field(default_factory=dict)
     inputs: dict[int, DigitizerInput] = field(default_factory=dict)
+    digital: dict[int, DigitalPort] = field(default_factory=dict)
     modules: list[str] = field(default_factory=list)  # slot contents, for *OPT?/CTYPE?

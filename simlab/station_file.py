@@ -46,6 +46,17 @@ class StationSpec:
     # like an outboard watchdog, put them there itself.
     safe_cell_voltage: float | None = None
     safe_cell_current_limit: float = 1.0
+    interlock: InterlockSpec | None = None
+
+
+@dataclass(frozen=True)
+class InterlockSpec:
+    """The station's interlock loop: which digital input line reads it, and the level
+    that line has while the loop is closed (safe)."""
+
+    ref: tuple[str, int]
+    line: int  # 0-7
+    safe_level: int  # 0 or 1
 
 
 @dataclass(frozen=True)
@@ -233,6 +244,9 @@ def parse_station(path: str | Path) -> StationSpec:
     defects = sim.get("defects") or []
     if not isinstance(defects, list) or not all(isinstance(d, str) for d in defects):
         raise _err(source, "simlab.defects", f"expected a list of spec strings, got {defects!r}")
+    interlock = _interlock(source, doc.get("interlock"), sims, names)
+    if interlock is not None and interlock.ref in used:
+        raise _err(source, "interlock.input", f"already wired to {used[interlock.ref]}")
     safe = _mapping(source, "safe_state", doc.get("safe_state"), required=False)
     safe_v = _number(source, "safe_state.cell_voltage", safe.get("cell_voltage"))
     safe_a = _number(source, "safe_state.cell_current_limit", safe.get("cell_current_limit"))
@@ -253,7 +267,24 @@ def parse_station(path: str | Path) -> StationSpec:
         faults=faults,
         safe_cell_voltage=safe_v,
         safe_cell_current_limit=1.0 if safe_a is None else safe_a,
+        interlock=interlock,
     )
+
+
+def _interlock(
+    source: str, value: Any, sims: dict[str, SimInstrument], names: set
+) -> InterlockSpec | None:
+    if value is None:
+        return None
+    section = _mapping(source, "interlock", value)
+    ref = _ref(source, "interlock.input", section.get("input"), sims, names)
+    line = section.get("line", 0)
+    if isinstance(line, bool) or not isinstance(line, int) or not 0 <= line <= 7:
+        raise _err(source, "interlock.line", f"a line number 0-7, got {line!r}")
+    level = section.get("safe_level", 1)
+    if isinstance(level, bool) or level not in (0, 1):
+        raise _err(source, "interlock.safe_level", f"0 or 1, got {level!r}")
+    return InterlockSpec(ref, line, level)
 
 
 def _number(source: str, key: str, value: Any) -> float | None:

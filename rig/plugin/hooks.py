@@ -16,6 +16,7 @@ import pytest
 
 from instruments.errors import InstrumentConnectionError, InstrumentReplyError, InstrumentTimeout
 from rig.config import ConfigError
+from rig.interlock import InterlockOpen
 from rig.plugin.markers import MARKERS, STATION_ROLES, standard_markers
 from rig.plugin.options import add_options
 from rig.plugin.session import RigSession
@@ -64,8 +65,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[session_key] = rig
     config.stash[_owns_signals] = SIGNALS.install()
     rig.say = lambda text: _say(config, text)
+    config.pluginmanager.register(BeforePlan(), "rig-before-plan")
     if rig.forced and not config.option.collectonly and rig.wants_simlab():
         rig.spawn_simlab()  # `rig run`: simlab boots while pytest starts and collects
+
+
+class BeforePlan:
+    """A plain setup hook, inside every wrapper (theirs are set up, so a step that is not
+    done fails the setup cleanly) and before pytest sets up the plan's fixtures (nothing
+    driven yet): the plan's manual steps, and the interlock read closed."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        item.config.stash[session_key].before_plan(item)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -171,9 +183,13 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     rig.test_started(item)
     try:
         result = yield
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         sig = SIGNALS.first
-        rig.test_interrupted(item, sig.name if sig is not None else "KeyboardInterrupt")
+        if isinstance(exc, InterlockOpen):
+            why = str(exc)
+        else:
+            why = sig.name if sig is not None else "KeyboardInterrupt"
+        rig.test_interrupted(item, why)
         raise
     rig.current = None
     return result

@@ -48,6 +48,9 @@ MARKERS = {
         "BMS link capabilities or station roles (thermistors, digitizer, short, switch) the "
         "plan needs (not applicable without)"
     ),
+    "operator_step(id, text, timeout_s=None)": (
+        "a manual step the operator confirms before the plan runs (rig.operator)"
+    ),
     "quick": "plan takes seconds of simulated time",
     "slow": "plan takes minutes of simulated time (long dwell, thermal ramps)",
     "long": "plan takes minutes or more of real time on a bench",
