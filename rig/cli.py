@@ -268,6 +268,59 @@ def answer_cmd(
     raise typer.Exit(0 if taken else EXIT_NOT_PASSED)
 
 
+@app.command("panel")
+def panel_cmd(
+    runs_dir: Annotated[Path, typer.Option(help="the runs folder it shows and starts runs in")] = (
+        Path("runs")
+    ),
+    bind: Annotated[
+        str | None, typer.Option(help="address to listen on (default: lab file, else 127.0.0.1)")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="port (default 8765; 0: any free port)")] = None,
+    lab: Annotated[str | None, typer.Option(help="the lab file (else $RIG_LAB)")] = None,
+    stations: Annotated[Path, typer.Option(help="folder of station files it offers")] = (
+        PLANS.parent / "stations"
+    ),
+    specs: Annotated[Path, typer.Option(help="folder of DUT spec files it offers")] = (
+        PLANS.parent / "specs"
+    ),
+) -> None:
+    """The operator's panel: follow runs live in a browser, start and stop them, answer
+    operator steps, browse past runs and their reports.
+
+    Read-only without the token; actions need it (the lab file's `panel:` section, else a
+    new one printed here). Exit codes: 0 stopped with Ctrl-C; 2 a bad lab file or address.
+    """
+    from rig.config.lab import find_lab, load_lab
+    from rig.panel.serve import bind_socket, make_panel, panel_token, serve
+
+    console = Console(highlight=False)
+    try:
+        lab_path = find_lab(lab)
+        lab_config = load_lab(lab_path) if lab_path is not None else None
+        section = lab_config.panel if lab_config is not None else None
+        token, source = panel_token(section, lab_config)
+    except ConfigError as exc:
+        console.print(escape(str(exc)), style="bold red", soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    host = bind or (section.bind if section is not None else "127.0.0.1")
+    chosen = port if port is not None else (section.port if section is not None else 8765)
+    try:
+        sock = bind_socket(host, chosen)
+    except OSError as exc:
+        console.print(f"cannot listen on {host}:{chosen}: {exc}", style="bold red")
+        raise typer.Exit(EXIT_USAGE) from None
+    shown_host = f"[{host}]" if ":" in host else host
+    url = f"http://{shown_host}:{sock.getsockname()[1]}/"
+    print(f"panel: {url}", flush=True)
+    if source:
+        print(f"token: from {source}", flush=True)
+    else:
+        print(f"token: {token}   (give it in the page to start, stop and answer)", flush=True)
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    serve(make_panel(runs_dir.resolve(), stations, specs, token, host), sock)
+
+
 @sim_app.command(
     "serve", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
 )

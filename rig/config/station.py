@@ -348,6 +348,7 @@ class StationConfig(Strict):
     watchdog: WatchdogConfig = WatchdogConfig()
     interlock: InterlockConfig | None = None
     operator: OperatorConfig = OperatorConfig()
+    lab: str | None = None  # the lab file (rig.config.lab), when --lab and $RIG_LAB are not given
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")

@@ -1,0 +1,108 @@
+"""Past and present runs, as the panel lists them.
+
+Read from the runs folder today: each `runs/<id>/results.jsonl`, its first record and
+its last. `RunHistory` is the seam for the results database (issue 21): a class with the
+same two methods that reads the database instead can be handed to the panel, and
+`run_dir` is only asked for a run whose files (the live store, plots, reports) are here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+STORE = "results.jsonl"
+RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+REPORTS = ("report.html", "report.pdf")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    started: float | None
+    station: str
+    dut: str
+    tested_by: str
+    verdict: str | None  # None: no run_end (running, or killed)
+    reports: tuple[str, ...]  # which of report.html / report.pdf exist
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "started": self.started,
+            "station": self.station,
+            "dut": self.dut,
+            "tested_by": self.tested_by,
+            "verdict": self.verdict,
+            "reports": list(self.reports),
+        }
+
+
+class RunHistory(Protocol):
+    def runs(self, limit: int = 200) -> list[RunInfo]: ...
+
+    def run_dir(self, run_id: str) -> Path | None: ...
+
+
+class RunsFolder:
+    """The runs folder as the history: newest first."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def run_dir(self, run_id: str) -> Path | None:
+        if not RUN_ID.match(run_id):
+            return None
+        folder = self.root / run_id
+        return folder if (folder / STORE).is_file() else None
+
+    def runs(self, limit: int = 200) -> list[RunInfo]:
+        if not self.root.is_dir():
+            return []
+        stores = sorted(
+            (p for p in self.root.glob(f"*/{STORE}") if RUN_ID.match(p.parent.name)),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
+        return [info for p in stores[:limit] if (info := self._info(p.parent)) is not None]
+
+    def _info(self, folder: Path) -> RunInfo | None:
+        first, last = _first_and_last(folder / STORE)
+        if first is None or first.get("type") != "run_start":
+            return None
+        end = last if last is not None and last.get("type") == "run_end" else None
+        return RunInfo(
+            run_id=folder.name,
+            started=first.get("started"),
+            station=str(first.get("station", "")),
+            dut=str(first.get("dut_name", "")),
+            tested_by=str(first.get("tested_by", "")),
+            verdict=str(end["verdict"]) if end and end.get("verdict") else None,
+            reports=tuple(name for name in REPORTS if (folder / name).is_file()),
+        )
+
+
+def _first_and_last(path: Path) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The first and the last complete record, reading only the file's two ends."""
+    try:
+        with path.open("rb") as f:
+            head = f.readline()
+            f.seek(0, 2)
+            size = f.tell()
+            f.seek(max(0, size - 65536))
+            tail = f.read().split(b"\n")
+    except OSError:
+        return None, None
+    lines = [line for line in tail[:-1] if line.strip()]  # the last piece is torn or empty
+    return _load(head), _load(lines[-1]) if lines else None
+
+
+def _load(raw: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
