@@ -71,6 +71,18 @@ class Prompter:
         )
         try:
             answer = self._wait(prompt, started + timeout_s, tty)
+        except KeyboardInterrupt:  # a stop (Ctrl-C, the panel) or the interlock: closed
+            self.record(
+                {
+                    "type": "prompt_result",
+                    "prompt": prompt,
+                    "step": step,
+                    "test": test,
+                    "outcome": "interrupted",
+                    "waited_s": round(time.monotonic() - started, 3),
+                }
+            )
+            raise
         finally:
             if tty is not None:
                 os.close(tty)

@@ -109,7 +109,8 @@ $("start-form").addEventListener("submit", async (ev) => {
       select: $("start-select").value, markers: $("start-markers").value,
       tester: $("start-tester").value,
     });
-    if (!$("prompt-by").value) $("prompt-by").value = $("start-tester").value;
+    sessionStorage.setItem("rig-operator", $("start-tester").value.trim());
+    $("prompt-by").value = $("start-tester").value.trim();
     location.hash = `run=${encodeURIComponent(data.run_id)}`;
   } catch (e) {
     error.textContent = e.message; error.hidden = false;
@@ -205,11 +206,13 @@ function showPrompt(p) {
   $("prompt-plan").textContent = p.test ? `Before ${p.test}.` : "Before the first plan.";
   $("prompt-timeout").textContent = fmt(p.timeout_s);
   $("prompt-error").hidden = true;
+  if (!$("prompt-by").value) $("prompt-by").value = sessionStorage.getItem("rig-operator") || "";
   $("prompt").hidden = false;
 }
 
 async function answer(choice) {
   const by = $("prompt-by").value.trim();
+  if (by) sessionStorage.setItem("rig-operator", by);
   const error = $("prompt-error");
   if (!by) { error.textContent = "Give your name: the answer is recorded with it."; error.hidden = false; return; }
   try {
@@ -270,7 +273,8 @@ function apply(r) {
     case "prompt_result":
       if (state.prompt === r.prompt) { $("prompt").hidden = true; state.prompt = null; }
       log(r.outcome === "answered" ? `operator step ${r.step}: ${r.answer} by ${r.by} (${r.via})`
-                                   : `operator step ${r.step}: not answered in time`);
+        : r.outcome === "timeout" ? `operator step ${r.step}: not answered in time`
+        : `operator step ${r.step}: ${r.outcome}`);
       break;
     case "interlock":
       notice(`${r.reason}: the bench was put in its safe state and the run stopped`);
@@ -289,6 +293,8 @@ function apply(r) {
       verdict.className = `badge ${r.verdict}`;
       verdict.hidden = false;
       $("current-plan").textContent = "–";
+      $("prompt").hidden = true;
+      state.prompt = null;
       if (r.interrupted) notice(`INTERRUPTED: ${r.reason}. The bench was put in its safe state.`);
       const reasons = r.verdict_reasons || [];
       $("reason-list").replaceChildren(...reasons.map((x) => el("li", x)));
