@@ -82,3 +82,20 @@ def test_a_declined_step_is_not_done(tmp_path):
     with pytest.raises(OperatorStepNotDone, match="declined by Bob"):
         prompter(tmp_path, records).ask("harness", "Connect the harness", 5.0)
     assert records[-1]["answer"] == "declined"
+
+
+def test_rig_answer_posts_through_the_channel(tmp_path):
+    import subprocess
+    import sys
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "results.jsonl").write_text("")
+    cmd = [sys.executable, "-m", "rig", "answer", str(run), "p1-cover", "--by", "Grace"]
+    first = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    second = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    bad = subprocess.run([*cmd[:4], str(tmp_path), "p1-cover", "--by", "x"], capture_output=True,
+                         text=True, check=False)  # fmt: skip
+    assert (first.returncode, second.returncode, bad.returncode) == (0, 1, 2)
+    assert "answered already" in second.stdout and "not a run folder" in bad.stdout
+    assert read_answer(run, "p1-cover").via == "cli"
