@@ -102,3 +102,42 @@ def test_a_prompt_answered_is_recorded_and_one_unanswered_times_out(tmp_path):
     assert "operator step 'cover' not answered within 0.5 s" in plan["reason"]
     assert json.loads(store.read_text().splitlines()[-1])["verdict"] == "ERROR"
     assert "OPERATOR STEP: Connect the DUT's UART harness" in output
+
+
+def test_a_prompt_answered_at_the_terminal(tmp_path):
+    """`rig run` started from a terminal (a pty here): typing y there answers the step."""
+    import pty
+    import select
+
+    runs = tmp_path / "runs"
+    argv = [sys.executable, "-m", "rig", "run", "--no-report", "--runs-dir", str(runs),
+            "--run-id", "typed", "--tested-by", "Katherine Johnson",
+            "--station", str(prompting_station(tmp_path)),
+            "-k", "test_cell_uv_trip_delay and cell3"]  # fmt: skip
+    pid, master = pty.fork()
+    if pid == 0:  # the child: its controlling terminal is the pty
+        os.chdir(REPO)
+        os.execv(sys.executable, argv)
+    seen, typed = b"", False
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # the child is gone: the pty is closed
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            if not typed and b"type y (done)" in seen:
+                os.write(master, b"y\n")
+                typed = True
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(master)
+    assert typed, seen.decode(errors="replace")[-2000:]
+    assert os.waitstatus_to_exitcode(status) == 0, seen.decode(errors="replace")[-2000:]
+    (answered,) = [r for r in read_records(runs / "typed") if r["type"] == "prompt_result"]
+    assert (answered["by"], answered["via"]) == ("Katherine Johnson", "terminal")
