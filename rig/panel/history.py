@@ -8,6 +8,7 @@ same two methods that reads the database instead can be handed to the panel, and
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass
@@ -52,6 +53,9 @@ class RunsFolder:
 
     def __init__(self, root: Path):
         self.root = root
+        # store -> (its mtime and size when read, its first and last record): a run that no
+        # longer grows is read once
+        self._seen: dict[Path, tuple[tuple[int, int], tuple[Any, Any]]] = {}
 
     def run_dir(self, run_id: str) -> Path | None:
         if not RUN_ID.match(run_id):
@@ -62,15 +66,25 @@ class RunsFolder:
     def runs(self, limit: int = 200) -> list[RunInfo]:
         if not self.root.is_dir():
             return []
-        stores = sorted(
-            (p for p in self.root.glob(f"*/{STORE}") if RUN_ID.match(p.parent.name)),
-            key=lambda p: p.stat().st_mtime,
-            reverse=True,
-        )
-        return [info for p in stores[:limit] if (info := self._info(p.parent)) is not None]
+        found = []
+        for path in self.root.glob(f"*/{STORE}"):
+            if RUN_ID.match(path.parent.name):
+                with contextlib.suppress(OSError):
+                    stat = path.stat()
+                    found.append((stat.st_mtime_ns, stat.st_size, path))
+        found.sort(reverse=True)
+        listed = []
+        for mtime, size, path in found[:limit]:
+            seen = self._seen.get(path)
+            if seen is None or seen[0] != (mtime, size):
+                seen = ((mtime, size), _first_and_last(path))
+                self._seen[path] = seen
+            info = self._info(path.parent, *seen[1])
+            if info is not None:
+                listed.append(info)
+        return listed
 
-    def _info(self, folder: Path) -> RunInfo | None:
-        first, last = _first_and_last(folder / STORE)
+    def _info(self, folder: Path, first: Any, last: Any) -> RunInfo | None:
         if first is None or first.get("type") != "run_start":
             return None
         end = last if last is not None and last.get("type") == "run_end" else None
@@ -81,6 +95,7 @@ class RunsFolder:
             dut=str(first.get("dut_name", "")),
             tested_by=str(first.get("tested_by", "")),
             verdict=str(end["verdict"]) if end and end.get("verdict") else None,
+            # a report is written after the store's last record: looked for while listed
             reports=tuple(name for name in REPORTS if (folder / name).is_file()),
         )
 
@@ -92,7 +107,7 @@ def _first_and_last(path: Path) -> tuple[dict[str, Any] | None, dict[str, Any] |
             head = f.readline()
             f.seek(0, 2)
             size = f.tell()
-            f.seek(max(0, size - 65536))
+            f.seek(max(0, size - 16384))  # run_end is a few hundred bytes
             tail = f.read().split(b"\n")
     except OSError:
         return None, None
