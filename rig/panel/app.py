@@ -9,6 +9,7 @@ closed leaves every run as it was.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from rig.results.store import read_store
 
 STATIC = Path(__file__).resolve().parent / "static"
 PLOT_NAME = r"^[A-Za-z0-9_.-]{1,120}\.(jpg|png)$"
+FILE_URL = re.compile(r"file://[^\s)\"'<>]*")
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
@@ -130,8 +132,6 @@ def create_app(panel: Panel) -> FastAPI:
 
     @app.get("/api/runs/{run_id}/plots/{name}")
     def plot(run_id: str, name: str) -> FileResponse:
-        import re
-
         if not re.match(PLOT_NAME, name):
             raise HTTPException(404, "no such plot")
         path = run_dir(run_id) / "plots" / name
@@ -139,14 +139,18 @@ def create_app(panel: Panel) -> FastAPI:
             raise HTTPException(404, "not drawn yet")
         return FileResponse(path)
 
-    @app.get("/runs/{run_id}/{name}")
-    def report(run_id: str, name: str) -> FileResponse:
+    @app.get("/runs/{run_id}/{name}", response_model=None)
+    def report(run_id: str, name: str) -> Response:
         if name not in ("report.html", "report.pdf"):
             raise HTTPException(404, "no such report")
         path = run_dir(run_id) / name
         if not path.is_file():
             raise HTTPException(404, "no report for this run")
-        return FileResponse(path)
+        if name == "report.pdf":
+            return FileResponse(path)
+        # the HTML names its fonts by file:// URL for the PDF printer: no paths to a browser
+        html = FILE_URL.sub("", path.read_text(errors="replace"))
+        return Response(html, media_type="text/html; charset=utf-8")
 
     @app.get("/runs/{run_id}/plots/{name}")
     def report_plot(run_id: str, name: str) -> FileResponse:

@@ -116,3 +116,8 @@ def test_nothing_of_the_file_system_reaches_the_browser(tmp_path):
         (runs / "r" / "plots" / name).write_bytes(b"\xff\xd8 a plot")
         assert client.get(f"/api/runs/r/plots/{name}").content == b"\xff\xd8 a plot"
         assert client.get("/runs/r/report.html").status_code == 404  # --no-report
+        (runs / "r" / "report.html").write_text(
+            "<style>@font-face{src:url('file:///root/.cache/f.ttf')}</style><p>report</p>"
+        )
+        served = client.get("/runs/r/report.html").text
+        assert "<p>report</p>" in served and "/root/" not in served and "file:" not in served
