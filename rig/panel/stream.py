@@ -1,9 +1,11 @@
 """Server-sent events from a run's results store as it grows.
 
-Each complete line of `results.jsonl` becomes one `record` event whose id is the byte
-offset just past that line: a browser that reconnects sends it back as `Last-Event-ID`
-and the stream goes on from there, and a page opened mid-run starts at 0 and catches up
-from the file. A line without its newline is not sent until the newline comes; if the
+The complete lines of `results.jsonl` found at one look go out as one `records` event
+(a list, in order) whose id is the byte offset just past its last line: a browser that
+reconnects sends it back as `Last-Event-ID` and the stream goes on from there, and a page
+opened mid-run starts at 0 and catches up from the file. One event per look rather than
+per line: a browser is woken at most 1/POLL_S times a second, however fast the run
+writes. A line without its newline is not sent until the newline comes; if the
 writer is gone and it never does (a killed run), a `torn` event says so. A `plot` event
 names a trip plot once its image is in the run's plots folder (drawn by the live printer
 as the run goes, or at the end by the report). `end` closes the stream once the run's
@@ -73,20 +75,26 @@ async def follow(
             f.seek(offset + len(buf))
             new = f.read(CHUNK)
         buf += new
+        batch: list[dict[str, Any]] = []
         while (newline := buf.find(b"\n")) >= 0:
             raw, buf = buf[:newline], buf[newline + 1 :]
             offset += newline + 1
             record = _parse(raw)
             if record is None:
+                if batch:
+                    yield _event("records", offset - newline - 1, {"records": batch})
+                    batch = []
                 yield _event("corrupt", offset, {"offset": offset - newline - 1})
                 continue
             shown = public(record)
             if shown is None:
                 continue
-            yield _event("record", offset, shown)
+            batch.append(shown)
             if shown.get("plot"):
                 pending.add(shown["plot"])
             ended = ended or shown["type"] == "run_end"
+        if batch:
+            yield _event("records", offset, {"records": batch})
         for name in sorted(pending):
             if (run_dir / PLOTS / name).is_file():
                 pending.discard(name)

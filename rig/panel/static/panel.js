@@ -306,24 +306,18 @@ function apply(r) {
   }
 }
 
-// Records are applied in batches, at most every BATCH_MS: a burst of records (a page
-// opened mid-run catching up, a fast plan) costs one layout, not one per record, and a
-// browser following a run costs the bench's computer little (bench/panel_overhead.py).
-const BATCH_MS = 100;
-const queue = [];
-function flush() {
-  const batch = queue.splice(0, queue.length);
-  for (const [record, received] of batch) {
+// A `records` event carries every record the server found at one look (at most ten a
+// second): applied together, then one layout.
+function applyBatch(records) {
+  const received = Date.now();
+  for (const record of records) {
     apply(record);
+    window.rigPanel.records += 1;
     window.rigPanel.arrivals.push([record.type, record.at, received, Date.now()]);
   }
   progress();
   const logList = $("log");
   logList.scrollTop = logList.scrollHeight;
-}
-function enqueue(record) {
-  if (queue.length === 0) setTimeout(flush, BATCH_MS);
-  queue.push([record, Date.now()]);
 }
 
 function openRun(runId) {
@@ -331,15 +325,8 @@ function openRun(runId) {
   if (!runId) return;
   const source = new EventSource(`/api/runs/${encodeURIComponent(runId)}/events`);
   state.source = source;
-  source.addEventListener("record", (ev) => {
-    const record = JSON.parse(ev.data);
-    window.rigPanel.records += 1;
-    enqueue(record);
-  });
-  source.addEventListener("plot", (ev) => {
-    const name = JSON.parse(ev.data).plot;
-    if (queue.length) setTimeout(() => showPlot(name), BATCH_MS); else showPlot(name);
-  });
+  source.addEventListener("records", (ev) => applyBatch(JSON.parse(ev.data).records));
+  source.addEventListener("plot", (ev) => showPlot(JSON.parse(ev.data).plot));
   source.addEventListener("torn", (ev) => {
     const data = JSON.parse(ev.data);
     notice(`The results store ends in a torn line (${data.bytes} bytes): the run was killed mid-record.`);

@@ -21,11 +21,17 @@ class Event:
 
 
 def events(response: httpx.Response) -> Iterator[Event]:
+    """Each event; a `records` batch as one `record` event per record (the batch's id)."""
     kind, ident, data = "message", "", []
     for line in response.iter_lines():
         if line == "":
             if data:
-                yield Event(kind, ident, json.loads("\n".join(data)))
+                payload = json.loads("\n".join(data))
+                if kind == "records":
+                    for record in payload["records"]:
+                        yield Event("record", ident, record)
+                else:
+                    yield Event(kind, ident, payload)
             kind, data = "message", []
             continue
         if line.startswith(":"):
