@@ -67,7 +67,7 @@ def one_run(runs: Path, run_id: str, selection: list[str], pages: list) -> tuple
         raise RuntimeError(f"rig run exited {code}")
     latencies = []
     for page, _ in pages:
-        page.wait_for_selector("#run-state:text-is('ended')", timeout=120_000)
+        page.wait_for_selector("#run-state:text-is('ended')", state="attached", timeout=300_000)
         arrivals = page.evaluate("window.rigPanel.arrivals")
         assert opened_at is not None
         first_arrival = min(a[2] for a in arrivals) / 1000

@@ -25,7 +25,7 @@ from typing import Any
 
 from rig.panel.public import public
 
-POLL_S = 0.1  # real time: how often an open stream looks at the store
+POLL_S = 0.2  # real time: how often an open stream looks at the store
 CHUNK = 1 << 20
 PLOTS = "plots"
 

@@ -161,7 +161,7 @@ function progress() {
 }
 
 function log(text, cls) {
-  $("log").append(el("li", text, cls));
+  $("log").prepend(el("li", text, cls));  // newest first: nothing to scroll
 }
 
 function notice(text) {
@@ -316,8 +316,6 @@ function applyBatch(records) {
     window.rigPanel.arrivals.push([record.type, record.at, received, Date.now()]);
   }
   progress();
-  const logList = $("log");
-  logList.scrollTop = logList.scrollHeight;
 }
 
 function openRun(runId) {
