@@ -112,10 +112,11 @@ def _first_and_last(path: Path) -> tuple[dict[str, Any] | None, dict[str, Any] |
     except OSError:
         return None, None
     lines = [line for line in tail[:-1] if line.strip()]  # the last piece is torn or empty
-    return _load(head), _load(lines[-1]) if lines else None
+    return parse_record(head), parse_record(lines[-1]) if lines else None
 
 
-def _load(raw: bytes) -> dict[str, Any] | None:
+def parse_record(raw: bytes) -> dict[str, Any] | None:
+    """One line of a store as its record, or None for a line that is not one."""
     try:
         value = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError):

@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+from rig.panel.history import parse_record
 from rig.panel.public import public
 
 POLL_S = 0.2  # real time: how often an open stream looks at the store
@@ -42,19 +43,11 @@ def _earlier_plots(path: Path, start: int) -> set[str]:
     with path.open("rb") as f:
         for raw in f.read(start).split(b"\n"):
             if b'"waveform"' in raw:
-                with_plot = _parse(raw)
+                with_plot = parse_record(raw)
                 shown = public(with_plot) if with_plot else None
                 if shown and shown.get("plot"):
                     names.add(shown["plot"])
     return names
-
-
-def _parse(raw: bytes) -> dict[str, Any] | None:
-    try:
-        value = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    return value if isinstance(value, dict) else None
 
 
 async def follow(
@@ -79,7 +72,7 @@ async def follow(
         while (newline := buf.find(b"\n")) >= 0:
             raw, buf = buf[:newline], buf[newline + 1 :]
             offset += newline + 1
-            record = _parse(raw)
+            record = parse_record(raw)
             if record is None:
                 if batch:
                     yield _event("records", offset - newline - 1, {"records": batch})
