@@ -256,15 +256,15 @@ def answer_cmd(
 
     console = Console(highlight=False)
     if not (run_dir / "results.jsonl").is_file():
-        console.print(f"{escape(str(run_dir))}: not a run folder", style="bold red")
+        console.print(f"{escape(str(run_dir))}: not a run folder", style="bold red", soft_wrap=True)
         raise typer.Exit(EXIT_USAGE)
     try:
         taken = post_answer(run_dir, prompt, "declined" if declined else "done", by, "cli")
     except ValueError as exc:
-        console.print(escape(str(exc)), style="bold red")
+        console.print(escape(str(exc)), style="bold red", soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
     if not taken:
-        console.print(f"prompt {escape(prompt)} was answered already")
+        console.print(f"prompt {escape(prompt)} was answered already", soft_wrap=True)
     raise typer.Exit(0 if taken else EXIT_NOT_PASSED)
 
 
