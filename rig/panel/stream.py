@@ -99,4 +99,4 @@ async def follow(
                 yield _event("torn", offset, {"offset": offset, "bytes": len(buf)})
             yield _event("end", offset, {"complete": ended, "torn": bool(buf)})
             return
-        await asyncio.sleep(poll_s)
+        await asyncio.sleep(poll_s)  # real time: the store is a file another process writes
