@@ -3,41 +3,44 @@ cross-site POSTs, no foreign Host, nothing of the file system in what the browse
 
 from __future__ import annotations
 
+import itertools
+import json
 import subprocess
 import sys
 
 import pytest
-from fastapi.testclient import TestClient
 
-from rig.panel.app import create_app
-from rig.panel.serve import make_panel
-from tests.rig.panel.conftest import REPO, TOKEN, write_store
+from tests.rig.panel.conftest import REPO, TOKEN, start_panel, stop_panel, write_store
 
 ACTIONS = [
     ("/api/token", {}),
     ("/api/runs", {"station": "sim-16s", "spec": "jbd-16s-lfp", "tester": "x"}),
-    ("/api/runs/r1/stop", {}),
-    ("/api/runs/r1/prompts/p1-cover/answer", {"answer": "done", "by": "Ada"}),
+    ("/api/runs/{run}/stop", {}),
+    ("/api/runs/{run}/prompts/p1-cover/answer", {"answer": "done", "by": "Ada"}),
 ]
+_runs = itertools.count(1)
 
 
 @pytest.fixture
-def client(tmp_path):
-    runs = tmp_path / "runs"
+def client(panel_server):
+    """A client of the module's panel, and a run of its own waiting at a prompt."""
+    run = f"sec{next(_runs)}"
     gone = subprocess.Popen(["true"])
     gone.wait()
     write_store(
-        runs / "r1",
+        panel_server.runs / run,
         [{"type": "prompt", "prompt": "p1-cover", "step": "cover", "text": "Close the cover"}],
         pid=gone.pid,
     )
-    panel = make_panel(runs, REPO / "stations", REPO / "specs", TOKEN, "127.0.0.1")
-    with TestClient(create_app(panel), base_url="http://127.0.0.1:8765") as c:
+    with panel_server.client() as c:
+        c.run = run  # type: ignore[attr-defined]
+        c.origin = panel_server.url  # type: ignore[attr-defined]
         yield c
 
 
 @pytest.mark.parametrize(("url", "body"), ACTIONS)
 def test_every_action_needs_the_token(client, url, body):
+    url = url.format(run=client.run)
     assert client.post(url, json=body).status_code == 401
     assert client.post(url, json=body, headers={"X-Rig-Token": "wrong"}).status_code == 403
     assert client.post(f"{url}?token={TOKEN}", json=body).status_code == 401  # never in a URL
@@ -48,32 +51,30 @@ def test_every_action_needs_the_token(client, url, body):
     ("headers", "status"),
     [
         ({"Origin": "http://evil.example"}, 403),
-        ({"Origin": "http://127.0.0.1:9999"}, 403),
+        ({"Origin": "http://127.0.0.1:1"}, 403),
         ({"Sec-Fetch-Site": "cross-site"}, 403),
         ({"Content-Type": "text/plain"}, 415),
     ],
 )
 def test_cross_site_posts_are_refused_even_with_the_token(client, url, body, headers, status):
     sent = {"X-Rig-Token": TOKEN, "Content-Type": "application/json", **headers}
-    import json
-
-    response = client.post(url, content=json.dumps(body), headers=sent)
+    response = client.post(url.format(run=client.run), content=json.dumps(body), headers=sent)
     assert response.status_code == status
 
 
-def test_same_origin_with_the_token_acts(client, tmp_path):
-    headers = {"X-Rig-Token": TOKEN, "Origin": "http://127.0.0.1:8765"}
+def test_same_origin_with_the_token_acts(client):
+    headers = {"X-Rig-Token": TOKEN, "Origin": client.origin}
     assert client.post("/api/token", json={}, headers=headers).json() == {"ok": True}
-    url = "/api/runs/r1/prompts/p1-cover/answer"
+    url = f"/api/runs/{client.run}/prompts/p1-cover/answer"
     answered = client.post(url, json={"answer": "done", "by": "Ada"}, headers=headers)
     assert answered.status_code == 200
     again = client.post(url, json={"answer": "done", "by": "Bob"}, headers=headers)
     assert again.status_code == 409  # the first answer stands
     unknown = client.post(
-        "/api/runs/r1/prompts/p9-x/answer", json={"answer": "done", "by": "Ada"}, headers=headers
+        url.replace("p1-cover", "p9-x"), json={"answer": "done", "by": "Ada"}, headers=headers
     )
     assert unknown.status_code == 404
-    stop = client.post("/api/runs/r1/stop", json={}, headers=headers)
+    stop = client.post(f"/api/runs/{client.run}/stop", json={}, headers=headers)
     assert stop.status_code == 409  # nothing running under that run id
     bad = client.post(
         "/api/runs", json={"station": "../../etc/passwd", "spec": "x", "tester": "a"},
@@ -85,12 +86,13 @@ def test_same_origin_with_the_token_acts(client, tmp_path):
 def test_reading_needs_no_token_and_a_foreign_host_gets_nothing(client):
     assert client.get("/").status_code == 200
     assert "default-src 'self'" in client.get("/").headers["content-security-policy"]
-    assert client.get("/api/runs").json()["runs"][0]["run_id"] == "r1"
+    assert client.run in {r["run_id"] for r in client.get("/api/runs").json()["runs"]}
     assert client.get("/api/info").json()["stations"]
     assert client.get("/api/lab").json() == {"places": None}
     assert client.get("/api/runs", headers={"Host": "rebound.example"}).status_code == 400
     for url in ("/api/runs/..%2F..%2Fetc/events", "/api/runs/nope/events",
-                "/api/runs/r1/plots/..%2Fresults.jsonl", "/runs/r1/results.jsonl"):  # fmt: skip
+                f"/api/runs/{client.run}/plots/..%2Fresults.jsonl",
+                f"/runs/{client.run}/results.jsonl"):  # fmt: skip
         assert client.get(url).status_code == 404, url
 
 
@@ -102,8 +104,15 @@ def test_nothing_of_the_file_system_reaches_the_browser(tmp_path):
          "--run-id", "r", "-k", "test_cell_ov_trip_delay and cell3"],
         cwd=REPO, check=False, capture_output=True, timeout=120,
     )  # fmt: skip
-    panel = make_panel(runs, REPO / "stations", REPO / "specs", TOKEN, "127.0.0.1")
-    with TestClient(create_app(panel), base_url="http://127.0.0.1") as client:
+    served, handle = start_panel(runs, REPO / "stations", REPO / "specs")
+    try:
+        _read_everything(served, runs, tmp_path)
+    finally:
+        stop_panel(handle)
+
+
+def _read_everything(served, runs, tmp_path) -> None:
+    with served.client() as client:
         text = client.get("/api/runs/r/events").text
         assert '"type": "measurement"' in text and '"type": "run_end"' in text
         for secret in (str(REPO), str(tmp_path), "/dev/pts", "station_file", "argv",
