@@ -301,6 +301,20 @@ class OperatorStep(Strict):
     before: str = "start"
     timeout_s: float | None = Field(default=None, gt=0)  # None: the station's timeout_s
 
+    @field_validator("before")
+    @classmethod
+    def _known_moment(cls, before: str) -> str:
+        from rig.plugin.markers import MARKERS, STANDARDS
+
+        names = {m.split("(")[0] for m in MARKERS} | set(STANDARDS)
+        names -= {"protection", "clause", "needs", "operator_step"}
+        if before != "start" and before not in names:
+            raise ValueError(
+                f"{before!r} is neither 'start' nor a marker plans carry "
+                f"({', '.join(sorted(names))})"
+            )
+        return before
+
 
 class OperatorConfig(Strict):
     """Manual steps and how long a prompt waits for a person (real time, even against

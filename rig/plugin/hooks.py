@@ -166,6 +166,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
+def _check_operator_steps(item: pytest.Item) -> None:
+    """`operator_step(id, text, timeout_s=None)` as declared, or a usage error now."""
+    import re
+
+    for mark in item.iter_markers("operator_step"):
+        args, extra = mark.args, set(mark.kwargs) - {"timeout_s"}
+        timeout = mark.kwargs.get("timeout_s")
+        ok = (
+            len(args) == 2
+            and all(isinstance(a, str) and a.strip() for a in args)
+            and re.match(r"^[A-Za-z0-9_-]{1,40}$", args[0]) is not None
+            and not extra
+            and (timeout is None or (isinstance(timeout, int | float) and timeout > 0))
+        )
+        if not ok:
+            raise pytest.UsageError(
+                f"{item.nodeid}: operator_step takes (id, text, timeout_s=None): an id of "
+                f"letters, digits, '-' or '_', a text, a timeout in seconds > 0; got "
+                f"{mark.args!r} {mark.kwargs!r}"
+            )
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Before any plan runs: the configuration checked, simlab started, the store opened."""
     config = session.config
@@ -174,6 +196,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     rig = config.stash[session_key]
     items = session.items
     if items and rig.wanted(items):
+        try:
+            for item in items:
+                _check_operator_steps(item)
+        except pytest.UsageError:
+            rig.abandon()  # nothing ran: no run folder, simlab stopped
+            raise
         rig.open(items)
 
 

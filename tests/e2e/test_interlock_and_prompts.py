@@ -141,3 +141,29 @@ def test_a_prompt_answered_at_the_terminal(tmp_path):
     assert os.waitstatus_to_exitcode(status) == 0, seen.decode(errors="replace")[-2000:]
     (answered,) = [r for r in read_records(runs / "typed") if r["type"] == "prompt_result"]
     assert (answered["by"], answered["via"]) == ("Katherine Johnson", "terminal")
+
+
+def test_steps_declared_wrongly_are_usage_errors(tmp_path):
+    station = prompting_station(tmp_path)
+    doc = yaml.safe_load(station.read_text())
+    doc["operator"]["steps"][1]["before"] = "cell_oov"
+    station.write_text(yaml.safe_dump(doc))
+    run = run_rig(tmp_path / "runs", "--station", str(station), *PLAN)
+    assert run.returncode == 2 and not run.records
+    assert "operator.steps.1.before" in run.output and "'cell_oov' is neither" in run.output
+
+    from tests.e2e.conftest import write_plans
+
+    plans = write_plans(
+        tmp_path / "plans",
+        test_marked="""
+            import pytest
+
+            @pytest.mark.operator_step("no text")
+            def test_x(record):
+                record("x", 1.0, "V", low=0.0, high=2.0)
+        """,
+    )
+    run = run_rig(tmp_path / "runs2", "--plans", str(plans))
+    assert run.returncode == 2 and not run.records
+    assert "operator_step takes (id, text, timeout_s=None)" in run.output
