@@ -261,3 +261,10 @@ class FunctionGenerator(ScpiDevice, Protocol):
     def set_output(self, channel: int, on: bool) -> None: ...
 
     def output_enabled(self, channel: int) -> bool: ...
+
+
+class DigitalInput(ScpiDevice, Protocol):
+    """An 8-bit digital input port (a multifunction module's s01/s02): where a station's
+    interlock loop is read."""
+
+    def read_digital(self, channel: int) -> int: ...

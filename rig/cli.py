@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -36,6 +37,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(place_app, name="place")
 
 PLANS = Path(__file__).resolve().parent.parent / "test_plans"
+_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 @app.command(
@@ -77,6 +79,9 @@ def run(
         str | None,
         typer.Option(help="labgrid coordinator HOST:PORT (default: lab file, $LG_COORDINATOR)"),
     ] = None,
+    run_id: Annotated[
+        str | None, typer.Option(help="the run folder's name (default: UTC time and pid)")
+    ] = None,
 ) -> None:
     """Run the test plans (default: every plan on the simulated 16S station).
 
@@ -89,7 +94,10 @@ def run(
     console = Console(highlight=False)
     if not console.is_terminal:  # logs and CI: the summary is laid out for 80 columns
         console = Console(width=80, highlight=False)
-    run_id = new_run_id()
+    if run_id is not None and not _RUN_ID.match(run_id):
+        console.print(f"--run-id {run_id!r}: letters, digits, '-', '_' only", style="bold red")
+        raise typer.Exit(EXIT_USAGE)
+    run_id = run_id or new_run_id()
     collect_only = any(a in ("--collect-only", "--co") for a in ctx.args)
     station_path = resolve(station)
     if not collect_only and not place and station_is_simulated(station_path):
@@ -170,6 +178,8 @@ def run(
         args += ["--sim-defect", item]
     if seed is not None:
         args += ["--seed", str(seed)]
+    if sys.stdin is not None and sys.stdin.isatty():
+        args.append("--prompt-terminal")  # operator steps may be answered here too
     args += list(ctx.args)
     SIGNALS.install()
     if not collect_only:
@@ -296,6 +306,86 @@ def report_cmd(
     if not console.is_terminal:  # logs and CI: wide enough for the comparison table
         console = Console(width=120, highlight=False)
     raise typer.Exit(report_command(console, run_dir, compare, tested_by, approved_by, pdf))
+
+
+@app.command("answer")
+def answer_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="the run folder, e.g. runs/20261125T1754-05727")],
+    prompt: Annotated[str, typer.Argument(help="the prompt id the run printed, e.g. p1-cover")],
+    by: Annotated[str, typer.Option(help="who answers (recorded with the answer)")],
+    declined: Annotated[bool, typer.Option(help="the step was not done")] = False,
+) -> None:
+    """Answer an operator step of a running run (as the terminal and the panel do).
+
+    Exit codes: 0 taken; 1 the prompt was answered already; 2 not a run folder or a bad id.
+    """
+    from rig.operator import post_answer
+
+    console = Console(highlight=False)
+    if not (run_dir / "results.jsonl").is_file():
+        console.print(f"{escape(str(run_dir))}: not a run folder", style="bold red", soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        taken = post_answer(run_dir, prompt, "declined" if declined else "done", by, "cli")
+    except ValueError as exc:
+        console.print(escape(str(exc)), style="bold red", soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    if not taken:
+        console.print(f"prompt {escape(prompt)} was answered already", soft_wrap=True)
+    raise typer.Exit(0 if taken else EXIT_NOT_PASSED)
+
+
+@app.command("panel")
+def panel_cmd(
+    runs_dir: Annotated[Path, typer.Option(help="the runs folder it shows and starts runs in")] = (
+        Path("runs")
+    ),
+    bind: Annotated[
+        str | None, typer.Option(help="address to listen on (default: lab file, else 127.0.0.1)")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="port (default 8765; 0: any free port)")] = None,
+    lab: Annotated[str | None, typer.Option(help="the lab file (else $RIG_LAB)")] = None,
+    stations: Annotated[Path, typer.Option(help="folder of station files it offers")] = (
+        PLANS.parent / "stations"
+    ),
+    specs: Annotated[Path, typer.Option(help="folder of DUT spec files it offers")] = (
+        PLANS.parent / "specs"
+    ),
+) -> None:
+    """The operator's panel: follow runs live in a browser, start and stop them, answer
+    operator steps, browse past runs and their reports.
+
+    Read-only without the token; actions need it (the lab file's `panel:` section, else a
+    new one printed here). Exit codes: 0 stopped with Ctrl-C; 2 a bad lab file or address.
+    """
+    from rig.config.lab import lab_path, load_lab
+    from rig.panel.serve import bind_socket, make_panel, panel_token, serve
+
+    console = Console(highlight=False)
+    try:
+        lab_file = lab_path(lab, None, None)
+        lab_config = load_lab(lab_file) if lab_file is not None else None
+        section = lab_config.panel if lab_config is not None else None
+        token, source = panel_token(section, lab_config)
+    except ConfigError as exc:
+        console.print(escape(str(exc)), style="bold red", soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    host = bind or (section.bind if section is not None else "127.0.0.1")
+    chosen = port if port is not None else (section.port if section is not None else 8765)
+    try:
+        sock = bind_socket(host, chosen)
+    except OSError as exc:
+        console.print(f"cannot listen on {host}:{chosen}: {exc}", style="bold red")
+        raise typer.Exit(EXIT_USAGE) from None
+    shown_host = f"[{host}]" if ":" in host else host
+    url = f"http://{shown_host}:{sock.getsockname()[1]}/"
+    print(f"panel: {url}", flush=True)
+    if source:
+        print(f"token: from {source}", flush=True)
+    else:
+        print(f"token: {token}   (give it in the page to start, stop and answer)", flush=True)
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    serve(make_panel(runs_dir.resolve(), stations, specs, token, host), sock)
 
 
 @sim_app.command(

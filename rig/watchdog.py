@@ -136,11 +136,13 @@ class Watchdog:
 
 
 class WatchedClock:
-    """The run's clock with the watchdog riding on it: each sleep of a plan that takes
-    the run past the next check first reads the station."""
+    """The run's clock with the watchdog and the interlock riding on it: each sleep of a
+    plan that takes the run past the next check first reads the station; with an
+    interlock, a sleep is cut into steps of its `poll_s` so the loop is read at least
+    that often whatever the plan sleeps."""
 
-    def __init__(self, clock: Clock, watchdog: Watchdog):
-        self._clock, self.watchdog = clock, watchdog
+    def __init__(self, clock: Clock, watchdog: Watchdog | None, interlock: Any = None):
+        self._clock, self.watchdog, self.interlock = clock, watchdog, interlock
 
     @property
     def virtual(self) -> bool:
@@ -149,10 +151,24 @@ class WatchedClock:
     def now(self) -> float:
         return self._clock.now()
 
+    def _look(self) -> None:
+        now = self._clock.now()
+        if self.watchdog is not None and self.watchdog.due(now):
+            self.watchdog.check(now)
+        if self.interlock is not None and self.interlock.due(now):
+            self.interlock.check(now)
+
     def sleep(self, dt: float) -> None:
-        if self.watchdog.due(self._clock.now()):
-            self.watchdog.check(self._clock.now())
-        self._clock.sleep(dt)
+        self._look()
+        lock = self.interlock
+        if lock is None or not lock.armed or dt <= 0:
+            self._clock.sleep(dt)
+            return
+        end = self._clock.now() + dt
+        while (left := end - self._clock.now()) > 1e-9:
+            self._clock.sleep(min(left, max(lock.until_due(self._clock.now()), 1e-6)))
+            if lock.armed and lock.due(self._clock.now()):
+                lock.check(self._clock.now())
 
     def __getattr__(self, name: str) -> Any:  # anything else a clock offers
         return getattr(self._clock, name)

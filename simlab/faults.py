@@ -31,6 +31,10 @@ The BMS (`bms_*`, whatever its protocol):
 - `bms_can_drop`: each CAN broadcast is lost with probability `ratio` (seeded);
 - `bms_can_stop`: the BMS's CAN node stops sending.
 
+The bench (`interlock_open`): the station's interlock loop (`interlock:` in the station
+file: a safety cover's switch, an e-stop chain) opens at `at_s` for `for_s`: the digital
+input it is wired to reads the unsafe level, as when someone lifts the cover mid-plan.
+
 Times `at_s` / `for_s` are the lab's time (virtual when a client drives it), so a fault
 lands at the same point of a run every time; `delay_s` / `down_s` are wall time, because
 they model a socket and a boot, which take real time however the lab's clock runs.
@@ -114,6 +118,11 @@ CATALOGUE: dict[str, FaultKind] = {
             {"ratio": 0.5, **_TIMING},
         ),
         FaultKind("bms_can_stop", "the BMS's CAN node stops sending", dict(_TIMING)),
+        FaultKind(
+            "interlock_open",
+            "the station's interlock loop opens (a cover lifted, an e-stop pressed)",
+            dict(_TIMING),
+        ),
     )
 }
 
@@ -252,6 +261,10 @@ class LinkFaults:
     def bms_ble_down(self) -> bool:
         """The BMS's BLE module is out of reach now (bms_ble_disconnect)."""
         return bool(self._faults) and self._active("bms_ble_disconnect") is not None
+
+    def interlock_open(self) -> bool:
+        """The bench's interlock loop is open now."""
+        return bool(self._faults) and self._active("interlock_open") is not None
 
     def can_frame_passes(self) -> bool:
         if self._active("bms_can_stop"):

@@ -147,6 +147,17 @@ class GeneratorOutput:
 
 
 @dataclass
+class DigitalPort:
+    """One 8-bit digital input port (a DAQM907A's channel s01 or s02). `level` is what
+    the station wires to it (the lab sets it: an interlock loop); unwired lines read 0."""
+
+    level: Callable[[], int] | None = field(default=None, repr=False, compare=False)
+
+    def read(self) -> int:
+        return 0 if self.level is None else int(self.level()) & 0xFF
+
+
+@dataclass
 class InstrumentHardware:
     """The outputs/inputs of one instrument, keyed by its vendor channel number."""
 
@@ -157,6 +168,7 @@ class InstrumentHardware:
     relays: dict[int, RelayChannel] = field(default_factory=dict)
     inputs: dict[int, DigitizerInput] = field(default_factory=dict)
     generators: dict[int, GeneratorOutput] = field(default_factory=dict)
+    digital: dict[int, DigitalPort] = field(default_factory=dict)
     modules: list[str] = field(default_factory=list)  # slot contents, for *OPT?/CTYPE?
     # The lab's virtual time (the lab sets it): what a twin that schedules its output in
     # time (a generator's pulse) reads as "now".

@@ -128,6 +128,12 @@ class Lab:
             (self._channel(f"wiring.switch.{n}.channel", f.ref, "relays"), f.action, f.target)
             for n, f in spec.faults.items()
         ]
+        if spec.interlock is not None:
+            port = self._channel("interlock.input", spec.interlock.ref, "digital")
+            line, safe = spec.interlock.line, spec.interlock.safe_level
+            # the loop as the input line sees it: its safe level while closed, the other
+            # level while `interlock_open` holds it open
+            port.level = lambda: (safe ^ int(self.faults.interlock_open())) << line
 
     @classmethod
     def from_station_file(

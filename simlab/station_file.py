@@ -49,6 +49,17 @@ class StationSpec:
     shunt: ShuntSpec | None = None  # current-sense emulation (`wiring.shunt`)
     # How the rig reaches the instruments (`simlab.transport`): socket, hislip or serial.
     transport: str = "socket"
+    interlock: InterlockSpec | None = None
+
+
+@dataclass(frozen=True)
+class InterlockSpec:
+    """The station's interlock loop: which digital input line reads it, and the level
+    that line has while the loop is closed (safe)."""
+
+    ref: tuple[str, int]
+    line: int  # 0-7
+    safe_level: int  # 0 or 1
 
 
 @dataclass(frozen=True)
@@ -262,6 +273,9 @@ def parse_station(path: str | Path) -> StationSpec:
     transport = sim.get("transport", "socket")
     if transport not in ("socket", "hislip", "serial"):
         raise _err(source, "simlab.transport", f"socket, hislip or serial; got {transport!r}")
+    interlock = _interlock(source, doc.get("interlock"), sims, names)
+    if interlock is not None and interlock.ref in used:
+        raise _err(source, "interlock.input", f"already wired to {used[interlock.ref]}")
     safe = _mapping(source, "safe_state", doc.get("safe_state"), required=False)
     safe_v = _number(source, "safe_state.cell_voltage", safe.get("cell_voltage"))
     safe_a = _number(source, "safe_state.cell_current_limit", safe.get("cell_current_limit"))
@@ -284,6 +298,7 @@ def parse_station(path: str | Path) -> StationSpec:
         safe_cell_current_limit=1.0 if safe_a is None else safe_a,
         shunt=shunt,
         transport=transport,
+        interlock=interlock,
     )
 
 
@@ -300,6 +315,22 @@ def _probe(
     return DigitizerSpec(
         _ref(source, f"{key}.channel", dig.get("channel"), sims, names), measures, float(scale)
     )
+
+
+def _interlock(
+    source: str, value: Any, sims: dict[str, SimInstrument], names: set
+) -> InterlockSpec | None:
+    if value is None:
+        return None
+    section = _mapping(source, "interlock", value)
+    ref = _ref(source, "interlock.input", section.get("input"), sims, names)
+    line = section.get("line", 0)
+    if isinstance(line, bool) or not isinstance(line, int) or not 0 <= line <= 7:
+        raise _err(source, "interlock.line", f"a line number 0-7, got {line!r}")
+    level = section.get("safe_level", 1)
+    if isinstance(level, bool) or level not in (0, 1):
+        raise _err(source, "interlock.safe_level", f"0 or 1, got {level!r}")
+    return InterlockSpec(ref, line, level)
 
 
 def _number(source: str, key: str, value: Any) -> float | None:

@@ -19,4 +19,10 @@ class KeysightDAQ970A(RouteSwitch, ScpiInstrument):
     VENDORS = ("Keysight Technologies", "Agilent Technologies")
     MODEL = "DAQ970A"
     SLOTS = 3
-    MODULES: ClassVar[dict[str, int]] = {"DAQM901A": 22, "DAQM903A": 20, "DAQM908A": 40}
+    # DAQM907A (multifunction): two 8-bit digital ports, s01 and s02 (`read_digital`)
+    MODULES: ClassVar[dict[str, int]] = {
+        "DAQM901A": 22,
+        "DAQM903A": 20,
+        "DAQM907A": 5,
+        "DAQM908A": 40,
+    }

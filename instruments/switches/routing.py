@@ -1,4 +1,5 @@
-"""Closing, opening and reading switch channels: `ROUTe:CLOSe|OPEN (@list)`.
+"""Closing, opening and reading switch channels: `ROUTe:CLOSe|OPEN (@list)`; reading a
+multifunction module's digital input port: `DIGital:DATA:BYTE? (@list)`.
 
 Both mainframes number a channel `slot·100 + n` and answer `ROUT:CLOS? (@list)` with one
 `1`/`0` per channel, so the role methods live here once; a model states its slots and
@@ -60,6 +61,19 @@ class RouteSwitch:
         if len(fields) != len(chans) or any(f not in ("0", "1") for f in fields):
             raise InstrumentReplyError(query, reply, f"expected {len(chans)} fields of 0/1")
         return [f == "1" for f in fields]
+
+    def read_digital(self, channel: int) -> int:
+        """The eight input lines of a digital port (`DIG:DATA:BYTE? (@301)`), bit 0 = line 0."""
+        (ch,) = self.check_channels([channel])
+        query = f"DIG:DATA:BYTE? {channel_list([ch])}"
+        reply = self.ask(query).strip()
+        try:
+            value = int(float(reply))
+        except ValueError:
+            raise InstrumentReplyError(query, reply, "expected an integer 0-255") from None
+        if not 0 <= value <= 255:
+            raise InstrumentReplyError(query, reply, "expected an integer 0-255")
+        return value
 
     def module_type(self, slot: int) -> str:
         """The module model in `slot` (`SYST:CTYP? <slot·100>`)."""

@@ -11,6 +11,9 @@ and spec files.
       password_env: RIG_DB_PASSWORD              # the variable that holds it (optional)
     coordinator:
       address: labgrid.example:20408             # labgrid's gRPC coordinator
+    panel:
+      token_env: RIG_PANEL_TOKEN                 # the token `rig panel`'s actions need
+      bind: 127.0.0.1
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import os
 import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ENV_LAB = "RIG_LAB"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -62,9 +65,28 @@ class CoordinatorSection(_Section):
     address: str = Field(min_length=1, description="HOST:PORT of labgrid-coordinator")
 
 
+class PanelSection(_Section):
+    """`rig panel`: where it listens and the token its actions need. The token is never
+    in the file itself: the name of an environment variable that holds it, or a file
+    (readable by the panel's user only) whose first line it is. Neither: a new token is
+    printed at start-up."""
+
+    token_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    token_file: Path | None = None
+    bind: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=0, le=65535)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PanelSection:
+        if self.token_env is not None and self.token_file is not None:
+            raise ValueError("give token_env or token_file, not both")
+        return self
+
+
 class LabConfig(_Section):
     database: DatabaseSection | None = None
     coordinator: CoordinatorSection | None = None
+    panel: PanelSection | None = None
     source: Path | None = Field(default=None, exclude=True)
 
 

@@ -369,6 +369,69 @@ class WatchdogConfig(Strict):
     period_s: float = Field(default=10.0, gt=0)  # of the run's time between two looks
 
 
+class InterlockConfig(Strict):
+    """The bench's interlock loop (safety cover, e-stop chain) read on a digital input.
+
+    It must read safe before the first plan and before each plan (every output is off
+    then), and is read every `poll_s` of the run's time while the run goes on (rig.interlock):
+    open, the bench goes to its safe state at once and the run ends INTERRUPTED with the
+    reason. Software polling is no safety function: the loop should also break the
+    bench's power path in hardware.
+    """
+
+    input: ChannelRef  # a digital input port, e.g. daq:301 (a DAQM907A in slot 3)
+    line: int = Field(default=0, ge=0, le=7)  # the port's line the loop is wired to
+    safe_level: Literal[0, 1] = 1  # what that line reads while the loop is closed
+    poll_s: float = Field(default=1.0, gt=0)  # run time between two reads
+    name: str = "interlock"  # said in the reason: "safety cover", "e-stop"
+
+
+class OperatorStep(Strict):
+    """A manual step the rig asks the operator to do and confirm (rig.operator).
+
+    `before: start` asks it once before the first plan (after the bench is opened and
+    safe, before the DUT is opened); any other value is a plan selection: a protection
+    or marker name (`short_circuit`, `slow`), asked before each plan that has it.
+    """
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    text: str = Field(min_length=1, max_length=500)
+    before: str = "start"
+    timeout_s: float | None = Field(default=None, gt=0)  # None: the station's timeout_s
+
+    @field_validator("before")
+    @classmethod
+    def _known_moment(cls, before: str) -> str:
+        from rig.plugin.markers import MARKERS, STANDARDS
+
+        names = {m.split("(")[0] for m in MARKERS} | set(STANDARDS)
+        names -= {"protection", "clause", "needs", "operator_step"}
+        if before != "start" and before not in names:
+            raise ValueError(
+                f"{before!r} is neither 'start' nor a marker plans carry "
+                f"({', '.join(sorted(names))})"
+            )
+        return before
+
+
+class OperatorConfig(Strict):
+    """Manual steps and how long a prompt waits for a person (real time, even against
+    simlab: the simulated bench stands still meanwhile)."""
+
+    timeout_s: float = Field(default=600.0, gt=0)
+    steps: list[OperatorStep] = Field(default_factory=list)
+
+    @field_validator("steps")
+    @classmethod
+    def _unique(cls, steps: list[OperatorStep]) -> list[OperatorStep]:
+        seen: set[str] = set()
+        for step in steps:
+            if step.id in seen:
+                raise ValueError(f"operator step id {step.id!r} is used twice")
+            seen.add(step.id)
+        return steps
+
+
 class SimlabConfig(Strict):
     seed: int = 0
     set: dict[str, Any] = Field(default_factory=dict)
@@ -399,6 +462,8 @@ class StationConfig(Strict):
     simlab: SimlabConfig | None = None
     module: ModuleConfig | None = None
     watchdog: WatchdogConfig = WatchdogConfig()
+    interlock: InterlockConfig | None = None
+    operator: OperatorConfig = OperatorConfig()
     # the lab file (results database, labgrid coordinator), relative to this file; --lab
     # and $RIG_LAB come first (rig.config.lab)
     lab: str | None = None
@@ -414,6 +479,10 @@ class StationConfig(Strict):
             if ref.instrument not in self.instruments:
                 raise ValueError(f"wiring.cells.{pos}: no instrument named {ref.instrument!r}")
         self._check_new_roles()
+        if self.interlock is not None and self.interlock.input.instrument not in self.instruments:
+            raise ValueError(
+                f"interlock.input: no instrument named {self.interlock.input.instrument!r}"
+            )
         if self.wiring.cells and len(self.wiring.cells) != self.dut.cell_count:
             raise ValueError(
                 f"wiring.cells maps {len(self.wiring.cells)} cells but dut.cell_count is "

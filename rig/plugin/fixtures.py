@@ -130,8 +130,9 @@ class Ready:
 
     @property
     def stopping(self) -> bool:
-        """A signal arrived or the session is ending: make safe, do not start a recovery."""
-        return SIGNALS.first is not None or self.rig.finished
+        """A signal arrived, the interlock opened or the session is ending: make safe, do
+        not start a recovery."""
+        return SIGNALS.first is not None or self.rig.finished or bool(self.rig.stopped_by)
 
     def recover(self, reason: str) -> bool:
         """Run the spec's recovery procedure, record how it went; True when ready."""

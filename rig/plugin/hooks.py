@@ -16,6 +16,7 @@ import pytest
 
 from instruments.errors import InstrumentConnectionError, InstrumentReplyError, InstrumentTimeout
 from rig.config import ConfigError
+from rig.interlock import InterlockOpen
 from rig.plugin.markers import MARKERS, STATION_ROLES, standard_markers
 from rig.plugin.options import add_options
 from rig.plugin.session import RigSession
@@ -64,8 +65,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[session_key] = rig
     config.stash[_owns_signals] = SIGNALS.install()
     rig.say = lambda text: _say(config, text)
+    config.pluginmanager.register(BeforePlan(), "rig-before-plan")
     if rig.forced and not config.option.collectonly and rig.wants_simlab():
         rig.spawn_simlab()  # `rig run`: simlab boots while pytest starts and collects
+
+
+class BeforePlan:
+    """A plain setup hook, inside every wrapper (theirs are set up, so a step that is not
+    done fails the setup cleanly) and before pytest sets up the plan's fixtures (nothing
+    driven yet): the plan's manual steps, and the interlock read closed."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        item.config.stash[session_key].before_plan(item)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -171,6 +183,28 @@ def _spec_value(spec: object, path: str) -> object:
     return value
 
 
+def _check_operator_steps(item: pytest.Item) -> None:
+    """`operator_step(id, text, timeout_s=None)` as declared, or a usage error now."""
+    import re
+
+    for mark in item.iter_markers("operator_step"):
+        args, extra = mark.args, set(mark.kwargs) - {"timeout_s"}
+        timeout = mark.kwargs.get("timeout_s")
+        ok = (
+            len(args) == 2
+            and all(isinstance(a, str) and a.strip() for a in args)
+            and re.match(r"^[A-Za-z0-9_-]{1,40}$", args[0]) is not None
+            and not extra
+            and (timeout is None or (isinstance(timeout, int | float) and timeout > 0))
+        )
+        if not ok:
+            raise pytest.UsageError(
+                f"{item.nodeid}: operator_step takes (id, text, timeout_s=None): an id of "
+                f"letters, digits, '-' or '_', a text, a timeout in seconds > 0; got "
+                f"{mark.args!r} {mark.kwargs!r}"
+            )
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Before any plan runs: the configuration checked, simlab started, the store opened."""
     config = session.config
@@ -179,6 +213,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     rig = config.stash[session_key]
     items = session.items
     if items and rig.wanted(items):
+        try:
+            for item in items:
+                _check_operator_steps(item)
+        except pytest.UsageError:
+            rig.abandon()  # nothing ran: no run folder, simlab stopped
+            raise
         rig.open(items)
 
 
@@ -188,9 +228,13 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     rig.test_started(item)
     try:
         result = yield
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         sig = SIGNALS.first
-        rig.test_interrupted(item, sig.name if sig is not None else "KeyboardInterrupt")
+        if isinstance(exc, InterlockOpen):
+            why = str(exc)
+        else:
+            why = sig.name if sig is not None else "KeyboardInterrupt"
+        rig.test_interrupted(item, why)
         raise
     rig.current = None
     return result

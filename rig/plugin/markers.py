@@ -52,6 +52,9 @@ MARKERS = {
         "spec settings the plan needs, e.g. 'reporting.current_levels_a' (not applicable "
         "where the DUT spec leaves them empty)"
     ),
+    "operator_step(id, text, timeout_s=None)": (
+        "a manual step the operator confirms before the plan runs (rig.operator)"
+    ),
     "quick": "plan takes seconds of simulated time",
     "slow": "plan takes minutes of simulated time (long dwell, thermal ramps)",
     "long": "plan takes minutes or more of real time on a bench",

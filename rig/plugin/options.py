@@ -29,6 +29,13 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--runs-dir", default="runs", help="where run folders are written")
     group.addoption("--run-id", default=None, help="run folder name (default: time + pid)")
     group.addoption(
+        "--prompt-terminal",
+        action="store_true",
+        default=False,
+        help="operator steps may also be answered at the controlling terminal (rig run "
+        "sets it when started from one)",
+    )
+    group.addoption(
         "--tested-by",
         default=None,
         metavar="NAME",

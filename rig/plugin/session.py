@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import getpass
+import os
 import platform
 import sys
 import time
@@ -26,6 +27,8 @@ from dut_drivers.base import BmsLink
 from rig.clock import Clock, VirtualClock, WallClock
 from rig.config import ConfigError, DutSpec, StationConfig, load_spec, load_station
 from rig.config.crosscheck import check_spec_against_station, check_station_against_models
+from rig.interlock import Interlock
+from rig.operator import Prompter
 from rig.paths import resolve
 from rig.results import ResultsStore, new_run_id, read_records
 from rig.results.verdict import exit_code, summarize_records
@@ -101,6 +104,9 @@ class RigSession:
         self.phase = ""
         self.say: Callable[[str], None] = lambda text: print(text, file=sys.stderr)
         self.not_applicable: list[tuple[str, str]] = []  # (plan, why) deselected at collection
+        self.interlock: Interlock | None = None
+        self.prompter: Prompter | None = None
+        self.stopped_by = ""  # the interlock opened: the run stops, and this says why
 
     @property
     def run_dir(self) -> Path:
@@ -216,6 +222,13 @@ class RigSession:
         forbid_callers_under(*{item.path.parent for item in items})  # plans: no control channel
         self.store = ResultsStore(self.run_dir)
         self.opened = True
+        self.prompter = Prompter(
+            self.run_dir,
+            self.record,
+            self.say,
+            terminal=bool(self.pytest_config.getoption("--prompt-terminal")),
+            login=self.pytest_config.getoption("--tested-by") or _login(),
+        )
         self.store.write(
             {
                 "type": "run_start",
@@ -237,6 +250,8 @@ class RigSession:
                 "host": platform.node(),
                 "python": sys.version.split()[0],
                 "argv": sys.argv,
+                "pid": os.getpid(),  # the panel's stop button signals it (SIGINT)
+                "interlock": station.interlock.name if station.interlock else None,
             }
         )
         if self.simlab is not None:
@@ -328,7 +343,15 @@ class RigSession:
         self.make_safe("station opened")  # every run starts from the known safe state
         if station.watchdog.enabled:  # armed while each plan runs (see the hooks)
             self.watchdog = Watchdog(self.station, station.limits, station.watchdog.period_s)
-            self.clock = WatchedClock(self.clock, self.watchdog)
+        if station.interlock is not None:  # read throughout the run, from here on
+            driver = self.station.drivers[station.interlock.input.instrument]
+            self.interlock = Interlock(station.interlock, driver, self._interlock_opened)
+        if self.watchdog is not None or self.interlock is not None:
+            self.clock = WatchedClock(self.clock, self.watchdog, self.interlock)
+        self.operator_steps("start", None)  # e.g. connect the harness, close the cover
+        if self.interlock is not None:
+            self.interlock.check(None, "before the first plan")  # outputs are all off
+            self.interlock.arm(self.clock.now())
         for rec in self.station.equipment:
             self.store.write({"type": "instrument", **dataclasses.asdict(rec)})
         self.dut_transcript = Transcript(self.run_dir / "transcripts" / "dut.jsonl")
@@ -397,6 +420,63 @@ class RigSession:
                 self.say(f"SAFE STATE: {f.action} FAILED ({reason}): {f.error}")
         return failures
 
+    # -- operator steps and the interlock ------------------------------------------------
+
+    def operator_steps(self, before: str, item: pytest.Item | None) -> None:
+        """Ask the station's steps for `before` ('start', or each that names a marker of
+        `item`) and the plan's own `operator_step` markers; raises if one is not done."""
+        assert self.station_config is not None and self.prompter is not None
+        operator = self.station_config.operator
+        steps = []
+        for step in operator.steps:
+            at_start = step.before == "start"
+            if (before == "start" and at_start) or (
+                item is not None and not at_start and item.get_closest_marker(step.before)
+            ):
+                steps.append((step.id, step.text, step.timeout_s))
+        if item is not None:
+            for mark in item.iter_markers("operator_step"):
+                step_id, text = str(mark.args[0]), str(mark.args[1])
+                steps.append((step_id, text, mark.kwargs.get("timeout_s")))
+        test = item.nodeid if item is not None else None
+        for step_id, text, timeout_s in steps:
+            self.prompter.ask(step_id, text, timeout_s or operator.timeout_s, test)
+
+    def plan_needs(self, item: pytest.Item) -> bool:
+        """Something to do before this plan: the interlock to read, or a step to ask."""
+        assert self.station_config is not None
+        if self.station_config.interlock is not None or item.get_closest_marker("operator_step"):
+            return True
+        return any(
+            s.before != "start" and item.get_closest_marker(s.before)
+            for s in self.station_config.operator.steps
+        )
+
+    def before_plan(self, item: pytest.Item) -> None:
+        """Before the plan's fixtures drive anything: its manual steps, then the interlock
+        (every output is off here: the last plan ended in the safe state)."""
+        if not self.opened or self.station_config is None or not self.plan_needs(item):
+            return
+        self.start()
+        self.operator_steps("plan", item)
+        if self.interlock is not None:
+            self.interlock.check(None, f"before {item.nodeid}")
+
+    def _interlock_opened(self, reason: str, now: float | None) -> None:
+        """The interlock read open: the bench safe first, then the record."""
+        self.stopped_by = reason
+        self.make_safe(reason)
+        self.record(
+            {
+                "type": "interlock",
+                "state": "open",
+                "reason": reason,
+                "t": now,
+                "polls": self.interlock.polls if self.interlock is not None else None,
+                "test": self.current.nodeid if self.current is not None else None,
+            }
+        )
+
     def test_started(self, item: pytest.Item) -> None:
         self.current, self.phase = item, "setup"
         if not self.opened:
@@ -464,6 +544,8 @@ class RigSession:
 
     def _finish(self, exitstatus: int) -> None:
         forbid_callers_under()  # the plans are done
+        if self.interlock is not None:
+            self.interlock.disarm()  # the end's safe state and its waits read nothing else
         failures = self.make_safe("end of session", final=True)
         # An instrument that could not be made safe may come back (a reboot, a link that
         # drops for a while): try again after waiting, a bounded number of times. The
@@ -499,8 +581,14 @@ class RigSession:
     def _write_run_end(self, exitstatus: int) -> None:
         assert self.store is not None
         sig = SIGNALS.first
-        interrupted = sig is not None or exitstatus == pytest.ExitCode.INTERRUPTED
-        if sig is not None:
+        interrupted = (
+            sig is not None or exitstatus == pytest.ExitCode.INTERRUPTED or bool(self.stopped_by)
+        )
+        if self.stopped_by:
+            reason = self.stopped_by
+            during = "" if self.current is None else f" during {self.current.nodeid}"
+            reason += "" if "during" in reason or " before " in reason else during
+        elif sig is not None:
             during = "" if self.current is None else f" during {self.current.nodeid}"
             reason = f"{sig.name} received{during}"
         elif interrupted:

@@ -5,7 +5,8 @@ returns, so a crash loses at most the line being written; a signal waits until t
 is down (`rig.safety.SIGNALS`). A reader gets every complete record, and `read_store`
 says when the last line is torn, so a killed run is told as such and never mistaken for
 a whole one. Record types: run_start, simlab, instrument, dut, test_start, measurement,
-test_result, recovery, station_check, sim_truth, safe_state, run_end.
+test_result, recovery, station_check, sim_truth, safe_state, prompt, prompt_result,
+interlock, run_end.
 """
 
 from __future__ import annotations

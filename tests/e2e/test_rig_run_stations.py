@@ -23,6 +23,7 @@ import pytest
 
 from tests.e2e.conftest import REPO, RigRun, run_rig
 from tests.e2e.test_rig_run_jk import ALL_STATIONS as JK_STATIONS
+from tests.e2e.test_interlock_and_prompts import STATION as INTERLOCK_STATION
 from tests.e2e.test_rig_run_protocols import STATIONS as PROTOCOL_STATIONS
 
 SPEC_4S = ("--spec", "specs/jbd-4s-lfp.yaml")
@@ -70,6 +71,12 @@ def test_default_suite_passes_on_variant(variant_runs, station):
 
 
 def test_every_station_file_is_run_end_to_end():
-    covered = {DEFAULT_STATION, *PROTOCOL_STATIONS.values(), *JK_STATIONS.values(), *VARIANTS}
+    covered = {
+        DEFAULT_STATION,
+        *PROTOCOL_STATIONS.values(),
+        *JK_STATIONS.values(),
+        *VARIANTS,
+        INTERLOCK_STATION,
+    }
     present = {f"stations/{p.name}" for p in (REPO / "stations").glob("*.yaml")}
     assert present <= covered, f"station files no end-to-end test runs: {present - covered}"

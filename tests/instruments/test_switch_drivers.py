@@ -57,3 +57,11 @@ def test_garbled_state_reply_and_instrument_error():
         with pytest.raises(InstrumentError) as err:
             daq.close([120])
     assert err.value.last_command == "ROUT:CLOS (@120)"
+
+
+def test_read_digital_port():
+    pairs = [("DIG:DATA:BYTE? (@201)", "+5"), ("DIG:DATA:BYTE? (@202)", "300")]
+    with expected_protocol(KeysightDAQ970A, pairs) as daq:
+        assert daq.read_digital(201) == 5
+        with pytest.raises(InstrumentReplyError, match="0-255"):
+            daq.read_digital(202)

@@ -4,8 +4,10 @@ Emulated modules: DAQM901A (20-channel armature multiplexer, channels 1-20 plus 
 current channels 21-22), DAQM903A (20-channel actuator / general-purpose switch, Form C:
 closing connects COM to NO) and DAQM908A (40-channel single-ended multiplexer).
 `ROUT:CLOS (@101)`, `ROUT:OPEN (@101)`, `ROUT:CLOS? (@101,102)` → `1,0`, `ROUT:OPEN?`,
-`ROUT:CLOS:EXCL`, `SYST:CTYP? <slot>`; `*RST` opens every channel. The measurement (DMM)
-side of the mainframe is not emulated.
+`ROUT:CLOS:EXCL`, `SYST:CTYP? <slot>`; `*RST` opens every channel. DAQM907A
+(multifunction): its two 8-bit digital ports s01 and s02 as inputs, `DIG:DATA:BYTE? (@301)`
+→ `1` (its totalizer and DACs are not emulated). The measurement (DMM) side of the
+mainframe is not emulated.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ class KeysightDAQ970A(SwitchMainframe):
     MODEL = "DAQ970A"
     FIRMWARE = "A.03.02-01.00-03.00-02.01"
     SLOTS = 3
-    MODULES: ClassVar[dict[str, int]] = {"DAQM901A": 22, "DAQM903A": 20, "DAQM908A": 40}
+    MODULES: ClassVar[dict[str, int]] = {
+        "DAQM901A": 22,
+        "DAQM903A": 20,
+        "DAQM907A": 0,  # multifunction: no relays; digital ports s01, s02
+        "DAQM908A": 40,
+    }
+    DIGITAL: ClassVar[dict[str, int]] = {"DAQM907A": 2}
     MODULE_VENDOR = "Keysight Technologies"
     MODULE_FIRMWARE = "1.0"
     DEFAULT_MODULES = ("DAQM903A",)

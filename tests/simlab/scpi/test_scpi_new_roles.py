@@ -184,3 +184,18 @@ def test_switch_close_open_and_query(model, modules):
 def test_switch_unknown_module():
     with pytest.raises(ValueError, match="not emulated"):
         make_bench("Keysight DAQ970A", modules=["DAQM909A"])
+
+
+def test_daq970a_digital_ports_read_their_lines():
+    """A DAQM907A's two ports read the lines wired to them; relay commands refuse them."""
+    daq = make_bench("Keysight DAQ970A", modules=["DAQM903A", "DAQM907A"])
+    assert sorted(daq.hardware.digital) == [201, 202]
+    assert daq.ask("SYST:CTYP? 200").split(",")[1] == "DAQM907A"
+    assert daq.ask("DIG:DATA:BYTE? (@201)") == "0"  # nothing wired: the lines read 0
+    lines = {"value": 0b101}
+    daq.hardware.digital[201].level = lambda: lines["value"]
+    assert daq.ask("SENSe:DIGital:DATA:BYTE? (@201,202)") == "5,0"
+    lines["value"] = 0x1FF  # only eight lines
+    assert daq.ask("MEAS:DIG:BYTE? (@201)") == "255"
+    daq.ask("ROUT:CLOS (@201);DIG:DATA:BYTE? (@101)")
+    assert daq.errors() == [-222, -222]
