@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import REPO, RigRun, run_rig
-from tests.e2e.test_rig_run_jk import ALL_STATIONS as JK_STATIONS
 from tests.e2e.test_interlock_and_prompts import STATION as INTERLOCK_STATION
+from tests.e2e.test_rig_run_jk import ALL_STATIONS as JK_STATIONS
 from tests.e2e.test_rig_run_protocols import STATIONS as PROTOCOL_STATIONS
 
 SPEC_4S = ("--spec", "specs/jbd-4s-lfp.yaml")
