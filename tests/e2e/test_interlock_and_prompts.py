@@ -161,7 +161,7 @@ def test_steps_declared_wrongly_are_usage_errors(tmp_path):
 
             @pytest.mark.operator_step("no text")
             def test_x(record):
-                record("x", 1.0, "V", low=0.0, high=2.0)
+                record("x", 1.0, "V", low=0.0, high=2.0, exact=True)
         """,
     )
     run = run_rig(tmp_path / "runs2", "--plans", str(plans))

@@ -31,6 +31,10 @@ GATED_PLAN = '''
     """A plan that stays on its bench until the test opens its gate (RIG_TEST_GATE)."""
     import os
 
+    from rig.measure import rectangular
+
+    B = [rectangular("test value", 0.01, "the test's own stated accuracy")]
+
 
     def test_on_the_bench(station, record):
         """Measures once the gate opens."""
@@ -38,7 +42,7 @@ GATED_PLAN = '''
         if gate:
             with open(gate) as fifo:  # blocks until the test writes to it
                 fifo.readline()
-        record("bench_voltage", 1.0, "V", low=0.0, high=2.0)
+        record("bench_voltage", 1.0, "V", low=0.0, high=2.0, budget=B)
 '''
 
 
