@@ -296,6 +296,9 @@ class World:
         closes = self.bench.short_closes_at()
         if closes is not None and closes <= horizon + EPS:
             events.append((closes, self.solve))
+        regulates = self.bench.response_ends_at()
+        if regulates is not None and regulates <= horizon + EPS:
+            events.append((regulates, self.solve))
         trace = self.bench.sensed_current()
         now = self.t
         for prot in self.firmware.afe_protections():
@@ -419,9 +422,10 @@ class World:
             return self.firmware.status()
 
     def bms_powered(self) -> bool:
-        """Whether the board runs (powered and booted): an unpowered BMS answers nothing."""
+        """Whether the board answers: powered, booted, and it has measured since (an
+        unpowered or booting BMS answers nothing, nor one with nothing measured yet)."""
         with self.lock:
-            return self.firmware.running
+            return self.firmware.answering
 
     def fet_control(self, disable_charge: bool, disable_discharge: bool) -> None:
         """The host's FET-control write: takes effect at once, not at the next scan."""

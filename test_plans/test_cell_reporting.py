@@ -13,7 +13,7 @@ from rig.measure import Stimulus, rectangular
 
 pytestmark = [
     pytest.mark.protection("reporting"),
-    pytest.mark.needs("cell_voltages"),
+    pytest.mark.needs("cell_voltages", "cells"),
     pytest.mark.quick,
 ]
 

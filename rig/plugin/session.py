@@ -150,6 +150,7 @@ class RigSession:
         except Exception:
             return None
         wired = {
+            "cells": bool(wiring.cells),
             "thermistors": bool(wiring.thermistors),
             "digitizer": wiring.digitizer,
             "short": wiring.short,

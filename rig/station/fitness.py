@@ -140,6 +140,9 @@ def battery_side(station: StationConfig, path: str, volts: float) -> Capacity:
         if r is None:
             return Capacity(0.0, f"{name}: no rating for output {w.pack.channel}")
         amps = r.sink_at(volts) if path == "charge" else r.source_at(volts)
+        lim = station.limits.pack_current
+        if lim is not None and lim.max < amps:
+            return Capacity(lim.max, f"limits.pack_current ({lim.max:g} A)")
         return Capacity(amps, name)
     if w.cells:
         worst = Capacity(math.inf, "")
@@ -212,8 +215,9 @@ def emulated_capacity(station: StationConfig) -> Capacity:
 
 
 def carries(station: StationConfig, levels: list[Level]) -> str | None:
-    """Why the real paths cannot carry `levels` (None: they can)."""
-    for level in levels:
+    """Why the real paths cannot carry `levels` (None: they can): the largest level each
+    path cannot carry."""
+    for level in sorted(levels, key=lambda lv: -lv.amps):
         cap = real_capacity(station, level.path, level.volts)
         if level.amps > cap.amps + 1e-9:
             return (
@@ -289,19 +293,25 @@ def short_mode(station: StationConfig, spec: DutSpec) -> tuple[str, str]:
     if w.short is not None:
         volts = pack_volts(spec)
         cap = battery_side(station, "discharge", volts)
+        if station.module is not None and w.pack is None and not w.cells:
+            amps = volts / station.module.resistance_ohm  # its internal resistance alone
+            cap = Capacity(amps, f"the module's prospective current ({amps:.3g} A)")
         d = w.digitizer
+        relay: list[str] = []
         if p.threshold_a.high > cap.amps:
-            reasons.append(
+            relay.append(
                 f"a short across the pack reaches {cap.amps:.3g} A ({cap.bound}), below the "
                 f"short-circuit band's top {p.threshold_a.high:g} A"
             )
-        elif d is None or d.measures == "pack_voltage":
-            reasons.append("the digitizer must record the pack current")
+        if d is None or d.measures == "pack_voltage":
+            relay.append("the digitizer must record the pack current")
         else:
             why = _capture_fits(station, spec, 1)
-            if why is None:
-                return "relay", ""
-            reasons.append(why)
+            if why is not None:
+                relay.append(why)
+        if not relay:
+            return "relay", ""
+        reasons += relay
     if not reasons:
         return "", "no short relay (wiring.short) and no current-sense emulation (wiring.shunt)"
     return "", "; ".join(reasons)

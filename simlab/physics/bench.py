@@ -70,13 +70,28 @@ class ShortParams:
     r_ohm: float = 0.010  # contactor, cables, shunt and FETs of the loop
     l_h: float = 1.0e-6  # loop inductance
     turn_off_s: float = 2.0e-6  # the discharge FET's current fall time
-    close_delay_s: float = 0.0  # relay command to contact closure
+    close_delay_s: float = 0.0  # relay command to contact closure (a contactor's make)
+    break_s: float = 1.0e-3  # contacts opening under current: the arc's fall time
 
     def validate(self) -> None:
-        if self.r_ohm <= 0 or self.l_h <= 0 or self.turn_off_s <= 0:
-            raise ValueError("physics.short r_ohm, l_h and turn_off_s must be > 0")
+        if self.r_ohm <= 0 or self.l_h <= 0 or self.turn_off_s <= 0 or self.break_s <= 0:
+            raise ValueError("physics.short r_ohm, l_h, turn_off_s and break_s must be > 0")
         if self.close_delay_s < 0:
             raise ValueError("physics.short.close_delay_s must be >= 0")
+
+
+@dataclass
+class PackSourceParams:
+    """A battery simulator on the battery terminals (`physics.pack_source.*`): its output
+    capacitance carries a short's first `response_s` at whatever the loop draws; then its
+    current regulation pulls the current to its limit with time constant `regulate_s`."""
+
+    response_s: float = 50e-6
+    regulate_s: float = 20e-6
+
+    def validate(self) -> None:
+        if self.response_s < 0 or self.regulate_s <= 0:
+            raise ValueError("physics.pack_source.response_s >= 0 and regulate_s > 0")
 
 
 @dataclass
@@ -91,6 +106,7 @@ class BenchParams:
     lfp: LfpParams = field(default_factory=LfpParams)
     short: ShortParams = field(default_factory=ShortParams)
     shunt: ShuntParams = field(default_factory=ShuntParams)
+    pack_source: PackSourceParams = field(default_factory=PackSourceParams)
 
     def validate(self) -> None:
         if self.r_path_ohm <= 0:
@@ -102,6 +118,7 @@ class BenchParams:
         self.lfp.validate()
         self.short.validate()
         self.shunt.validate()
+        self.pack_source.validate()
 
 
 @dataclass
@@ -202,7 +219,7 @@ class Bench:
         simulator's output where one is wired, else the string of cells."""
         src = self.pack_source
         if src is not None:
-            return (src.voltage_set if src.output_on else 0.0), 0.0
+            return (src.voltage_set if src.output_on else 0.0), src.r_out
         emf, r = 0.0, 0.0
         lfp_cells = self.lfp_cells
         for i, ch in enumerate(self.positions):
@@ -266,10 +283,16 @@ class Bench:
         if charger is None or not charger.output_on:
             return 0.0
         r_path = self.params.r_path_ohm
-        wish = (charger.voltage_set - emf + r_cells * i_load) / (r_path + r_cells)
         volts = max(emf, charger.voltage_set)
-        top = charger.source_cap(volts) if self.charge_fet else 0.0
-        bottom = -charger.sink_cap(emf) if self.discharge_fet else 0.0
+        if charger.priority == "current":  # it holds a current, + sourcing or − sinking
+            wish = charger.current_set
+            power = charger.power_max / volts if volts > 0 else math.inf
+            top = min(max(wish, 0.0), power) if self.charge_fet else 0.0
+            bottom = -min(max(-wish, 0.0), charger.sink_max, power) if self.discharge_fet else 0.0
+        else:
+            wish = (charger.voltage_set - emf + r_cells * i_load) / (r_path + r_cells)
+            top = charger.source_cap(volts) if self.charge_fet else 0.0
+            bottom = -charger.sink_cap(emf) if self.discharge_fet else 0.0
         amps = min(max(wish, bottom), top)
         charger.mode = "CC" if wish > top else "CC-" if wish < bottom else "CV"
         if charger.mode == "CC" and top < charger.current_limit:
@@ -296,6 +319,8 @@ class Bench:
         r_path = self.params.r_path_ohm
         emf, r_cells = self._emf_and_r()
         src_cap, sink_cap, limiters = self._pack_caps(emf)
+        if self._responding():  # a battery simulator's capacitance carries the short's start
+            src_cap = math.inf
         i_load = self._load_current(emf, r_cells)
         charger = self.charger
         i_charge = self._charger_current(emf, r_cells, i_load)
@@ -408,6 +433,26 @@ class Bench:
         t = self._short_since + self.params.short.close_delay_s
         return t if t > self.t + 1e-12 else None
 
+    def _contact_at(self) -> float | None:
+        if self._short_since is None:
+            return None
+        return self._short_since + self.params.short.close_delay_s
+
+    def _responding(self) -> bool:
+        """A battery simulator's current regulation has not caught up with a short yet."""
+        t = self._contact_at()
+        if self.pack_source is None or t is None or not self.short_closed():
+            return False
+        return self.t < t + self.params.pack_source.response_s - 1e-12
+
+    def response_ends_at(self) -> float | None:
+        """When a battery simulator's regulation takes over a short, if that is ahead."""
+        t = self._contact_at()
+        if self.pack_source is None or t is None or self.short_relay is None:
+            return None
+        end = t + self.params.pack_source.response_s
+        return end if self.short_relay.closed and end > self.t + 1e-12 else None
+
     def _short_current(self, emf: float, r_cells: float) -> float:
         """Settled current through the short loop: zero unless the contacts are closed and
         the discharge FET conducts (it blocks discharge when off, as the charge FET's body
@@ -426,12 +471,17 @@ class Bench:
         piece: Piece
         if shorted:
             tau = short.l_h / (short.r_ohm + r_cells)
+            t = self._contact_at()
+            if self.pack_source is not None and t is not None and not self._responding():
+                tau = self.params.pack_source.regulate_s  # its regulation, not the loop
             last = current.last
             if isinstance(last, Approach) and last.v_end == i_pack and last.tau == tau:
                 return
             piece = Approach(self.t, current.value(self.t), i_pack, tau)
         elif self._short_conducting:
-            piece = Ramp(self.t, current.value(self.t), i_pack, short.turn_off_s)
+            # the FET turning off cuts it in µs; a contactor opening under current arcs
+            fall = short.turn_off_s if not self.discharge_fet else short.break_s
+            piece = Ramp(self.t, current.value(self.t), i_pack, fall)
         else:
             piece = Const(self.t, i_pack)
         self._short_conducting = shorted
