@@ -79,7 +79,11 @@ def short_circuit(
         )
     wf = _waveform(sense, probe, level, path.trip_below_a, digitizer.name, step)
     wf_path = record.waveform(wf) if sense is not None and sense.triggered else None
-    stimulus = StimulusRecord("emulated_short_current", "A", step, None, shunt.name)
+    # read back: the step as the sense input showed it (the record's plateau, + discharge)
+    seen = None
+    if sense is not None and sense.start is not None:
+        seen = float(-np.median(sense.values[sense.start.index + 2 :]))
+    stimulus = StimulusRecord("emulated_short_current", "A", step, seen, shunt.name)
     record(
         "short_circuit_trip_time",
         sense.time_s if sense is not None else None,
