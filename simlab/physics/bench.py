@@ -231,8 +231,10 @@ class Bench:
                 emf += ch.voltage_set
         return emf, r
 
-    def _pack_caps(self, emf: float) -> tuple[float, float, list[SourceChannel]]:
-        """What the battery side can source and sink (A), and the outputs that set it.
+    def _pack_caps(
+        self, emf: float
+    ) -> tuple[float, float, list[SourceChannel], list[SourceChannel]]:
+        """What the battery side can source and sink (A), and the outputs that bound each.
 
         A battery simulator is bounded by its own limits and power; a string of emulator
         channels by its weakest channel (a channel that is off is an open string: no
@@ -240,16 +242,19 @@ class Bench:
         src = self.pack_source
         if src is not None:
             if not src.output_on:
-                return 0.0, 0.0, []
-            return src.source_cap(emf), src.sink_cap(emf), [src]
+                return 0.0, 0.0, [], []
+            return src.source_cap(emf), src.sink_cap(emf), [src], [src]
         emulated = [ch for ch in self.positions if ch is not None]
         if not emulated:
-            return math.inf, math.inf, []
+            return math.inf, math.inf, [], []
         if not all(ch.output_on for ch in emulated):
-            return 0.0, 0.0, []
+            return 0.0, 0.0, [], []
         sources = [ch.source_cap(ch.voltage_set) for ch in emulated]
         sinks = [ch.sink_cap(ch.voltage_set) for ch in emulated]
-        return min(sources), min(sinks), emulated
+        low_src, low_sink = min(sources), min(sinks)
+        by_src = [ch for ch, a in zip(emulated, sources, strict=True) if a <= low_src + 1e-12]
+        by_sink = [ch for ch, a in zip(emulated, sinks, strict=True) if a <= low_sink + 1e-12]
+        return low_src, low_sink, by_src, by_sink
 
     def _load_current(self, emf: float, r_cells: float) -> float:
         """The load's current within its envelope (present range, rated power)."""
@@ -318,7 +323,7 @@ class Bench:
         self._solved_at = changes.token()  # taken first: a change marked during it counts
         r_path = self.params.r_path_ohm
         emf, r_cells = self._emf_and_r()
-        src_cap, sink_cap, limiters = self._pack_caps(emf)
+        src_cap, sink_cap, by_src, by_sink = self._pack_caps(emf)
         if self._responding():  # a battery simulator's capacitance carries the short's start
             src_cap = math.inf
         i_load = self._load_current(emf, r_cells)
@@ -352,6 +357,7 @@ class Bench:
         cells_v: list[float] = []
         lfp_cells, bleed_ohm = self.lfp_cells, self.bleed_ohm
         carry = 0.0 if self.pack_source is not None else i_pack  # sense taps carry no pack current
+        limiters = by_sink if bound == "sink" else by_src if bound == "source" else []
         excess = pack_v - (emf + r_cells * i_pack) if bound and self.pack_source is None else 0.0
         shared = excess / max(len(limiters), 1)
         for i, ch in enumerate(self.positions):
@@ -485,6 +491,14 @@ class Bench:
         else:
             piece = Const(self.t, i_pack)
         self._short_conducting = shorted
+        last = current.last
+        if (
+            isinstance(piece, Const)
+            and isinstance(last, Ramp)
+            and last.v_end == i_pack
+            and self.t < last.t0 + last.duration
+        ):
+            return  # a fall under way (the FET's, an arc's) ends where this solve would
         if isinstance(piece, Const):
             current.hold(self.t, i_pack)
             self.traces["pack_voltage"].hold(self.t, pack_v)
