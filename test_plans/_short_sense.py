@@ -77,7 +77,7 @@ def short_circuit(
             f"the load's current still flowed at the end of the record "
             f"({sense.times_s[-1] * 1e3:.3g} ms after the trigger): not interrupted"
         )
-    wf = _waveform(sense, probe, level, path.trip_below_a, digitizer.name, step)
+    wf = _waveform(sense, probe, level, path.trip_below_a, digitizer.name, step, shunt.shunt_ohm)
     wf_path = record.waveform(wf) if sense is not None and sense.triggered else None
     # read back: the step as the sense input showed it (the record's plateau, + discharge)
     seen = None
@@ -238,11 +238,14 @@ def _waveform(
     end_level: float,
     digitizer: str,
     step: float,
+    shunt_ohm: float,
 ) -> Waveform:
-    """Both records against time from the trigger: the sense input (as discharge
-    current, positive) and the load's current, the crossings marked."""
+    """Both records against time from the trigger, each in its own panel: the sense
+    input as the voltage the BMS's shunt input sees (positive discharging) and the load's
+    current; the crossings marked."""
     if sense is None or probe is None:
         return Waveform("short_circuit_trip_time", "time from trigger", "s", [])
+    mv = shunt_ohm * 1e3  # millivolts at the shunt's sense input per ampere
     markers = [Marker(0.0, "trigger")]
     if sense.start is not None:
         markers.append(Marker(sense.start.t_after, "sense input crossed the level"))
@@ -255,16 +258,13 @@ def _waveform(
         x=[round(float(t), 12) for t in sense.times_s],
         series=[
             Series(
-                "sense input (discharge current seen by the BMS)",
-                "A",
-                [-float(v) for v in sense.values],
-                role="stimulus",
+                "shunt sense input", "mV", [-mv * float(v) for v in sense.values], role="stimulus"
             ),
             Series("load current", "A", [float(v) for v in probe]),
         ],
         markers=markers,
         levels=[
-            Level(level, "A", "short-circuit level"),
+            Level(level * mv, "mV", f"short-circuit level ({level:g} A)"),
             Level(end_level, "A", "trip: load current below"),
         ],
         meta={
