@@ -279,8 +279,12 @@ class World:
                 self._tickers.remove(ticker)
 
     def _ntc_ohms(self) -> list[float]:
-        ntc = self.firmware.params.ntc
-        return self.bench.ntc_ohms(ntc.count, ntc.ohms_at(self.bench.params.temperature_c))
+        ntc, bench = self.firmware.params.ntc, self.bench
+        ohms = bench.ntc_ohms(ntc.count, ntc.ohms_at(bench.params.temperature_c))
+        on_fets = bench.params.fet.ntc
+        if on_fets and on_fets not in bench.ntc_channels and on_fets <= len(ohms):
+            ohms[on_fets - 1] = ntc.ohms_at(bench.fet_temperature_c())  # on the heatsink
+        return ohms
 
     # -- hardware events between scans -----------------------------------------------------
 
@@ -464,6 +468,8 @@ class World:
                     "temperatures_c": list(fw.temps_c),
                     "short_closed": self.bench.short_closed(),
                     "short_a": st.short_a,
+                    "shunt_c": round(self.bench.shunt_temperature_c(), 6),
+                    "fet_c": round(self.bench.fet_temperature_c(), 6),
                     "soc": fw.soc,
                     "remaining_ah": fw.remaining_ah,
                     "cycles": fw.cycles,

@@ -39,14 +39,36 @@ SENSED = "sense_current"
 
 @dataclass
 class ShuntParams:
-    """The BMS's current shunt (`physics.shunt.*`): what its sense input sees per ampere.
-    1.0 mΩ is what the JBD board's EEPROM states (0x2C)."""
+    """The BMS's current shunt (`physics.shunt.*`): what its sense input sees per ampere
+    (1.0 mΩ is what the JBD board's EEPROM states, 0x2C), and its heating: it warms by
+    `rth_k_w` per watt it dissipates (I²R) with time constant `tau_s`, and its resistance
+    moves by `tempco_ppm_k` per kelvin, so the BMS reads a hot shunt's current high."""
 
     r_ohm: float = 0.001
+    tempco_ppm_k: float = 50.0
+    rth_k_w: float = 15.0
+    tau_s: float = 20.0
 
     def validate(self) -> None:
-        if self.r_ohm <= 0:
-            raise ValueError("physics.shunt.r_ohm must be > 0")
+        if self.r_ohm <= 0 or self.rth_k_w < 0 or self.tau_s <= 0:
+            raise ValueError("physics.shunt r_ohm and tau_s must be > 0, rth_k_w >= 0")
+
+
+@dataclass
+class FetParams:
+    """The BMS's charge and discharge FETs in series (`physics.fet.*`): their on
+    resistance (part of the path's `r_path_ohm`), and their heating, `rth_k_w` per watt
+    with time constant `tau_s`. `ntc`: the NTC input that sits on their heatsink (0:
+    none); unwired, it reads their temperature instead of the ambient."""
+
+    r_on_ohm: float = 0.002
+    rth_k_w: float = 2.0
+    tau_s: float = 60.0
+    ntc: int = 0
+
+    def validate(self) -> None:
+        if self.r_on_ohm < 0 or self.rth_k_w < 0 or self.tau_s <= 0 or self.ntc < 0:
+            raise ValueError("physics.fet r_on_ohm, rth_k_w, ntc >= 0 and tau_s > 0")
 
 
 @dataclass
@@ -106,6 +128,7 @@ class BenchParams:
     lfp: LfpParams = field(default_factory=LfpParams)
     short: ShortParams = field(default_factory=ShortParams)
     shunt: ShuntParams = field(default_factory=ShuntParams)
+    fet: FetParams = field(default_factory=FetParams)
     pack_source: PackSourceParams = field(default_factory=PackSourceParams)
 
     def validate(self) -> None:
@@ -118,6 +141,7 @@ class BenchParams:
         self.lfp.validate()
         self.short.validate()
         self.shunt.validate()
+        self.fet.validate()
         self.pack_source.validate()
 
 
@@ -177,6 +201,9 @@ class Bench:
         # A battery simulator on the battery terminals (the cells then feed only the
         # sense taps), wired by the lab.
         self.pack_source: SourceChannel | None = None
+        # the shunt's and the FETs' rise above the ambient (K), from their heating
+        self.shunt_rise_k = 0.0
+        self.fet_rise_k = 0.0
 
     @property
     def cell_count(self) -> int:
@@ -513,12 +540,28 @@ class Bench:
         current, plus an emulated current where a generator drives the sense leads. The
         firmware's scans and the front end's comparators read this; the charger, the
         load and the cells carry only the real current."""
-        real = self.traces["pack_current"]
+        real: Trace | TraceView = self.traces["pack_current"]
+        heat = self.shunt_heat_factor
+        if heat != 1.0:
+            real = Scaled(self.traces["pack_current"], heat)
         inj = self.sense_injection
         if inj is None:
             return real
         gain = inj.sign / (inj.attenuation * self.params.shunt.r_ohm)
+        if isinstance(real, Scaled):
+            return Sum(self.traces["pack_current"], Scaled(inj.output.trace, gain), heat)
         return Sum(real, Scaled(inj.output.trace, gain))
+
+    @property
+    def shunt_heat_factor(self) -> float:
+        """A warm shunt's resistance over its cold one: how much high the BMS reads."""
+        return 1.0 + self.params.shunt.tempco_ppm_k * 1e-6 * self.shunt_rise_k
+
+    def fet_temperature_c(self) -> float:
+        return self.params.temperature_c + self.fet_rise_k
+
+    def shunt_temperature_c(self) -> float:
+        return self.params.temperature_c + self.shunt_rise_k
 
     def signal(self, quantity: str) -> Trace | TraceView:
         """A quantity a digitizer input can be wired to (TRACED, or SENSED)."""
@@ -561,8 +604,10 @@ class Bench:
         return sensed
 
     def step(self, dt: float) -> None:
-        """Let `dt` seconds pass at the last solved current (LFP cells integrate charge)."""
+        """Let `dt` seconds pass at the last solved current (LFP cells integrate charge;
+        the shunt and the FETs warm towards what it dissipates in them)."""
         current = self.state.pack_current_a
+        self._heat(current, dt)
         for i, cell in self.lfp_cells.items():
             bleed = 0.0
             if i + 1 in self.bleed_ohm:
@@ -570,6 +615,23 @@ class Bench:
             cell.step(current - bleed, dt)
         if self.lfp_cells:
             changes.touch()  # their charge moved: the next measurement solves again
+
+    def _heat(self, current: float, dt: float) -> None:
+        """First-order heating of the shunt and the FETs at `current` over `dt`. A rise
+        of the shunt's changes what the BMS measures, so it marks a change."""
+        p = self.params
+        old = self.shunt_rise_k
+        for attr, r_ohm, rth, tau in (
+            ("shunt_rise_k", p.shunt.r_ohm, p.shunt.rth_k_w, p.shunt.tau_s),
+            ("fet_rise_k", p.fet.r_on_ohm, p.fet.rth_k_w, p.fet.tau_s),
+        ):
+            target = current * current * r_ohm * rth
+            rise = getattr(self, attr)
+            if rise == target:
+                continue
+            setattr(self, attr, target + (rise - target) * math.exp(-dt / tau))
+        if abs(self.shunt_rise_k - old) > 1e-6:
+            changes.touch()
 
 
 def _affine(piece: Piece, offset: float, gain: float) -> Piece:

@@ -130,3 +130,24 @@ def test_a_contactor_opened_under_current_arcs_for_its_break_time():
     brk = world.bench.params.short.break_s
     assert trace.value(t_open + brk / 2) == pytest.approx(i_before / 2)
     assert trace.value(t_open + brk) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_the_shunt_and_the_fets_warm_and_a_warm_shunt_reads_high():
+    """15 A (below discharge level 1) for 10 minutes: the shunt (1 mΩ, 15 K/W, 50 ppm/K)
+    settles 3.4 K up and the BMS reads 170 ppm high; the FETs (2 mΩ, 2 K/W, 60 s) 0.9 K
+    up, which an NTC input on their heatsink sees where no emulator drives it."""
+    world, _pack, _relay = battery_sim_world()
+    bench = world.bench
+    load = LoadInput(mode="CC", current_set=15.0, input_on=True, i_max=60.0, p_max=2000.0)
+    bench.load = load
+    world.set("physics.fet.ntc", 2)
+    bench.ntc_channels = {}
+    world.solve()
+    world.advance(600.0)
+    assert bench.shunt_rise_k == pytest.approx(15**2 * 0.001 * 15.0, rel=1e-3)
+    assert bench.fet_rise_k == pytest.approx(15**2 * 0.002 * 2.0 * (1 - math.exp(-10)), rel=1e-3)
+    assert bench.shunt_heat_factor == pytest.approx(1 + 50e-6 * 3.375, rel=1e-3)
+    assert -bench.sensed_current().value(world.t) == pytest.approx(15.0 * bench.shunt_heat_factor)
+    temps = world.truth()["state"]["temperatures_c"]
+    assert temps[1] == pytest.approx(25.0 + bench.fet_rise_k, abs=0.1)  # the BMS's 0.1 °C
+    assert temps[0] == pytest.approx(25.0, abs=0.1)
