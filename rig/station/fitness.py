@@ -33,6 +33,9 @@ from rig.config.station import StationConfig
 
 CURRENT_PROTECTIONS = ("charge_oc", "discharge_oc1", "discharge_oc2")
 SHORT_STEP_FACTOR = 1.5  # the trip-time step: this far beyond the short's band
+# An emulated short's edge must be this small a part of the shortest acceptable delay:
+# the front end times from the edge's crossing, a slow edge would shift it.
+EDGE_OF_DELAY = 0.01
 
 
 @dataclass(frozen=True)
@@ -278,11 +281,16 @@ def short_mode(station: StationConfig, spec: DutSpec) -> tuple[str, str]:
         cap = emulated_capacity(station)
         need = short_step(spec)
         d = w.digitizer
+        gen = rating(station.instruments[w.shunt.channel.instrument].model).generator
+        fast = EDGE_OF_DELAY * p.delay_s.low
         quantities = {d.measures, *(x.measures for x in d.also)} if d is not None else set()
         if need > cap.amps:
             reasons.append(
                 f"current-sense emulation reaches {cap.amps:.3g} A, the step needs {need:g} A"
             )
+        elif gen is None or gen.edge_min_s > fast:
+            edge = "no edge rating" if gen is None else f"its fastest edge is {gen.edge_min_s:g} s"
+            reasons.append(f"the generator's step must rise within {fast:g} s; {edge}")
         elif not {"sense_current", "discharge_current"} <= quantities:
             reasons.append("the digitizer must record sense_current and discharge_current")
         else:
