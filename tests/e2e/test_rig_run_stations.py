@@ -104,3 +104,42 @@ def test_every_station_file_is_run_end_to_end():
     covered = {DEFAULT_STATION, *PROTOCOL_STATIONS.values(), *VARIANTS}
     present = {f"stations/{p.name}" for p in (REPO / "stations").glob("*.yaml")}
     assert present <= covered, f"station files no end-to-end test runs: {present - covered}"
+
+
+# Seeded defects of the current protections, on every variant that stimulates current
+# its own way: each must fail exactly the measurement it bends.
+DEFECTS = (
+    "threshold_off:protection=charge_oc,offset=0.8",  # 8.8 A, above the 8.4 A band
+    "delay_too_long:protection=discharge_oc1,factor=2",  # 2 s, beyond 1.2 s
+    "slow_short_circuit:factor=3",  # 600 µs, beyond 400 µs
+)
+DEFECT_PLANS = ("-k", "test_charge_oc_threshold or test_discharge_oc_delays or short_circuit")
+CURRENT_VARIANTS = {
+    "stations/sim-16s-dg822.yaml": True,  # stimulates the short too
+    "stations/sim-16s-rp7952a.yaml": True,
+    "stations/sim-16s-psb.yaml": False,
+    "stations/sim-16s-module.yaml": True,
+}
+
+
+@pytest.fixture(scope="module")
+def defect_runs(tmp_path_factory) -> dict[str, RigRun]:
+    defects = [arg for d in DEFECTS for arg in ("--sim-defect", d)]
+
+    def run(station: str) -> RigRun:
+        runs = tmp_path_factory.mktemp(Path(station).stem + "-defects") / "runs"
+        return run_rig(runs, "--no-report", "--station", station, *defects, *DEFECT_PLANS)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(CURRENT_VARIANTS, pool.map(run, CURRENT_VARIANTS), strict=True))
+
+
+@pytest.mark.parametrize("station", sorted(CURRENT_VARIANTS))
+def test_current_defects_are_caught_on_each_bench_kind(defect_runs, station):
+    run = defect_runs[station]
+    assert run.returncode != 0
+    failed = {m["name"] for m in run.measurements() if m["verdict"] != "pass"}
+    expected = {"charge_oc_threshold", "discharge_oc1_trip_delay"}
+    if CURRENT_VARIANTS[station]:
+        expected.add("short_circuit_trip_time")
+    assert failed == expected, (station, failed)
