@@ -20,7 +20,9 @@ The truth is what a bench would see, not the configured number:
 - temperature thresholds and releases: the emulated temperature at which the board's
   reading (divider, 12-bit ADC, its own curve, 0.1 °C) first crosses the setting;
 - delays and recovery times: the trip and release simlab logged;
-- the short-circuit trip time (time at or above the spec's 150 A): the front end's delay,
+- the short-circuit trip time on the default station (current-sense emulation): the
+  front end's delay, shifted by the generator's edge between its level and 150 A; on a
+  station with a short path (time at or above the spec's 150 A): the front end's delay,
   shifted by the RL rise between its own threshold and 150 A, plus the part of the FET's
   2 µs fall spent above 150 A.
 """
@@ -150,9 +152,20 @@ def short_truth(truth: dict, trip: dict) -> float:
     return cut - start + short["turn_off_s"] * (1 - TRIGGER_A / trip["value"])
 
 
+def emulated_short_truth(truth: dict, context: dict) -> float:
+    """On a current-sense emulation bench: the front end times from its own level on the
+    generator's edge, the capture from the trigger level on the same edge; the trip ends
+    both (the load's current stops as the FET opens)."""
+    fw = truth["firmware"]["short_circuit"]
+    edge, step = context["edge_s"], context["step_a"]
+    return fw["delay_s"] + edge * (fw["threshold_a"] - TRIGGER_A) / step
+
+
 def truth_of(m: dict, truth: dict, events: list[dict]) -> float | None:
     name, fw = m["name"], truth["firmware"]
     trips = [e for e in events if e["kind"] == "trip"]
+    if name == "short_circuit_trip_time" and "step_a" in m["context"]:
+        return emulated_short_truth(truth, m["context"])
     if name == "short_circuit_trip_time":
         t_close = m["context"]["t_close"]
         trip = next(e for e in trips if e["protection"] == "short_circuit" and e["t"] >= t_close)
