@@ -95,11 +95,13 @@ class PowerPath:
                 previous._start(highest)
 
 
-def open_pack(station: Station, amps: float) -> None:
-    """Where a battery simulator stands in for the pack, open its limits to `amps` before
-    a stimulus drives that much through it (its safe state keeps them low)."""
+def open_pack(station: Station, amps: float | None = None) -> None:
+    """Where a battery simulator stands in for the pack, open its limits to `amps` (None:
+    all the station allows, a short's supply) before a stimulus drives that much through
+    it; its safe state keeps them low."""
     if station.config.wiring.pack is not None:
-        station.pack.carry(amps)
+        pack = station.pack
+        pack.carry(pack.max_current_a if amps is None else amps)
 
 
 def pack_ceiling(station: Station, spec: DutSpec) -> float:

@@ -72,7 +72,7 @@ def short_circuit(
     if not _trip.baseline_flows(path, record, SHORT, p, context, "trip_time", "A"):
         return
     path.stop()  # the capture sees the short's current alone
-    open_pack(station, station.pack.max_current_a if station.config.wiring.pack else 0.0)
+    open_pack(station)  # a battery simulator feeds the short all the station allows
     closed: list[bool] = []
 
     def close() -> None:
