@@ -23,6 +23,7 @@ short.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -205,7 +206,7 @@ def _budget(
     ):
         if not edge.slope or not math.isfinite(edge.slope):
             continue
-        code = _code(values)
+        code = dataclasses.replace(sense, values=np.asarray(values, dtype=float)).code_step
         shift = (band + code / 2) / abs(edge.slope)
         budget.append(
             rectangular(
@@ -215,20 +216,6 @@ def _budget(
             )
         )
     return budget
-
-
-def _code(values: np.ndarray) -> float:
-    """The record's code step where its values show one (as `CaptureResult.code_step`):
-    0 for a record with too few distinct values to tell."""
-    distinct = np.unique(np.round(np.asarray(values, dtype=float), 12))
-    if len(distinct) < 3:
-        return 0.0
-    gaps = np.diff(distinct)
-    step = float(gaps.min())
-    multiples = gaps / step
-    if step <= 0 or np.max(np.abs(multiples - np.round(multiples))) > 1e-3:
-        return 0.0
-    return step
 
 
 def _waveform(
