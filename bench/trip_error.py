@@ -20,10 +20,11 @@ The truth is what a bench would see, not the configured number:
 - delays and recovery times: the trip and release simlab logged;
 - the short-circuit threshold: the front end's setting (it compares the current itself,
   test current and emulated pulse together);
-- the short-circuit trip time (from 150 A on the sense input): on a current-sense
-  emulation bench the front end's delay, shifted by the generator's edge between its own
-  threshold and 150 A; on a bench with a short path, the delay shifted by the RL rise
-  between its threshold and 150 A, plus the part of the FET's 2 µs fall above 150 A.
+- the short-circuit trip time on the default station (current-sense emulation): the
+  front end's delay, shifted by the generator's edge between its level and 150 A; on a
+  station with a short path (time at or above the spec's 150 A): the front end's delay,
+  shifted by the RL rise between its own threshold and 150 A, plus the part of the FET's
+  2 µs fall spent above 150 A.
 """
 
 from __future__ import annotations
@@ -133,16 +134,6 @@ def ntc_edge(fw_ntc: dict, setting: float, over: bool, releasing: bool) -> float
     return (lo + hi) / 2
 
 
-def emulated_short_truth(truth: dict, m: dict) -> float:
-    """Time from the sense input crossing TRIGGER_A to the FET opening, on a current-sense
-    emulation bench: the front end's delay from its own level's crossing, on the
-    generator's linear edge from the test current to the step."""
-    fw = truth["firmware"]["short_circuit"]
-    ctx = m["context"]
-    slope = ctx["step_a"] / ctx["edge_s"]  # A per s on the edge
-    return fw["delay_s"] + (fw["threshold_a"] - TRIGGER_A) / slope
-
-
 def short_truth(truth: dict, trip: dict) -> float:
     """Time at or above TRIGGER_A: RL rise from the front end's level, its delay, the fall."""
     fw, short = truth["firmware"]["short_circuit"], truth["physics"]["short"]
@@ -157,11 +148,20 @@ def short_truth(truth: dict, trip: dict) -> float:
     return cut - start + short["turn_off_s"] * (1 - TRIGGER_A / trip["value"])
 
 
+def emulated_short_truth(truth: dict, context: dict) -> float:
+    """On a current-sense emulation bench: the front end times from its own level on the
+    generator's edge, the capture from the trigger level on the same edge; the trip ends
+    both (the load's current stops as the FET opens)."""
+    fw = truth["firmware"]["short_circuit"]
+    edge, step = context["edge_s"], context["step_a"]
+    return fw["delay_s"] + edge * (fw["threshold_a"] - TRIGGER_A) / step
+
+
 def truth_of(m: dict, truth: dict, events: list[dict]) -> float | None:
     name, fw = m["name"], truth["firmware"]
     trips = [e for e in events if e["kind"] == "trip"]
     if name == "short_circuit_trip_time" and "step_a" in m["context"]:
-        return emulated_short_truth(truth, m)
+        return emulated_short_truth(truth, m["context"])
     if name == "short_circuit_trip_time":
         t_close = m["context"]["t_close"]
         trip = next(e for e in trips if e["protection"] == "short_circuit" and e["t"] >= t_close)

@@ -116,6 +116,13 @@ RATINGS: dict[str, ModelRating] = {
     # generators (current-sense emulation)
     "Keysight 33522B": ModelRating(generator=GeneratorRating(emf_peak_v=10.0, edge_min_s=8.4e-9)),
     "Rigol DG822": ModelRating(generator=GeneratorRating(emf_peak_v=10.0, edge_min_s=10e-9)),
+    # regenerative two-quadrant sources (battery simulators; unconfirmed ratings)
+    "Keysight RP7952A": ModelRating(
+        sources={1: SourceRating(v_max=81.6, i_max=255.0, i_sink=255.0, p_max=10_000.0)}
+    ),
+    "EA PSB 10060-120": ModelRating(
+        sources={1: SourceRating(v_max=61.2, i_max=122.4, i_sink=122.4, p_max=3000.0)}
+    ),
     # digitizers
     "Keysight 34465A": ModelRating(digitizer=DigitizerRating(interval_min_s=20e-6, inputs=1)),
     "Rigol DS1104Z": ModelRating(

@@ -24,7 +24,7 @@ class Model:
 
     driver_path: str
     role: str  # power_supply | electronic_load | cell_emulator | thermistor_emulator |
-    # digitizer | switch | function_generator
+    # digitizer | switch | function_generator | battery_simulator
 
     @property
     def driver(self) -> type[ScpiInstrument]:
@@ -66,6 +66,12 @@ MODELS: dict[str, Model] = {
         "instruments.generators.keysight_33500b:Keysight33522B", "function_generator"
     ),
     "Rigol DG822": Model("instruments.generators.rigol_dg800:RigolDG822", "function_generator"),
+    "Keysight RP7952A": Model(
+        "instruments.battery_simulators.keysight_rp7900:KeysightRP7952A", "battery_simulator"
+    ),
+    "EA PSB 10060-120": Model(
+        "instruments.battery_simulators.ea_psb10000:EaPSB10060_120", "battery_simulator"
+    ),
 }
 
 

@@ -233,6 +233,22 @@ class Switch(ScpiDevice, Protocol):
 
 
 @runtime_checkable
+class RegenerativeSource(PowerSupply, Protocol):
+    """A two-quadrant source that sinks as much as it sources (a battery simulator, or a
+    charger and a load in one). As a supply (`set_current_limit`) it sinks nothing."""
+
+    def set_current_limits(self, channel: int, source_a: float, sink_a: float) -> None:
+        """Voltage priority with both limits (the sink limit as a magnitude)."""
+        ...
+
+    def set_sink_current(self, channel: int, amps: float) -> None:
+        """Sink a constant `amps` (a load)."""
+        ...
+
+    def measure_power(self, channel: int = 1) -> float: ...
+
+
+@runtime_checkable
 class FunctionGenerator(ScpiDevice, Protocol):
     """A generator output in open-circuit volts: a steady level or one fast pulse per
     trigger (current-sense emulation: its voltage, attenuated, in series with a BMS's

@@ -99,8 +99,7 @@ def recover(
     if waited is not None:
         method = "ready" if waited == 0 else "release"
         return RecoveryResult(True, method, clock.now() - t0, last[0])
-    if rec.power_cycle:
-        station.cells.off()
+    if rec.power_cycle and station.power_off_dut():  # a real module cannot be switched off
         clock.sleep(rec.power_off_s)
         make_safe()  # cells back on at nominal: the board boots
         # give it the settle time before the first question: a board still booting does

@@ -117,7 +117,9 @@ class Watchdog:
         return out
 
     def _charger(self, charger: Any) -> list[Reading]:
-        amps = abs(charger.measure_current())
+        # what it sources into the pack: a regenerative source wired as the load too
+        # reads negative while it sinks, which the load's reading checks
+        amps = max(charger.measure_current(), 0.0)
         limit = self.limits.charge_current.max * CURRENT_MARGIN
         return [Reading("charger current", amps, "A", None, limit)]
 

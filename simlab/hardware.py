@@ -43,6 +43,12 @@ class SourceChannel:
     sink_limit: float | None = None  # A; None: the same as current_limit
     sink_max: float = 0.0  # A the output can absorb at all (its rating; 0: a plain supply)
     power_max: float = math.inf  # W, sourced or sunk
+    # a regenerative source: current priority holds `current_set` (+ sourcing, − sinking)
+    # instead of a voltage; in voltage priority `r_out` is its programmed output
+    # resistance (a battery's, for a battery simulator)
+    priority: str = "voltage"
+    current_set: float = 0.0
+    r_out: float = 0.0
     # written by the physics:
     voltage_meas: float = 0.0
     current_meas: float = 0.0  # > 0 sourcing, < 0 sinking

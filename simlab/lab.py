@@ -62,7 +62,22 @@ class Lab:
         bench = Bench(positions, charger, load, rng=bench_rng)
         self.world = World(bench, Firmware(spec.cell_count, rng=firmware_rng), self.lock)
 
-        given = [(f"{spec.source}: simlab.set.{p}", p, v) for p, v in spec.sets.items()]
+        given: list[tuple[str, str, object]] = []
+        if spec.module is not None:  # a real module: its cells from its data sheet
+            cells = max(int(spec.module["cells"]), 1)
+            given += [
+                (
+                    f"{spec.source}: module.capacity_ah",
+                    "physics.lfp.capacity_ah",
+                    spec.module["capacity_ah"],
+                ),
+                (
+                    f"{spec.source}: module.resistance_ohm",
+                    "physics.lfp.r_ohm",
+                    spec.module["resistance_ohm"] / cells,
+                ),
+            ]
+        given += [(f"{spec.source}: simlab.set.{p}", p, v) for p, v in spec.sets.items()]
         given += [(f"{p}={json.dumps(v)}", p, v) for p, v in (sets or {}).items()]
         for where, path, value in given:
             try:
@@ -110,6 +125,8 @@ class Lab:
             for key, probe in probes:
                 inp = self._channel(key, probe.ref, "inputs")
                 inp.signal = BenchSignal(self.world, probe.measures, probe.scale)
+        if spec.pack is not None:
+            self.world.bench.pack_source = self._source("wiring.pack", spec.pack)
         if spec.shunt is not None:
             output = self._channel("wiring.shunt.channel", spec.shunt.ref, "generators")
             sign = -1.0 if spec.shunt.positive == "discharge" else 1.0
@@ -377,6 +394,15 @@ class Lab:
             outputs.make_safe(self.spec, self.hardware)
             self.world.solve()
         return before
+
+    def wait_answering(self, timeout_s: float) -> bool:
+        """Wait (wall time, the lab running free) until the BMS has booted and measured."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.world.bms_powered():
+                return True
+            time.sleep(0.01)  # real time: the free-running lab's own clock moves it
+        return self.world.bms_powered()
 
     def idle_s(self) -> float:
         """Wall seconds since any instrument last heard a command."""

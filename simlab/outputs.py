@@ -53,6 +53,8 @@ def unsafe(
     findings: list[str] = []
     cells = {ref: pos for pos, ref in spec.cells.items()}
     for name, hw in hardware.items():
+        if spec.pack is not None and spec.pack[0] == name:
+            findings += _pack_unsafe(spec, hw, strict)
         for ch, load in hw.loads.items():
             if load.input_on:
                 findings.append(f"{name}:{ch} load input is on")
@@ -64,6 +66,8 @@ def unsafe(
                 findings.append(f"{name}:{ch} generator output is on")
         for ch, src in hw.sources.items():
             position = cells.get((name, ch))
+            if (name, ch) == spec.pack:
+                continue
             if position is None:
                 if src.output_on:
                     findings.append(f"{name}:{ch} output is on")
@@ -87,6 +91,29 @@ def unsafe(
     return findings
 
 
+def _pack_unsafe(spec: StationSpec, hw: InstrumentHardware, strict: bool) -> list[str]:
+    """A battery simulator is safe at the station's pack voltage within its safe limits
+    (the BMS runs from it), or off (safe, but not the safe state)."""
+    assert spec.pack is not None
+    name, ch = spec.pack
+    src = hw.sources[ch]
+    where = f"battery simulator {name}:{ch}"
+    if not src.output_on:
+        return [f"{where} output is off"] if strict else []
+    found = []
+    if spec.safe_pack_voltage is not None and (
+        abs(src.voltage_set - spec.safe_pack_voltage) > VOLTAGE_TOLERANCE_V * 10
+    ):
+        found.append(f"{where} set to {src.voltage_set:g} V, safe is {spec.safe_pack_voltage:g} V")
+    sink = src.current_limit if src.sink_limit is None else src.sink_limit
+    if max(src.current_limit, sink) > spec.safe_pack_current_limit + 1e-9:
+        found.append(
+            f"{where} current limits {src.current_limit:g}/{sink:g} A, safe is "
+            f"{spec.safe_pack_current_limit:g} A"
+        )
+    return found
+
+
 def report(spec: StationSpec, hardware: dict[str, InstrumentHardware]) -> dict[str, Any]:
     found = unsafe(spec, hardware)
     off_state = unsafe(spec, hardware, strict=True)
@@ -100,12 +127,18 @@ def report(spec: StationSpec, hardware: dict[str, InstrumentHardware]) -> dict[s
 
 
 def make_safe(spec: StationSpec, hardware: dict[str, InstrumentHardware]) -> None:
-    """Put every output in the station's safe state from simlab's own side.
+    """Put every output in the station's safe state from simlab's own side (the NTC
+    emulators too: 25 °C, connected; an open line reads −40 °C to a BMS).
 
     What an outboard watchdog does on a real bench when its host goes quiet, and what a
     free-running lab starts from. The caller holds the lab lock and re-solves the circuit.
     """
     cells = set(spec.cells.values())
+    ntc_ohms = {
+        spec.thermistors[n]: ohms
+        for n, ohms in spec.thermistor_safe_ohms.items()
+        if n in spec.thermistors
+    }
     for name, hw in hardware.items():
         for load in hw.loads.values():
             load.input_on = False
@@ -116,7 +149,18 @@ def make_safe(spec: StationSpec, hardware: dict[str, InstrumentHardware]) -> Non
             gen.output_on = False
             gen.level_v = 0.0
             gen.trace.hold(hw.clock(), 0.0)
+        for ch, res in hw.resistors.items():  # the NTCs at 25 °C, connected
+            ohms = ntc_ohms.get((name, ch))
+            if ohms is not None:
+                res.resistance_ohm, res.output_on = ohms, True
         for ch, src in hw.sources.items():
+            if (name, ch) == spec.pack:
+                if spec.safe_pack_voltage is not None:
+                    src.voltage_set = spec.safe_pack_voltage
+                src.priority = "voltage"
+                src.current_limit = src.sink_limit = spec.safe_pack_current_limit
+                src.output_on = True
+                continue
             if (name, ch) not in cells:
                 src.output_on = False
                 continue

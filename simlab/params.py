@@ -166,6 +166,9 @@ UNITS_BY_NAME = {
     "adc_bits": "bits",
     "count": "inputs",
     "recovery": '"delay" | "charger_removed"',
+    "tempco_ppm_k": "ppm/K",
+    "rth_k_w": "K/W",
+    "ntc": "NTC input (0: none)",
 }
 
 

@@ -1,8 +1,10 @@
 """`python -m simlab serve`: run the simulated lab for a station until told to stop.
 
 Prints exactly one JSON line on stdout, so a parent process or a person knows where to
-connect: the endpoints plus "pid" and "clock", or `{"error": "..."}` (and exit status 2)
-when the station file or an option is bad. Everything else goes to stderr.
+connect (left to itself, only once the bench is at its safe state and the BMS has booted
+and measured, so a tool that connects on that line reads a live pack): the endpoints
+plus "pid" and "clock", or `{"error": "..."}` (and exit status 2) when the station file
+or an option is bad, or the BMS does not come up. Everything else goes to stderr.
 
 Time: left to itself the lab runs with the wall clock (`--speed X` for a multiple of it)
 with the emulated cells at the station's safe state, so a person or another tool sees a
@@ -27,6 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from simlab.lab import Lab
+
+# Left to itself, the lab prints its endpoints only once a client can trust what it
+# reads: the bench at its safe state and the BMS booted with its first measurements.
+READY_TIMEOUT_S = 10.0
 
 
 def parse_set(text: str) -> tuple[str, Any]:
@@ -163,6 +169,12 @@ def serve(argv: list[str] | None = None) -> int:
             transport=args.transport,
         )
         try:
+            if not args.driven and not lab.wait_answering(READY_TIMEOUT_S):
+                _refuse(
+                    f"the BMS did not come up within {READY_TIMEOUT_S:g} s of wall time on "
+                    f"the safe bench (is its supply wired and on?)"
+                )
+                return 2
             if args.write_station is not None:
                 from simlab.station_writer import write_station
 

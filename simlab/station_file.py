@@ -7,6 +7,8 @@ reports bad content as a ValueError naming the file and the key.
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,7 @@ class StationSpec:
     sets: dict[str, object] = field(default_factory=dict)
     defects: list[str] = field(default_factory=list)
     thermistors: dict[int, tuple[str, int]] = field(default_factory=dict)  # NTC n → channel
+    thermistor_safe_ohms: dict[int, float] = field(default_factory=dict)  # at 25 °C
     digitizer: DigitizerSpec | None = None
     short: tuple[str, int] | None = None
     faults: dict[str, FaultSpec] = field(default_factory=dict)
@@ -50,6 +53,10 @@ class StationSpec:
     # How the rig reaches the instruments (`simlab.transport`): socket, hislip or serial.
     transport: str = "socket"
     interlock: InterlockSpec | None = None
+    pack: tuple[str, int] | None = None  # a battery simulator on the battery terminals
+    safe_pack_voltage: float | None = None
+    safe_pack_current_limit: float = 5.0
+    module: dict[str, float] | None = None  # a real module: cells, capacity, resistance
 
 
 @dataclass(frozen=True)
@@ -164,6 +171,11 @@ def parse_station(path: str | Path) -> StationSpec:
     load = wiring.get("load")
     charger_ref = _ref(source, "wiring.charger", charger, sims, names) if charger else None
     load_ref = _ref(source, "wiring.load", load, sims, names) if load else None
+    if load_ref is not None and load_ref == charger_ref:
+        load_ref = None  # one regenerative source is both: the charger's output sinks
+    pack_ref = (
+        _ref(source, "wiring.pack", wiring["pack"], sims, names) if wiring.get("pack") else None
+    )
     cells: dict[int, tuple[str, int]] = {}
     for pos, ref in _mapping(source, "wiring.cells", wiring.get("cells"), required=False).items():
         key = f"wiring.cells.{pos}"
@@ -174,14 +186,17 @@ def parse_station(path: str | Path) -> StationSpec:
         cells[position] = _ref(source, key, ref, sims, names)
 
     thermistors: dict[int, tuple[str, int]] = {}
+    thermistor_safe: dict[int, float] = {}
     for n, ntc in _mapping(
         source, "wiring.thermistors", wiring.get("thermistors"), required=False
     ).items():
         key = f"wiring.thermistors.{n}"
         ntc = _mapping(source, key, ntc)
-        thermistors[_positive(source, key, n, "NTC number")] = _ref(
-            source, f"{key}.channel", ntc.get("channel"), sims, names
-        )
+        number = _positive(source, key, n, "NTC number")
+        thermistors[number] = _ref(source, f"{key}.channel", ntc.get("channel"), sims, names)
+        ohms = _ohms_at_25(ntc)
+        if ohms is not None:
+            thermistor_safe[number] = ohms
     digitizer = None
     if wiring.get("digitizer") is not None:
         dig = _mapping(source, "wiring.digitizer", wiring.get("digitizer"))
@@ -253,6 +268,7 @@ def parse_station(path: str | Path) -> StationSpec:
         wired += [(f"wiring.digitizer.also.{i}", d.ref) for i, d in enumerate(digitizer.also)]
     if shunt is not None:
         wired.append(("wiring.shunt.channel", shunt.ref))
+    wired.append(("wiring.pack", pack_ref))
     wired.append(("wiring.short", short_ref))
     wired += [(f"wiring.switch.{n}.channel", f.ref) for n, f in faults.items()]
     for key, ref in wired:
@@ -279,6 +295,17 @@ def parse_station(path: str | Path) -> StationSpec:
     safe = _mapping(source, "safe_state", doc.get("safe_state"), required=False)
     safe_v = _number(source, "safe_state.cell_voltage", safe.get("cell_voltage"))
     safe_a = _number(source, "safe_state.cell_current_limit", safe.get("cell_current_limit"))
+    pack_v = _number(source, "safe_state.pack_voltage", safe.get("pack_voltage"))
+    if pack_v is None and safe_v is not None:
+        pack_v = safe_v * count
+    pack_a = _number(source, "safe_state.pack_current_limit", safe.get("pack_current_limit"))
+    module = None
+    if doc.get("module") is not None:
+        mod = _mapping(source, "module", doc.get("module"))
+        module = {
+            k: _number(source, f"module.{k}", mod.get(k)) or 0.0
+            for k in ("cells", "capacity_ah", "resistance_ohm", "max_current_a")
+        }
     return StationSpec(
         source=source,
         instruments=sims,
@@ -291,6 +318,7 @@ def parse_station(path: str | Path) -> StationSpec:
         sets={str(k): v for k, v in sets.items()},
         defects=list(defects),
         thermistors=thermistors,
+        thermistor_safe_ohms=thermistor_safe,
         digitizer=digitizer,
         short=short_ref,
         faults=faults,
@@ -299,6 +327,10 @@ def parse_station(path: str | Path) -> StationSpec:
         shunt=shunt,
         transport=transport,
         interlock=interlock,
+        pack=pack_ref,
+        safe_pack_voltage=pack_v,
+        safe_pack_current_limit=5.0 if pack_a is None else pack_a,
+        module=module,
     )
 
 
@@ -339,3 +371,22 @@ def _number(source: str, key: str, value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise _err(source, key, f"expected a number >= 0, got {value!r}")
     return float(value)
+
+
+def _ohms_at_25(ntc: dict[str, Any]) -> float | None:
+    """The thermistor's resistance at 25 °C (its safe state): `r25_ohm`, or its R-T
+    table interpolated in ln R against 1/T (the rig checks the curve itself)."""
+    r25 = ntc.get("r25_ohm")
+    if isinstance(r25, int | float) and r25 > 0:
+        return float(r25)
+    table = ntc.get("table")
+    try:
+        points = sorted((float(t), float(r)) for t, r in table)
+    except (TypeError, ValueError):
+        return None
+    x = 1 / (25.0 + 273.15)
+    for (t0, r0), (t1, r1) in itertools.pairwise(points):
+        if t0 <= 25.0 <= t1 and r0 > 0 and r1 > 0:
+            x0, x1 = 1 / (t0 + 273.15), 1 / (t1 + 273.15)
+            return math.exp(math.log(r0) + (math.log(r1) - math.log(r0)) * (x - x0) / (x1 - x0))
+    return None

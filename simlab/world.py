@@ -279,8 +279,12 @@ class World:
                 self._tickers.remove(ticker)
 
     def _ntc_ohms(self) -> list[float]:
-        ntc = self.firmware.params.ntc
-        return self.bench.ntc_ohms(ntc.count, ntc.ohms_at(self.bench.params.temperature_c))
+        ntc, bench = self.firmware.params.ntc, self.bench
+        ohms = bench.ntc_ohms(ntc.count, ntc.ohms_at(bench.params.temperature_c))
+        on_fets = bench.params.fet.ntc
+        if on_fets and on_fets not in bench.ntc_channels and on_fets <= len(ohms):
+            ohms[on_fets - 1] = ntc.ohms_at(bench.fet_temperature_c())  # on the heatsink
+        return ohms
 
     # -- hardware events between scans -----------------------------------------------------
 
@@ -296,6 +300,9 @@ class World:
         closes = self.bench.short_closes_at()
         if closes is not None and closes <= horizon + EPS:
             events.append((closes, self.solve))
+        regulates = self.bench.response_ends_at()
+        if regulates is not None and regulates <= horizon + EPS:
+            events.append((regulates, self.solve))
         trace = self.bench.sensed_current()
         now = self.t
         for prot in self.firmware.afe_protections():
@@ -419,9 +426,10 @@ class World:
             return self.firmware.status()
 
     def bms_powered(self) -> bool:
-        """Whether the board runs (powered and booted): an unpowered BMS answers nothing."""
+        """Whether the board answers: powered, booted, and it has measured since (an
+        unpowered or booting BMS answers nothing, nor one with nothing measured yet)."""
         with self.lock:
-            return self.firmware.running
+            return self.firmware.answering
 
     def fet_control(self, disable_charge: bool, disable_discharge: bool) -> None:
         """The host's FET-control write: takes effect at once, not at the next scan."""
@@ -460,6 +468,8 @@ class World:
                     "temperatures_c": list(fw.temps_c),
                     "short_closed": self.bench.short_closed(),
                     "short_a": st.short_a,
+                    "shunt_c": round(self.bench.shunt_temperature_c(), 6),
+                    "fet_c": round(self.bench.fet_temperature_c(), 6),
                     "soc": fw.soc,
                     "remaining_ah": fw.remaining_ah,
                     "cycles": fw.cycles,

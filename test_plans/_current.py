@@ -49,12 +49,12 @@ from rig.measure.uncertainty import resolution_component
 from rig.plugin.fixtures import Ready, Recorder
 from rig.safety import check_limit
 from rig.station import Station
-from rig.station.fitness import CURRENT_PROTECTIONS, current_mode, pack_volts
+from rig.station.fitness import CURRENT_PROTECTIONS, current_levels, current_mode, pack_volts
 from rig.station.fitness import delay_level as _delay_level
 from rig.station.roles import Charger, Load, RoleNotFitted
 from test_plans import _trip
 from test_plans._isolation import Competitor
-from test_plans._power_path import PowerPath
+from test_plans._power_path import PowerPath, open_pack
 from test_plans._trip import Side, against
 
 # Discharge levels in rising order: each higher one may act on the lower ones' levels. A
@@ -93,6 +93,9 @@ class CurrentStimulus:
             if not mode:
                 raise RoleNotFitted(f"{side.protection}: {why}")
             self.mode = mode
+            if mode == "real":  # a battery simulator must carry the levels too
+                top = max(lv.amps for lv in current_levels(spec, side.protection))
+                open_pack(station, top * 1.1)
         self._emulated_a = 0.0
 
     @property

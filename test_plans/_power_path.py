@@ -40,9 +40,26 @@ class PowerPath:
     def label(self) -> str:
         return "charger current" if self.path == "charge" else "load current"
 
+    @property
+    def shared(self) -> bool:
+        """One regenerative source is both the charger and the load: it drives one path
+        at a time."""
+        w = self.station.config.wiring
+        return w.charger is not None and w.charger == w.load
+
     def start(self, highest_pack_v: float) -> None:
         """Start the test current; the charger's CV stays above the highest pack voltage
-        the stimulus will reach, so only the BMS can stop the current."""
+        the stimulus will reach, so only the BMS can stop the current.
+
+        On a source that is both charger and load, starting this path takes the source
+        from the path that had it; stopping this one gives it back (a plan that checks
+        the other path at a trip finds its own path as it left it)."""
+        self._start(highest_pack_v)
+        if self.shared:
+            stack = self.station.shared_paths
+            stack[:] = [e for e in stack if e[0] is not self] + [(self, highest_pack_v)]
+
+    def _start(self, highest_pack_v: float) -> None:
         if self.path == "charge":
             charger = self.station.charger
             charger.set_current_limit(self.current_a)
@@ -70,3 +87,27 @@ class PowerPath:
             self.station.charger.off()
         else:
             self.station.load.off()
+        if self.shared:
+            stack = self.station.shared_paths
+            stack[:] = [e for e in stack if e[0] is not self]
+            if stack:  # the path this one took the source from, as it was
+                previous, highest = stack[-1]
+                previous._start(highest)
+
+
+def open_pack(station: Station, amps: float | None = None) -> None:
+    """Where a battery simulator stands in for the pack, open its limits to `amps` (None:
+    all the station allows, a short's supply) before a stimulus drives that much through
+    it; its safe state keeps them low."""
+    if station.config.wiring.pack is not None:
+        pack = station.pack
+        pack.carry(pack.max_current_a if amps is None else amps)
+
+
+def pack_ceiling(station: Station, spec: DutSpec) -> float:
+    """The pack voltage a charger's CV should sit above: the emulated cells' setpoints,
+    or for a real module (whose voltage moves with its charge) every cell just below its
+    over-voltage release, where no cell protection trips."""
+    if station.config.wiring.cells:
+        return station.cells.pack_setpoint()
+    return spec.dut.cell_count * spec.protections.cell_ov.release_v.low

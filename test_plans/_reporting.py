@@ -25,7 +25,7 @@ from rig.measure import Component, Stimulus, rectangular
 from rig.plugin.fixtures import Recorder
 from rig.safety import check_limit
 from rig.station import Station
-from test_plans._power_path import PowerPath
+from test_plans._power_path import PowerPath, open_pack, pack_ceiling
 
 
 def cell_voltages(
@@ -74,13 +74,15 @@ def pack_current(
         what = "charge current" if charging else "discharge current"
         role = station.charger if charging else station.load
         check_limit(role.name, what, abs(level), lim.min, lim.max, "A")
-    pack = station.cells.count * tc.nominal_cell_voltage
-    cells = station.cells
-    # the pack's cells carry the current: emulator channels limit it to what the
-    # station's safe state allows unless told more (as for a state-of-charge run)
+    pack = pack_ceiling(station, spec)
     largest = max(abs(a) for a in rep.current_levels_a)
-    check_limit("cells", "cell current", largest, 0.0, limits.cell_current.max, "A")
-    cells.set_current_limit(min(limits.cell_current.max, largest * 1.2 + 0.1))
+    wiring = station.config.wiring
+    if wiring.cells and wiring.pack is None:
+        # the emulated cells carry the current: their channels limit it to what the
+        # station's safe state allows unless told more (as for a state-of-charge run)
+        check_limit("cells", "cell current", largest, 0.0, limits.cell_current.max, "A")
+        station.cells.set_current_limit(min(limits.cell_current.max, largest * 1.2 + 0.1))
+    open_pack(station, largest * 1.2 + 0.1)  # a battery simulator on the battery terminals
     for level in rep.current_levels_a:
         charging = level > 0
         path = PowerPath(station, spec, "charge" if charging else "discharge")

@@ -34,7 +34,7 @@ from rig.station import Station
 from rig.station.fitness import short_mode
 from rig.station.roles import RoleNotFitted
 from test_plans import _current, _short_sense, _trip
-from test_plans._power_path import PowerPath
+from test_plans._power_path import PowerPath, open_pack
 from test_plans._trip import Side, against
 
 SHORT = Side("short_circuit", +1.0, "discharge", "discharge_fet")
@@ -72,6 +72,7 @@ def short_circuit(
     if not _trip.baseline_flows(path, record, SHORT, p, context, "trip_time", "A"):
         return
     path.stop()  # the capture sees the short's current alone
+    open_pack(station)  # a battery simulator feeds the short all the station allows
     closed: list[bool] = []
 
     def close() -> None:

@@ -23,6 +23,7 @@ short.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -77,9 +78,13 @@ def short_circuit(
             f"the load's current still flowed at the end of the record "
             f"({sense.times_s[-1] * 1e3:.3g} ms after the trigger): not interrupted"
         )
-    wf = _waveform(sense, probe, level, path.trip_below_a, digitizer.name, step)
+    wf = _waveform(sense, probe, level, path.trip_below_a, digitizer.name, step, shunt.shunt_ohm)
     wf_path = record.waveform(wf) if sense is not None and sense.triggered else None
-    stimulus = StimulusRecord("emulated_short_current", "A", step, None, shunt.name)
+    # read back: the step as the sense input showed it (the record's plateau, + discharge)
+    seen = None
+    if sense is not None and sense.start is not None:
+        seen = float(-np.median(sense.values[sense.start.index + 2 :]))
+    stimulus = StimulusRecord("emulated_short_current", "A", step, seen, shunt.name)
     record(
         "short_circuit_trip_time",
         sense.time_s if sense is not None else None,
@@ -201,7 +206,7 @@ def _budget(
     ):
         if not edge.slope or not math.isfinite(edge.slope):
             continue
-        code = _code(values)
+        code = dataclasses.replace(sense, values=np.asarray(values, dtype=float)).code_step
         shift = (band + code / 2) / abs(edge.slope)
         budget.append(
             rectangular(
@@ -213,20 +218,6 @@ def _budget(
     return budget
 
 
-def _code(values: np.ndarray) -> float:
-    """The record's code step where its values show one (as `CaptureResult.code_step`):
-    0 for a record with too few distinct values to tell."""
-    distinct = np.unique(np.round(np.asarray(values, dtype=float), 12))
-    if len(distinct) < 3:
-        return 0.0
-    gaps = np.diff(distinct)
-    step = float(gaps.min())
-    multiples = gaps / step
-    if step <= 0 or np.max(np.abs(multiples - np.round(multiples))) > 1e-3:
-        return 0.0
-    return step
-
-
 def _waveform(
     sense: CaptureResult | None,
     probe: np.ndarray | None,
@@ -234,11 +225,14 @@ def _waveform(
     end_level: float,
     digitizer: str,
     step: float,
+    shunt_ohm: float,
 ) -> Waveform:
-    """Both records against time from the trigger: the sense input (as discharge
-    current, positive) and the load's current, the crossings marked."""
+    """Both records against time from the trigger, each in its own panel: the sense
+    input as the voltage the BMS's shunt input sees (positive discharging) and the load's
+    current; the crossings marked."""
     if sense is None or probe is None:
         return Waveform("short_circuit_trip_time", "time from trigger", "s", [])
+    mv = shunt_ohm * 1e3  # millivolts at the shunt's sense input per ampere
     markers = [Marker(0.0, "trigger")]
     if sense.start is not None:
         markers.append(Marker(sense.start.t_after, "sense input crossed the level"))
@@ -251,16 +245,13 @@ def _waveform(
         x=[round(float(t), 12) for t in sense.times_s],
         series=[
             Series(
-                "sense input (discharge current seen by the BMS)",
-                "A",
-                [-float(v) for v in sense.values],
-                role="stimulus",
+                "shunt sense input", "mV", [-mv * float(v) for v in sense.values], role="stimulus"
             ),
             Series("load current", "A", [float(v) for v in probe]),
         ],
         markers=markers,
         levels=[
-            Level(level, "A", "short-circuit level"),
+            Level(level * mv, "mV", f"short-circuit level ({level:g} A)"),
             Level(end_level, "A", "trip: load current below"),
         ],
         meta={

@@ -38,6 +38,7 @@ from rig.plugin.fixtures import Recorder
 from rig.results.waveform import Series, Waveform
 from rig.station import Station
 from rig.station.roles import Charger, Load
+from test_plans._power_path import open_pack, pack_ceiling
 
 Direction = Literal["charge", "discharge"]
 # The charger's CV setpoint above the pack while it drives the charge, as for the trips.
@@ -83,11 +84,13 @@ class Drive:
         return self.role.name
 
     def on(self) -> None:
-        cells = self.station.cells
-        limit = self.station.config.limits.cell_current.max
-        cells.set_current_limit(min(limit, self.amps * 1.2 + 0.1))
+        wiring = self.station.config.wiring
+        if wiring.cells and wiring.pack is None:  # emulators carry the pack current
+            limit = self.station.config.limits.cell_current.max
+            self.station.cells.set_current_limit(min(limit, self.amps * 1.2 + 0.1))
+        open_pack(self.station, self.amps * 1.2 + 0.1)
         if self.direction == "charge":
-            pack = cells.pack_setpoint()
+            pack = pack_ceiling(self.station, self.spec)
             top = self.station.config.limits.pack_voltage.max
             charger = self.station.charger
             charger.set_current_limit(self.amps)

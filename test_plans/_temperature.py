@@ -30,6 +30,7 @@ from rig.measure import rectangular
 from rig.plugin.fixtures import Ready, Recorder
 from rig.safety import check_limit
 from rig.station import Station
+from rig.station.fitness import pack_volts
 from test_plans import _trip
 from test_plans._isolation import Competitor
 from test_plans._power_path import PowerPath
@@ -56,7 +57,7 @@ class TemperatureStimulus:
         self.fine = tc.temperature.threshold_step_c
         self.rest = self.thermistors.SAFE_C
         self.label = f"{side.protection}_ntc{ntc}"
-        self.pack = station.cells.count * tc.nominal_cell_voltage
+        self.pack = pack_volts(spec)  # the cells at nominal (emulated, or a module's)
 
     @property
     def instrument(self) -> str:

@@ -15,7 +15,7 @@ import pytest
 
 from test_plans._balancing import balance_cells, balance_thresholds
 
-pytestmark = [pytest.mark.protection("balancing"), pytest.mark.quick]
+pytestmark = [pytest.mark.protection("balancing"), pytest.mark.needs("cells"), pytest.mark.quick]
 
 
 def test_balance_current(station, dut, clock, spec, record, ready):

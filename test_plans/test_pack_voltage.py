@@ -10,6 +10,8 @@ import pytest
 
 from test_plans._voltage import PACK_OV, PACK_UV, threshold_and_release, trip_delay
 
+pytestmark = [pytest.mark.needs("cells")]  # cell emulators move the pack (a module: not)
+
 
 @pytest.mark.protection("pack_ov")
 @pytest.mark.clause("IEC 62619 8.2.2", "UL 1973 15")

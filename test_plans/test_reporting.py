@@ -18,7 +18,7 @@ from test_plans import _reporting
 pytestmark = [pytest.mark.protection("reporting"), pytest.mark.quick]
 
 
-@pytest.mark.needs("cell_voltages")
+@pytest.mark.needs("cell_voltages", "cells")
 def test_cell_voltage_reporting(station, dut, clock, spec, record, ready):
     _reporting.cell_voltages(station, dut, clock, spec, record)
 

@@ -68,11 +68,18 @@ class Limits(Strict):
     # the current a current-sense emulator may make the BMS see (A, either path);
     # absent: what the generator can emulate
     emulated_current: Range | None = None
+    # what a battery simulator on the battery terminals may source or sink (a short
+    # circuit's current included); absent: the larger of the charge and discharge limits
+    pack_current: Range | None = None
 
 
 class SafeState(Strict):
     cell_voltage: float = Field(gt=0, description="every emulated cell, V")
     cell_current_limit: float = Field(default=1.0, gt=0)
+    # a battery simulator on the battery terminals (wiring.pack): its voltage (default:
+    # the cells' safe voltage times their number) and both its current limits
+    pack_voltage: float | None = Field(default=None, gt=0)
+    pack_current_limit: float = Field(default=5.0, gt=0)
 
 
 class AccuracyEntry(Strict):

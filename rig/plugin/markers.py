@@ -30,7 +30,7 @@ PROTECTION_NAMES = (
 )
 
 # Station roles a plan may `need`: wired in the station file or not applicable there.
-STATION_ROLES = frozenset({"thermistors", "digitizer", "short", "switch", "shunt"})
+STATION_ROLES = frozenset({"cells", "thermistors", "digitizer", "short", "switch", "shunt"})
 
 STANDARDS = {  # marker: how the spec and the plans spell the standard
     "iec62619": "IEC 62619",
@@ -45,8 +45,8 @@ MARKERS = {
     "protection(name)": "the protection function a plan exercises (cell_ov, cell_uv, ...)",
     "clause(*refs)": "standard clauses a plan serves, e.g. 'IEC 62619 8.2.2'",
     "needs(*capabilities)": (
-        "BMS link capabilities or station roles (thermistors, digitizer, short, switch, "
-        "shunt) the plan needs (not applicable without)"
+        "BMS link capabilities or station roles (cells, thermistors, digitizer, short, "
+        "switch, shunt) the plan needs (not applicable without)"
     ),
     "spec_states(*paths)": (
         "spec settings the plan needs, e.g. 'reporting.current_levels_a' (not applicable "

@@ -156,6 +156,7 @@ class RigSession:
         except Exception:
             return None
         wired = {
+            "cells": bool(wiring.cells),
             "thermistors": bool(wiring.thermistors),
             "digitizer": wiring.digitizer,
             "short": wiring.short,
@@ -341,6 +342,9 @@ class RigSession:
             station, self.safety, self.endpoints, transcript_dir=self.run_dir / "transcripts"
         )
         self.make_safe("station opened")  # every run starts from the known safe state
+        # the BMS measures the safe bench before its first question: a board that has not
+        # answers nothing (and every unanswered question costs the link's timeout)
+        self.clock.sleep(self.spec.test_conditions.settle_s)
         if station.watchdog.enabled:  # armed while each plan runs (see the hooks)
             self.watchdog = Watchdog(self.station, station.limits, station.watchdog.period_s)
         if station.interlock is not None:  # read throughout the run, from here on

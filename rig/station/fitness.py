@@ -33,6 +33,9 @@ from rig.config.station import StationConfig
 
 CURRENT_PROTECTIONS = ("charge_oc", "discharge_oc1", "discharge_oc2")
 SHORT_STEP_FACTOR = 1.5  # the trip-time step: this far beyond the short's band
+# An emulated short's edge must be this small a part of the shortest acceptable delay:
+# the front end times from the edge's crossing, a slow edge would shift it.
+EDGE_OF_DELAY = 0.01
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,9 @@ def battery_side(station: StationConfig, path: str, volts: float) -> Capacity:
         if r is None:
             return Capacity(0.0, f"{name}: no rating for output {w.pack.channel}")
         amps = r.sink_at(volts) if path == "charge" else r.source_at(volts)
+        lim = station.limits.pack_current
+        if lim is not None and lim.max < amps:
+            return Capacity(lim.max, f"limits.pack_current ({lim.max:g} A)")
         return Capacity(amps, name)
     if w.cells:
         worst = Capacity(math.inf, "")
@@ -212,8 +218,9 @@ def emulated_capacity(station: StationConfig) -> Capacity:
 
 
 def carries(station: StationConfig, levels: list[Level]) -> str | None:
-    """Why the real paths cannot carry `levels` (None: they can)."""
-    for level in levels:
+    """Why the real paths cannot carry `levels` (None: they can): the largest level each
+    path cannot carry."""
+    for level in sorted(levels, key=lambda lv: -lv.amps):
         cap = real_capacity(station, level.path, level.volts)
         if level.amps > cap.amps + 1e-9:
             return (
@@ -274,11 +281,16 @@ def short_mode(station: StationConfig, spec: DutSpec) -> tuple[str, str]:
         cap = emulated_capacity(station)
         need = short_step(spec)
         d = w.digitizer
+        gen = rating(station.instruments[w.shunt.channel.instrument].model).generator
+        fast = EDGE_OF_DELAY * p.delay_s.low
         quantities = {d.measures, *(x.measures for x in d.also)} if d is not None else set()
         if need > cap.amps:
             reasons.append(
                 f"current-sense emulation reaches {cap.amps:.3g} A, the step needs {need:g} A"
             )
+        elif gen is None or gen.edge_min_s > fast:
+            edge = "no edge rating" if gen is None else f"its fastest edge is {gen.edge_min_s:g} s"
+            reasons.append(f"the generator's step must rise within {fast:g} s; {edge}")
         elif not {"sense_current", "discharge_current"} <= quantities:
             reasons.append("the digitizer must record sense_current and discharge_current")
         else:
@@ -289,19 +301,25 @@ def short_mode(station: StationConfig, spec: DutSpec) -> tuple[str, str]:
     if w.short is not None:
         volts = pack_volts(spec)
         cap = battery_side(station, "discharge", volts)
+        if station.module is not None and w.pack is None and not w.cells:
+            amps = volts / station.module.resistance_ohm  # its internal resistance alone
+            cap = Capacity(amps, f"the module's prospective current ({amps:.3g} A)")
         d = w.digitizer
+        relay: list[str] = []
         if p.threshold_a.high > cap.amps:
-            reasons.append(
+            relay.append(
                 f"a short across the pack reaches {cap.amps:.3g} A ({cap.bound}), below the "
                 f"short-circuit band's top {p.threshold_a.high:g} A"
             )
-        elif d is None or d.measures == "pack_voltage":
-            reasons.append("the digitizer must record the pack current")
+        if d is None or d.measures == "pack_voltage":
+            relay.append("the digitizer must record the pack current")
         else:
             why = _capture_fits(station, spec, 1)
-            if why is None:
-                return "relay", ""
-            reasons.append(why)
+            if why is not None:
+                relay.append(why)
+        if not relay:
+            return "relay", ""
+        reasons += relay
     if not reasons:
         return "", "no short relay (wiring.short) and no current-sense emulation (wiring.shunt)"
     return "", "; ".join(reasons)

@@ -23,6 +23,7 @@ from instruments.roles import (
     FunctionGenerator,
     PackEmulator,
     PowerSupply,
+    RegenerativeSource,
     ResistanceSource,
     Switch,
 )
@@ -750,3 +751,83 @@ class ShuntEmulation:
         )
         self.driver.set_dc(self.channel, 0.0)
         self._level = (0.0, self.positive)
+
+
+# --- a battery simulator on the battery terminals ----------------------------------------
+
+
+class BatterySimulator:
+    """A regenerative source on the BMS's battery terminals (B+/B-), standing in for the
+    pack's energy: it sources and sinks the current the charger and the load drive
+    through the FETs, while the cell emulators feed only the sense taps.
+
+    It holds the pack at `safe_state.pack_voltage` (default: the cells' safe voltage
+    times their number) with both limits at `safe_state.pack_current_limit`; the BMS runs
+    from it, so its safe state is on, at that voltage, like the cells'. A voltage beyond
+    `limits.pack_voltage` or a limit beyond `limits.pack_current` (default: the larger of
+    the charge and discharge limits) is refused (LimitError) before a byte is sent. A plan
+    that drives more than the safe limits through the pack opens them first
+    (`carry(amps)`).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        driver: RegenerativeSource,
+        channel: int,
+        limits: Limits,
+        volts: float,
+        amps: float,
+    ):
+        self.name, self.driver, self.channel = name, driver, channel
+        self._limits, self.safe_v, self.safe_a = limits, volts, amps
+
+    def set_voltage(self, volts: float) -> None:
+        lim = self._limits.pack_voltage
+        check_limit(self.name, "pack voltage", volts, lim.min, lim.max, "V")
+        self.driver.set_voltage(self.channel, volts)
+
+    @property
+    def max_current_a(self) -> float:
+        lim = self._limits.pack_current
+        if lim is not None:
+            return lim.max
+        return max(self._limits.charge_current.max, self._limits.discharge_current.max)
+
+    def set_current_limits(self, source_a: float, sink_a: float) -> None:
+        top = self.max_current_a
+        check_limit(self.name, "source limit", source_a, 0.0, top, "A")
+        check_limit(self.name, "sink limit", sink_a, 0.0, top, "A")
+        self.driver.set_current_limits(self.channel, source_a, sink_a)
+
+    def carry(self, amps: float) -> None:
+        """Open both limits to `amps` (no lower than the safe limit): the pack carries a
+        stimulus current; the safe state closes them again."""
+        level = max(amps, self.safe_a)
+        self.set_current_limits(level, level)
+
+    def on(self) -> None:
+        self.driver.set_output(self.channel, True)
+
+    def off(self) -> None:
+        """The pack's energy gone: the BMS, which runs from it, loses its supply (the
+        recovery procedure's power cycle)."""
+        self.driver.set_output(self.channel, False)
+
+    def measure_voltage(self) -> float:
+        return self.driver.measure_voltage(self.channel)
+
+    def measure_current(self) -> float:
+        """+ sourcing (the pack discharging), − sinking (charging)."""
+        return self.driver.measure_current(self.channel)
+
+    def accuracy(self, quantity: str, value: float) -> Accuracy:
+        return self.driver.accuracy(quantity, value)
+
+    def make_safe(self) -> None:
+        self.set_voltage(self.safe_v)
+        self.set_current_limits(self.safe_a, self.safe_a)
+        confirmed(
+            lambda: self.driver.set_output(self.channel, True),
+            lambda: self.driver.output_enabled(self.channel),
+        )

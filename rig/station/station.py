@@ -14,6 +14,7 @@ from typing import Any
 
 from dut_drivers.base import BmsLink
 from dut_drivers.registry import PROTOCOLS, LinkOptions
+from instruments.battery_simulators.base import AsLoad
 from instruments.registry import open_instrument, role_of
 from instruments.roles import Identity
 from rig.config.errors import ConfigError
@@ -22,6 +23,7 @@ from rig.safety import SafetyManager
 from rig.station.checks import StationCheck, check_calibration, check_modules, check_serial
 from rig.station.ntc import NtcCurve
 from rig.station.roles import (
+    BatterySimulator,
     CellChannel,
     Cells,
     Charger,
@@ -69,6 +71,11 @@ class Station:
         self._short: ShortRelay | None = None
         self._switch: FaultSwitch | None = None
         self._shunt: ShuntEmulation | None = None
+        self._pack: BatterySimulator | None = None
+        # Where one regenerative source is both the charger and the load, the paths a
+        # plan has started on it, the latest last (test_plans._power_path): emptied by
+        # the safe state, which switches the source off.
+        self.shared_paths: list[Any] = []
 
     @classmethod
     def open(
@@ -176,8 +183,14 @@ class Station:
             }
             self._switch = FaultSwitch(faults)
             self.safety.register("faults removed", self._switch.make_safe, priority=30)
+        if wiring.charger is not None and wiring.charger == wiring.load:
+            self.safety.register("shared power paths ended", self.shared_paths.clear, priority=1)
         if wiring.load is not None:
-            self._load = Load(wiring.load.instrument, self.drivers[wiring.load.instrument], limits)
+            ref = wiring.load
+            driver = self.drivers[ref.instrument]
+            if role_of(self.config.instruments[ref.instrument].model) == "battery_simulator":
+                driver = AsLoad(driver, ref.channel)  # a regenerative source sinking
+            self._load = Load(ref.instrument, driver, limits)
             self.safety.register("load off", self._load.make_safe, priority=10)
         if wiring.charger is not None:
             ref = wiring.charger
@@ -185,6 +198,18 @@ class Station:
                 ref.instrument, self.drivers[ref.instrument], ref.channel, limits
             )
             self.safety.register("charger off", self._charger.make_safe, priority=20)
+        if wiring.pack is not None:
+            ref, safe = wiring.pack, self.config.safe_state
+            volts = safe.pack_voltage or safe.cell_voltage * self.config.dut.cell_count
+            self._pack = BatterySimulator(
+                ref.instrument,
+                self.drivers[ref.instrument],
+                ref.channel,
+                limits,
+                volts,
+                safe.pack_current_limit,
+            )
+            self.safety.register("battery simulator to nominal", self._pack.make_safe, priority=35)
         if wiring.cells:
             channels = {
                 pos: CellChannel(ref.instrument, self.drivers[ref.instrument], ref.channel)
@@ -243,6 +268,23 @@ class Station:
     @property
     def switch(self) -> FaultSwitch:
         return self._need(self._switch, "fault-insertion switch")
+
+    @property
+    def pack(self) -> BatterySimulator:
+        """The battery simulator on the BMS's battery terminals."""
+        return self._need(self._pack, "battery simulator (wiring.pack)")
+
+    def power_off_dut(self) -> bool:
+        """Take away what the BMS runs from (the cells, a battery simulator); False when
+        nothing on the bench can (a real module)."""
+        done = False
+        if self._pack is not None:
+            self._pack.off()
+            done = True
+        if self._cells is not None:
+            self._cells.off()
+            done = True
+        return done
 
     @property
     def shunt(self) -> ShuntEmulation:

@@ -205,6 +205,9 @@ class Firmware:
         self.events: list[dict[str, object]] = []
         self.powered = True
         self.booted_at: float | None = None  # end of the boot after a power-up, if pending
+        # It has measured since it last came up: until then it has nothing true to say
+        # (its readings are zeros and its FET state a default), so it answers nothing.
+        self.measured = False
         self.last_scan_t: float | None = None
         self.next_scan_t = self._first_scan()
         # ADC noise drawn ahead by `quiet_scans` (standard normal, one row a scan), used
@@ -345,6 +348,7 @@ class Firmware:
                 self.readings = [0.0] * self.cell_count
                 self.pack_reading = 0.0
                 self.current_a = 0.0
+                self.measured = False
                 self.events.append({"t": t, "kind": "power_off", "supply_v": round(supply_v, 6)})
             return False
         if not self.powered:
@@ -359,8 +363,13 @@ class Firmware:
 
     @property
     def running(self) -> bool:
-        """Powered and booted: the FETs are driven and the UART answers."""
+        """Powered and booted: the FETs are driven."""
         return self.powered and self.booted_at is None
+
+    @property
+    def answering(self) -> bool:
+        """Running, and it has measured since it came up: what its link may report."""
+        return self.running and self.measured
 
     def scan(
         self,
@@ -390,6 +399,7 @@ class Firmware:
         step = p.adc_resolution_v
         self.readings = np.round(np.round(raw / step) * step, 9).tolist()
         self.pack_reading = round(sum(self.readings), 6)
+        self.measured = True
         self.current_a = self.sensed_current(current_a)
         if ntc_ohms is not None:
             self.temps_c = self.read_ntcs(ntc_ohms)
@@ -452,7 +462,7 @@ class Firmware:
         """
         p = self.params
         n = len(times) - 1
-        if n < 1 or not self.running or supply_v < p.supply_min_v:
+        if n < 1 or not self.running or not self.measured or supply_v < p.supply_min_v:
             return 0
         d = self.defects
         noise = self._draw_ahead(n) * p.adc_noise_v

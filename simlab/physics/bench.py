@@ -39,14 +39,36 @@ SENSED = "sense_current"
 
 @dataclass
 class ShuntParams:
-    """The BMS's current shunt (`physics.shunt.*`): what its sense input sees per ampere.
-    1.0 mΩ is what the JBD board's EEPROM states (0x2C)."""
+    """The BMS's current shunt (`physics.shunt.*`): what its sense input sees per ampere
+    (1.0 mΩ is what the JBD board's EEPROM states, 0x2C), and its heating: it warms by
+    `rth_k_w` per watt it dissipates (I²R) with time constant `tau_s`, and its resistance
+    moves by `tempco_ppm_k` per kelvin, so the BMS reads a hot shunt's current high."""
 
     r_ohm: float = 0.001
+    tempco_ppm_k: float = 50.0
+    rth_k_w: float = 15.0
+    tau_s: float = 20.0
 
     def validate(self) -> None:
-        if self.r_ohm <= 0:
-            raise ValueError("physics.shunt.r_ohm must be > 0")
+        if self.r_ohm <= 0 or self.rth_k_w < 0 or self.tau_s <= 0:
+            raise ValueError("physics.shunt r_ohm and tau_s must be > 0, rth_k_w >= 0")
+
+
+@dataclass
+class FetParams:
+    """The BMS's charge and discharge FETs in series (`physics.fet.*`): their on
+    resistance (part of the path's `r_path_ohm`), and their heating, `rth_k_w` per watt
+    with time constant `tau_s`. `ntc`: the NTC input that sits on their heatsink (0:
+    none); unwired, it reads their temperature instead of the ambient."""
+
+    r_on_ohm: float = 0.002
+    rth_k_w: float = 2.0
+    tau_s: float = 60.0
+    ntc: int = 0
+
+    def validate(self) -> None:
+        if self.r_on_ohm < 0 or self.rth_k_w < 0 or self.tau_s <= 0 or self.ntc < 0:
+            raise ValueError("physics.fet r_on_ohm, rth_k_w, ntc >= 0 and tau_s > 0")
 
 
 @dataclass
@@ -70,13 +92,28 @@ class ShortParams:
     r_ohm: float = 0.010  # contactor, cables, shunt and FETs of the loop
     l_h: float = 1.0e-6  # loop inductance
     turn_off_s: float = 2.0e-6  # the discharge FET's current fall time
-    close_delay_s: float = 0.0  # relay command to contact closure
+    close_delay_s: float = 0.0  # relay command to contact closure (a contactor's make)
+    break_s: float = 1.0e-3  # contacts opening under current: the arc's fall time
 
     def validate(self) -> None:
-        if self.r_ohm <= 0 or self.l_h <= 0 or self.turn_off_s <= 0:
-            raise ValueError("physics.short r_ohm, l_h and turn_off_s must be > 0")
+        if self.r_ohm <= 0 or self.l_h <= 0 or self.turn_off_s <= 0 or self.break_s <= 0:
+            raise ValueError("physics.short r_ohm, l_h, turn_off_s and break_s must be > 0")
         if self.close_delay_s < 0:
             raise ValueError("physics.short.close_delay_s must be >= 0")
+
+
+@dataclass
+class PackSourceParams:
+    """A battery simulator on the battery terminals (`physics.pack_source.*`): its output
+    capacitance carries a short's first `response_s` at whatever the loop draws; then its
+    current regulation pulls the current to its limit with time constant `regulate_s`."""
+
+    response_s: float = 50e-6
+    regulate_s: float = 20e-6
+
+    def validate(self) -> None:
+        if self.response_s < 0 or self.regulate_s <= 0:
+            raise ValueError("physics.pack_source.response_s >= 0 and regulate_s > 0")
 
 
 @dataclass
@@ -91,6 +128,8 @@ class BenchParams:
     lfp: LfpParams = field(default_factory=LfpParams)
     short: ShortParams = field(default_factory=ShortParams)
     shunt: ShuntParams = field(default_factory=ShuntParams)
+    fet: FetParams = field(default_factory=FetParams)
+    pack_source: PackSourceParams = field(default_factory=PackSourceParams)
 
     def validate(self) -> None:
         if self.r_path_ohm <= 0:
@@ -102,6 +141,8 @@ class BenchParams:
         self.lfp.validate()
         self.short.validate()
         self.shunt.validate()
+        self.fet.validate()
+        self.pack_source.validate()
 
 
 @dataclass
@@ -160,6 +201,9 @@ class Bench:
         # A battery simulator on the battery terminals (the cells then feed only the
         # sense taps), wired by the lab.
         self.pack_source: SourceChannel | None = None
+        # the shunt's and the FETs' rise above the ambient (K), from their heating
+        self.shunt_rise_k = 0.0
+        self.fet_rise_k = 0.0
 
     @property
     def cell_count(self) -> int:
@@ -202,7 +246,7 @@ class Bench:
         simulator's output where one is wired, else the string of cells."""
         src = self.pack_source
         if src is not None:
-            return (src.voltage_set if src.output_on else 0.0), 0.0
+            return (src.voltage_set if src.output_on else 0.0), src.r_out
         emf, r = 0.0, 0.0
         lfp_cells = self.lfp_cells
         for i, ch in enumerate(self.positions):
@@ -214,8 +258,10 @@ class Bench:
                 emf += ch.voltage_set
         return emf, r
 
-    def _pack_caps(self, emf: float) -> tuple[float, float, list[SourceChannel]]:
-        """What the battery side can source and sink (A), and the outputs that set it.
+    def _pack_caps(
+        self, emf: float
+    ) -> tuple[float, float, list[SourceChannel], list[SourceChannel]]:
+        """What the battery side can source and sink (A), and the outputs that bound each.
 
         A battery simulator is bounded by its own limits and power; a string of emulator
         channels by its weakest channel (a channel that is off is an open string: no
@@ -223,16 +269,19 @@ class Bench:
         src = self.pack_source
         if src is not None:
             if not src.output_on:
-                return 0.0, 0.0, []
-            return src.source_cap(emf), src.sink_cap(emf), [src]
+                return 0.0, 0.0, [], []
+            return src.source_cap(emf), src.sink_cap(emf), [src], [src]
         emulated = [ch for ch in self.positions if ch is not None]
         if not emulated:
-            return math.inf, math.inf, []
+            return math.inf, math.inf, [], []
         if not all(ch.output_on for ch in emulated):
-            return 0.0, 0.0, []
+            return 0.0, 0.0, [], []
         sources = [ch.source_cap(ch.voltage_set) for ch in emulated]
         sinks = [ch.sink_cap(ch.voltage_set) for ch in emulated]
-        return min(sources), min(sinks), emulated
+        low_src, low_sink = min(sources), min(sinks)
+        by_src = [ch for ch, a in zip(emulated, sources, strict=True) if a <= low_src + 1e-12]
+        by_sink = [ch for ch, a in zip(emulated, sinks, strict=True) if a <= low_sink + 1e-12]
+        return low_src, low_sink, by_src, by_sink
 
     def _load_current(self, emf: float, r_cells: float) -> float:
         """The load's current within its envelope (present range, rated power)."""
@@ -266,10 +315,16 @@ class Bench:
         if charger is None or not charger.output_on:
             return 0.0
         r_path = self.params.r_path_ohm
-        wish = (charger.voltage_set - emf + r_cells * i_load) / (r_path + r_cells)
         volts = max(emf, charger.voltage_set)
-        top = charger.source_cap(volts) if self.charge_fet else 0.0
-        bottom = -charger.sink_cap(emf) if self.discharge_fet else 0.0
+        if charger.priority == "current":  # it holds a current, + sourcing or − sinking
+            wish = charger.current_set
+            power = charger.power_max / volts if volts > 0 else math.inf
+            top = min(max(wish, 0.0), power) if self.charge_fet else 0.0
+            bottom = -min(max(-wish, 0.0), charger.sink_max, power) if self.discharge_fet else 0.0
+        else:
+            wish = (charger.voltage_set - emf + r_cells * i_load) / (r_path + r_cells)
+            top = charger.source_cap(volts) if self.charge_fet else 0.0
+            bottom = -charger.sink_cap(emf) if self.discharge_fet else 0.0
         amps = min(max(wish, bottom), top)
         charger.mode = "CC" if wish > top else "CC-" if wish < bottom else "CV"
         if charger.mode == "CC" and top < charger.current_limit:
@@ -295,7 +350,9 @@ class Bench:
         self._solved_at = changes.token()  # taken first: a change marked during it counts
         r_path = self.params.r_path_ohm
         emf, r_cells = self._emf_and_r()
-        src_cap, sink_cap, limiters = self._pack_caps(emf)
+        src_cap, sink_cap, by_src, by_sink = self._pack_caps(emf)
+        if self._responding():  # a battery simulator's capacitance carries the short's start
+            src_cap = math.inf
         i_load = self._load_current(emf, r_cells)
         charger = self.charger
         i_charge = self._charger_current(emf, r_cells, i_load)
@@ -327,6 +384,7 @@ class Bench:
         cells_v: list[float] = []
         lfp_cells, bleed_ohm = self.lfp_cells, self.bleed_ohm
         carry = 0.0 if self.pack_source is not None else i_pack  # sense taps carry no pack current
+        limiters = by_sink if bound == "sink" else by_src if bound == "source" else []
         excess = pack_v - (emf + r_cells * i_pack) if bound and self.pack_source is None else 0.0
         shared = excess / max(len(limiters), 1)
         for i, ch in enumerate(self.positions):
@@ -408,6 +466,26 @@ class Bench:
         t = self._short_since + self.params.short.close_delay_s
         return t if t > self.t + 1e-12 else None
 
+    def _contact_at(self) -> float | None:
+        if self._short_since is None:
+            return None
+        return self._short_since + self.params.short.close_delay_s
+
+    def _responding(self) -> bool:
+        """A battery simulator's current regulation has not caught up with a short yet."""
+        t = self._contact_at()
+        if self.pack_source is None or t is None or not self.short_closed():
+            return False
+        return self.t < t + self.params.pack_source.response_s - 1e-12
+
+    def response_ends_at(self) -> float | None:
+        """When a battery simulator's regulation takes over a short, if that is ahead."""
+        t = self._contact_at()
+        if self.pack_source is None or t is None or self.short_relay is None:
+            return None
+        end = t + self.params.pack_source.response_s
+        return end if self.short_relay.closed and end > self.t + 1e-12 else None
+
     def _short_current(self, emf: float, r_cells: float) -> float:
         """Settled current through the short loop: zero unless the contacts are closed and
         the discharge FET conducts (it blocks discharge when off, as the charge FET's body
@@ -426,15 +504,28 @@ class Bench:
         piece: Piece
         if shorted:
             tau = short.l_h / (short.r_ohm + r_cells)
+            t = self._contact_at()
+            if self.pack_source is not None and t is not None and not self._responding():
+                tau = self.params.pack_source.regulate_s  # its regulation, not the loop
             last = current.last
             if isinstance(last, Approach) and last.v_end == i_pack and last.tau == tau:
                 return
             piece = Approach(self.t, current.value(self.t), i_pack, tau)
         elif self._short_conducting:
-            piece = Ramp(self.t, current.value(self.t), i_pack, short.turn_off_s)
+            # the FET turning off cuts it in µs; a contactor opening under current arcs
+            fall = short.turn_off_s if not self.discharge_fet else short.break_s
+            piece = Ramp(self.t, current.value(self.t), i_pack, fall)
         else:
             piece = Const(self.t, i_pack)
         self._short_conducting = shorted
+        last = current.last
+        if (
+            isinstance(piece, Const)
+            and isinstance(last, Ramp)
+            and last.v_end == i_pack
+            and self.t < last.t0 + last.duration
+        ):
+            return  # a fall under way (the FET's, an arc's) ends where this solve would
         if isinstance(piece, Const):
             current.hold(self.t, i_pack)
             self.traces["pack_voltage"].hold(self.t, pack_v)
@@ -449,12 +540,28 @@ class Bench:
         current, plus an emulated current where a generator drives the sense leads. The
         firmware's scans and the front end's comparators read this; the charger, the
         load and the cells carry only the real current."""
-        real = self.traces["pack_current"]
+        real: Trace | TraceView = self.traces["pack_current"]
+        heat = self.shunt_heat_factor
+        if heat != 1.0:
+            real = Scaled(self.traces["pack_current"], heat)
         inj = self.sense_injection
         if inj is None:
             return real
         gain = inj.sign / (inj.attenuation * self.params.shunt.r_ohm)
+        if isinstance(real, Scaled):
+            return Sum(self.traces["pack_current"], Scaled(inj.output.trace, gain), heat)
         return Sum(real, Scaled(inj.output.trace, gain))
+
+    @property
+    def shunt_heat_factor(self) -> float:
+        """A warm shunt's resistance over its cold one: how much high the BMS reads."""
+        return 1.0 + self.params.shunt.tempco_ppm_k * 1e-6 * self.shunt_rise_k
+
+    def fet_temperature_c(self) -> float:
+        return self.params.temperature_c + self.fet_rise_k
+
+    def shunt_temperature_c(self) -> float:
+        return self.params.temperature_c + self.shunt_rise_k
 
     def signal(self, quantity: str) -> Trace | TraceView:
         """A quantity a digitizer input can be wired to (TRACED, or SENSED)."""
@@ -497,8 +604,10 @@ class Bench:
         return sensed
 
     def step(self, dt: float) -> None:
-        """Let `dt` seconds pass at the last solved current (LFP cells integrate charge)."""
+        """Let `dt` seconds pass at the last solved current (LFP cells integrate charge;
+        the shunt and the FETs warm towards what it dissipates in them)."""
         current = self.state.pack_current_a
+        self._heat(current, dt)
         for i, cell in self.lfp_cells.items():
             bleed = 0.0
             if i + 1 in self.bleed_ohm:
@@ -506,6 +615,23 @@ class Bench:
             cell.step(current - bleed, dt)
         if self.lfp_cells:
             changes.touch()  # their charge moved: the next measurement solves again
+
+    def _heat(self, current: float, dt: float) -> None:
+        """First-order heating of the shunt and the FETs at `current` over `dt`. A rise
+        of the shunt's changes what the BMS measures, so it marks a change."""
+        p = self.params
+        old = self.shunt_rise_k
+        for attr, r_ohm, rth, tau in (
+            ("shunt_rise_k", p.shunt.r_ohm, p.shunt.rth_k_w, p.shunt.tau_s),
+            ("fet_rise_k", p.fet.r_on_ohm, p.fet.rth_k_w, p.fet.tau_s),
+        ):
+            target = current * current * r_ohm * rth
+            rise = getattr(self, attr)
+            if rise == target:
+                continue
+            setattr(self, attr, target + (rise - target) * math.exp(-dt / tau))
+        if abs(self.shunt_rise_k - old) > 1e-6:
+            changes.touch()
 
 
 def _affine(piece: Piece, offset: float, gain: float) -> Piece:

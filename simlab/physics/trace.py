@@ -319,14 +319,14 @@ class Sum(TraceView):
     between the instants where either side changes its law (each side is then one
     monotone piece, so their sum is found by bisection)."""
 
-    def __init__(self, base: Trace, extra: TraceView):
-        self.base, self.extra = base, extra
+    def __init__(self, base: Trace, extra: TraceView, gain: float = 1.0):
+        self.base, self.extra, self.gain = base, extra, gain
 
     def value(self, t: float) -> float:
-        return self.base.value(t) + self.extra.value(t)
+        return self.gain * self.base.value(t) + self.extra.value(t)
 
     def values(self, times: np.ndarray) -> np.ndarray:
-        return self.base.values(times) + self.extra.values(times)
+        return self.gain * self.base.values(times) + self.extra.values(times)
 
     def breaks(self, t_from: float, t_to: float) -> list[float]:
         return sorted({*_breaks(self.base, t_from, t_to), *self.extra.breaks(t_from, t_to)})
@@ -369,4 +369,4 @@ class Sum(TraceView):
         last, extra = self.base.last, self.extra.steady
         if not isinstance(last, Const) or extra is None:
             return None
-        return Const(max(last.t0, extra.t0), last.v + extra.v)
+        return Const(max(last.t0, extra.t0), self.gain * last.v + extra.v)

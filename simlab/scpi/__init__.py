@@ -11,6 +11,7 @@ from collections.abc import Callable
 from simlab.hardware import InstrumentHardware
 from simlab.scpi.device import ScpiDevice
 from simlab.scpi.errors import ScpiError
+from simlab.scpi.models.ea_psb10000 import EaPSB10060_120
 from simlab.scpi.models.fluke_5522a import Fluke5522A
 from simlab.scpi.models.keysight_33500b import Keysight33522B
 from simlab.scpi.models.keysight_34465a import Keysight34465A
@@ -19,6 +20,7 @@ from simlab.scpi.models.keysight_e36234a import KeysightE36234A
 from simlab.scpi.models.keysight_e36312a import KeysightE36312A
 from simlab.scpi.models.keysight_el34143a import KeysightEL34143A
 from simlab.scpi.models.keysight_n6705c import KeysightN6705C
+from simlab.scpi.models.keysight_rp7900 import KeysightRP7952A
 from simlab.scpi.models.ngi_n83624 import NgiN83624
 from simlab.scpi.models.powertek_mc642 import PowertekMC642
 from simlab.scpi.models.rigol_dg800 import RigolDG822
@@ -49,6 +51,9 @@ MODELS: dict[str, type[ScpiDevice]] = {
     # current-sense emulation: a generator into the BMS's shunt input
     "Keysight 33522B": Keysight33522B,
     "Rigol DG822": RigolDG822,
+    # regenerative two-quadrant sources: battery simulators, chargers and loads in one
+    "Keysight RP7952A": KeysightRP7952A,
+    "EA PSB 10060-120": EaPSB10060_120,
 }
 
 __all__ = ["MODELS", "ScpiDevice", "ScpiError", "create_device", "make_hardware"]

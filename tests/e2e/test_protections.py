@@ -70,7 +70,6 @@ def test_every_new_protection_is_measured_and_passes(default_run):
         *(f"{p}_{k}" for p in CURRENTS for k in ("threshold", "trip_delay", "recovery_time")),
         *(f"{p}_{k}" for p in TEMPERATURES for k in ("threshold", "release", "trip_delay")),
         "short_circuit_trip_time",
-        "short_circuit_peak_current",
         "short_circuit_recovery_time",
         "discharge_oc2_faster_than_oc1",
         "charge_ut_discharge_continues",
@@ -145,28 +144,32 @@ def test_delays_and_recoveries_bracket_the_logged_events(default_run):
 
 
 def test_short_circuit_is_timed_from_the_capture(default_run):
+    """The default station emulates the short on the shunt's sense input: the trip time
+    runs from the sense input crossing the level to the load's test current stopping,
+    both in one capture (no real peak: the FETs carry 0.5 A)."""
     truth, events = _sim(default_run)
     (m,) = default_run.measurements("short_circuit_trip_time")
-    (peak,) = default_run.measurements("short_circuit_peak_current")
+    assert not default_run.measurements("short_circuit_peak_current")
     assert m["instrument"] == "scope" and m["evidence"] == "instrument"
+    assert m["context"]["stimulus"] == "current-sense emulation"
     assert m["resolution"] == pytest.approx(1e-6)  # the scope's sample interval, read back
     assert [c["name"] for c in m["budget"]][:3] == [
         "start crossing: one sample interval",
         "end crossing: one sample interval",
         "digitizer timebase",
     ]
-    trip = next(e for e in events if e["kind"] == "trip" and e["protection"] == "short_circuit")
-    fw, short = truth["firmware"]["short_circuit"], truth["physics"]["short"]
-    above = fw["delay_s"] + short["turn_off_s"] * (1 - fw["threshold_a"] / trip["value"])
+    fw = truth["firmware"]["short_circuit"]
     lo, hi = m["bracket"]
-    assert lo <= above <= hi and hi - lo == pytest.approx(2e-6)
-    assert abs(m["value"] - above) <= 1e-6
-    assert abs(peak["value"] - trip["value"]) <= peak["uncertainty"]
+    assert lo <= fw["delay_s"] <= hi and hi - lo == pytest.approx(2e-6)
+    assert abs(m["value"] - fw["delay_s"]) <= 1e-6
+    # the step as the scope read it on the sense input, beside the one commanded
+    assert m["stimulus"]["readback"] == pytest.approx(m["stimulus"]["commanded"], rel=0.05)
     wf = read_waveform(default_run.run_dir, m["waveform"])
     assert wf.meta["kind"] == "capture" and wf.meta["sample_interval_s"] == pytest.approx(1e-6)
-    assert len(wf.x) >= 2000 and len(wf.series[0].values) == len(wf.x)
-    assert {mk.label for mk in wf.markers} >= {"level crossed", "level crossed back (trip)"}
-    assert peak["context"]["capture"] == m["waveform"]  # the same record, drawn once
+    assert len(wf.x) >= 2000 and all(len(s.values) == len(wf.x) for s in wf.series)
+    labels = {mk.label for mk in wf.markers}
+    assert labels >= {"sense input crossed the level", "load current stopped (trip)"}
+    assert any(e["kind"] == "trip" and e["protection"] == "short_circuit" for e in events)
 
 
 def test_lfp_charge_cut_off_below_zero_leaves_discharge_on(default_run):

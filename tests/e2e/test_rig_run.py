@@ -66,6 +66,7 @@ def test_run_metadata_and_station_checks(default_run):
         "Powertek MC642",
         "Rigol DS1104Z",
         "Keysight DAQ970A",
+        "Keysight 33522B",
     }
     assert all(len(i["identity"].split(",")) == 4 for i in instruments)
     dut = default_run.one("dut")

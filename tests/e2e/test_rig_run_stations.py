@@ -29,20 +29,44 @@ from tests.e2e.test_rig_run_protocols import STATIONS as PROTOCOL_STATIONS
 SPEC_4S = ("--spec", "specs/jbd-4s-lfp.yaml")
 KINDS = "pack or reporting or cell16 or ntc2 or _oc or short_circuit"
 ONE_CELL_16S = ("-k", KINDS)
-# station file -> (the model that differs from the default station, extra rig run args);
-# a 30 A load cannot reach discharge OC level 2, a 20 µs digitizer cannot time a short
-# circuit to 1 µs: those plans refuse there (tests/e2e/test_refusals.py)
-VARIANTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "stations/sim-16s-sdl1020x.yaml": ("Siglent SDL1020X", ("-k", f"({KINDS}) and not oc2")),
-    "stations/sim-16s-el34143a.yaml": ("Keysight EL34143A", ONE_CELL_16S),
-    "stations/sim-16s-n83624.yaml": ("NGI N83624", ONE_CELL_16S),
-    "stations/sim-16s-34465a-m300.yaml": (
-        "Keysight 34465A",
-        ("-k", f"({KINDS}) and not short_circuit"),
+CELLS_AND_PACK = {"cell", "pack"}  # cell plans and the power-path (pack) plans ran
+CURRENTS = {"charge", "discharge"}  # the over-current plans (and the temperatures) ran
+# station file -> (the model that differs from the default station, extra rig run args,
+# the measurement prefixes its run must show). The instrument swaps carry no more than
+# their emulators do: their over-current and short-circuit plans are not applicable
+# (tests/e2e/test_refusals.py). The current-stimulus variants run the plans that stimulate
+# current: current-sense emulation with another generator, a battery simulator of either
+# model on the power path, a modelled module (its cell plans are not applicable; its
+# state-of-charge plans run, but its LFP cells leave no quiet spans to skip: 4 minutes of
+# wall time, so not here).
+VARIANTS: dict[str, tuple[str, tuple[str, ...], set[str]]] = {
+    "stations/sim-16s-sdl1020x.yaml": ("Siglent SDL1020X", ONE_CELL_16S, CELLS_AND_PACK),
+    "stations/sim-16s-el34143a.yaml": ("Keysight EL34143A", ONE_CELL_16S, CELLS_AND_PACK),
+    "stations/sim-16s-n83624.yaml": ("NGI N83624", ONE_CELL_16S, CELLS_AND_PACK),
+    "stations/sim-16s-34465a-m300.yaml": ("Keysight 34465A", ONE_CELL_16S, CELLS_AND_PACK),
+    "stations/sim-4s-e36312a.yaml": ("Keysight E36312A", SPEC_4S, CELLS_AND_PACK),
+    "stations/sim-4s-dp832.yaml": ("Rigol DP832", SPEC_4S, CELLS_AND_PACK),
+    "stations/sim-4s-spd3303x.yaml": ("Siglent SPD3303X", SPEC_4S, CELLS_AND_PACK),
+    "stations/sim-16s-dg822.yaml": (
+        "Rigol DG822",
+        ("-k", "_oc or short_circuit or cell16 and cell_ov"),
+        {*CURRENTS, "short", "cell"},
     ),
-    "stations/sim-4s-e36312a.yaml": ("Keysight E36312A", SPEC_4S),
-    "stations/sim-4s-dp832.yaml": ("Rigol DP832", SPEC_4S),
-    "stations/sim-4s-spd3303x.yaml": ("Siglent SPD3303X", SPEC_4S),
+    "stations/sim-16s-rp7952a.yaml": (
+        "Keysight RP7952A",
+        ("-k", "pack or _oc or short_circuit or soc or ntc2 and charge_ot"),
+        {*CURRENTS, "short", "pack", "soc"},
+    ),
+    "stations/sim-16s-psb.yaml": (
+        "EA PSB 10060-120",
+        ("-k", "pack or _oc or short_circuit or ntc2 and charge_ot"),
+        {*CURRENTS, "pack"},
+    ),
+    "stations/sim-16s-module.yaml": (
+        "Keysight RP7952A",
+        ("-k", "_oc or short_circuit or ntc2 and charge_ot"),
+        {*CURRENTS, "short"},
+    ),
 }
 DEFAULT_STATION = "stations/sim-16s.yaml"
 
@@ -65,9 +89,17 @@ def test_default_suite_passes_on_variant(variant_runs, station):
     measurements = run.measurements()
     assert len(measurements) >= 20 and all(m["verdict"] == "pass" for m in measurements)
     paths = {m["name"].split("_")[0] for m in measurements}
-    assert {"cell", "pack"} <= paths  # cell plans and the power-path (pack) plans ran
+    assert VARIANTS[station][2] <= paths, paths
     models = {r["model"] for r in run.records if r["type"] == "instrument"}
     assert VARIANTS[station][0] in models  # the variant's instrument was opened and checked
+
+
+def test_a_battery_simulator_that_cannot_feed_the_short_says_so_up_front(variant_runs):
+    """The EA PSB 10060-120's 3 kW give 57 A at 52.8 V: no short through the 180 A band."""
+    run = variant_runs["stations/sim-16s-psb.yaml"]
+    (na,) = [r for r in run.records if r["type"] == "not_applicable"]
+    assert na["test"].endswith("test_short_circuit")
+    assert "reaches 56.8 A" in na["reason"] and "EA PSB 10060-120" in na["reason"]
 
 
 def test_every_station_file_is_run_end_to_end():
@@ -80,3 +112,42 @@ def test_every_station_file_is_run_end_to_end():
     }
     present = {f"stations/{p.name}" for p in (REPO / "stations").glob("*.yaml")}
     assert present <= covered, f"station files no end-to-end test runs: {present - covered}"
+
+
+# Seeded defects of the current protections, on every variant that stimulates current
+# its own way: each must fail exactly the measurement it bends.
+DEFECTS = (
+    "threshold_off:protection=charge_oc,offset=0.8",  # 8.8 A, above the 8.4 A band
+    "delay_too_long:protection=discharge_oc1,factor=2",  # 2 s, beyond 1.2 s
+    "slow_short_circuit:factor=3",  # 600 µs, beyond 400 µs
+)
+DEFECT_PLANS = ("-k", "test_charge_oc_threshold or test_discharge_oc_delays or short_circuit")
+CURRENT_VARIANTS = {
+    "stations/sim-16s-dg822.yaml": True,  # stimulates the short too
+    "stations/sim-16s-rp7952a.yaml": True,
+    "stations/sim-16s-psb.yaml": False,
+    "stations/sim-16s-module.yaml": True,
+}
+
+
+@pytest.fixture(scope="module")
+def defect_runs(tmp_path_factory) -> dict[str, RigRun]:
+    defects = [arg for d in DEFECTS for arg in ("--sim-defect", d)]
+
+    def run(station: str) -> RigRun:
+        runs = tmp_path_factory.mktemp(Path(station).stem + "-defects") / "runs"
+        return run_rig(runs, "--no-report", "--station", station, *defects, *DEFECT_PLANS)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(CURRENT_VARIANTS, pool.map(run, CURRENT_VARIANTS), strict=True))
+
+
+@pytest.mark.parametrize("station", sorted(CURRENT_VARIANTS))
+def test_current_defects_are_caught_on_each_bench_kind(defect_runs, station):
+    run = defect_runs[station]
+    assert run.returncode != 0
+    failed = {m["name"] for m in run.measurements() if m["verdict"] != "pass"}
+    expected = {"charge_oc_threshold", "discharge_oc1_trip_delay"}
+    if CURRENT_VARIANTS[station]:
+        expected.add("short_circuit_trip_time")
+    assert failed == expected, (station, failed)

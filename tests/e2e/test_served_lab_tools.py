@@ -134,3 +134,35 @@ def test_python_can_reads_the_can_twin_through_socketcand(served):
     assert seen[0x356]["PackVoltage"] == pytest.approx(52.8, abs=0.05)
     assert seen[0x355]["StateOfCharge"] == 50
     assert seen[0x35C]["ChargeEnable"] == 1
+
+
+def test_a_tool_connected_on_the_endpoints_line_reads_a_live_safe_pack():
+    """As a new user would: serve the default station left to itself (wall clock), and
+    the moment the endpoints line is printed, ask the BMS with an open-source JBD tool.
+    The bench is at its safe state (cells at 3.30 V, NTCs at 25 °C) and the BMS has booted
+    and measured it: no zeros, no −40 °C, FETs on."""
+    import json
+    import subprocess
+    import sys
+
+    from bmstools.jbd import JBD
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simlab", "serve", "--station", "stations/sim-16s.yaml"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        endpoints = json.loads(proc.stdout.readline())
+        jbd = JBD(serial.Serial(endpoints["dut"]["port"]), timeout=1)
+        basic = jbd.readBasicInfo()
+        cells = jbd.readCellInfo()
+        assert [cells[f"cell{i}_mv"] for i in range(16)] == [pytest.approx(3300, abs=3)] * 16
+        assert basic["ntc0"] == pytest.approx(25.0, abs=0.2)
+        assert basic["ntc1"] == pytest.approx(25.0, abs=0.2)
+        assert basic["chg_fet_en"] and basic["dsg_fet_en"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -28,6 +28,7 @@ REQUIRED = {
     "digitizer": ("voltage_meas", "timebase"),
     "switch": (),
     "function_generator": ("voltage_set",),
+    "battery_simulator": SOURCES,
 }
 
 

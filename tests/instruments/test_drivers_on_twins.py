@@ -172,9 +172,10 @@ def test_generator_round_trip(served, request):
         drv.configure_pulse(2, 0.5, 7.5, 200e-6, 50e-9)
         now[0] = 1.0
         drv.fire(2)
-        assert trace.value(1.0 + 25e-9) == pytest.approx(4.0)  # half way up the edge
-        assert trace.value(1.0 + 100e-6) == pytest.approx(7.5)
-        assert trace.value(1.0 + 250e-6) == pytest.approx(0.5)  # back at the idle level
+        start = trace.crossing(4.0, True, 1.0, 1.1) - 25e-9  # half way up the 50 ns edge
+        assert 1.0 + 1e-6 <= start <= 1.0 + 2e-6  # the bus trigger's latency
+        assert trace.value(start + 100e-6) == pytest.approx(7.5)
+        assert trace.value(start + 250e-6) == pytest.approx(0.5)  # back at the idle level
         with pytest.raises(ValueError, match="beyond"):
             drv.set_dc(2, 10.5)
         drv.set_output(2, False)

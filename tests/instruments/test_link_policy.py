@@ -144,6 +144,8 @@ def test_bms_uart_faults_are_typed_errors(lab):
     from rig.station.station import open_dut
 
     station = load_station(STATION)
+    lab.make_safe()  # the cells on: the board boots and measures before it answers
+    lab.advance(1.0)
     dut = open_dut(station, lab.endpoints)
     try:
         dut.read_status()

@@ -66,6 +66,10 @@ class Station:
     def __init__(self, board: Board):
         self.cells = board
 
+    def power_off_dut(self) -> bool:
+        self.cells.off()
+        return True
+
 
 def test_a_ready_board_is_ready_at_once():
     clock = Clock()

@@ -90,8 +90,6 @@ CASES = {
         CELL_V,
         "+3.900000E+00",
     ),
-    # the emulators carry what they can source: 3 A (CURR:LIM 3), not the loop's 5.28 kA
-    "the short relay": Case(_scpi("daq", "ROUT:CLOS (@101)"), CELL_I, "+3.000000E+00", token=False),
     "the safe state from simlab's side": Case(
         lambda lab: lab.make_safe(), CELL_I, "+0.000000E+00", setup=LOAD_5A, token=False
     ),

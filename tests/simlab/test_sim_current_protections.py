@@ -105,7 +105,8 @@ def test_short_circuit_rises_with_the_loop_time_constant_and_trips_in_hardware()
     t_cross = t_close - TAU * math.log(1 - 150.0 / (EMF / 0.010))  # 150 A on the RL rise
     [(t_trip, kind, name)] = trips(rig)
     assert (kind, name) == ("trip", "short_circuit")
-    assert t_trip == pytest.approx(t_cross + 200e-6, abs=1e-12)
+    # (the shunt warms in a kA short: a reading some 1e-4 high moves the trip by ps)
+    assert t_trip == pytest.approx(t_cross + 200e-6, abs=1e-11)
     trace = rig.world.bench.traces["pack_current"]
     peak = EMF / 0.010 * (1 - math.exp(-(t_trip - t_close) / TAU))
     assert -trace.value(t_trip) == pytest.approx(peak, rel=1e-9)

@@ -67,7 +67,7 @@ def test_station_file_is_parsed():
         "daq",
     }
     assert spec.thermistors == {1: ("ntc_1", 1), 2: ("ntc_2", 1)}
-    assert spec.short == ("daq", 101) and spec.faults["ntc_2_open"].target == 2
+    assert spec.short is None and spec.faults["ntc_2_open"].target == 2  # no kA path
     assert spec.digitizer is not None and spec.digitizer.measures == "sense_current"
     assert [p.measures for p in spec.digitizer.also] == ["discharge_current"]
     assert spec.shunt is not None and spec.shunt.ref == ("awg", 1)
@@ -89,7 +89,8 @@ def test_station_file_is_parsed():
         (('channel: "scope:1"', 'channel: "daq:1"'), "wiring.digitizer.channel"),
         (("action: short_ntc, target: 2", "action: short_ntc, target: 3"), "wiring.switch"),
         (("action: open_ntc, target: 2", "action: burn, target: 2"), "wiring.switch"),
-        (("short: daq:101", "short: daq:102"), "wiring.switch.cell_5_sense_open.channel"),
+        (("channel: awg:1", "channel: scope:2"), "wiring.shunt.channel"),
+        (("attenuation: 20 ", "attenuation: 0.5 "), "wiring.shunt.attenuation"),
     ],
 )
 def test_bad_station_content_names_file_and_key(tmp_path, patch, key):

@@ -22,6 +22,7 @@ A model subclasses ``GeneratorTwin``, states its ``RATING`` and writes its comma
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -52,6 +53,9 @@ class GeneratorRating:
     edge_max_of_width: float | None  # an edge at most this fraction of the width (Rigol)
     frequency_max_hz: float
     clamps: bool  # out-of-range values are clamped (Rigol) instead of refused (-222)
+    # a software trigger's latency: from the command to the output moving, at no fixed
+    # phase of anything else on the bench (a seeded draw in this range per trigger)
+    trigger_latency_s: tuple[float, float] = (1e-6, 2e-6)
 
 
 @dataclass
@@ -156,7 +160,9 @@ class GeneratorTwin(ScpiDevice):
         c, trace = self.ch[n], self.hardware.generators[n].trace
         if not (c.output and c.burst and c.function == "PULS"):
             return  # a trigger with no armed burst does nothing, as on the instrument
-        k, t = c.emf_per_volt, self._now()
+        lo, hi = self.RATING.trigger_latency_s
+        now = self._now()  # the draw depends on the moment: repeatable, at no fixed phase
+        k, t = c.emf_per_volt, now + random.Random(f"{self.serial}:{now!r}").uniform(lo, hi)
         low, high = c.low * k, c.high * k
         changes.touch()
         for _ in range(c.cycles):

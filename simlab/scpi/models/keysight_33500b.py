@@ -12,6 +12,7 @@ and more, edges 8.4 ns to 1 µs (the edge limits as PyMeasure's driver states th
 Out-of-range values are refused with -222. Not confirmed against the guide: the `*IDN?`
 firmware field, the 1 mVpp minimum amplitude into 50 Ω, the *RST pulse edge (10 ns), that
 a triggered pulse burst idles at the pulse's low level, and the reply format of numbers.
+A trigger moves the output 1-2 µs later (drawn per trigger; the latency is unconfirmed).
 Sine, square and the other shapes carry only their offset here.
 """
 

@@ -44,4 +44,7 @@ class KeysightE36Supply(SupplyTwin):
         command(OCP_STATE + "?", T.get_ocp_state, chans=ANY),
         command("[SOURce:]CURRent:PROTection:TRIPped?", T.get_ocp_tripped, chans=ANY),
         command("OUTPut:PROTection:CLEar", T.clear_protection, chans=ANY),
+        # CC / CV as the E3600 family reports them (bit 0 CC, bit 1 CV; unconfirmed for
+        # the E36200/E36300 guides)
+        measure("STATus:QUEStionable:INSTrument:ISUMmary<n>:CONDition?", T.isum_bits, chans=ANY),
     )

@@ -147,6 +147,9 @@ class KeysightN6705C(SupplyTwin):
         measure("MEASure[:SCALar]:CURRent[:DC]?", T.meas_current, chans=LIST),
         command("SYSTem:CHANnel[:COUNt]?", channel_count),
         command("SYSTem:CHANnel:MODel?", channel_model, chans=LIST),
+        # regulation as the N6700 family reports it (the RP7900's bits; N6700 unconfirmed)
+        measure("STATus:OPERation:CONDition?", T.oper_bits, chans=LIST),
+        measure("STATus:QUEStionable:CONDition?", T.ques_bits, chans=LIST),
         # no protection latches are modelled on the SMUs; accepted so recovery code runs
         command("OUTPut:PROTection:CLEar", T.clear_protection, chans=LIST, solve=Solve.NONE),
         # what QCoDeS's KeysightN6705B driver reads in normal use (its source_current and

@@ -12,8 +12,8 @@ answers 9.900000E+37: DG1000Z Programming Guide p.2-56), `:SOURce<n>:BURSt[:STAT
 clamped to it, as the guide says of the offset (p.2-184); numbers answer in 7-digit
 scientific form. Not confirmed against a DG800 document: the `*IDN?` fields, the `FUNC?`
 and `APPL?` reply words, the minimum amplitude and pulse width, and that a triggered
-pulse burst idles at the pulse's low level. Sine, square and the other shapes carry only
-their offset here.
+pulse burst idles at the pulse's low level, the trigger's latency (1-2 µs here, drawn per
+trigger). Sine, square and the other shapes carry only their offset here.
 """
 
 from __future__ import annotations

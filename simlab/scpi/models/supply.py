@@ -285,3 +285,44 @@ class SupplyTwin(ScpiDevice):
 
     def get_select_number(self) -> str:
         return self.fmt_int(self.selected_channel)
+
+    # --- regulation status (what the output is doing, as the physics left it) -------------
+
+    def oper_bits(self, chans: list[int]) -> str:
+        """Operation condition, the N6700/N6900/RP7900 family's bits: CV 1, CC 2, OFF 4."""
+
+        def bits(ch: int) -> int:
+            src = self.source(ch)
+            if not src.output_on:
+                return 4
+            return 2 if src.mode in ("CC", "CC-", "CP") else 1
+
+        return ",".join(self.fmt_int(bits(ch)) for ch in chans)
+
+    def ques_bits(self, chans: list[int]) -> str:
+        """Questionable condition, the same family's: OV 1, OC 2, CP+ 8, CP− 32, LIM+ 128,
+        LIM− 256 (the protections latched, the power or a current limit in force)."""
+
+        def bits(ch: int) -> int:
+            src, b = self.source(ch), 0
+            b |= 1 if self.ovp_tripped[ch] else 0
+            b |= 2 if self.ocp_tripped[ch] else 0
+            if src.output_on:
+                b |= {"CC": 128, "CC-": 256}.get(src.mode, 0)
+                if src.mode == "CP":
+                    b |= 8 if src.current_meas >= 0 else 32
+            return b
+
+        return ",".join(self.fmt_int(bits(ch)) for ch in chans)
+
+    def isum_bits(self, chans: list[int]) -> str:
+        """The E3600 family's instrument summary: bit 0 the output in constant current
+        (its voltage unregulated), bit 1 in constant voltage."""
+
+        def bits(ch: int) -> int:
+            src = self.source(ch)
+            if not src.output_on:
+                return 0
+            return 1 if src.mode in ("CC", "CP") else 2
+
+        return ",".join(self.fmt_int(bits(ch)) for ch in chans)

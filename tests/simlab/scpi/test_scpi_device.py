@@ -12,7 +12,8 @@ ALL = list(MODELS)
 # where a model's manual departs from the IEEE 488.2 / SCPI-99 forms
 IDN_FIELDS = {"Siglent SPD3303X": 5}  # vendor, model, serial, firmware, hardware
 RESERVED_SERIAL = {"NGI N83624": "0"}  # the third *IDN? field is reserved
-EMPTY_QUEUE = {"Siglent SPD3303X": "0 No Error"}
+EMPTY_QUEUE = {"Siglent SPD3303X": "0 No Error", "EA PSB 10060-120": '0,"No error"'}
+IDN_MODEL = {"EA PSB 10060-120": "PSB 10060-120"}  # the model name has a space
 SCPI_VERSION = {"Siglent SPD3303X": "1.01.01.02.05"}  # SYST:VERS? is the firmware there
 
 
@@ -21,9 +22,9 @@ def test_idn_fields_and_the_serial(model: str) -> None:
     bench = make_bench(model, serial="SER42")
     reply = bench.ask("*IDN?")
     assert reply is not None
-    fields = reply.split(",")
+    fields = [f.strip() for f in reply.split(",")]  # EA writes a space after each comma
     assert len(fields) == IDN_FIELDS.get(model, 4)
-    assert fields[1] == model.split()[1]
+    assert fields[1] == IDN_MODEL.get(model, model.split()[1])
     assert fields[2] == RESERVED_SERIAL.get(model, "SER42")
 
 

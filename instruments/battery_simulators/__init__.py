@@ -1,0 +1,1 @@
+"""Regenerative two-quadrant sources: battery simulators, and chargers and loads in one."""
