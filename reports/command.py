@@ -24,6 +24,7 @@ def report_command(
     tested_by: str | None = None,
     approved_by: str | None = None,
     pdf: bool = True,
+    show_all: bool = False,
 ) -> int:
     from reports.compare import compare_runs, print_comparison
     from reports.model import Signatures
@@ -35,7 +36,7 @@ def report_command(
                     "give either RUN_DIR or --compare RUN_A RUN_B", style="bold red", soft_wrap=True
                 )
                 return EXIT_USAGE
-            return print_comparison(compare_runs(*compare), console)
+            return print_comparison(compare_runs(*compare), console, show_all)
         if run_dir is None:
             console.print(
                 "rig report RUN_DIR, or rig report --compare RUN_A RUN_B", style="bold red"

@@ -49,6 +49,13 @@ def run(
     report: Annotated[
         bool, typer.Option(help="write the compliance report, JUnit and Allure into the run folder")
     ] = True,
+    tested_by: Annotated[
+        str | None,
+        typer.Option(help="who ran the tests, named on the report (without it: a DRAFT)"),
+    ] = None,
+    table: Annotated[
+        bool, typer.Option("--table", help="end with every measurement in one table")
+    ] = False,
 ) -> None:
     """Run the test plans (default: every plan on the simulated 16S station).
 
@@ -110,7 +117,6 @@ def run(
         os.devnull,
         "--rootdir",
         str(plans.parent),
-        "--no-header",
         "--station",
         station,
         "--spec",
@@ -119,8 +125,14 @@ def run(
         str(runs_dir),
         "--run-id",
         run_id,
-        "-v",
     ]
+    if not collect_only:  # the rig's console in place of pytest's reporter: each
+        # measurement once, no traceback for a measured outcome (rig.plugin.console)
+        args += ["-p", "no:terminal"]
+    else:
+        args += ["--no-header"]
+    if tested_by:
+        args += ["--tested-by", tested_by]
     for item in sim_set or []:
         args += ["--sim-set", item]
     for item in sim_defect or []:
@@ -149,7 +161,9 @@ def run(
     run_seconds = time.perf_counter() - started
     SIGNALS.hold()
     try:
-        final = _conclude(code, runs_dir / run_id, collect_only, console, report, run_seconds)
+        final = _conclude(
+            code, runs_dir / run_id, collect_only, console, report, run_seconds, table
+        )
     finally:
         if live is not None:
             live.stop()
@@ -173,6 +187,7 @@ def _conclude(
     console: Console,
     report: bool = False,
     run_seconds: float = 0.0,
+    table: bool = False,
 ) -> int:
     """The exit code: from the run's verdict when a run happened, else from what pytest said."""
     if code == pytest.ExitCode.USAGE_ERROR:
@@ -187,7 +202,7 @@ def _conclude(
     if (run_dir / "results.jsonl").exists():
         from rig.summary import summarize
 
-        final = exit_code(summarize(run_dir, console))
+        final = exit_code(summarize(run_dir, console, table=table))
         if report:  # the compliance report, JUnit and Allure, from the store just written
             from reports.command import report_after_run
 
@@ -215,6 +230,9 @@ def report_cmd(
     tested_by: Annotated[str | None, typer.Option(help="name for 'tested by'")] = None,
     approved_by: Annotated[str | None, typer.Option(help="name for 'approved by'")] = None,
     pdf: Annotated[bool, typer.Option(help="also print the report to PDF")] = True,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="with --compare: list the unchanged measurements too")
+    ] = False,
 ) -> None:
     """Rebuild a run's reports from its results store alone (also for a run that was
     interrupted or killed), or compare two runs measurement by measurement.
@@ -228,7 +246,9 @@ def report_cmd(
     console = Console(highlight=False)
     if not console.is_terminal:  # logs and CI: wide enough for the comparison table
         console = Console(width=120, highlight=False)
-    raise typer.Exit(report_command(console, run_dir, compare, tested_by, approved_by, pdf))
+    raise typer.Exit(
+        report_command(console, run_dir, compare, tested_by, approved_by, pdf, show_all)
+    )
 
 
 @sim_app.command(

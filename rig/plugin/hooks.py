@@ -9,6 +9,7 @@ plan itself), never `failed`, and never passed.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,6 +44,7 @@ __all__ = [
     "session_key",
 ]
 
+CRASH_FRAMES = 6  # the innermost frames of a plan's crash shown on the console
 REASON_LINES = 12  # a reason is the assertion or exception line, not the traceback
 # What a driver raises once its retries are spent: the instrument is out of reach.
 INSTRUMENT_LOST = (
@@ -64,6 +66,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[session_key] = rig
     config.stash[_owns_signals] = SIGNALS.install()
     rig.say = lambda text: _say(config, text)
+    if rig.forced and not config.option.collectonly and _no_terminal(config):
+        # `rig run`: the rig's console in place of pytest's reporter (rig.plugin.console)
+        from rig.plugin.console import RunConsole
+
+        rig.console = RunConsole(config)
+        config.pluginmanager.register(rig.console, "rig-console")
+        rig.say = lambda text: rig.console.line(text, "bold red")
     if rig.forced and not config.option.collectonly and rig.wants_simlab():
         rig.spawn_simlab()  # `rig run`: simlab boots while pytest starts and collects
 
@@ -72,6 +81,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     config.stash[session_key].abandon()  # pytest skips sessionfinish if sessionstart broke
     if config.stash.get(_owns_signals, False):
         SIGNALS.uninstall()
+
+
+def _no_terminal(config: pytest.Config) -> bool:
+    return config.pluginmanager.get_plugin("terminalreporter") is None
 
 
 def _say(config: pytest.Config, text: str) -> None:
@@ -270,7 +283,29 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 "longrepr": str(report.longrepr) if report.failed else "",
             }
         )
+        if rig.console is not None and outcome != "passed":
+            reason = _reason(report, call)
+            crash = _crash(report, call, outcome)
+            rig.console.result(report.nodeid, report.when, outcome, reason, crash)
     return report
+
+
+def _crash(report: pytest.TestReport, call: pytest.CallInfo[None], outcome: str) -> str:
+    """Where the plan's own code broke, for the console: a short traceback, never for a
+    measured outcome (a verdict, a skip, the watchdog) nor for an instrument or the BMS
+    lost (their typed error says which, and the reason line carries it)."""
+    excinfo = call.excinfo
+    if outcome not in ("error", "failed") or excinfo is None or not report.failed:
+        return ""
+    if excinfo.errisinstance(pytest.fail.Exception) or excinfo.errisinstance(INSTRUMENT_LOST):
+        return ""
+    frames = [
+        f
+        for f in traceback.extract_tb(excinfo.tb)
+        if not any(part in f.filename for part in ("/_pytest/", "/pluggy/", "/rig/plugin/"))
+    ]
+    lines = traceback.format_list(frames[-CRASH_FRAMES:])
+    return "".join(lines) + excinfo.exconly()
 
 
 @pytest.hookimpl(trylast=True)

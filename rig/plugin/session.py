@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -44,6 +44,9 @@ from rig.station.checks import StationCheck, StationCheckError, check_cell_count
 from rig.station.station import check_visa_library, open_dut
 from rig.station.transcript import Transcript
 from rig.watchdog import Watchdog, WatchedClock
+
+if TYPE_CHECKING:
+    from rig.plugin.console import RunConsole
 
 # The end of a session tries the safe state again this often, this far apart (run time),
 # while a step fails: an instrument that dropped off may come back.
@@ -100,6 +103,7 @@ class RigSession:
         self.current: pytest.Item | None = None  # the plan running now, and its phase
         self.phase = ""
         self.say: Callable[[str], None] = lambda text: print(text, file=sys.stderr)
+        self.console: RunConsole | None = None  # `rig run`'s console (rig.plugin.console)
         self.not_applicable: list[tuple[str, str]] = []  # (plan, why) deselected at collection
 
     @property
@@ -357,6 +361,9 @@ class RigSession:
             )
 
     def _say(self, text: str) -> None:
+        if self.console is not None:
+            self.console.line(text, "yellow")
+            return
         reporter = self.pytest_config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(text, yellow=True)
