@@ -27,7 +27,6 @@ from rich.markup import escape
 from rig.summary import measurement_line, plan_name
 
 
-
 class RunConsole:
     """A pytest plugin object that owns the console of a `rig run`."""
 
