@@ -140,6 +140,14 @@ def run(
     if seed is not None:
         args += ["--seed", str(seed)]
     args += list(ctx.args)
+    from rig.plugin import launch
+
+    try:  # pytest's options, -k and -m checked before anything starts
+        config = launch.prepare(args)
+    except launch.LaunchError as exc:
+        _no_run(runs_dir / run_id)
+        console.print(f"rig run: {escape(str(exc))}", style="bold red", soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE) from None
     SIGNALS.install()
     started = time.perf_counter()
     live = None
@@ -148,14 +156,23 @@ def run(
 
         live = LivePrinter.start(runs_dir / run_id)
         warm_up()  # half a second, while the lab boots: the report's end needs it at once
+    refused = None
     try:
-        code = int(pytest.main(args))
+        code = launch.run(config)
+    except launch.LaunchError as exc:  # simlab refused its options: nothing ran
+        refused, code = exc, int(pytest.ExitCode.USAGE_ERROR)
     except KeyboardInterrupt:  # a signal before pytest's session could take it
         code = int(pytest.ExitCode.INTERRUPTED)
     finally:
         stop_early()  # started for a session that never took it
         if live is not None:
             live.finish()  # it prints the chapters left while the report is built
+    if refused is not None:
+        if live is not None:
+            live.stop()
+        _no_run(runs_dir / run_id)
+        console.print(f"rig run: {escape(str(refused))}", style="bold red", soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE)
     # The run is over; the summary and the exit status are its last word, and a signal
     # from here to the process's end is noted, never a cut or a second verdict.
     run_seconds = time.perf_counter() - started
@@ -261,13 +278,12 @@ def sim_serve(ctx: typer.Context) -> None:
     --sim-defect), --seed N.
     """
     argv = ["--station", str(resolve(DEFAULT_STATION))] if "--station" not in ctx.args else []
-    for arg in ctx.args:
-        argv.append({"--sim-set": "--set", "--sim-defect": "--defect"}.get(arg, arg))
-    _exec_simlab("serve", *argv)
+    _exec_simlab("serve", *argv, *ctx.args)
 
 
 def _exec_simlab(*argv: str) -> None:
     # simlab is the other side of the wire: run it as its own program, never import it.
+    os.environ["SIMLAB_PROG"] = "rig sim"  # its messages name the rig's commands
     os.execv(sys.executable, [sys.executable, "-m", "simlab", *argv])
 
 
