@@ -123,8 +123,18 @@ def test_a_signal_at_each_point_ends_interrupted_and_safe(tmp_path, at, sig, whe
         (["-m", "cell_ov and"], "-m 'cell_ov and' is not a selection expression"),
         (["-m", "cel_ov or quick"], "unknown marker cel_ov; known markers: balancing"),
     ],
-    ids=["unknown-path", "wrong-type", "unknown-defect", "defect-argument", "seed", "selection",
-         "names-rig-sim", "option", "expression", "marker"],  # fmt: skip
+    ids=[
+        "unknown-path",
+        "wrong-type",
+        "unknown-defect",
+        "defect-argument",
+        "seed",
+        "selection",
+        "names-rig-sim",
+        "option",
+        "expression",
+        "marker",
+    ],
 )
 def test_usage_errors_are_exit_2_with_one_message(tmp_path, args, words):
     run = run_rig(tmp_path / "runs", *args, timeout=60)
