@@ -53,6 +53,7 @@ def build_reports(
     pdf: bool = True,
     junit: bool = True,
     allure: bool = True,
+    laboratory: dict | None = None,
 ) -> BuildResult:
     run_dir = Path(run_dir)
     seconds: dict[str, float] = {}
@@ -67,7 +68,7 @@ def build_reports(
 
     ready = printed(run_dir)  # by the live printer during the run, or an earlier build
     run = load_run(run_dir)
-    report = build_report(run, signatures)
+    report = build_report(run, signatures, laboratory)
     lap("load")
     if pdf:  # first, while a live printer finishing the run prints the chapters left
         print_matter(report, run_dir)
@@ -76,7 +77,7 @@ def build_reports(
     ordered = report.run_order or report.plans
     plots = list(reversed(draw_plots(run, list(reversed(ordered)))))
     lap("plots")
-    html = render_html(report)
+    html = render_html(report, run_dir)
     html_path = run_dir / HTML
     _write_text(html_path, html)
     lap("html")

@@ -125,3 +125,10 @@ def scaled(m: dict) -> tuple[dict, float]:
     if m.get("bracket"):
         out["bracket"] = [b * factor if isinstance(b, int | float) else b for b in m["bracket"]]
     return out, factor
+
+
+def range_text(lo: float, hi: float, unit: str) -> str:
+    """`1.36–1.39 mV`, `14 ms`: a range of small values in one readable prefix."""
+    factor, shown = scale_of({"value": hi, "unit": unit})
+    a, b = clean(lo * factor, 2), clean(hi * factor, 2)
+    return f"{a} {shown}".strip() if a == b else f"{a}–{b} {shown}".strip()

@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from rig.config import ConfigError, load_spec, load_station
 from rig.config.crosscheck import check_spec_against_station, check_station_against_models
+from rig.config.lab import laboratory_of
 from rig.paths import DEFAULT_SPEC, DEFAULT_STATION, resolve
 from rig.results import new_run_id
 from rig.results.verdict import EXIT_NOT_PASSED, EXIT_USAGE, exit_code, signal_exit_code
@@ -52,6 +53,13 @@ def run(
     tested_by: Annotated[
         str | None,
         typer.Option(help="who ran the tests, named on the report (without it: a DRAFT)"),
+    ] = None,
+    lab: Annotated[
+        str | None,
+        typer.Option(
+            help="lab file: the laboratory and its signatories (default: $RIG_LAB, "
+            "else the station file's lab)"
+        ),
     ] = None,
     table: Annotated[
         bool, typer.Option("--table", help="end with every measurement in one table")
@@ -89,6 +97,7 @@ def run(
         spec_config = load_spec(resolve(spec))
         check_spec_against_station(spec_config, station_config)
         check_station_against_models(station_config)
+        laboratory_of(lab, station_config)
     except ConfigError as exc:
         _no_run(runs_dir / run_id)
         console.print(escape(str(exc)), style="bold red", soft_wrap=True)
@@ -133,6 +142,8 @@ def run(
         args += ["--no-header"]
     if tested_by:
         args += ["--tested-by", tested_by]
+    if lab:
+        args += ["--lab", lab]
     for item in sim_set or []:
         args += ["--sim-set", item]
     for item in sim_defect or []:
@@ -250,6 +261,9 @@ def report_cmd(
     show_all: Annotated[
         bool, typer.Option("--all", help="with --compare: list the unchanged measurements too")
     ] = False,
+    lab: Annotated[
+        Path | None, typer.Option(help="lab file naming the laboratory (instead of the run's)")
+    ] = None,
 ) -> None:
     """Rebuild a run's reports from its results store alone (also for a run that was
     interrupted or killed), or compare two runs measurement by measurement.
@@ -264,7 +278,7 @@ def report_cmd(
     if not console.is_terminal:  # logs and CI: wide enough for the comparison table
         console = Console(width=120, highlight=False)
     raise typer.Exit(
-        report_command(console, run_dir, compare, tested_by, approved_by, pdf, show_all)
+        report_command(console, run_dir, compare, tested_by, approved_by, pdf, show_all, lab)
     )
 
 

@@ -26,6 +26,7 @@ from dut_drivers.base import BmsLink
 from rig.clock import Clock, VirtualClock, WallClock
 from rig.config import ConfigError, DutSpec, StationConfig, load_spec, load_station
 from rig.config.crosscheck import check_spec_against_station, check_station_against_models
+from rig.config.lab import laboratory_of
 from rig.paths import resolve
 from rig.results import ResultsStore, new_run_id, read_records
 from rig.results.verdict import exit_code, summarize_records
@@ -84,6 +85,7 @@ class RigSession:
         self.finished = False  # finish() ran: the store is closed
         self._start_error: BaseException | None = None
         self.station_config: StationConfig | None = None
+        self.laboratory: dict[str, Any] | None = None  # from the lab file (rig.config.lab)
         self._spec: DutSpec | None = None
         self.store: ResultsStore | None = None
         self.simlab: SimlabProcess | None = None
@@ -186,6 +188,7 @@ class RigSession:
             check_spec_against_station(spec, station)
             check_station_against_models(station)
             check_visa_library(station)
+            self.laboratory = laboratory_of(self.pytest_config.getoption("--lab"), station)
         except ConfigError as exc:
             self.abandon()
             raise pytest.UsageError(str(exc)) from None
@@ -215,8 +218,10 @@ class RigSession:
                 "station_file": str(self.station_path),
                 "location": station.location,
                 "station_description": station.description,
-                "laboratory": station.laboratory,
-                "tested_by": self.pytest_config.getoption("--tested-by") or _login(),
+                "laboratory": self.laboratory,
+                "lab_file": str(self.laboratory.get("file", "")) if self.laboratory else "",
+                "tested_by": self.pytest_config.getoption("--tested-by") or "",
+                "login": _login(),  # who the machine says ran it: not a signature
                 "spec_file": str(self.spec_path),
                 "dut_name": spec.dut.name,
                 "simulated": station.simulated,

@@ -35,7 +35,7 @@ def test_minimal_old_records_and_unknown_types(tmp_path):
     assert plan.measurements[0].value == "1" and plan.measurements[0].rule == "simple"
     assert report.record_counts["telemetry"] == 1
     html = result.html.read_text()
-    assert "No method text was recorded" in html
+    assert "carries no description of its method" in html
     assert "telemetry 1" in html
 
 
