@@ -119,6 +119,7 @@ def follow(run_dir: Path, told: Callable[[float], str]) -> int:
     (which waits up to the given seconds for a word) says stop or finish; returns how
     many items (plots and parts) were made."""
     offset, made, modules, printed, ended = 0, 0, [], set(), False
+    tried: set[str] | None = set()  # the modules done when the chapters were last walked
     while True:
         offset, new = _new_records(run_dir / STORE, offset)
         for record in new:
@@ -131,8 +132,10 @@ def follow(run_dir: Path, told: Callable[[float], str]) -> int:
                 modules.append(module)
             ended = ended or record.get("type") == "run_end"
         done = None if ended else set(modules[:-1])
-        if new and (done is None or done - printed):
+        # walked again only once another module is done: a short chapter waits for the next
+        if new and done != tried and (done is None or done - printed):
             made += _print_chapters(run_dir, printed, done)
+            tried = done
         word = told(POLL_S)
         if word != GO:
             return made + _last(run_dir, word, printed)
@@ -148,29 +151,32 @@ def _last(run_dir: Path, word: str, printed: set[str]) -> int:
 
 
 def _print_chapters(run_dir: Path, printed: set[str], modules: set[str] | None) -> int:
-    """Print the chapters of `modules` (None: every chapter) not printed yet, in run
-    order, each after its plots."""
+    """Print the chapters of `modules` (None: every chapter) in their groups
+    (`reports.parts.chapter_groups`), in run order, each after its plots; `printed`
+    holds the modules whose groups are printed."""
     from reports.build import draw_plots
     from reports.load import load_run
     from reports.model import build_report
-    from reports.parts import chapter_part, print_part
+    from reports.parts import chapter_groups
+    from reports.parts import printed as printed_parts
 
     try:
         run = load_run(run_dir)
         report = build_report(run)
-        made = 0
-        for index, sections in enumerate(report.chapters):
-            module = sections[0].module
-            if module in printed or (modules is not None and module not in modules):
-                continue
-            draw_plots(run, [p for sec in sections for p in sec.cases])
-            part = chapter_part(report, index, sections)
-            made += 0 if part.path(run_dir).exists() else 1
-            print_part(part, run_dir)
-            printed.add(module)
+        chapters = report.chapters
+        done = None
+        if modules is not None:
+            done = {i for i, sections in enumerate(chapters) if sections[0].module in modules}
+        before = printed_parts(run_dir)
+
+        def plots(indexes: list[int]) -> None:
+            draw_plots(run, [p for i in indexes for sec in chapters[i] for p in sec.cases])
+
+        for indexes, _, _ in chapter_groups(report, run_dir, done, before_print=plots):
+            printed.update(chapters[i][0].module for i in indexes if chapters)
     except Exception:  # the builder prints it again, and says what is wrong
         return 0
-    return made
+    return len(printed_parts(run_dir) - before)
 
 
 def _finish(run_dir: Path) -> int:
@@ -186,9 +192,7 @@ def _finish(run_dir: Path) -> int:
     try:
         ready = printed(run_dir)
         run = load_run(run_dir)
-        _, keys = write_pdf(
-            run, build_report(run), run_dir, run_dir / PDF, backwards=False, tidy=False
-        )
+        _, keys = write_pdf(run, build_report(run), run_dir, run_dir / PDF, tidy=False)
     except Exception:  # the builder prints what is left, and says what is wrong
         return 0
     return len(set(keys) - ready)
