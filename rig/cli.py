@@ -135,10 +135,7 @@ def run(
         "--run-id",
         run_id,
     ]
-    if not collect_only:  # the rig's console in place of pytest's reporter: each
-        # measurement once, no traceback for a measured outcome (rig.plugin.console)
-        args += ["-p", "no:terminal"]
-    else:
+    if collect_only:  # pytest's own listing; otherwise the rig's console (rig.plugin.console)
         args += ["--no-header"]
     if tested_by:
         args += ["--tested-by", tested_by]

@@ -3,11 +3,12 @@ plan that took it; a plan that did not pass, with why; a plan's own crash, once,
 short traceback; and on a terminal a progress line at the bottom (plans done of total,
 time elapsed, an estimate of the time left), redrawn whenever a line is printed.
 
-`rig run` starts pytest without its terminal reporter (`-p no:terminal`), whose verbose
-lines, failure sections and short summary would say everything a second and third time,
-and with the rig's own code in every traceback of a measured failure. pytest's own
-words still come through where they matter: a usage error (printed by `pytest.main`), a
-collection error (printed here, once), an internal error.
+`rig run` unregisters pytest's terminal reporter once it is configured (its options are
+parsed by then, so `-q`, `-v`, `--tb` stay valid): its verbose lines, failure sections
+and short summary would say everything a second and third time, with the rig's own code
+in every traceback of a measured failure. pytest's own words still come through where
+they matter: a usage error (`rig.plugin.launch`), a collection error (printed here,
+once), an internal error (pytest prints it to stderr).
 
 Plain `pytest test_plans/` keeps pytest's reporter; the plugin then prints measurements
 through it (`rig.plugin.fixtures.Recorder`).

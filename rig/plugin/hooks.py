@@ -59,6 +59,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's reporter is configured: it is replaced
 def pytest_configure(config: pytest.Config) -> None:
     for marker, doc in MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: {doc}")
@@ -66,13 +67,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[session_key] = rig
     config.stash[_owns_signals] = SIGNALS.install()
     rig.say = lambda text: _say(config, text)
-    if rig.forced and not config.option.collectonly and _no_terminal(config):
-        # `rig run`: the rig's console in place of pytest's reporter (rig.plugin.console)
-        from rig.plugin.console import RunConsole
-
-        rig.console = RunConsole(config)
-        config.pluginmanager.register(rig.console, "rig-console")
-        rig.say = lambda text: rig.console.line(text, "bold red")
+    if rig.forced and not config.option.collectonly:
+        _take_the_console(config, rig)
     if rig.forced and not config.option.collectonly and rig.wants_simlab():
         rig.spawn_simlab()  # `rig run`: simlab boots while pytest starts and collects
 
@@ -83,8 +79,18 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         SIGNALS.uninstall()
 
 
-def _no_terminal(config: pytest.Config) -> bool:
-    return config.pluginmanager.get_plugin("terminalreporter") is None
+def _take_the_console(config: pytest.Config, rig: RigSession) -> None:
+    """`rig run`: the rig's console in place of pytest's reporter (rig.plugin.console).
+    The reporter is unregistered once configured, so its options (-q, -v, --tb, -r) are
+    still pytest's to parse, and it says nothing a second time."""
+    from rig.plugin.console import RunConsole
+
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        config.pluginmanager.unregister(reporter)
+    rig.console = RunConsole(config)
+    config.pluginmanager.register(rig.console, "rig-console")
+    rig.say = lambda text: rig.console.line(text, "bold red")
 
 
 def _say(config: pytest.Config, text: str) -> None:

@@ -8,7 +8,7 @@ from tests.e2e.conftest import run_rig, write_plans
 
 def test_a_measured_fail_prints_no_traceback(tmp_path):
     run = run_rig(
-        tmp_path / "runs", "-k", "test_cell_ov_trip_delay and cell16",
+        tmp_path / "runs", "-q", "-k", "test_cell_ov_trip_delay and cell16",  # -q: still pytest's
         "--sim-set", "firmware.cell_ov.delay_s=3.1", timeout=120,
     )  # fmt: skip
     assert run.returncode == 1, run.output[-3000:]
