@@ -18,7 +18,7 @@ from reports.load import RunData, load_run
 from reports.model import PlanSection, Report, Signatures, build_report
 from reports.parts import printed
 from reports.pdf import print_matter, write_pdf
-from reports.plot_files import is_fresh, plot_key, plot_path, plot_title
+from reports.plot_files import is_fresh, mark_of, plot_key, plot_path, plot_title
 
 HTML = "report.html"
 PDF = "report.pdf"
@@ -112,15 +112,25 @@ def draw_plots(run: RunData, plans: Iterable[PlanSection]) -> list[Path]:
             title = plot_title(plan.title, m.name)
             try:
                 data, waveform = run.waveform_file(m.waveform)
-                key = plot_key(title, data)
+                mark = mark_of(m.record)
+                key = plot_key(title, data, mark)
                 if not is_fresh(run.run_dir / image, key):
-                    shared_plotter().draw(waveform, run.run_dir / image, title, key)
+                    shared_plotter().draw(waveform, run.run_dir / image, title, key,
+                                          plot_mark(mark))  # fmt: skip
             except ValueError as exc:
                 m.plot_error = f"waveform could not be drawn: {exc}"
                 continue
             m.plot = image
             drawn.append(run.run_dir / image)
     return drawn
+
+
+def plot_mark(mark: tuple | None):
+    if mark is None:
+        return None
+    from reports.plots import Mark
+
+    return Mark(*mark)
 
 
 _PLOTTER: list = []

@@ -33,7 +33,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from reports.plot_files import is_fresh, plan_title, plot_key, plot_path, plot_title
+from reports.plot_files import is_fresh, mark_of, plan_title, plot_key, plot_path, plot_title
 
 STORE = "results.jsonl"
 POLL_S = 0.25  # real time: this process watches files, it is no part of the measurement
@@ -224,17 +224,19 @@ def _draw(run_dir: Path, record: dict) -> int:
     waveform = record.get("waveform")
     if not waveform or not isinstance(waveform, str):
         return 0
-    from reports.build import shared_plotter
+    from reports.build import plot_mark, shared_plotter
     from rig.results.waveform import Waveform
 
     title = plot_title(plan_title(str(record.get("test", ""))), str(record.get("name", "")))
     image = run_dir / plot_path(waveform)
     try:
         data = (run_dir / waveform).read_bytes()
-        key = plot_key(title, data)
+        mark = mark_of(record)
+        key = plot_key(title, data, mark)
         if is_fresh(image, key):
             return 0
-        shared_plotter().draw(Waveform.from_json(json.loads(data)), image, title, key)
+        shared_plotter().draw(Waveform.from_json(json.loads(data)), image, title, key,
+                              plot_mark(mark))  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError):
         return 0  # the report builder will try again, and say what is wrong
     return 1

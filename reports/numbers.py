@@ -127,8 +127,15 @@ def scaled(m: dict) -> tuple[dict, float]:
     return out, factor
 
 
+def two_digits(x: float) -> str:
+    """Two significant digits without an exponent: 580, 14, 0.36, 0.0029."""
+    if not x or not math.isfinite(x):
+        return clean(x)
+    return fixed(x, max(0, 1 - math.floor(math.log10(abs(x)))))
+
+
 def range_text(lo: float, hi: float, unit: str) -> str:
     """`1.36–1.39 mV`, `14 ms`: a range of small values in one readable prefix."""
     factor, shown = scale_of({"value": hi, "unit": unit})
-    a, b = clean(lo * factor, 2), clean(hi * factor, 2)
+    a, b = two_digits(lo * factor), two_digits(hi * factor)
     return f"{a} {shown}".strip() if a == b else f"{a}–{b} {shown}".strip()
