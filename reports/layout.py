@@ -25,6 +25,13 @@ class Text:
     x: float
     y: float  # baseline
     size: float
+    font: str = ""  # the PDF's base font name, without its subset prefix
+    rotated: bool = False  # set at an angle (the DRAFT watermark): not part of the layout
+
+    @property
+    def width(self) -> float:
+        """The text's advance width in points, from the font it is set in."""
+        return _font_width(self.font, self.text) * self.size
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,7 @@ class Page:
             t
             for t in self.texts
             if t.text.strip()
+            and not t.rotated
             and self.body_bottom - 2 <= t.y <= self.body_top + 2
             and not _PAGE_NUMBER.fullmatch(t.text.strip())
         ]
@@ -99,7 +107,12 @@ def read_page(page, number: int) -> Page:
             return
         m = _mult(list(tm), list(cm))
         scale = (m[2] ** 2 + m[3] ** 2) ** 0.5 or 1.0
-        texts.append(Text(text, m[4], m[5], (size or 1.0) * scale))
+        name = str((font or {}).get("/BaseFont", "")).lstrip("/").split("+")[-1]
+        name = name.replace("Report-Sans", "DejaVuSans").replace("Report-Mono", "DejaVuSansMono")
+        for line in text.split("\n"):  # pypdf hands a line break inside a chunk as "\n"
+            if line:
+                rotated = abs(m[1]) > 1e-3 or abs(m[2]) > 1e-3
+                texts.append(Text(line, m[4], m[5], (size or 1.0) * scale, name, rotated))
 
     def on_operand(op, args, cm, tm) -> None:
         if op != b"Do" or not args:
@@ -128,3 +141,24 @@ def last_page_fill(path: Path | str) -> float:
 
     reader = PdfReader(path)
     return read_page(reader.pages[-1], len(reader.pages)).fill
+
+
+_FONTS: dict[str, object] = {}
+
+
+def _font_width(font: str, text: str) -> float:
+    """Width of `text` at size 1 in the report's font of that name (DejaVu, as embedded)."""
+    from PIL import ImageFont
+
+    from reports.fonts import font_folder
+
+    file = {
+        "DejaVuSans": "DejaVuSans.ttf",
+        "DejaVuSans-Bold": "DejaVuSans-Bold.ttf",
+        "DejaVuSans-Oblique": "DejaVuSans-Oblique.ttf",
+        "DejaVuSans-BoldOblique": "DejaVuSans-BoldOblique.ttf",
+        "DejaVuSansMono": "DejaVuSansMono.ttf",
+    }.get(font, "DejaVuSans.ttf")
+    if file not in _FONTS:
+        _FONTS[file] = ImageFont.truetype(str(font_folder() / file), 1000)
+    return _FONTS[file].getlength(text) / 1000

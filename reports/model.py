@@ -651,6 +651,8 @@ def _conditions(context: Any) -> str:
         return ""
     parts = []
     for key, value in context.items():
+        if value is None:
+            continue  # nothing to say
         if isinstance(value, float):
             value = numbers.clean(value)
         elif isinstance(value, list | dict):

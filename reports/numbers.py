@@ -130,7 +130,7 @@ def scaled(m: dict) -> tuple[dict, float]:
 def two_digits(x: float) -> str:
     """Two significant digits without an exponent: 580, 14, 0.36, 0.0029."""
     if not x or not math.isfinite(x):
-        return clean(x)
+        return "0" if x == 0 else clean(x)
     return fixed(x, max(0, 1 - math.floor(math.log10(abs(x)))))
 
 
