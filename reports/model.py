@@ -585,7 +585,7 @@ def _plan(plan: PlanSummary, start: dict[str, Any], duration: float | None) -> P
         outcome=plan.outcome,
         outcome_label=OUTCOME_LABEL.get(plan.outcome, plan.outcome.upper()),
         category=plan_category(plan),
-        reason=_short_reason(plan.reason),
+        reason=_plan_reason(plan, rows),
         duration_s=duration,
         started=_when(None, start.get("at")),
         measurements=rows,
@@ -596,6 +596,15 @@ def _plan(plan: PlanSummary, start: dict[str, Any], duration: float | None) -> P
 def _protection_from(test: str) -> str:
     module = test.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
     return module.removeprefix("test_")
+
+
+def _plan_reason(plan: PlanSummary, rows: list[MeasurementRow]) -> str:
+    """Why the plan did not pass, unless its failed measurements say it already (their
+    rows carry the values, the limits and the plan's note, in words)."""
+    reason = _short_reason(plan.reason)
+    if "measurement(s) out of specification" in reason and any(m.verdict == "fail" for m in rows):
+        return ""
+    return reason
 
 
 def _short_reason(text: str, limit: int = 600) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import itertools
 import re
 from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
 
 from reports.layout import MM, Page
 
@@ -19,47 +21,97 @@ PLACEHOLDERS = re.compile(
 )
 
 
+LINE_SLACK = 2.5  # points: cells of one table row set in different sizes sit this close
+
+
 def _lines(page: Page) -> dict[float, list]:
+    """The page's text by line: pieces whose baselines lie within LINE_SLACK of the
+    line's first piece (a row's cells in different font sizes) form one line."""
     rows: dict[float, list] = defaultdict(list)
-    for t in page.texts:
-        if t.text.strip() and not t.rotated:
-            rows[round(t.y * 2) / 2].append(t)
+    texts = sorted((t for t in page.texts if t.text.strip() and not t.rotated),
+                   key=lambda t: -t.y)  # fmt: skip
+    current = None
+    for t in texts:
+        if current is None or current - t.y > LINE_SLACK:
+            current = t.y
+        rows[current].append(t)
     return rows
 
 
-def overlaps(page: Page, tolerance: float = 1.0) -> list[str]:
-    """Text that runs into the text beside it on its line, or past the right margin:
-    what a cell too narrow for its content looks like on the page."""
+@dataclass
+class Box:
+    """One block of text as pdfminer finds it (a table cell, a paragraph): its lines."""
+
+    page: int
+    lines: list  # pdfminer LTTextLine, top to bottom
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.get_text().rstrip("\n") for line in self.lines)
+
+
+def read_boxes(pdf: Path, pages: list[int] | None = None) -> list[Box]:
+    """Every text block of the pages (0-based numbers; all if None), in reading order."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LAParams, LTTextBox
+
+    params = LAParams(line_margin=0.5, char_margin=1.0)
+    boxes = []
+    for n, layout in enumerate(extract_pages(pdf, page_numbers=pages, laparams=params)):
+        number = (pages[n] if pages is not None else n) + 1
+        for item in layout:
+            if isinstance(item, LTTextBox):
+                boxes.append(Box(number, list(item)))
+    return boxes
+
+
+def overlaps(boxes: list[Box], page_width: float, tolerance: float = 0.8) -> list[str]:
+    """Text that runs into the text beside it, or past the right margin: what a cell too
+    narrow for its content looks like on the page. Lines on one baseline must not share
+    any width; within a line, no letter may stand on the one before it."""
+    from pdfminer.layout import LTChar
+
     found = []
-    right = page.width - RIGHT_MARGIN_MM * MM
-    for y, row in _lines(page).items():
-        row.sort(key=lambda t: t.x)
-        for a, b in itertools.pairwise(row):
-            if a.x + a.width > b.x + tolerance and b.x > a.x + tolerance:
-                found.append(f"p{page.number} y={y}: {a.text!r} runs into {b.text!r}")
-        for t in row:
-            if t.x + t.width > right + tolerance and page.body_bottom <= t.y <= page.body_top:
-                found.append(f"p{page.number} y={y}: {t.text!r} runs past the margin")
+    right = page_width - RIGHT_MARGIN_MM * MM
+    by_page: dict[int, list] = defaultdict(list)
+    for box in boxes:
+        by_page[box.page] += [line for line in box.lines if line.get_text().strip()]
+    for page, lines in by_page.items():
+        lines.sort(key=lambda ln: (round(ln.y0), ln.x0))
+        for a, b in itertools.combinations(lines, 2):
+            if abs(a.y0 - b.y0) < 2 and min(a.x1, b.x1) - max(a.x0, b.x0) > tolerance:
+                found.append(f"page {page}: {a.get_text().strip()!r} runs into "
+                             f"{b.get_text().strip()!r}")  # fmt: skip
+        for line in lines:
+            if line.x1 > right + tolerance and abs(line.y0 - line.y1) < 30:
+                found.append(f"page {page}: {line.get_text().strip()!r} runs past the margin")
+            chars = [c for c in line if isinstance(c, LTChar) and c.get_text().strip()]
+            for c1, c2 in itertools.pairwise(chars):
+                if c2.x0 < c1.x1 - max(tolerance, 0.3 * c1.width) and abs(c2.y0 - c1.y0) < 2:
+                    found.append(f"page {page}: letters overlap in {line.get_text().strip()!r}")
+                    break
     return found
 
 
-def split_identifiers(pages: list[Page], identifiers: set[str]) -> list[str]:
-    """Each identifier whole, or broken across lines only after `_`, `/`, `[` or `:`;
+def split_identifiers(boxes: list[Box], identifiers: set[str]) -> list[str]:
+    """Each identifier whole, or broken across lines only after `_`, `/`, `[` or `:`,
     and each found at least once."""
-    text = "\n".join(_page_text(p) for p in pages)
-    joined = text.replace("\n", "")
-    where = [i for i, c in enumerate(text) if c != "\n"]  # joined index -> text index
+    texts = [(box.page, box.text) for box in boxes]
     problems = []
-    for ident in sorted(identifiers, key=len, reverse=True):
-        hits = [m.start() for m in re.finditer(re.escape(ident), joined)]
-        if not hits:
-            problems.append(f"{ident!r} is nowhere whole in the report")
+    for ident in sorted(identifiers):
+        allowed = "".join(re.escape(c) + ("\n?" if c in BREAKS else "") for c in ident)
+        anywhere = "\n?".join(re.escape(c) for c in ident)
+        if any(re.search(allowed, text) for _, text in texts):
+            for page, text in texts:  # found as it should be; but nowhere cut elsewhere?
+                for m in re.finditer(anywhere, text):
+                    if not re.fullmatch(allowed, m[0]):
+                        problems.append(f"page {page}: {ident!r} is split as {m[0]!r}")
             continue
-        for start in hits:
-            for k in range(1, len(ident)):
-                gap = text[where[start + k - 1] + 1 : where[start + k]]
-                if "\n" in gap and ident[k - 1] not in BREAKS:
-                    problems.append(f"{ident!r} is split after {ident[:k]!r}")
+        cut = [(p, m[0]) for p, t in texts for m in re.finditer(anywhere, t)]
+        if cut:
+            problems += [f"page {p}: {ident!r} is split as {c!r}" for p, c in cut]
+        else:
+            problems.append(f"{ident!r} is nowhere in the report")
     return problems
 
 
@@ -69,7 +121,7 @@ def _page_text(page: Page) -> str:
     out = []
     for y in sorted(rows, reverse=True):
         if page.body_bottom - 2 <= y <= page.body_top + 2:
-            out.append("".join(t.text for t in sorted(rows[y], key=lambda t: t.x)))
+            out.append(" ".join(t.text for t in sorted(rows[y], key=lambda t: t.x)))
     return "\n".join(out)
 
 
@@ -87,7 +139,7 @@ def figures_far_from_tables(pages: list[Page], figures: dict[int, tuple[str, str
         if fig is None:
             problems.append(f"figure {number} is not in the report")
             continue
-        tail = re.escape(name.rsplit("_", 1)[-1] + value)  # a long name may wrap in its cell
+        tail = re.escape(name.rsplit("_", 1)[-1] + value.replace(" ", ""))  # a name may wrap
         rows = [i for i, t in enumerate(texts[: fig + 1])
                 if re.search(rf"(?m)^\S*{tail}", t.replace(" ", ""))]  # fmt: skip
         if not rows or fig - rows[-1] > 1:
