@@ -134,4 +134,4 @@ def say_where(console: Console, result: BuildResult) -> None:
     if result.junit is not None:
         console.print(f"  {result.junit}")
     if result.allure is not None:
-        console.print(f"  {result.allure}/  (allure generate {result.allure})")
+        console.print(f"  {result.allure}/  (allure generate {result.allure})", soft_wrap=True)

@@ -225,7 +225,7 @@ def _conclude(
     if collect_only:
         return 0 if code == pytest.ExitCode.OK else EXIT_NOT_PASSED
     if (run_dir / "results.jsonl").exists():
-        from rig.summary import summarize
+        from rig.summary import say_size, summarize
 
         final = exit_code(summarize(run_dir, console, table=table))
         if report:  # the compliance report, JUnit and Allure, from the store just written
@@ -233,6 +233,7 @@ def _conclude(
 
             if not report_after_run(console, run_dir, run_seconds):
                 final = final or EXIT_NOT_PASSED
+        say_size(run_dir, console)
         return final
     if SIGNALS.first is not None:
         console.print(f"interrupted ({SIGNALS.first.name}) before the run began: nothing ran")

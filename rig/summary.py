@@ -237,6 +237,29 @@ def render_table(summary: RunSummary, console: Console) -> None:
             console.print(measurement_line(m, indent=2), highlight=False, soft_wrap=True)
 
 
+def folder_size(folder: Path) -> tuple[int, int]:
+    """Bytes and files under `folder`, a file linked twice (a plot in Allure's results)
+    counted once."""
+    seen: set[tuple[int, int]] = set()
+    total = files = 0
+    for path in folder.rglob("*"):
+        try:
+            st = path.lstat()
+        except OSError:
+            continue
+        if not path.is_file() or (st.st_dev, st.st_ino) in seen:
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        total += st.st_size
+        files += 1
+    return total, files
+
+
+def say_size(run_dir: Path, console: Console) -> None:
+    size, files = folder_size(run_dir)
+    console.print(f"run folder: {size / 1e6:.1f} MB in {files} files", highlight=False)
+
+
 def summarize(run_dir: Path, console: Console, *, table: bool = False) -> RunSummary:
     """Read the run's store, print its summary, and return it (its verdict, exit code)."""
     contents = read_store(run_dir)
