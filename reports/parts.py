@@ -38,6 +38,15 @@ from reports.model import Report, ResultSection
 
 FOLDER = "report-parts"
 MIN_FILL = 1 / 3  # a page but the report's last is at least this full
+# A report of fewer plans is printed whole, as one part, at the end: its few pages lay out
+# in less time than printing its parts, reading how full their last pages are and joining.
+WHOLE_BELOW = 5
+
+
+def printed_whole(report: Report) -> bool:
+    return len(report.ran) < WHOLE_BELOW
+
+
 LOCK_WAIT_S = 120.0  # a chapter prints in about a second; this is a hung printer
 
 
@@ -103,6 +112,8 @@ def chapter_groups(
     the same ones. `done` limits the walk to those chapters (the run is still going: a
     group waiting for a chapter not done is left for later); `before_print(indexes)` is
     called for each chapter before its group's HTML is made (its plots are drawn there)."""
+    if printed_whole(report):
+        return []  # printed whole at the end (reports.pdf.print_parts)
     count = max(1, len(report.chapters))
     groups = []
     k = 0

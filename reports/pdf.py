@@ -30,6 +30,7 @@ from reports.parts import (
     locked,
     page_fill,
     print_part,
+    printed_whole,
 )
 from reports.stamp import KEY, join_and_stamp
 from reports.stamp import VERSION as STAMP_VERSION
@@ -94,6 +95,10 @@ def print_parts(run: RunData, report: Report, run_dir: Path) -> dict[Part, Path]
         if chapters:
             draw_plots(run, [p for i in indexes for sec in chapters[i] for p in sec.cases])
 
+    if printed_whole(report):
+        plots(list(range(len(chapters))))
+        whole = group_part(report, list(range(max(1, len(chapters)))), front=True, back=True)
+        return {whole: print_part(whole, run_dir)}
     front = front_part(report)
     front_path = print_part(front, run_dir)
     walked = chapter_groups(report, run_dir, before_print=plots)
@@ -117,5 +122,7 @@ def print_parts(run: RunData, report: Report, run_dir: Path) -> dict[Part, Path]
 
 def print_matter(report: Report, run_dir: Path) -> None:
     """The front and back matter: they wait for the run's end, the chapters do not."""
+    if printed_whole(report):
+        return  # all of it at once, in print_parts
     print_part(front_part(report), run_dir)
     print_part(back_part(report), run_dir)

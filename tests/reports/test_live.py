@@ -112,3 +112,16 @@ def test_told_chapters_it_prints_the_chapters_only(tmp_path, make_run):
     assert live.proc.wait(timeout=120) == 0
     assert 1 <= len(list((run_dir / FOLDER).glob("*.pdf"))) <= 2 * chapters
     assert not (run_dir / "report.pdf").exists()
+
+
+def test_a_short_report_is_printed_whole_in_one_part(tmp_path, make_run):
+    """A few plans' report: one part at the end, nothing printed, measured or joined twice."""
+    from reports.parts import WHOLE_BELOW
+
+    run_dir = tmp_path / "20261125T130000-00009"
+    make_run(run_dir, killed=True)  # three plans
+    assert len(build_report(load_run(run_dir)).ran) < WHOLE_BELOW
+    assert follow(run_dir, _until_read()) >= 2  # its plots, and no part
+    assert not list((run_dir / FOLDER).glob("*.pdf"))
+    result = build_reports(run_dir, junit=False, allure=False)
+    assert result.parts == 1 and result.pages >= 3
