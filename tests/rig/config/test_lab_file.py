@@ -11,7 +11,7 @@ from rig.config import ConfigError, load_station
 from rig.config.lab import lab_path, laboratory_of, load_lab
 from rig.paths import REPO
 
-EXAMPLE = REPO / "stations" / "lab.example.yaml"
+EXAMPLE = REPO / "stations" / "labs" / "example.yaml"
 
 
 def test_the_example_lab_file_loads():
