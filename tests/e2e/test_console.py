@@ -19,7 +19,7 @@ def test_a_measured_fail_prints_no_traceback(tmp_path):
     assert len(fails) == 2, out  # as taken, and once among the findings
     assert "± 0.029 s" in fails[0] and "1.5…2.5 s" in fails[0]
     assert "Overall verdict: FAIL" in out
-    summary = out[out.index("\nRun ") :]
+    summary = out[out.index("\nRun ") : out.index("results: ")]
     assert max(len(line) for line in summary.splitlines()) <= 80, summary
     (result,) = [r for r in run.records if r["type"] == "test_result"]
     assert result["outcome"] == "failed" and "3.1" in result["reason"]

@@ -16,7 +16,7 @@ from reports.layout import MM, Page
 RIGHT_MARGIN_MM = 15.0
 BREAKS = "_/[:"  # an identifier may break after these (reports.html.ident)
 PLACEHOLDERS = re.compile(
-    r"not stated|not recorded|\bTBD\b|placeholder|\bN/A\b|\bNone\b|\bnan\b|"
+    r"not stated|not recorded|\bTBD\b|placeholder|\bN/A\b|\bNone\b(?!:)|\bnan\b|"
     r"Laboratory: not|= None"
 )
 
