@@ -79,9 +79,12 @@ def chapter_part(report: Report, index: int, sections: list[ResultSection]) -> P
     return group_part(report, [index], front=False, back=False)
 
 
-def group_part(report: Report, indexes: list[int], *, front: bool, back: bool) -> Part:
+def group_part(
+    report: Report, indexes: list[int], *, front: bool, back: bool, heads: bool = False
+) -> Part:
     """One part holding, in a row, the front matter (if `front`), the chapters at
-    `indexes` (consecutive) and the back matter (if `back`)."""
+    `indexes` (consecutive) and the back matter (if `back`); with `heads`, the running
+    heads, page numbers and a DRAFT mark printed in it (a report printed whole)."""
     chapters = report.chapters
     pieces: list[dict] = [{"kind": "front"}] if front else []
     names = ["front matter"] if front else []
@@ -96,7 +99,14 @@ def group_part(report: Report, indexes: list[int], *, front: bool, back: bool) -
     if back:
         pieces.append({"kind": "back"})
         names.append("back matter")
-    return Part(" + ".join(names), _render(report, pieces))
+    return Part(" + ".join(names), _render(report, pieces, heads))
+
+
+def whole_part(report: Report) -> Part:
+    """The whole report in one part, heads and page numbers printed by WeasyPrint itself."""
+    return group_part(
+        report, list(range(max(1, len(report.chapters)))), front=True, back=True, heads=True
+    )
 
 
 def chapter_groups(
@@ -207,12 +217,16 @@ def _no_subsetter_note(record: logging.LogRecord) -> bool:
 _NO_SUBSETTER_NOTE = _no_subsetter_note
 
 
-def _render(report: Report, pieces: list[dict]) -> str:
+def _render(report: Report, pieces: list[dict], heads: bool = False) -> str:
+    from reports.html import running_heads
+
     env = environment()
-    css = env.get_template("report.css").render(fonts=font_folder().as_uri(), heads=None)
+    css = env.get_template("report.css").render(
+        fonts=font_folder().as_uri(), heads=running_heads(report) if heads else None
+    )
     title = report.title if pieces[0]["kind"] in ("front", "back") else "Results"
     return env.get_template("part.html.j2").render(
-        r=report, css=css, pieces=pieces, links=False, title=title
+        r=report, css=css, pieces=pieces, links=False, title=title, mark=heads and report.draft
     )
 
 

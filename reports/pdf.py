@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from reports.parts import (
     page_fill,
     print_part,
     printed_whole,
+    whole_part,
 )
 from reports.stamp import KEY, join_and_stamp
 from reports.stamp import VERSION as STAMP_VERSION
@@ -50,13 +52,29 @@ def write_pdf(
     key = joined_key(list(parts), report)
     with locked(path.with_suffix(".lock")):
         pages = joined_pages(path, key)
-        if pages is None:
+        if pages is None and printed_whole(report):  # heads and numbers printed in it
+            (printed,) = parts.values()
+            pages = _copy_with_key(printed, path, key)
+        elif pages is None:
             pages = join_and_stamp(list(parts.values()), report, path, run_dir, key)
     if tidy:  # joined: the parts would only duplicate it (a rebuild prints them again)
         shutil.rmtree(run_dir / FOLDER, ignore_errors=True)
         with contextlib.suppress(OSError):
             path.with_suffix(".lock").unlink()
     return pages, [part.key for part in parts]
+
+
+def _copy_with_key(printed: Path, path: Path, key: str) -> int:
+    """The report printed whole, written where the report goes with its key."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(clone_from=printed)
+    writer.add_metadata({KEY: key})
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.pdf")
+    with tmp.open("wb") as f:
+        writer.write(f)
+    os.replace(tmp, path)
+    return len(writer.pages)
 
 
 def joined_key(parts: list[Part], report: Report) -> str:
@@ -97,7 +115,7 @@ def print_parts(run: RunData, report: Report, run_dir: Path) -> dict[Part, Path]
 
     if printed_whole(report):
         plots(list(range(len(chapters))))
-        whole = group_part(report, list(range(max(1, len(chapters)))), front=True, back=True)
+        whole = whole_part(report)
         return {whole: print_part(whole, run_dir)}
     front = front_part(report)
     front_path = print_part(front, run_dir)
