@@ -104,7 +104,9 @@ def source_text(source: str, unit: str) -> str:
         width = float(found[1])
         if not width:
             return "measured: the bracket closed to one level (its width is zero)"
-        return f"measured: the search or poll bracket (width {numbers.clean(width, 4)} {unit})"
+        return (
+            f"measured: the search or poll bracket (width {numbers.range_text(width, width, unit)})"
+        )
     return source or "none recorded with the measurement (the plan's budget names no source)"
 
 
