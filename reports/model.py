@@ -292,7 +292,9 @@ class Report:
             for b in m.budget:
                 if b.u is None:
                     continue
-                source = source_text(b.source, m.raw_unit)
+                # one row for a source that differs only by the level it was taken at
+                source = re.sub(r"\bat -?[\d.]+ ?°C\b", "at the measured level",
+                                source_text(b.source, m.raw_unit))  # fmt: skip
                 g = groups.setdefault(
                     (source, m.raw_unit), {"components": [], "measurements": [], "u": []}
                 )
