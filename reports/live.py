@@ -28,6 +28,7 @@ import contextlib
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -76,6 +77,18 @@ class LivePrinter:
         builder prints from the last; the front and back matter are the builder's own
         (it may sign them), and so is the joining."""
         self._close(CHAPTERS_ONLY)
+
+    def end(self, run_dir: Path) -> None:
+        """The report is built: whatever the child still does is redundant. End it now
+        (its writes are atomic), and remove anything of the parts it left behind."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        from reports.parts import FOLDER
+
+        shutil.rmtree(Path(run_dir) / FOLDER, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (Path(run_dir) / "report.lock").unlink()
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop after the item in hand; kill it if it does not."""
@@ -186,13 +199,16 @@ def _finish(run_dir: Path) -> int:
     from reports.build import PDF
     from reports.load import load_run
     from reports.model import build_report
-    from reports.parts import printed
+    from reports.parts import printed, printed_whole
     from reports.pdf import write_pdf
 
     try:
         ready = printed(run_dir)
         run = load_run(run_dir)
-        _, keys = write_pdf(run, build_report(run), run_dir, run_dir / PDF, tidy=False)
+        report = build_report(run)
+        if printed_whole(report):
+            return 0  # one part: nothing to share with the builder
+        _, keys = write_pdf(run, report, run_dir, run_dir / PDF, tidy=False)
     except Exception:  # the builder prints what is left, and says what is wrong
         return 0
     return len(set(keys) - ready)

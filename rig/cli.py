@@ -187,7 +187,7 @@ def run(
     SIGNALS.hold()
     try:
         final = _conclude(
-            code, runs_dir / run_id, collect_only, console, report, run_seconds, table
+            code, runs_dir / run_id, collect_only, console, report, run_seconds, table, live
         )
     finally:
         if live is not None:
@@ -213,6 +213,7 @@ def _conclude(
     report: bool = False,
     run_seconds: float = 0.0,
     table: bool = False,
+    live=None,
 ) -> int:
     """The exit code: from the run's verdict when a run happened, else from what pytest said."""
     if code == pytest.ExitCode.USAGE_ERROR:
@@ -233,6 +234,8 @@ def _conclude(
 
             if not report_after_run(console, run_dir, run_seconds):
                 final = final or EXIT_NOT_PASSED
+        if live is not None:
+            live.end(run_dir)  # the report is built: the helper's work left is redundant
         say_size(run_dir, console)
         return final
     if SIGNALS.first is not None:
