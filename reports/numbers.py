@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+from rig.results.units import prefix_scale
+
 MAX_DECIMALS = 9
 DASH = "—"
-SCALABLE_UNITS = {"s", "A", "V", "W", "Ω", "ohm"}
 SCALED_KEYS = ("value", "low", "high", "nominal", "uncertainty", "resolution")
 
 
@@ -95,22 +96,7 @@ def limits_text(m: dict) -> str:
 
 def scale_of(m: dict) -> tuple[float, str]:
     """A prefix that puts the value and its limits in readable digits: 180 µs, not 0.00018 s."""
-    unit = str(m.get("unit") or "")
-    if unit not in SCALABLE_UNITS:
-        return 1.0, unit
-    refs = [
-        abs(x)
-        for x in (m.get("value"), m.get("low"), m.get("high"))
-        if isinstance(x, int | float) and x and math.isfinite(x)
-    ]
-    if not refs:
-        return 1.0, unit
-    ref = max(refs)
-    if ref < 1e-3:
-        return 1e6, "µ" + unit
-    if ref < 0.1:
-        return 1e3, "m" + unit
-    return 1.0, unit
+    return prefix_scale(m)
 
 
 def scaled(m: dict) -> tuple[dict, float]:

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from rig.results.store import read_store
+from rig.results.units import prefix_scale
 from rig.results.verdict import RunSummary, RunVerdict, exit_code, summarize_records
 
 WIDTH = 80
@@ -55,7 +56,6 @@ _RUN_STYLE = {
     RunVerdict.ERROR: "bold magenta",
     RunVerdict.FAIL: "bold red",
 }
-_PREFIXED = {"s", "A", "V", "W", "Ω"}
 
 
 def _places(step: float | None) -> int | None:
@@ -73,24 +73,6 @@ def number(value: float | None, step: float | None = None) -> str:
     return "0" + text[2:] if text.startswith("-0") and float(text) == 0 else text
 
 
-def _scale(m: dict[str, Any]) -> tuple[float, str]:
-    """A prefix that keeps the digits readable: 202 ± 12 µs, not 0.000202 ± 0.000012 s."""
-    unit = str(m.get("unit") or "")
-    refs = [
-        abs(x)
-        for x in (m.get("value"), m.get("low"), m.get("high"))
-        if isinstance(x, int | float) and x and math.isfinite(x)
-    ]
-    if unit not in _PREFIXED or not refs:
-        return 1.0, unit
-    ref = max(refs)
-    if ref < 1e-3:
-        return 1e6, "µ" + unit
-    if ref < 0.1:
-        return 1e3, "m" + unit
-    return 1.0, unit
-
-
 def _times(x: Any, k: float) -> float | None:
     return x * k if isinstance(x, int | float) else None
 
@@ -98,7 +80,7 @@ def _times(x: Any, k: float) -> float | None:
 def measured(m: dict[str, Any]) -> str:
     """`3.6512 ± 0.0021 V`, or to the resolution without an uncertainty: never 3.05000001.
     A measurement without a value says why, in the plan's words (its note), if it can."""
-    k, unit = _scale(m)
+    k, unit = prefix_scale(m)
     value = _times(m.get("value"), k)
     if value is None:
         return "no value"
@@ -111,7 +93,7 @@ def measured(m: dict[str, Any]) -> str:
 
 def limits(m: dict[str, Any]) -> str:
     """The acceptance limits as the spec states them (3.625…3.675 V, ≤ 400 µs)."""
-    k, unit = _scale(m)
+    k, unit = prefix_scale(m)
     low, high = _times(m.get("low"), k), _times(m.get("high"), k)
 
     def clean(x: float | None) -> str:
