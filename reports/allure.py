@@ -15,6 +15,7 @@ import bisect
 import contextlib
 import hashlib
 import json
+import os
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -58,6 +59,7 @@ CATEGORIES = [
 def write_allure(run: RunData, report: Report, folder: Path) -> Path:
     logger = AllureFileLogger(str(folder), clean=True)
     writer = _Writer(run, report, logger)
+    writer.folder = folder
     summaries = {p.test: p for p in run.summary.plans}
     children = [writer.plan(section, summaries[section.test]) for section in report.plans]
     writer.session(children)
@@ -78,6 +80,7 @@ def write_allure(run: RunData, report: Report, folder: Path) -> Path:
 class _Writer:
     def __init__(self, run: RunData, report: Report, logger: AllureFileLogger):
         self.run, self.report, self.logger = run, report, logger
+        self.folder = Path(".")
         self.transcripts = {p.stem: _read_transcript(p) for p in run.transcripts()}
         starts = sorted(p.mono_start for p in report.plans if p.mono_start is not None)
         self.windows = starts
@@ -87,8 +90,13 @@ class _Writer:
         return str(uuid.uuid5(NAMESPACE, "\x1f".join((self.report.run_id, *parts))))
 
     def attach_file(self, source: Path, name: str, kind: AttachmentType) -> Attachment:
+        """The file linked into the results folder, not copied: a plot is kept once in
+        the run folder however many views of it there are (a copy where links fail)."""
         file_name = ATTACHMENT_PATTERN.format(prefix=uuid.uuid4(), ext=kind.extension)
-        self.logger.report_attached_file(str(source), file_name)
+        try:
+            os.link(source, self.folder / file_name)
+        except OSError:
+            self.logger.report_attached_file(str(source), file_name)
         return Attachment(name=name, source=file_name, type=kind.mime_type)
 
     def attach_text(self, body: str, name: str, kind: AttachmentType) -> Attachment:

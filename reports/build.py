@@ -18,7 +18,7 @@ from reports.load import RunData, load_run
 from reports.model import PlanSection, Report, Signatures, build_report
 from reports.parts import printed
 from reports.pdf import print_matter, write_pdf
-from reports.plot_files import is_fresh, plot_key, plot_path, plot_title
+from reports.plot_files import is_fresh, mark_of, plot_key, plot_path, plot_title
 
 HTML = "report.html"
 PDF = "report.pdf"
@@ -53,6 +53,7 @@ def build_reports(
     pdf: bool = True,
     junit: bool = True,
     allure: bool = True,
+    laboratory: dict | None = None,
 ) -> BuildResult:
     run_dir = Path(run_dir)
     seconds: dict[str, float] = {}
@@ -67,7 +68,7 @@ def build_reports(
 
     ready = printed(run_dir)  # by the live printer during the run, or an earlier build
     run = load_run(run_dir)
-    report = build_report(run, signatures)
+    report = build_report(run, signatures, laboratory)
     lap("load")
     if pdf:  # first, while a live printer finishing the run prints the chapters left
         print_matter(report, run_dir)
@@ -76,7 +77,7 @@ def build_reports(
     ordered = report.run_order or report.plans
     plots = list(reversed(draw_plots(run, list(reversed(ordered)))))
     lap("plots")
-    html = render_html(report)
+    html = render_html(report, run_dir)
     html_path = run_dir / HTML
     _write_text(html_path, html)
     lap("html")
@@ -111,15 +112,25 @@ def draw_plots(run: RunData, plans: Iterable[PlanSection]) -> list[Path]:
             title = plot_title(plan.title, m.name)
             try:
                 data, waveform = run.waveform_file(m.waveform)
-                key = plot_key(title, data)
+                mark = mark_of(m.record)
+                key = plot_key(title, data, mark)
                 if not is_fresh(run.run_dir / image, key):
-                    shared_plotter().draw(waveform, run.run_dir / image, title, key)
+                    shared_plotter().draw(waveform, run.run_dir / image, title, key,
+                                          plot_mark(mark))  # fmt: skip
             except ValueError as exc:
                 m.plot_error = f"waveform could not be drawn: {exc}"
                 continue
             m.plot = image
             drawn.append(run.run_dir / image)
     return drawn
+
+
+def plot_mark(mark: tuple | None):
+    if mark is None:
+        return None
+    from reports.plots import Mark
+
+    return Mark(*mark)
 
 
 _PLOTTER: list = []

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from reports.load import ReportError
+from rig.config.errors import ConfigError
 
 if TYPE_CHECKING:
     from reports.build import BuildResult
@@ -24,6 +25,8 @@ def report_command(
     tested_by: str | None = None,
     approved_by: str | None = None,
     pdf: bool = True,
+    show_all: bool = False,
+    lab: Path | None = None,
 ) -> int:
     from reports.compare import compare_runs, print_comparison
     from reports.model import Signatures
@@ -35,15 +38,25 @@ def report_command(
                     "give either RUN_DIR or --compare RUN_A RUN_B", style="bold red", soft_wrap=True
                 )
                 return EXIT_USAGE
-            return print_comparison(compare_runs(*compare), console)
+            return print_comparison(compare_runs(*compare), console, show_all)
         if run_dir is None:
             console.print(
                 "rig report RUN_DIR, or rig report --compare RUN_A RUN_B", style="bold red"
             )
             return EXIT_USAGE
+        laboratory = None
+        if lab is not None:
+            from rig.config.lab import load_lab
+
+            section = load_lab(lab).laboratory
+            laboratory = None if section is None else {**section.record(), "file": str(lab)}
         result = _build_with_a_helper(
-            run_dir, Signatures(tested_by or "", approved_by or ""), pdf=pdf
-        )
+            run_dir, Signatures(tested_by or "", approved_by or ""), pdf=pdf,
+            laboratory=laboratory,
+        )  # fmt: skip
+    except ConfigError as exc:
+        console.print(escape(str(exc)), style="bold red", soft_wrap=True)
+        return EXIT_USAGE
     except ReportError as exc:
         console.print(escape(str(exc)), style="bold red", soft_wrap=True)
         return EXIT_USAGE
@@ -52,7 +65,9 @@ def report_command(
     return EXIT_OK
 
 
-def _build_with_a_helper(run_dir: Path, signatures, *, pdf: bool) -> BuildResult:
+def _build_with_a_helper(
+    run_dir: Path, signatures, *, pdf: bool, laboratory: dict | None = None
+) -> BuildResult:
     """`build_reports`, with the PDF's chapters printed on two cores: a live printer
     prints them from the first while this process prints from the last."""
     from reports.build import build_reports
@@ -62,7 +77,7 @@ def _build_with_a_helper(run_dir: Path, signatures, *, pdf: bool) -> BuildResult
     if helper is not None:
         helper.print_chapters()
     try:
-        return build_reports(run_dir, signatures, pdf=pdf)
+        return build_reports(run_dir, signatures, pdf=pdf, laboratory=laboratory)
     finally:
         if helper is not None:
             helper.stop(timeout_s=30)
@@ -119,4 +134,4 @@ def say_where(console: Console, result: BuildResult) -> None:
     if result.junit is not None:
         console.print(f"  {result.junit}")
     if result.allure is not None:
-        console.print(f"  {result.allure}/  (allure generate {result.allure})")
+        console.print(f"  {result.allure}/  (allure generate {result.allure})", soft_wrap=True)

@@ -126,8 +126,9 @@ def _identity(a: RunData, b: RunData) -> list[tuple[str, str, str]]:
     ]
 
 
-def print_comparison(c: Comparison, console: Console) -> int:
-    """The table, then a summary line; 1 if anything changed beyond U or changed verdict."""
+def print_comparison(c: Comparison, console: Console, show_all: bool = False) -> int:
+    """The table of what changed (every row with `show_all`), then a summary line; 1 if
+    anything changed beyond U or changed verdict."""
     ident = Table(show_header=True, box=None, pad_edge=False)
     for col in ("", "A", "B"):
         ident.add_column(col)
@@ -141,7 +142,8 @@ def print_comparison(c: Comparison, console: Console) -> int:
     table.add_column("B", justify="right", no_wrap=True)
     table.add_column("Δ ± U", justify="right", no_wrap=True)
     table.add_column("change", overflow="fold", ratio=2)
-    for r in c.rows:
+    shown = [r for r in c.rows if show_all or r.status != "same" or r.verdict_change]
+    for r in shown:
         ref = r.a or r.b or {}
         m_ref, factor = numbers.scaled(ref)
         unit = m_ref.get("unit", "")
@@ -165,7 +167,12 @@ def print_comparison(c: Comparison, console: Console) -> int:
             escape(change),
             style=style,
         )
-    console.print(table)
+    if shown:
+        console.print(table)
+    hidden = len(c.rows) - len(shown)
+    if hidden:
+        console.print(f"{hidden} measurement(s) the same in both runs are not listed "
+                      "(--all lists them)")  # fmt: skip
     both = len(c.rows) - c.count("only in A") - c.count("only in B")
     verdicts = sum(1 for r in c.rows if r.verdict_change)
     console.print(

@@ -44,6 +44,7 @@ def write_junit(run: RunData, report: Report, path: Path) -> Path:
         cases.append(case)
         counts["tests"] += 1
         counts["errors"] += 1
+    total = _session_s(run) or total  # the session's, as the console and the store say
     root = ET.Element(
         "testsuites",
         name=f"bms-rig {report.run_id}",
@@ -144,6 +145,16 @@ def _first_line(text: str) -> str:
 
 def _num(x: object) -> str:
     return "" if x is None else clean(x) if isinstance(x, float) else str(x)
+
+
+def _session_s(run: RunData) -> float | None:
+    """The run's wall time from its store: run_start.started to run_end.ended (the plans'
+    own times leave out their setup, teardown and the station's opening)."""
+    start, end = run.first("run_start") or {}, run.summary.run_end or {}
+    began, ended = start.get("started"), end.get("ended")
+    if isinstance(began, int | float) and isinstance(ended, int | float) and ended >= began:
+        return float(ended - began)
+    return None
 
 
 def _timestamp(run: RunData) -> str:

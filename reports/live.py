@@ -28,12 +28,13 @@ import contextlib
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from reports.plot_files import is_fresh, plan_title, plot_key, plot_path, plot_title
+from reports.plot_files import is_fresh, mark_of, plan_title, plot_key, plot_path, plot_title
 
 STORE = "results.jsonl"
 POLL_S = 0.25  # real time: this process watches files, it is no part of the measurement
@@ -77,6 +78,18 @@ class LivePrinter:
         (it may sign them), and so is the joining."""
         self._close(CHAPTERS_ONLY)
 
+    def end(self, run_dir: Path) -> None:
+        """The report is built: whatever the child still does is redundant. End it now
+        (its writes are atomic), and remove anything of the parts it left behind."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        from reports.parts import FOLDER
+
+        shutil.rmtree(Path(run_dir) / FOLDER, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (Path(run_dir) / "report.lock").unlink()
+
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop after the item in hand; kill it if it does not."""
         self._close(b"")
@@ -119,6 +132,7 @@ def follow(run_dir: Path, told: Callable[[float], str]) -> int:
     (which waits up to the given seconds for a word) says stop or finish; returns how
     many items (plots and parts) were made."""
     offset, made, modules, printed, ended = 0, 0, [], set(), False
+    tried: set[str] | None = set()  # the modules done when the chapters were last walked
     while True:
         offset, new = _new_records(run_dir / STORE, offset)
         for record in new:
@@ -131,8 +145,10 @@ def follow(run_dir: Path, told: Callable[[float], str]) -> int:
                 modules.append(module)
             ended = ended or record.get("type") == "run_end"
         done = None if ended else set(modules[:-1])
-        if new and (done is None or done - printed):
+        # walked again only once another module is done: a short chapter waits for the next
+        if new and done != tried and (done is None or done - printed):
             made += _print_chapters(run_dir, printed, done)
+            tried = done
         word = told(POLL_S)
         if word != GO:
             return made + _last(run_dir, word, printed)
@@ -148,29 +164,32 @@ def _last(run_dir: Path, word: str, printed: set[str]) -> int:
 
 
 def _print_chapters(run_dir: Path, printed: set[str], modules: set[str] | None) -> int:
-    """Print the chapters of `modules` (None: every chapter) not printed yet, in run
-    order, each after its plots."""
+    """Print the chapters of `modules` (None: every chapter) in their groups
+    (`reports.parts.chapter_groups`), in run order, each after its plots; `printed`
+    holds the modules whose groups are printed."""
     from reports.build import draw_plots
     from reports.load import load_run
     from reports.model import build_report
-    from reports.parts import chapter_part, print_part
+    from reports.parts import chapter_groups
+    from reports.parts import printed as printed_parts
 
     try:
         run = load_run(run_dir)
         report = build_report(run)
-        made = 0
-        for index, sections in enumerate(report.chapters):
-            module = sections[0].module
-            if module in printed or (modules is not None and module not in modules):
-                continue
-            draw_plots(run, [p for sec in sections for p in sec.cases])
-            part = chapter_part(report, index, sections)
-            made += 0 if part.path(run_dir).exists() else 1
-            print_part(part, run_dir)
-            printed.add(module)
+        chapters = report.chapters
+        done = None
+        if modules is not None:
+            done = {i for i, sections in enumerate(chapters) if sections[0].module in modules}
+        before = printed_parts(run_dir)
+
+        def plots(indexes: list[int]) -> None:
+            draw_plots(run, [p for i in indexes for sec in chapters[i] for p in sec.cases])
+
+        for indexes, _, _ in chapter_groups(report, run_dir, done, before_print=plots):
+            printed.update(chapters[i][0].module for i in indexes if chapters)
     except Exception:  # the builder prints it again, and says what is wrong
         return 0
-    return made
+    return len(printed_parts(run_dir) - before)
 
 
 def _finish(run_dir: Path) -> int:
@@ -180,15 +199,16 @@ def _finish(run_dir: Path) -> int:
     from reports.build import PDF
     from reports.load import load_run
     from reports.model import build_report
-    from reports.parts import printed
+    from reports.parts import printed, printed_whole
     from reports.pdf import write_pdf
 
     try:
         ready = printed(run_dir)
         run = load_run(run_dir)
-        _, keys = write_pdf(
-            run, build_report(run), run_dir, run_dir / PDF, backwards=False, tidy=False
-        )
+        report = build_report(run)
+        if printed_whole(report):
+            return 0  # one part: nothing to share with the builder
+        _, keys = write_pdf(run, report, run_dir, run_dir / PDF, tidy=False)
     except Exception:  # the builder prints what is left, and says what is wrong
         return 0
     return len(set(keys) - ready)
@@ -220,17 +240,19 @@ def _draw(run_dir: Path, record: dict) -> int:
     waveform = record.get("waveform")
     if not waveform or not isinstance(waveform, str):
         return 0
-    from reports.build import shared_plotter
+    from reports.build import plot_mark, shared_plotter
     from rig.results.waveform import Waveform
 
     title = plot_title(plan_title(str(record.get("test", ""))), str(record.get("name", "")))
     image = run_dir / plot_path(waveform)
     try:
         data = (run_dir / waveform).read_bytes()
-        key = plot_key(title, data)
+        mark = mark_of(record)
+        key = plot_key(title, data, mark)
         if is_fresh(image, key):
             return 0
-        shared_plotter().draw(Waveform.from_json(json.loads(data)), image, title, key)
+        shared_plotter().draw(Waveform.from_json(json.loads(data)), image, title, key,
+                              plot_mark(mark))  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError):
         return 0  # the report builder will try again, and say what is wrong
     return 1

@@ -76,8 +76,38 @@ class EquipmentRow:
 @dataclass
 class BudgetRow:
     name: str
-    standard: str
+    standard: str  # as printed: in the measurement's shown unit
     source: str
+    u: float | None = None  # the standard uncertainty, in the record's unit
+
+
+@dataclass
+class AnnexRow:
+    source: str
+    components: str
+    measurements: str
+    u: str  # the range of u, with its unit
+
+
+def _some(items: list[str], shown: int) -> str:
+    if len(items) <= shown:
+        return ", ".join(items)
+    return ", ".join(items[:shown]) + f" and {len(items) - shown} more"
+
+
+def source_text(source: str, unit: str) -> str:
+    """A component's source as Annex A states it: a document and table, or "measured"
+    with what was measured; a bare number gets its unit."""
+    source = source.strip()
+    found = re.fullmatch(r"bracket width ([-+\d.eE]+)", source)
+    if found:
+        width = float(found[1])
+        if not width:
+            return "measured: the bracket closed to one level (its width is zero)"
+        return (
+            f"measured: the search or poll bracket (width {numbers.range_text(width, width, unit)})"
+        )
+    return source or "none recorded with the measurement (the plan's budget names no source)"
 
 
 @dataclass
@@ -98,6 +128,7 @@ class MeasurementRow:
     evidence: str
     budget: list[BudgetRow]
     waveform: str | None  # run-folder-relative waveform file
+    raw_unit: str = ""  # the unit as recorded (SI), before a prefix for reading
     plot: str | None = None  # run-folder-relative PNG, once drawn
     plot_error: str = ""
     figure: int = 0  # its figure's number in the report, once drawn (run order)
@@ -243,6 +274,8 @@ class Report:
     measurement_counts: dict[str, int]
     record_counts: dict[str, int]
     statement: str = STATEMENT
+    lab: dict[str, Any] = field(default_factory=dict)  # name, address, accreditation, signatories
+    draft: list[str] = field(default_factory=list)  # what is missing before it can be signed
     sim: dict[str, Any] = field(default_factory=dict)
     run_order: list[PlanSection] = field(default_factory=list)  # the plans as they ran
 
@@ -251,16 +284,60 @@ class Report:
         return [m for p in self.plans for m in p.measurements]
 
     @property
-    def uncertainty_sources(self) -> list[tuple[str, list[str], int]]:
-        """Each source an uncertainty component cites, the components citing it, how often."""
-        found: dict[str, tuple[list[str], list[int]]] = {}
+    def annex_a(self) -> list[AnnexRow]:
+        """Every uncertainty component the measurements carry, grouped by its source and
+        unit, with the range of its standard uncertainty in the measurements' unit."""
+        groups: dict[tuple[str, str], dict[str, Any]] = {}
         for m in self.measurements:
             for b in m.budget:
-                names, count = found.setdefault(b.source or "not stated", ([], [0]))
-                if b.name not in names:
-                    names.append(b.name)
-                count[0] += 1
-        return [(src, names, count[0]) for src, (names, count) in found.items()]
+                if b.u is None:
+                    continue
+                # one row for a source that differs only by the level it was taken at
+                source = re.sub(r"\bat -?[\d.]+ ?°C\b", "at the measured level",
+                                source_text(b.source, m.raw_unit))  # fmt: skip
+                g = groups.setdefault(
+                    (source, m.raw_unit), {"components": [], "measurements": [], "u": []}
+                )
+                name = re.sub(r"\b([A-Za-z]\w*):\d+\b", r"\1", b.name)  # cellsim_a:3 -> cellsim_a
+                if name not in g["components"]:
+                    g["components"].append(name)
+                g["measurements"].append(re.sub(r"^cell\d+_", "cellN_", m.name))
+                g["u"].append(b.u)
+        rows = []
+        for (source, unit), g in groups.items():
+            counts: dict[str, int] = {}
+            for name in g["measurements"]:
+                counts[name] = counts.get(name, 0) + 1
+            shown = [f"{n} ×{c}" if c > 1 else n for n, c in counts.items()]
+            rows.append(
+                AnnexRow(
+                    source=source,
+                    components=_some(g["components"], 4),
+                    measurements=_some(shown, 4),
+                    u=numbers.range_text(min(g["u"]), max(g["u"]), unit),
+                )
+            )
+        return sorted(rows, key=lambda r: r.source.lower())
+
+    @property
+    def clause_note(self) -> str:
+        from reports.clauses import NOTE
+
+        return NOTE
+
+    @property
+    def clause_sources(self) -> list[tuple[str, str, str]]:
+        from reports.clauses import sources
+
+        return sources([c for p in self.plans for c in p.clauses])
+
+    @property
+    def tester_role(self) -> str:
+        return role_of(self.lab, self.signatures.tested_by)
+
+    @property
+    def approver_role(self) -> str:
+        return role_of(self.lab, self.signatures.approved_by)
 
     @property
     def not_run(self) -> list[PlanSection]:
@@ -329,7 +406,11 @@ class Report:
         ]
 
 
-def build_report(run: RunData, signatures: Signatures | None = None) -> Report:
+def build_report(
+    run: RunData, signatures: Signatures | None = None, laboratory: dict[str, Any] | None = None
+) -> Report:
+    """The report of `run`; `laboratory` (a lab file's section, `rig report --lab`) stands
+    in for the one the run recorded."""
     summary = run.summary
     start = run.first("run_start") or {}
     end = summary.run_end or {}
@@ -344,6 +425,7 @@ def build_report(run: RunData, signatures: Signatures | None = None) -> Report:
     signatures = signatures or Signatures()
     if not signatures.tested_by and start.get("tested_by"):
         signatures = Signatures(str(start["tested_by"]), signatures.approved_by)
+    lab = _laboratory(laboratory or start.get("laboratory"))
     measurements = [m for p in plans for m in p.measurements]
     equipment = [_equipment(r, run_date) for r in run.of_type("instrument")]
     report = Report(
@@ -356,7 +438,7 @@ def build_report(run: RunData, signatures: Signatures | None = None) -> Report:
         + [_damage_reason(d) for d in run.damage if d.kind != TORN],  # torn: in the summary
         complete=summary.complete and not run.damage,
         simulated=bool(start.get("simulated")),
-        laboratory=str(start.get("laboratory") or ""),
+        laboratory=str(lab.get("name") or ""),
         station=str(start.get("station") or "not recorded"),
         station_description=str(start.get("station_description") or ""),
         location=str(start.get("location") or ""),
@@ -387,6 +469,8 @@ def build_report(run: RunData, signatures: Signatures | None = None) -> Report:
             for k in ("pass", "conditional", "fail")
         },
         run_order=run_order,
+        lab=lab,
+        draft=draft_reasons(lab, signatures),
         record_counts=_record_counts(run.records),
         sim={
             "seed": start.get("seed"),
@@ -400,6 +484,42 @@ def build_report(run: RunData, signatures: Signatures | None = None) -> Report:
     ):  # belt and braces: never sign a torn store
         report.verdict = str(RunVerdict.INCOMPLETE)
     return report
+
+
+def _laboratory(recorded: Any) -> dict[str, Any]:
+    """The laboratory as recorded: a lab file's section, or an older run's free text."""
+    lab: dict[str, Any] = {"name": "", "address": "", "accreditation": None, "signatories": []}
+    if isinstance(recorded, dict):
+        lab.update({k: v for k, v in recorded.items() if v is not None})
+    elif recorded:
+        lab["name"] = str(recorded)  # an older run: the station file's free text
+    return lab
+
+
+def draft_reasons(lab: dict[str, Any], signatures: Signatures) -> list[str]:
+    """What a report lacks before a laboratory can sign it; none: it is not a draft."""
+    missing = []
+    if not lab.get("name"):
+        missing.append("the laboratory (a lab file's laboratory section: rig run --lab FILE)")
+    if not signatures.tested_by:
+        missing.append("who tested (rig run --tested-by NAME, or rig report --tested-by NAME)")
+    if not signatures.approved_by:
+        missing.append("who approved it (rig report RUN --approved-by NAME)")
+    else:
+        names = [str(s.get("name")) for s in lab.get("signatories") or [] if isinstance(s, dict)]
+        if names and signatures.approved_by not in names:
+            missing.append(
+                f"an approver among the laboratory's signatories ({signatures.approved_by} "
+                f"is not one of {', '.join(names)})"
+            )
+    return missing
+
+
+def role_of(lab: dict[str, Any], name: str) -> str:
+    for s in lab.get("signatories") or []:
+        if isinstance(s, dict) and s.get("name") == name:
+            return str(s.get("role") or "")
+    return ""
 
 
 def _damage_reason(d: StoreDamage) -> str:
@@ -469,7 +589,7 @@ def _plan(plan: PlanSummary, start: dict[str, Any], duration: float | None) -> P
         outcome=plan.outcome,
         outcome_label=OUTCOME_LABEL.get(plan.outcome, plan.outcome.upper()),
         category=plan_category(plan),
-        reason=_short_reason(plan.reason),
+        reason=_plan_reason(plan, rows),
         duration_s=duration,
         started=_when(None, start.get("at")),
         measurements=rows,
@@ -480,6 +600,15 @@ def _plan(plan: PlanSummary, start: dict[str, Any], duration: float | None) -> P
 def _protection_from(test: str) -> str:
     module = test.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
     return module.removeprefix("test_")
+
+
+def _plan_reason(plan: PlanSummary, rows: list[MeasurementRow]) -> str:
+    """Why the plan did not pass, unless its failed measurements say it already (their
+    rows carry the values, the limits and the plan's note, in words)."""
+    reason = _short_reason(plan.reason)
+    if "measurement(s) out of specification" in reason and any(m.verdict == "fail" for m in rows):
+        return ""
+    return reason
 
 
 def _short_reason(text: str, limit: int = 600) -> str:
@@ -510,11 +639,13 @@ def _measurement(record: dict[str, Any]) -> MeasurementRow:
         conditions=_conditions(m.get("context")),
         stimulus=_stimulus(m.get("stimulus")),
         evidence=_evidence(m),
+        raw_unit=str(record.get("unit") or ""),
         budget=[
             BudgetRow(
                 str(c.get("name", "")),
                 f"{numbers.clean(_times(c.get('standard'), factor), 2)} {unit}".strip(),
                 str(c.get("source", "")),
+                c.get("standard") if isinstance(c.get("standard"), int | float) else None,
             )
             for c in m.get("budget") or []
             if isinstance(c, dict)
@@ -533,6 +664,8 @@ def _conditions(context: Any) -> str:
         return ""
     parts = []
     for key, value in context.items():
+        if value is None:
+            continue  # nothing to say
         if isinstance(value, float):
             value = numbers.clean(value)
         elif isinstance(value, list | dict):

@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+from rig.results.units import prefix_scale
+
 MAX_DECIMALS = 9
 DASH = "—"
-SCALABLE_UNITS = {"s", "A", "V", "W", "Ω", "ohm"}
 SCALED_KEYS = ("value", "low", "high", "nominal", "uncertainty", "resolution")
 
 
@@ -95,22 +96,7 @@ def limits_text(m: dict) -> str:
 
 def scale_of(m: dict) -> tuple[float, str]:
     """A prefix that puts the value and its limits in readable digits: 180 µs, not 0.00018 s."""
-    unit = str(m.get("unit") or "")
-    if unit not in SCALABLE_UNITS:
-        return 1.0, unit
-    refs = [
-        abs(x)
-        for x in (m.get("value"), m.get("low"), m.get("high"))
-        if isinstance(x, int | float) and x and math.isfinite(x)
-    ]
-    if not refs:
-        return 1.0, unit
-    ref = max(refs)
-    if ref < 1e-3:
-        return 1e6, "µ" + unit
-    if ref < 0.1:
-        return 1e3, "m" + unit
-    return 1.0, unit
+    return prefix_scale(m)
 
 
 def scaled(m: dict) -> tuple[dict, float]:
@@ -125,3 +111,17 @@ def scaled(m: dict) -> tuple[dict, float]:
     if m.get("bracket"):
         out["bracket"] = [b * factor if isinstance(b, int | float) else b for b in m["bracket"]]
     return out, factor
+
+
+def two_digits(x: float) -> str:
+    """Two significant digits without an exponent: 580, 14, 0.36, 0.0029."""
+    if not x or not math.isfinite(x):
+        return "0" if x == 0 else clean(x)
+    return fixed(x, max(0, 1 - math.floor(math.log10(abs(x)))))
+
+
+def range_text(lo: float, hi: float, unit: str) -> str:
+    """`1.36–1.39 mV`, `14 ms`: a range of small values in one readable prefix."""
+    factor, shown = scale_of({"value": hi, "unit": unit})
+    a, b = two_digits(lo * factor), two_digits(hi * factor)
+    return f"{a} {shown}".strip() if a == b else f"{a}–{b} {shown}".strip()

@@ -37,6 +37,16 @@ from reports.html import environment
 from reports.model import Report, ResultSection
 
 FOLDER = "report-parts"
+MIN_FILL = 1 / 3  # a page but the report's last is at least this full
+# A report of fewer plans is printed whole, as one part, at the end: its few pages lay out
+# in less time than printing its parts, reading how full their last pages are and joining.
+WHOLE_BELOW = 5
+
+
+def printed_whole(report: Report) -> bool:
+    return len(report.ran) < WHOLE_BELOW
+
+
 LOCK_WAIT_S = 120.0  # a chapter prints in about a second; this is a hung printer
 
 
@@ -56,21 +66,99 @@ class Part:
 
 
 def front_part(report: Report) -> Part:
-    return Part("front matter", _render(report, "front"))
+    return Part("front matter", _render(report, [{"kind": "front"}]))
 
 
 def back_part(report: Report) -> Part:
-    return Part("back matter", _render(report, "back"))
+    return Part("back matter", _render(report, [{"kind": "back"}]))
 
 
 def chapter_part(report: Report, index: int, sections: list[ResultSection]) -> Part:
     """The chapter of §7 holding `sections` (one plan module's), the `index`-th; with no
     sections, §7 saying that no plan ran."""
-    if not sections:
-        return Part("§7 (no plan ran)", _render(report, "empty"))
-    module = sections[0].module.rsplit("/", 1)[-1]
-    html = _render(report, "chapter", sections=sections, first=index == 0)
-    return Part(f"§7 {module}", html)
+    return group_part(report, [index], front=False, back=False)
+
+
+def group_part(
+    report: Report, indexes: list[int], *, front: bool, back: bool, heads: bool = False
+) -> Part:
+    """One part holding, in a row, the front matter (if `front`), the chapters at
+    `indexes` (consecutive) and the back matter (if `back`); with `heads`, the running
+    heads, page numbers and a DRAFT mark printed in it (a report printed whole)."""
+    chapters = report.chapters
+    pieces: list[dict] = [{"kind": "front"}] if front else []
+    names = ["front matter"] if front else []
+    for index in indexes:
+        if not chapters:
+            pieces.append({"kind": "empty"})
+            names.append("§7 (no plan ran)")
+            continue
+        sections = chapters[index]
+        pieces.append({"kind": "chapter", "sections": sections, "first": index == 0})
+        names.append(f"§7 {sections[0].module.rsplit('/', 1)[-1]}")
+    if back:
+        pieces.append({"kind": "back"})
+        names.append("back matter")
+    return Part(" + ".join(names), _render(report, pieces, heads))
+
+
+def whole_part(report: Report) -> Part:
+    """The whole report in one part, heads and page numbers printed by WeasyPrint itself."""
+    return group_part(
+        report, list(range(max(1, len(report.chapters)))), front=True, back=True, heads=True
+    )
+
+
+def chapter_groups(
+    report: Report,
+    run_dir: Path,
+    done: set[int] | None = None,
+    before_print=None,
+) -> list[tuple[list[int], Part, Path]]:
+    """The chapters printed in groups, first to last, each group's part printed (or found
+    printed): a chapter whose last page would stand less than a third full is printed
+    together with the next one, so no page but the report's last stands nearly empty.
+    The groups depend on the chapters alone, so the live printer and the builder make
+    the same ones. `done` limits the walk to those chapters (the run is still going: a
+    group waiting for a chapter not done is left for later); `before_print(indexes)` is
+    called for each chapter before its group's HTML is made (its plots are drawn there)."""
+    if printed_whole(report):
+        return []  # printed whole at the end (reports.pdf.print_parts)
+    count = max(1, len(report.chapters))
+    groups = []
+    k = 0
+    while k < count:
+        j = k
+        while True:
+            if done is not None and j not in done:
+                return groups
+            indexes = list(range(k, j + 1))
+            if before_print is not None:
+                before_print([j])  # the plots its HTML names, drawn or found drawn
+            part = group_part(report, indexes, front=False, back=False)
+            path = print_part(part, run_dir)
+            if j == count - 1 or page_fill(path) >= MIN_FILL:
+                break
+            j += 1
+        groups.append((indexes, part, path))
+        k = j + 1
+    return groups
+
+
+def page_fill(path: Path) -> float:
+    """How full the last page of a printed part is (0 to 1), remembered beside it."""
+    note = path.with_suffix(".fill")
+    try:
+        return float(note.read_text())
+    except (OSError, ValueError):
+        pass
+    from reports.layout import last_page_fill
+
+    fill = last_page_fill(path)
+    tmp = note.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(f"{fill:.4f}")
+    os.replace(tmp, note)
+    return fill
 
 
 def print_part(part: Part, run_dir: Path) -> Path:
@@ -103,7 +191,7 @@ def clear_unused(run_dir: Path, used: list[Part]) -> None:
     folder = Path(run_dir) / FOLDER
     keep = {p.key for p in used}
     for path in folder.glob("*"):
-        if path.suffix == ".pdf" and path.name.split(".", 1)[0] in keep:
+        if path.suffix in (".pdf", ".fill") and path.name.split(".", 1)[0] in keep:
             continue
         with contextlib.suppress(OSError):
             path.unlink()
@@ -129,12 +217,16 @@ def _no_subsetter_note(record: logging.LogRecord) -> bool:
 _NO_SUBSETTER_NOTE = _no_subsetter_note
 
 
-def _render(report: Report, kind: str, **extra: object) -> str:
+def _render(report: Report, pieces: list[dict], heads: bool = False) -> str:
+    from reports.html import running_heads
+
     env = environment()
-    css = env.get_template("report.css").render(fonts=font_folder().as_uri(), heads=None)
-    title = {"front": report.title, "back": report.title}.get(kind, "Results")
+    css = env.get_template("report.css").render(
+        fonts=font_folder().as_uri(), heads=running_heads(report) if heads else None
+    )
+    title = report.title if pieces[0]["kind"] in ("front", "back") else "Results"
     return env.get_template("part.html.j2").render(
-        r=report, css=css, kind=kind, links=False, title=title, **extra
+        r=report, css=css, pieces=pieces, links=False, title=title, mark=heads and report.draft
     )
 
 

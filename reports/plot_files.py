@@ -15,7 +15,7 @@ from PIL import Image
 
 FOLDER = "plots"
 EXTENSION = ".jpg"
-VERSION = "3"  # part of every key: bump it when the drawing changes
+VERSION = "4"  # part of every key: bump it when the drawing changes
 
 
 def plot_path(waveform: str) -> str:
@@ -32,10 +32,22 @@ def plan_title(test: str) -> str:
     return test.split("::")[-1].removeprefix("test_")
 
 
-def plot_key(title: str, waveform_file: bytes) -> str:
-    digest = hashlib.sha256(f"{VERSION}\0{title}\0".encode())
+def plot_key(title: str, waveform_file: bytes, mark: tuple | None = None) -> str:
+    """What an image was drawn from: the drawing's version, its title, the measured value
+    drawn over it and the waveform file's bytes."""
+    digest = hashlib.sha256(f"{VERSION}\0{title}\0{mark!r}\0".encode())
     digest.update(waveform_file)
     return digest.hexdigest()[:24]
+
+
+def mark_of(record: dict) -> tuple | None:
+    """The measured value, its U and unit as a plot draws them; None without a value."""
+    value = record.get("value")
+    if not isinstance(value, int | float):
+        return None
+    u = record.get("uncertainty")
+    return (float(value), float(u) if isinstance(u, int | float) else None,
+            str(record.get("unit") or ""))  # fmt: skip
 
 
 def is_fresh(path: Path, key: str) -> bool:

@@ -22,7 +22,7 @@ from reports.html import environment, running_heads
 from reports.model import Report
 
 KEY = "/RigJoinedFrom"  # metadata: what the file was joined from (reports.pdf.joined_key)
-VERSION = "2"  # part of that key: bump it when the joining or the stamping changes
+VERSION = "3"  # part of that key: bump it when the joining or the stamping changes
 LINE_MM = 4.0  # one "Page N of M" line on a number strip
 STRIP_LINES = 200  # lines a strip holds (800 mm: well inside a PDF page's 5 m limit)
 PAGE_W_MM, RIGHT_MM = 210.0, 15.0  # A4, and the report's right margin (report.css)
@@ -69,7 +69,11 @@ def _heads_pdf(report: Report, base_dir: Path) -> bytes:
         .get_template("report.css")
         .render(fonts=font_folder().as_uri(), heads=running_heads(report), numbers=False)
     )
-    html = f"<!doctype html><html><head><meta charset='utf-8'><style>{css}</style></head></html>"
+    mark = '<div class="watermark">DRAFT</div>' if report.draft else ""
+    html = (
+        f"<!doctype html><html><head><meta charset='utf-8'><style>{css}</style></head>"
+        f"<body>{mark}</body></html>"
+    )
     return weasyprint().HTML(string=html, base_url=base_dir.resolve().as_uri() + "/").write_pdf()
 
 

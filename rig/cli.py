@@ -18,6 +18,7 @@ from rich.markup import escape
 
 from rig.config import ConfigError, load_spec, load_station
 from rig.config.crosscheck import check_spec_against_station, check_station_against_models
+from rig.config.lab import laboratory_of
 from rig.lab.cli import db_app, place_app
 from rig.lab.db import DatabaseUsageError
 from rig.lab.places import PlaceError, PlaceUsageError
@@ -67,7 +68,13 @@ def run(
         ),
     ] = None,
     no_db: Annotated[bool, typer.Option("--no-db", help="upload to no database")] = False,
-    lab: Annotated[str | None, typer.Option(help="lab file (default: $RIG_LAB)")] = None,
+    lab: Annotated[
+        str | None,
+        typer.Option(
+            help="lab file: the laboratory and its signatories, its database, coordinator "
+            "and panel (default: $RIG_LAB, else the station file's lab)"
+        ),
+    ] = None,
     place: Annotated[
         list[str] | None,
         typer.Option(
@@ -82,6 +89,13 @@ def run(
     run_id: Annotated[
         str | None, typer.Option(help="the run folder's name (default: UTC time and pid)")
     ] = None,
+    tested_by: Annotated[
+        str | None,
+        typer.Option(help="who ran the tests, named on the report (without it: a DRAFT)"),
+    ] = None,
+    table: Annotated[
+        bool, typer.Option("--table", help="end with every measurement in one table")
+    ] = False,
 ) -> None:
     """Run the test plans (default: every plan on the simulated 16S station).
 
@@ -119,6 +133,7 @@ def run(
         spec_config = load_spec(resolve(spec))
         check_spec_against_station(spec_config, station_config)
         check_station_against_models(station_config)
+        laboratory_of(lab, station_config)
     except ConfigError as exc:
         _no_run(runs_dir / run_id)
         console.print(escape(str(exc)), style="bold red", soft_wrap=True)
@@ -161,7 +176,6 @@ def run(
         os.devnull,
         "--rootdir",
         str(plans.parent),
-        "--no-header",
         "--station",
         station,
         "--spec",
@@ -170,8 +184,13 @@ def run(
         str(runs_dir),
         "--run-id",
         run_id,
-        "-v",
     ]
+    if collect_only:  # pytest's own listing; otherwise the rig's console (rig.plugin.console)
+        args += ["--no-header"]
+    if tested_by:
+        args += ["--tested-by", tested_by]
+    if lab:
+        args += ["--lab", lab]
     for item in sim_set or []:
         args += ["--sim-set", item]
     for item in sim_defect or []:
@@ -181,12 +200,22 @@ def run(
     if sys.stdin is not None and sys.stdin.isatty():
         args.append("--prompt-terminal")  # operator steps may be answered here too
     args += list(ctx.args)
+    from rig.plugin import launch
+
+    try:  # pytest's options, -k and -m checked before anything starts
+        config = launch.prepare(args)
+    except launch.LaunchError as exc:
+        _no_run(runs_dir / run_id)
+        console.print(f"rig run: {escape(str(exc))}", style="bold red", soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE) from None
     SIGNALS.install()
     if not collect_only:
         code = _take_places(lab_run, console, runs_dir / run_id)
         if code is not None:
             raise typer.Exit(code)
         lab_run.start_upload(runs_dir / run_id)
+        for plugin in lab_run.plugins():  # the places held, written into the store
+            config.pluginmanager.register(plugin)
     started = time.perf_counter()
     live = None
     if report and not collect_only:  # plots drawn and chapters printed as the run goes
@@ -194,8 +223,11 @@ def run(
 
         live = LivePrinter.start(runs_dir / run_id)
         warm_up()  # half a second, while the lab boots: the report's end needs it at once
+    refused = None
     try:
-        code = int(pytest.main(args, plugins=lab_run.plugins()))
+        code = launch.run(config)
+    except launch.LaunchError as exc:  # simlab refused its options: nothing ran
+        refused, code = exc, int(pytest.ExitCode.USAGE_ERROR)
     except KeyboardInterrupt:  # a signal before pytest's session could take it
         code = int(pytest.ExitCode.INTERRUPTED)
     finally:
@@ -203,12 +235,20 @@ def run(
         stop_early()  # started for a session that never took it
         if live is not None:
             live.finish()  # it prints the chapters left while the report is built
+    if refused is not None:
+        if live is not None:
+            live.stop()
+        _no_run(runs_dir / run_id)
+        console.print(f"rig run: {escape(str(refused))}", style="bold red", soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE)
     # The run is over; the summary and the exit status are its last word, and a signal
     # from here to the process's end is noted, never a cut or a second verdict.
     run_seconds = time.perf_counter() - started
     SIGNALS.hold()
     try:
-        final = _conclude(code, runs_dir / run_id, collect_only, console, report, run_seconds)
+        final = _conclude(
+            code, runs_dir / run_id, collect_only, console, report, run_seconds, table, live
+        )
     finally:
         if live is not None:
             live.stop()
@@ -250,6 +290,8 @@ def _conclude(
     console: Console,
     report: bool = False,
     run_seconds: float = 0.0,
+    table: bool = False,
+    live=None,
 ) -> int:
     """The exit code: from the run's verdict when a run happened, else from what pytest said."""
     if code == pytest.ExitCode.USAGE_ERROR:
@@ -262,14 +304,17 @@ def _conclude(
     if collect_only:
         return 0 if code == pytest.ExitCode.OK else EXIT_NOT_PASSED
     if (run_dir / "results.jsonl").exists():
-        from rig.summary import summarize
+        from rig.summary import say_size, summarize
 
-        final = exit_code(summarize(run_dir, console))
+        final = exit_code(summarize(run_dir, console, table=table))
         if report:  # the compliance report, JUnit and Allure, from the store just written
             from reports.command import report_after_run
 
             if not report_after_run(console, run_dir, run_seconds):
                 final = final or EXIT_NOT_PASSED
+        if live is not None:
+            live.end(run_dir)  # the report is built: the helper's work left is redundant
+        say_size(run_dir, console)
         return final
     if SIGNALS.first is not None:
         console.print(f"interrupted ({SIGNALS.first.name}) before the run began: nothing ran")
@@ -292,6 +337,12 @@ def report_cmd(
     tested_by: Annotated[str | None, typer.Option(help="name for 'tested by'")] = None,
     approved_by: Annotated[str | None, typer.Option(help="name for 'approved by'")] = None,
     pdf: Annotated[bool, typer.Option(help="also print the report to PDF")] = True,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="with --compare: list the unchanged measurements too")
+    ] = False,
+    lab: Annotated[
+        Path | None, typer.Option(help="lab file naming the laboratory (instead of the run's)")
+    ] = None,
 ) -> None:
     """Rebuild a run's reports from its results store alone (also for a run that was
     interrupted or killed), or compare two runs measurement by measurement.
@@ -305,7 +356,9 @@ def report_cmd(
     console = Console(highlight=False)
     if not console.is_terminal:  # logs and CI: wide enough for the comparison table
         console = Console(width=120, highlight=False)
-    raise typer.Exit(report_command(console, run_dir, compare, tested_by, approved_by, pdf))
+    raise typer.Exit(
+        report_command(console, run_dir, compare, tested_by, approved_by, pdf, show_all, lab)
+    )
 
 
 @app.command("answer")
@@ -398,13 +451,12 @@ def sim_serve(ctx: typer.Context) -> None:
     --sim-defect), --seed N.
     """
     argv = ["--station", str(resolve(DEFAULT_STATION))] if "--station" not in ctx.args else []
-    for arg in ctx.args:
-        argv.append({"--sim-set": "--set", "--sim-defect": "--defect"}.get(arg, arg))
-    _exec_simlab("serve", *argv)
+    _exec_simlab("serve", *argv, *ctx.args)
 
 
 def _exec_simlab(*argv: str) -> None:
     # simlab is the other side of the wire: run it as its own program, never import it.
+    os.environ["SIMLAB_PROG"] = "rig sim"  # its messages name the rig's commands
     os.execv(sys.executable, [sys.executable, "-m", "simlab", *argv])
 
 

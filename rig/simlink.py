@@ -181,6 +181,7 @@ class SimlabProcess:
         if self.seed is not None:
             cmd += ["--seed", str(self.seed)]
         env = dict(os.environ)
+        env["SIMLAB_PROG"] = "rig sim"  # its messages name the rig's commands
         root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         self._log = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115

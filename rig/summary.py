@@ -1,9 +1,11 @@
 """The end-of-run summary, read back from the results store (what was written is shown).
 
-Laid out for an 80-column terminal: one line per plan with its outcome, one line per
-measurement under it (value with its uncertainty, limits, verdict), the reason under a
-plan that did not pass, then the overall verdict from `summarize_records`, the same
-function that decides the exit code and the reports.
+What a person reads when a run ends, laid out for an 80-column terminal: the overall
+verdict (from `summarize_records`, the same function that decides the exit code and the
+reports) and why, the counts of plans and measurements, and every finding: each plan
+that did not pass with the measurements that did not pass in it. The passing
+measurements were printed as they were taken; `rig run --table` prints them all again
+in one table (`render_table`).
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from rich.console import Console
 from rich.markup import escape
 
 from rig.results.store import read_store
+from rig.results.units import prefix_scale
 from rig.results.verdict import RunSummary, RunVerdict, exit_code, summarize_records
 
 WIDTH = 80
-NAME_W, VALUE_W, LIMITS_W = 26, 20, 19
+NAME_W, VALUE_W, LIMITS_W = 34, 22, 16
+FINDINGS_SHOWN = 12  # plans listed under "Findings"; the rest are counted, the report has all
 
 _VERDICT_STYLE = {"pass": "green", "fail": "bold red", "conditional": "yellow"}
+_VERDICT_WORD = {"pass": "PASS", "fail": "FAIL", "conditional": "COND"}
 _OUTCOME_STYLE = {
     "passed": "green",
     "failed": "bold red",
@@ -32,6 +37,16 @@ _OUTCOME_STYLE = {
     "skipped": "yellow",
     "unfinished": "bold yellow",
     "not run": "yellow",
+}
+_OUTCOME_WORD = {
+    "passed": "PASSED",
+    "failed": "FAILED",
+    "error": "ERROR",
+    "aborted": "ABORTED",
+    "interrupted": "INTERRUPTED",
+    "skipped": "SKIPPED",
+    "unfinished": "NOT FINISHED",
+    "not run": "NOT RUN",
 }
 _RUN_STYLE = {
     RunVerdict.PASS: "bold green",
@@ -54,72 +69,83 @@ def number(value: float | None, step: float | None = None) -> str:
     if value is None:
         return "—"
     places = _places(step)
-    return f"{value:.4g}" if places is None else f"{value:.{places}f}"
+    text = f"{value:.4g}" if places is None else f"{value:.{places}f}"
+    return "0" + text[2:] if text.startswith("-0") and float(text) == 0 else text
+
+
+def _times(x: Any, k: float) -> float | None:
+    return x * k if isinstance(x, int | float) else None
 
 
 def measured(m: dict[str, Any]) -> str:
-    """`3.6512 ± 0.0021 V`, or to the resolution without an uncertainty: never 3.05000001."""
-    value, unit = m.get("value"), m.get("unit", "")
+    """`3.6512 ± 0.0021 V`, or to the resolution without an uncertainty: never 3.05000001.
+    A measurement without a value says why, in the plan's words (its note), if it can."""
+    k, unit = prefix_scale(m)
+    value = _times(m.get("value"), k)
     if value is None:
-        return "—"
-    u = m.get("uncertainty") or 0.0
+        return "no value"
+    u = _times(m.get("uncertainty"), k) or 0.0
     if u:
         places = _places(u)
-        return f"{value:.{places}f} ± {u:.{places}f} {unit}".rstrip()
-    return f"{number(value, m.get('resolution'))} {unit}".rstrip()
+        return f"{number(value, u)} ± {u:.{places}f} {unit}".rstrip()
+    return f"{number(value, _times(m.get('resolution'), k))} {unit}".rstrip()
 
 
 def limits(m: dict[str, Any]) -> str:
-    step = m.get("uncertainty") or m.get("resolution")
-    low, high, unit = m.get("low"), m.get("high"), m.get("unit", "")
+    """The acceptance limits as the spec states them (3.625…3.675 V, ≤ 400 µs)."""
+    k, unit = prefix_scale(m)
+    low, high = _times(m.get("low"), k), _times(m.get("high"), k)
+
+    def clean(x: float | None) -> str:
+        return "—" if x is None else f"{x:.6g}".replace("-", "−")
+
     if m.get("comparison") == "EQ":
-        return f"= {number(low)} {unit}".rstrip()
+        return f"= {clean(low)} {unit}".rstrip()
     if low is None and high is None:
         return "(recorded)"
     if low is None:
-        return f"≤ {number(high, step)} {unit}".rstrip()
+        return f"≤ {clean(high)} {unit}".rstrip()
     if high is None:
-        return f"≥ {number(low, step)} {unit}".rstrip()
-    return f"{number(low, step)}…{number(high, step)} {unit}".rstrip()
+        return f"≥ {clean(low)} {unit}".rstrip()
+    return f"{clean(low)}…{clean(high)} {unit}".rstrip()
 
 
-def _fit(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def verdict_word(m: dict[str, Any]) -> tuple[str, str]:
+    verdict = str(m.get("verdict", "fail"))
+    return _VERDICT_WORD.get(verdict, verdict.upper()), _VERDICT_STYLE.get(verdict, "bold")
+
+
+def measurement_line(m: dict[str, Any], indent: int = 4) -> str:
+    """One measurement as console markup: verdict first, so a column of them scans."""
+    word, style = verdict_word(m)
+    name = str(m.get("name", "?"))
+    text = f"{name:<{NAME_W}} {measured(m):<{VALUE_W}} {limits(m)}"
+    if m.get("value") is None and m.get("note"):
+        text += f"  ({m['note']})"
+    return f"{' ' * indent}[{style}]{word:<4}[/{style}] {escape(text)}"
+
+
+def plan_name(test: str) -> str:
+    """A plan as the console names it: its module and function, without the plans folder."""
+    return test.split("/")[-1]
+
+
+def _wrapped(console: Console, text: str, indent: str, style: str = "") -> None:
+    lines = textwrap.wrap(text, WIDTH - len(indent), subsequent_indent="  ") or [""]
+    for line in lines:
+        console.print(f"{indent}{escape(line)}", style=style, highlight=False)
 
 
 def render(summary: RunSummary, run_dir: Path, console: Console) -> None:
+    """The verdict, the counts and the findings, in at most 80 columns."""
     start = summary.run_start or {}
     title = f"Run {run_dir.name}"
     if start.get("station"):
         title += f" · station {start['station']}"
     if start.get("dut_name"):
         title += f" · {start['dut_name']}"
-    console.print(escape(_fit(title, WIDTH)), style="bold", highlight=False)
-    header = (
-        f"{'plan / measurement':<{NAME_W + 2}} {'value':<{VALUE_W}} {'limits':<{LIMITS_W}} verdict"
-    )
-    console.print(header, style="dim", highlight=False)
-    for plan in summary.plans:
-        name = plan.test.split("::")[-1]
-        style = _OUTCOME_STYLE.get(plan.outcome, "bold")
-        pad = WIDTH - len(plan.outcome) - 1
-        console.print(
-            f"{escape(_fit(name, pad)):<{pad}} [{style}]{plan.outcome}[/{style}]", highlight=False
-        )
-        for m in plan.measurements:
-            verdict = str(m.get("verdict", "fail"))
-            vstyle = _VERDICT_STYLE.get(verdict, "bold")
-            console.print(
-                f"  {escape(_fit(str(m.get('name', '?')), NAME_W)):<{NAME_W}} "
-                f"{escape(_fit(measured(m), VALUE_W)):<{VALUE_W}} "
-                f"{escape(_fit(limits(m), LIMITS_W)):<{LIMITS_W}} "
-                f"[{vstyle}]{verdict.upper()}[/{vstyle}]",
-                highlight=False,
-            )
-        if plan.outcome != "passed" and plan.reason:
-            first = plan.reason.strip().splitlines()[0] if plan.reason.strip() else ""
-            for line in textwrap.wrap(first, WIDTH - 4)[:3]:
-                console.print(f"    {escape(line)}", style="dim", highlight=False)
+    console.print()
+    _wrapped(console, title, "", "bold")
     style = _RUN_STYLE[summary.verdict]
     code = exit_code(summary)
     console.print(
@@ -127,8 +153,7 @@ def render(summary: RunSummary, run_dir: Path, console: Console) -> None:
         highlight=False,
     )
     for reason in summary.reasons:
-        for i, line in enumerate(textwrap.wrap(reason, WIDTH - 4)):
-            console.print(f"  {'-' if i == 0 else ' '} {escape(line)}", highlight=False)
+        _wrapped(console, f"- {reason}", "  ")
     counts = summary.counts()
     plans = ", ".join(
         f"{n} {k.removeprefix('plans_').replace('_', ' ')}"
@@ -140,17 +165,88 @@ def render(summary: RunSummary, run_dir: Path, console: Console) -> None:
         for k, n in counts.items()
         if k.startswith("measurements_")
     )
-    console.print(
-        f"{counts['plans']} plans ({plans or 'none'}); "
-        f"{counts['measurements']} measurements ({verdicts or 'none'})",
-        highlight=False,
-    )
+    console.print(f"Plans: {counts['plans']} ({plans or 'none'})", highlight=False)
+    console.print(f"Measurements: {counts['measurements']} ({verdicts or 'none'})", highlight=False)
+    findings = [
+        p for p in summary.plans if p.outcome != "passed" or any(v != "pass" for v in p.verdicts)
+    ]
+    if findings:
+        console.print(f"Findings ({len(findings)} plan(s) not PASS):", style="bold",
+                      highlight=False)  # fmt: skip
+        for plan in findings[:FINDINGS_SHOWN]:
+            _finding(plan, console)
+        if len(findings) > FINDINGS_SHOWN:
+            console.print(
+                f"  … and {len(findings) - FINDINGS_SHOWN} more (the report's §1 lists all; "
+                "rig run --table prints every measurement)",
+                highlight=False,
+            )
     console.print(f"results: {escape(str(run_dir / 'results.jsonl'))}", highlight=False)
 
 
-def summarize(run_dir: Path, console: Console) -> RunSummary:
+def _finding(plan, console: Console) -> None:
+    ostyle = _OUTCOME_STYLE.get(plan.outcome, "bold")
+    word = _OUTCOME_WORD.get(plan.outcome, plan.outcome.upper())
+    name = plan_name(plan.test)
+    pad = max(1, WIDTH - 2 - len(word) - 1 - len(name))
+    if pad == 1 and len(name) + len(word) + 3 > WIDTH:
+        name = name.split("::", 1)[-1]
+        pad = max(1, WIDTH - 2 - len(word) - 1 - len(name))
+    console.print(f"  {escape(name)}{' ' * pad}[{ostyle}]{word}[/{ostyle}]", highlight=False)
+    for m in plan.measurements:
+        if m.get("verdict") != "pass":
+            console.print(measurement_line(m, indent=4), highlight=False, soft_wrap=True)
+    if plan.outcome != "passed" and plan.reason.strip():
+        first = plan.reason.strip().splitlines()[0]
+        if not first.startswith("measurement(s) out of specification"):
+            _wrapped(console, first, "    ", "dim")
+
+
+def render_table(summary: RunSummary, console: Console) -> None:
+    """Every plan and every measurement, one line each (`rig run --table`)."""
+    console.print(
+        f"{'plan / measurement':<{NAME_W + 9}} {'value':<{VALUE_W}} limits",
+        style="dim",
+        highlight=False,
+    )
+    for plan in summary.plans:
+        ostyle = _OUTCOME_STYLE.get(plan.outcome, "bold")
+        word = _OUTCOME_WORD.get(plan.outcome, plan.outcome.upper())
+        name = plan_name(plan.test)
+        pad = max(1, WIDTH - len(word) - len(name))
+        console.print(f"{escape(name)}{' ' * pad}[{ostyle}]{word}[/{ostyle}]", highlight=False)
+        for m in plan.measurements:
+            console.print(measurement_line(m, indent=2), highlight=False, soft_wrap=True)
+
+
+def folder_size(folder: Path) -> tuple[int, int]:
+    """Bytes and files under `folder`, a file linked twice (a plot in Allure's results)
+    counted once."""
+    seen: set[tuple[int, int]] = set()
+    total = files = 0
+    for path in folder.rglob("*"):
+        try:
+            st = path.lstat()
+        except OSError:
+            continue
+        if not path.is_file() or (st.st_dev, st.st_ino) in seen:
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        total += st.st_size
+        files += 1
+    return total, files
+
+
+def say_size(run_dir: Path, console: Console) -> None:
+    size, files = folder_size(run_dir)
+    console.print(f"run folder: {size / 1e6:.1f} MB in {files} files", highlight=False)
+
+
+def summarize(run_dir: Path, console: Console, *, table: bool = False) -> RunSummary:
     """Read the run's store, print its summary, and return it (its verdict, exit code)."""
     contents = read_store(run_dir)
     summary = summarize_records(contents.records, torn=contents.torn is not None)
+    if table:
+        render_table(summary, console)
     render(summary, run_dir, console)
     return summary

@@ -16,7 +16,7 @@ import sys
 from simlab.faults import CATALOGUE as FAULTS
 from simlab.firmware.defects import CATALOGUE
 from simlab.lab import Lab
-from simlab.params import unit_for
+from simlab.params import program, unit_for
 from simlab.station_file import parse_station
 
 
@@ -25,7 +25,7 @@ def _shown(value: object) -> str:
 
 
 def params(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="python -m simlab params", description=params.__doc__)
+    ap = argparse.ArgumentParser(prog=f"{program()} params", description=params.__doc__)
     ap.add_argument("--station", required=True, help="station YAML file")
     ap.add_argument("--json", action="store_true", help="one JSON object instead of a table")
     args = ap.parse_args(argv)
@@ -58,7 +58,7 @@ def params(argv: list[str]) -> int:
 
 
 def defects(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="python -m simlab defects", description=defects.__doc__)
+    ap = argparse.ArgumentParser(prog=f"{program()} defects", description=defects.__doc__)
     ap.add_argument("--json", action="store_true", help="one JSON object instead of text")
     args = ap.parse_args(argv)
     kinds = [*CATALOGUE.values(), *FAULTS.values()]

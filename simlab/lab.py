@@ -22,6 +22,7 @@ from simlab.faults import Fault, LinkFaults, is_fault, parse_fault
 from simlab.firmware import CATALOGUE as DEFECTS
 from simlab.firmware import Firmware
 from simlab.hardware import InstrumentHardware, LoadInput, SourceChannel
+from simlab.params import program
 from simlab.physics import Bench
 from simlab.physics.bench import SenseInjection
 from simlab.servers.control import ControlServer
@@ -190,7 +191,7 @@ class Lab:
         if name and name not in DEFECTS:
             raise ValueError(
                 f"unknown defect {name!r}; BMS defects: {', '.join(DEFECTS)}; link faults: "
-                f"{', '.join(FAULTS)} (`python -m simlab defects` describes each)"
+                f"{', '.join(FAULTS)} (`{program()} defects` describes each)"
             )
         return self.world.add_defect(spec)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 from typing import Any
 
 Leaf = bool | int | float | str
@@ -111,6 +112,13 @@ def _assign(parent: Any, name: str, value: Leaf) -> None:
         setattr(parent, name, value)
 
 
+def program() -> str:
+    """How the person reading a message runs simlab: `python -m simlab`, or the name a
+    parent gives it (`rig sim`, set by the rig in SIMLAB_PROG), so a message points at a
+    command the reader has."""
+    return os.environ.get("SIMLAB_PROG") or "python -m simlab"
+
+
 def unknown_path(path: str, valid: list[str]) -> KeyError:
     """A KeyError naming what could have been meant: every valid path when there are few,
     else the likeliest ones (the full list is `python -m simlab params`)."""
@@ -120,7 +128,7 @@ def unknown_path(path: str, valid: list[str]) -> KeyError:
     hint = f"; did you mean {' or '.join(near)}?" if near else ""
     return KeyError(
         f"unknown parameter {path!r}{hint} ({len(valid)} valid paths; "
-        f"`python -m simlab params` lists them)"
+        f"`{program()} params` lists them)"
     )
 
 

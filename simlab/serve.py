@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from simlab.lab import Lab
+from simlab.params import program
 
 # Left to itself, the lab prints its endpoints only once a client can trust what it
 # reads: the bench at its safe state and the BMS booted with its first measurements.
@@ -71,11 +72,14 @@ def _refuse(message: str) -> None:
     print(json.dumps({"error": message}), flush=True)
 
 
-def build_parser(prog: str = "python -m simlab serve") -> argparse.ArgumentParser:
-    ap = _Parser(prog=prog, description="Serve the simulated lab of a station.")
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    ap = _Parser(
+        prog=prog or f"{program()} serve", description="Serve the simulated lab of a station."
+    )
     ap.add_argument("--station", required=True, help="station YAML file")
     ap.add_argument(
         "--set",
+        "--sim-set",  # as `rig run` spells it
         dest="sets",
         action="append",
         type=parse_set,
@@ -85,6 +89,7 @@ def build_parser(prog: str = "python -m simlab serve") -> argparse.ArgumentParse
     )
     ap.add_argument(
         "--defect",
+        "--sim-defect",
         dest="defects",
         action="append",
         default=[],

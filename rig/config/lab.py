@@ -6,6 +6,12 @@ One YAML file, found by `--lab FILE`, else the environment variable `RIG_LAB`, e
 is optional and has one class here; errors name file, line and field like the station
 and spec files.
 
+    laboratory:                                  # as the compliance report names it
+      name: Example Battery Lab
+      address: 1 Test Street, Springfield
+      accreditation: {body: DAkkS, number: D-PL-12345-01-00}   # optional
+      signatories:                               # who may approve a report
+        - {name: B. Manager, role: Head of laboratory}
     database:
       url: postgresql://rig@labdb.example/rig   # no password here
       password_env: RIG_DB_PASSWORD              # the variable that holds it (optional)
@@ -21,8 +27,14 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from rig.paths import resolve
+
+if TYPE_CHECKING:
+    from rig.config.station import StationConfig
 
 ENV_LAB = "RIG_LAB"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -30,6 +42,33 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Accreditation(_Section):
+    body: str = Field(min_length=1)  # the accreditation body, e.g. DAkkS, UKAS, A2LA
+    number: str = Field(min_length=1)  # the laboratory's accreditation number
+
+
+class Signatory(_Section):
+    name: str = Field(min_length=1)
+    role: str = ""  # e.g. "Head of laboratory", "Technical manager"
+
+
+class Laboratory(_Section):
+    """The laboratory as ISO/IEC 17025 §7.8.2 asks a report to name it; a report without
+    one is printed as a DRAFT, never with a placeholder where the name belongs."""
+
+    name: str = Field(min_length=1)
+    address: str = ""
+    accreditation: Accreditation | None = None
+    signatories: list[Signatory] = Field(default_factory=list)
+
+    def record(self) -> dict:
+        """As the results store keeps it (`run_start.laboratory`)."""
+        return self.model_dump()
+
+    def signatory(self, name: str) -> Signatory | None:
+        return next((s for s in self.signatories if s.name == name), None)
 
 
 class DatabaseSection(_Section):
@@ -84,6 +123,7 @@ class PanelSection(_Section):
 
 
 class LabConfig(_Section):
+    laboratory: Laboratory | None = None
     database: DatabaseSection | None = None
     coordinator: CoordinatorSection | None = None
     panel: PanelSection | None = None
@@ -101,6 +141,20 @@ def lab_path(option: str | None, station_lab: str | None, station_file: Path | N
         if not path.is_absolute() and station_file is not None:
             path = station_file.parent / path
         return path
+    return None
+
+
+def laboratory_of(option: str | None, station: StationConfig) -> dict[str, Any] | None:
+    """The laboratory as the run records it: from the lab file (`--lab`, $RIG_LAB, the
+    station's `lab:`), else the station file's free-text `laboratory`, else None."""
+    path = lab_path(option, station.lab, station.source)
+    if path is not None:
+        lab = load_lab(resolve(str(path))).laboratory
+        if lab is not None:
+            return {**lab.record(), "file": str(path)}
+    if station.laboratory:
+        return {"name": station.laboratory, "address": "", "accreditation": None,
+                "signatories": []}  # fmt: skip
     return None
 
 

@@ -57,13 +57,13 @@ def problems(model: BaseModel, prefix: str = "") -> list[tuple[str, str]]:
             if quantity and all(_number(v) for v in band.values()):
                 for key, v in band.items():
                     if v < 0:
-                        found.append((f"{path}.{key}", f"{v:g} is negative; {quantity} is not"))
+                        found.append((f"{path}.{key}", f"{v:g} is negative; {quantity} cannot be"))
             found += problems(value, path)
         elif _number(value):
             if positive and quantity and value <= 0:
                 found.append((path, f"must be > 0 (a step or period of {value:g} never moves)"))
             elif quantity and value < 0:
-                found.append((path, f"{value:g} is negative; {quantity} is not"))
+                found.append((path, f"{value:g} is negative; {quantity} cannot be"))
         elif isinstance(value, dict):
             for key, item in value.items():
                 if isinstance(item, BaseModel):

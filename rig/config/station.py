@@ -453,8 +453,10 @@ class StationConfig(Strict):
     name: str
     description: str = ""
     location: str = ""
-    # the laboratory's name and address, as the test report states them (ISO/IEC 17025 7.8.2)
+    # the laboratory's name and address, as the test report states them (ISO/IEC 17025
+    # 7.8.2): free text, or better a lab file (`lab`, rig.config.lab) with its signatories
     laboratory: str = ""
+    lab: str = ""  # the lab file (rig.config.lab), relative to this file
     simulated: bool = False
     # VISA library for pyvisa: "@py" (pyvisa-py, no vendor install) or "@ivi" (vendor VISA).
     visa_library: str = "@py"

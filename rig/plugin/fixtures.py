@@ -95,6 +95,9 @@ class Recorder:
         return write_waveform(self.rig.run_dir, waveform)
 
     def _show(self, m: Measurement) -> None:
+        if self.rig.console is not None:  # `rig run`
+            self.rig.console.measurement(m.record())
+            return
         reporter = self.item.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is None:
             return
@@ -183,10 +186,23 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     result = yield
     recorder = item.stash.get(_recorder_key, None)
     if recorder is not None and recorder.failed:
-        lines = [
-            f"{m.name} = {m.value} {m.unit}, limits [{m.low}, {m.high}]: {m.verdict}"
-            + (f" ({m.note})" if m.note else "")
-            for m in recorder.failed
-        ]
-        raise AssertionError("measurement(s) out of specification:\n  " + "\n  ".join(lines))
+        # a measured outcome, not a crash: said in words, with no traceback of this hook
+        lines = [_failed_line(m.record()) for m in recorder.failed]
+        pytest.fail("measurement(s) out of specification:\n  " + "\n  ".join(lines),
+                    pytrace=False)  # fmt: skip
     return result
+
+
+def _failed_line(m: dict[str, Any]) -> str:
+    """`cell_ov_trip_delay = 3.175 ± 0.029 s, limits 1.5…2.5 s: fail (step to 3.725 V)`;
+    without a value, the plan's note says what happened (`no trip up to 3.75 V`)."""
+    from rig.summary import limits, measured
+
+    value = measured(m)
+    shown = (
+        f"{m['name']}: {m.get('note') or 'no value'}"
+        if m.get("value") is None
+        else (f"{m['name']} = {value}")
+    )
+    note = f" ({m['note']})" if m.get("note") and m.get("value") is not None else ""
+    return f"{shown}, limits {limits(m)}: {m.get('verdict', 'fail')}{note}"

@@ -9,6 +9,7 @@ plan itself), never `failed`, and never passed.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,6 +45,7 @@ __all__ = [
     "session_key",
 ]
 
+CRASH_FRAMES = 6  # the innermost frames of a plan's crash shown on the console
 REASON_LINES = 12  # a reason is the assertion or exception line, not the traceback
 # What a driver raises once its retries are spent: the instrument is out of reach.
 INSTRUMENT_LOST = (
@@ -58,6 +60,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's reporter is configured: it is replaced
 def pytest_configure(config: pytest.Config) -> None:
     for marker, doc in MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: {doc}")
@@ -66,6 +69,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_owns_signals] = SIGNALS.install()
     rig.say = lambda text: _say(config, text)
     config.pluginmanager.register(BeforePlan(), "rig-before-plan")
+    if rig.forced and not config.option.collectonly:
+        _take_the_console(config, rig)
     if rig.forced and not config.option.collectonly and rig.wants_simlab():
         rig.spawn_simlab()  # `rig run`: simlab boots while pytest starts and collects
 
@@ -84,6 +89,20 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     config.stash[session_key].abandon()  # pytest skips sessionfinish if sessionstart broke
     if config.stash.get(_owns_signals, False):
         SIGNALS.uninstall()
+
+
+def _take_the_console(config: pytest.Config, rig: RigSession) -> None:
+    """`rig run`: the rig's console in place of pytest's reporter (rig.plugin.console).
+    The reporter is unregistered once configured, so its options (-q, -v, --tb, -r) are
+    still pytest's to parse, and it says nothing a second time."""
+    from rig.plugin.console import RunConsole
+
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        config.pluginmanager.unregister(reporter)
+    rig.console = RunConsole(config)
+    config.pluginmanager.register(rig.console, "rig-console")
+    rig.say = lambda text: rig.console.line(text, "bold red")
 
 
 def _say(config: pytest.Config, text: str) -> None:
@@ -331,7 +350,29 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 "longrepr": str(report.longrepr) if report.failed else "",
             }
         )
+        if rig.console is not None and outcome != "passed":
+            reason = _reason(report, call)
+            crash = _crash(report, call, outcome)
+            rig.console.result(report.nodeid, report.when, outcome, reason, crash)
     return report
+
+
+def _crash(report: pytest.TestReport, call: pytest.CallInfo[None], outcome: str) -> str:
+    """Where the plan's own code broke, for the console: a short traceback, never for a
+    measured outcome (a verdict, a skip, the watchdog) nor for an instrument or the BMS
+    lost (their typed error says which, and the reason line carries it)."""
+    excinfo = call.excinfo
+    if outcome not in ("error", "failed") or excinfo is None or not report.failed:
+        return ""
+    if excinfo.errisinstance(pytest.fail.Exception) or excinfo.errisinstance(INSTRUMENT_LOST):
+        return ""
+    frames = [
+        f
+        for f in traceback.extract_tb(excinfo.tb)
+        if not any(part in f.filename for part in ("/_pytest/", "/pluggy/", "/rig/plugin/"))
+    ]
+    lines = traceback.format_list(frames[-CRASH_FRAMES:])
+    return "".join(lines) + excinfo.exconly()
 
 
 @pytest.hookimpl(trylast=True)

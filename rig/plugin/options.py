@@ -39,5 +39,11 @@ def add_options(parser: pytest.Parser) -> None:
         "--tested-by",
         default=None,
         metavar="NAME",
-        help="who ran the tests, for the report (default: the login name)",
+        help="who ran the tests, named on the report (without it the report is a DRAFT)",
+    )
+    group.addoption(
+        "--lab",
+        default=None,
+        metavar="FILE",
+        help="the lab file (laboratory, signatories); default: $RIG_LAB, else the station's lab",
     )

@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -27,6 +27,7 @@ from dut_drivers.base import BmsLink
 from rig.clock import Clock, VirtualClock, WallClock
 from rig.config import ConfigError, DutSpec, StationConfig, load_spec, load_station
 from rig.config.crosscheck import check_spec_against_station, check_station_against_models
+from rig.config.lab import laboratory_of
 from rig.interlock import Interlock
 from rig.operator import Prompter
 from rig.paths import resolve
@@ -47,6 +48,9 @@ from rig.station.checks import StationCheck, StationCheckError, check_cell_count
 from rig.station.station import check_visa_library, open_dut
 from rig.station.transcript import Transcript
 from rig.watchdog import Watchdog, WatchedClock
+
+if TYPE_CHECKING:
+    from rig.plugin.console import RunConsole
 
 # The end of a session tries the safe state again this often, this far apart (run time),
 # while a step fails: an instrument that dropped off may come back.
@@ -84,6 +88,7 @@ class RigSession:
         self.finished = False  # finish() ran: the store is closed
         self._start_error: BaseException | None = None
         self.station_config: StationConfig | None = None
+        self.laboratory: dict[str, Any] | None = None  # from the lab file (rig.config.lab)
         self._spec: DutSpec | None = None
         self.store: ResultsStore | None = None
         self.simlab: SimlabProcess | None = None
@@ -103,6 +108,7 @@ class RigSession:
         self.current: pytest.Item | None = None  # the plan running now, and its phase
         self.phase = ""
         self.say: Callable[[str], None] = lambda text: print(text, file=sys.stderr)
+        self.console: RunConsole | None = None  # `rig run`'s console (rig.plugin.console)
         self.not_applicable: list[tuple[str, str]] = []  # (plan, why) deselected at collection
         self.interlock: Interlock | None = None
         self.prompter: Prompter | None = None
@@ -202,6 +208,7 @@ class RigSession:
             check_spec_against_station(spec, station)
             check_station_against_models(station)
             check_visa_library(station)
+            self.laboratory = laboratory_of(self.pytest_config.getoption("--lab"), station)
         except ConfigError as exc:
             self.abandon()
             raise pytest.UsageError(str(exc)) from None
@@ -238,8 +245,10 @@ class RigSession:
                 "station_file": str(self.station_path),
                 "location": station.location,
                 "station_description": station.description,
-                "laboratory": station.laboratory,
-                "tested_by": self.pytest_config.getoption("--tested-by") or _login(),
+                "laboratory": self.laboratory,
+                "lab_file": str(self.laboratory.get("file", "")) if self.laboratory else "",
+                "tested_by": self.pytest_config.getoption("--tested-by") or "",
+                "login": _login(),  # who the machine says ran it: not a signature
                 "spec_file": str(self.spec_path),
                 "dut_name": spec.dut.name,
                 "simulated": station.simulated,
@@ -397,6 +406,9 @@ class RigSession:
             )
 
     def _say(self, text: str) -> None:
+        if self.console is not None:
+            self.console.line(text, "yellow")
+            return
         reporter = self.pytest_config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(text, yellow=True)

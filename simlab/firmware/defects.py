@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from simlab.params import program
+
 
 @dataclass(frozen=True)
 class DefectKind:
@@ -249,7 +251,7 @@ def parse_defect(spec: str) -> Defect:
     if kind is None:
         raise ValueError(
             f"unknown defect {name.strip()!r}; available: {', '.join(CATALOGUE)} "
-            f"(`python -m simlab defects` describes each)"
+            f"(`{program()} defects` describes each)"
         )
     params = dict(kind.defaults)
     for item in filter(None, (s.strip() for s in rest.split(","))):

@@ -121,14 +121,30 @@ def test_a_signal_at_each_point_ends_interrupted_and_safe(tmp_path, at, sig, whe
         (["--sim-defect", "slow_ov_delay:fctor=2"], "bad parameter 'fctor=2'"),
         (["--seed", "x"], "Invalid value for '--seed'"),
         (["-k", "no_such_plan"], "no test plan matches the selection"),
+        (["--sim-set", "nope.x=1"], "`rig sim params` lists them"),
+        (["--statoin", "x"], "rig run: unrecognized arguments: --statoin"),
+        (["-m", "cell_ov and"], "-m 'cell_ov and' is not a selection expression"),
+        (["-m", "cel_ov or quick"], "unknown marker cel_ov; known markers: balancing"),
     ],
-    ids=["unknown-path", "wrong-type", "unknown-defect", "defect-argument", "seed", "selection"],
+    ids=[
+        "unknown-path",
+        "wrong-type",
+        "unknown-defect",
+        "defect-argument",
+        "seed",
+        "selection",
+        "names-rig-sim",
+        "option",
+        "expression",
+        "marker",
+    ],
 )
 def test_usage_errors_are_exit_2_with_one_message(tmp_path, args, words):
     run = run_rig(tmp_path / "runs", *args, timeout=60)
     assert run.returncode == 2, run.output[-3000:]
     assert run.output.count(words) == 1, run.output
     assert "Traceback" not in run.output and "PASS" not in run.output
+    assert "pytest.main()" not in run.output and "usage:" not in run.output
     assert no_run_folder(tmp_path / "runs")
 
 

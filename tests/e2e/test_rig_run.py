@@ -43,15 +43,20 @@ def test_every_cell_position_is_tested(default_run):
 
 def test_a_default_run_prints_no_warnings_and_fits_80_columns(default_run):
     """The README's first command: nothing from our code, pytest or a dependency warns.
-    The summary (from the "Run ..." line on) is laid out for an 80-column terminal."""
+    Each measurement is printed once, as it is taken, under its plan; the summary (from
+    the "Run ..." line on) is laid out for an 80-column terminal and does not repeat them."""
     lowered = default_run.output.lower()
     assert "warning" not in lowered and "deprecat" not in lowered, default_run.output
-    summary = default_run.output[default_run.output.index("\nRun ") :]
+    out = default_run.output
+    summary = out[out.index("\nRun ") : out.index("results: ")]  # the paths after it are paths
     assert max(len(line) for line in summary.splitlines()) <= 80, summary
-    # each measurement is shown as it is taken, without -s: before its plan's result line
-    plan = "test_cell_ov_threshold_and_release[cell1]"
-    live = default_run.output.index("    cell_ov_threshold: ")
-    assert live < default_run.output.index(f"{plan} PASSED")
+    lines = default_run.output.splitlines()
+    thresholds = [ln for ln in lines if " cell_ov_threshold " in ln]
+    assert len(thresholds) == 16 and all(ln.lstrip().startswith("PASS ") for ln in thresholds)
+    plan = "test_cell_ov.py::test_cell_ov_threshold_and_release[cell1]"
+    assert lines.index(plan) < lines.index(thresholds[0])
+    assert "PASSED" not in default_run.output and "Traceback" not in default_run.output
+    assert len(lines) < len(default_run.measurements()) + 150
 
 
 def test_run_metadata_and_station_checks(default_run):

@@ -67,3 +67,24 @@ def test_allure_results_carry_each_plans_transcripts(default_run):
     ]
     # one transcript per plan, every instrument's lines in it, in time order
     assert any("cellsim" in text and "charger" in text for text in texts)
+
+
+def test_the_default_report_reads_as_a_signatory_reads_it(default_run):
+    """The real report's layout (tests/reports/test_layout.py has the synthetic one): no
+    page but the last under a third full, no placeholder, nothing out of its cell on the
+    front and back matter and on a sample of the chapters' pages, a DRAFT without a lab,
+    tester and approver."""
+    from reports.layout import read_pages
+    from tests.reports.pdf_checks import nearly_empty, overlaps, placeholders, read_boxes
+
+    pdf = default_run.run_dir / "report.pdf"
+    pages = read_pages(pdf)
+    assert nearly_empty(pages) == []
+    texts = [p.extract_text() for p in PdfReader(pdf).pages]
+    assert placeholders(texts) == []
+    assert "DRAFT: not for signature" in texts[0] and "rig run --tested-by NAME" in texts[0]
+    sample = sorted(
+        {0, 1, 2, 3, *range(10, len(pages) - 4, 15), *range(len(pages) - 4, len(pages))}
+    )
+    assert overlaps(read_boxes(pdf, sample), pages[0].width) == []
+    assert not (default_run.run_dir / "report-parts").exists()  # joined: the parts gone

@@ -59,7 +59,7 @@ def test_every_plan_and_its_outcome_is_listed(synthetic_run, synthetic_pages):
 def test_equipment_with_identity_and_calibration(synthetic_pages):
     text = _flat(synthetic_pages)
     for expected in ("Keysight E36234A", "MY59000101", "Rigol DL3021", "DL3A204800938",
-                     "DSOX1204G", "2027-06-30", "not stated"):  # fmt: skip
+                     "DSOX1204G", "2027-06-30", "no date in the station file"):  # fmt: skip
         assert expected in text, expected
     assert re.search(r"2025-03-31\s*EXPIRED", text)
     assert "DL3021,DL3A204800938" in text.replace(" ", "")  # *IDN?, wrapped in its cell
@@ -98,8 +98,8 @@ def test_findings_first_then_sections_in_run_order(synthetic_run, synthetic_page
     assert [sec.number for sec in report.sections] == list(range(1, len(report.sections) + 1))
     text = _flat(synthetic_pages)
     first_finding = report.findings[0]
-    bare = text.replace(" ", "")  # a narrow column wraps a long plan name anywhere
-    assert f"{first_finding.title}(§7.{first_finding.section})" in bare
+    bare = text.replace(" ", "")  # a narrow column wraps a long plan name at its "_"
+    assert f"{first_finding.title}§7.{first_finding.section}" in bare
     findings_at = text.index("Findings: plans that did not pass")
     assert findings_at < text.index("7 Results")
     sec = next(s for s in report.sections if first_finding in s.cases)
@@ -134,9 +134,11 @@ def test_a_plot_for_every_trip_measurement(synthetic_run):
     result = synthetic_run.result
     trips = [m for m in result.report.measurements if m.waveform]
     assert len(trips) == 5
+    html = result.html.read_text()
     for m in trips:
         assert m.plot is not None and (synthetic_run.run_dir / m.plot).stat().st_size > 10_000
-        assert f'src="{m.plot}"' in result.html.read_text()
+        assert f'id="fig-{m.figure}"' in html
+    assert html.count('<img src="data:image/jpeg;base64,') == len(trips)  # inside the file
     drawn = set()  # images a page's content actually draws, not just its resources
     for page in PdfReader(result.pdf).pages:
         xobjects = page["/Resources"]["/XObject"]

@@ -52,3 +52,10 @@ def test_a_killed_run_never_shows_green(killed_run):
     assert cases["run completion"].find("error") is not None
     assert "torn" in cases["run completion"].find("error").text
     assert cases["test_cell_ov_trip_delay[cell16]"].find("error").get("type") == "Interrupted"
+
+
+def test_the_suites_time_is_the_sessions(synthetic_run):
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(synthetic_run.result.junit).getroot()
+    assert float(root.get("time")) == float(root[0].get("time")) == 600.0  # run_start..run_end

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from pypdf import PdfReader
+
 from reports.build import build_reports
 from reports.live import GO, STOP, LivePrinter, follow
 from reports.load import load_run
@@ -21,18 +23,20 @@ def _until_read(passes: int = 200):
 def test_what_the_live_printer_made_is_what_the_report_uses(tmp_path, make_run):
     run_dir = tmp_path / "20261125T130000-00004"
     make_run(run_dir)
-    chapters = len(build_report(load_run(run_dir)).chapters)
     made = follow(run_dir, _until_read())
-    assert made == 5 + chapters  # every plot, and every chapter: the store holds run_end
     images = sorted((run_dir / "plots").glob("*.jpg"))
     parts = sorted((run_dir / FOLDER).glob("*.pdf"))
-    assert len(images) == 5 and len(parts) == chapters
-    before = {p: p.stat().st_mtime_ns for p in [*images, *parts]}
-    result = build_reports(run_dir, junit=False, allure=False)
-    assert result.parts == chapters + 2 and result.parts_earlier == chapters
-    assert sorted(result.plots) == images
-    assert {p: p.stat().st_mtime_ns for p in [*images, *parts]} == before  # none made again
+    assert len(images) == 5 and made >= 5 + 1  # every plot, and the chapters in groups
+    before = {p: p.stat().st_mtime_ns for p in images}
     assert follow(run_dir, _until_read()) == 0  # nothing left to make
+    result = build_reports(run_dir, junit=False, allure=False)
+    # every group of chapters the live printer made is joined as it is; the front and back
+    # matter (or a group they join because a page would stand nearly empty) are new
+    assert result.parts_earlier >= result.parts - 3 and result.parts_earlier >= 1
+    assert {p.name for p in parts} >= set()
+    assert sorted(result.plots) == images
+    assert {p: p.stat().st_mtime_ns for p in images} == before  # none drawn again
+    assert not (run_dir / FOLDER).exists()  # joined: the parts are gone
 
 
 def test_a_chapter_is_printed_once_its_module_has_ended(tmp_path, make_run):
@@ -52,25 +56,28 @@ def test_a_chapter_is_printed_once_its_module_has_ended(tmp_path, make_run):
                 break
     store.write_text("".join(lines[:cut]))
     follow(run_dir, _until_read())
-    assert len(list((run_dir / FOLDER).glob("*.pdf"))) == 2
+    early = len(list((run_dir / FOLDER).glob("*.pdf")))
+    assert early >= 1  # the first chapter, or the first two together
     store.write_text("".join(lines))  # the run goes on and ends
     result = build_reports(run_dir, junit=False, allure=False)
-    assert result.parts_earlier == 2
+    assert result.parts_earlier >= 1
 
 
 def test_a_part_whose_plans_changed_is_printed_anew(tmp_path, make_run):
     """A part is filed under its own content: what the store says now, never what it said."""
     run_dir = tmp_path / "20261125T130000-00006"
     make_run(run_dir)
-    first = build_reports(run_dir, junit=False, allure=False)
+    follow(run_dir, _until_read())  # chapters printed from the store as it was
     store = run_dir / "results.jsonl"
     records = [json.loads(line) for line in store.read_text().splitlines()]
     changed = next(r for r in records if r.get("type") == "measurement")
-    changed["value"] = float(changed["value"]) * 1.001
+    changed["value"] = 2.0625
     store.write_text("".join(json.dumps(r) + "\n" for r in records))
-    second = build_reports(run_dir, junit=False, allure=False)
-    assert second.parts_earlier == first.parts - 3  # its chapter, the front and back anew
-    assert len(list((run_dir / FOLDER).glob("*.pdf"))) == second.parts  # the stale one gone
+    stale = {p.name for p in (run_dir / FOLDER).glob("*.pdf")}
+    result = build_reports(run_dir, junit=False, allure=False)
+    assert result.parts_earlier < len(stale)  # the changed chapter's group printed anew
+    assert "2.062" in " ".join(p.extract_text() for p in PdfReader(result.pdf).pages)
+    assert not (run_dir / FOLDER).exists()
 
 
 def test_the_child_stops_when_asked(tmp_path):
@@ -90,6 +97,7 @@ def test_the_child_finishes_when_told_and_exits(tmp_path, make_run):
     result = build_reports(run_dir, junit=False, allure=False)
     # every part, the front matter perhaps aside: it states the minute it was issued
     assert result.parts_earlier in (result.parts - 1, result.parts)
+    assert not (run_dir / FOLDER).exists()
 
 
 def test_told_chapters_it_prints_the_chapters_only(tmp_path, make_run):
@@ -102,5 +110,18 @@ def test_told_chapters_it_prints_the_chapters_only(tmp_path, make_run):
     assert live is not None
     live.print_chapters()
     assert live.proc.wait(timeout=120) == 0
-    assert len(list((run_dir / FOLDER).glob("*.pdf"))) == chapters
+    assert 1 <= len(list((run_dir / FOLDER).glob("*.pdf"))) <= 2 * chapters
     assert not (run_dir / "report.pdf").exists()
+
+
+def test_a_short_report_is_printed_whole_in_one_part(tmp_path, make_run):
+    """A few plans' report: one part at the end, nothing printed, measured or joined twice."""
+    from reports.parts import WHOLE_BELOW
+
+    run_dir = tmp_path / "20261125T130000-00009"
+    make_run(run_dir, killed=True)  # three plans
+    assert len(build_report(load_run(run_dir)).ran) < WHOLE_BELOW
+    assert follow(run_dir, _until_read()) >= 2  # its plots, and no part
+    assert not list((run_dir / FOLDER).glob("*.pdf"))
+    result = build_reports(run_dir, junit=False, allure=False)
+    assert result.parts == 1 and result.pages >= 3

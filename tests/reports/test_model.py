@@ -35,7 +35,7 @@ def test_minimal_old_records_and_unknown_types(tmp_path):
     assert plan.measurements[0].value == "1" and plan.measurements[0].rule == "simple"
     assert report.record_counts["telemetry"] == 1
     html = result.html.read_text()
-    assert "No method text was recorded" in html
+    assert "carries no description of its method" in html
     assert "telemetry 1" in html
 
 
@@ -90,3 +90,14 @@ def test_serial_mismatch_and_calibration_flags(tmp_path):
     psu, old = report.equipment
     assert psu.calibration_status == "valid" and "SN2" in psu.flags[0] and "SN1" in psu.flags[0]
     assert old.calibration_status == "expired"  # due the day before the run
+
+
+def test_what_a_report_lacks_before_it_can_be_signed():
+    from reports.model import Signatures, draft_reasons
+
+    lab = {"name": "Lab", "signatories": [{"name": "B. Manager", "role": "Head"}]}
+    assert draft_reasons(lab, Signatures("A. Tester", "B. Manager")) == []
+    assert draft_reasons({}, Signatures("A. Tester", "B. Manager"))[0].startswith("the laboratory")
+    missing = draft_reasons(lab, Signatures("", "Someone Else"))
+    assert missing[0].startswith("who tested")
+    assert "Someone Else is not one of B. Manager" in missing[1]

@@ -59,7 +59,9 @@ def _colour_pixels(path, hex_colour: str, tolerance: int = 40) -> int:
 
 def test_the_threshold_and_the_trip_are_drawn(tmp_path):
     """The level and the trip marker are on the picture, in their own colours."""
-    from reports.plots import LEVEL_COLOUR
+    from reports.plots import LEVEL_STYLES
+
+    LEVEL_COLOUR = dict((k, c) for k, c, _ in LEVEL_STYLES)["trip level"]
 
     def wave(levels, markers):
         return Waveform(
@@ -84,3 +86,45 @@ def test_a_gap_in_a_series_and_an_empty_waveform_still_draw(tmp_path):
     Plotter().draw(w, tmp_path / "gap.jpg", "gap")
     Plotter().draw(Waveform("e", "time", "s", [], series=[]), tmp_path / "empty.jpg", "empty")
     assert Image.open(tmp_path / "gap.jpg").mode == Image.open(tmp_path / "empty.jpg").mode == "RGB"
+
+
+def test_each_line_its_own_style_and_every_axis_its_quantity():
+    from reports.plots import DASH, _Styles, axis_name
+
+    styles = _Styles()
+    looks = [styles.level(x) for x in ("limit low", "limit high", "bracket", "threshold (spec)")]
+    looks += [styles.marker(x) for x in ("step", "last quiet poll", "trip seen", "bisect")]
+    assert len(set(looks)) == len(looks)  # no two lines alike
+    assert styles.level("bracket") == looks[2]  # the same label, the same look
+    assert styles.level("an unknown level") not in looks
+    assert styles.level("limit low")[1] == DASH
+    assert axis_name("V", []) == "voltage (V)" and axis_name("A", []) == "current (A)"
+    assert axis_name("flag", []) == "state (1 = on)"
+
+
+def test_the_measured_value_and_its_u_are_drawn(tmp_path):
+    from reports.plots import MEASURED_BAND, Mark
+
+    limits = [Level(3.625, "V", "limit low"), Level(3.675, "V", "limit high")]
+    cell = Series("cell voltage", "V", [3.60, 3.62, 3.64, 3.66], "stimulus")
+    w = Waveform("w", "time from first level", "s", [0.0, 1.0, 2.0, 3.0], [cell], [], limits)
+    plotter = Plotter()
+    plotter.draw(w, tmp_path / "bare.png", "bare")
+    plotter.draw(w, tmp_path / "marked.png", "marked", mark=Mark(3.65, 0.003, "V"))
+    assert _colour_pixels(tmp_path / "marked.png", MEASURED_BAND, 12) > 2000
+    assert _colour_pixels(tmp_path / "bare.png", MEASURED_BAND, 12) < 50
+
+
+def test_a_short_event_in_a_long_capture_gets_its_own_axis_and_the_whole_record():
+    from reports.plots import _panels
+
+    dt = 1e-6
+    x = [round(-200e-6 + i * dt, 9) for i in range(12000)]
+    current = Series("discharge current", "A", [0.0] * len(x), "response")
+    marks = [Marker(0.0, "trigger"), Marker(202e-6, "level crossed back (trip)")]
+    w = Waveform("sc", "time from trigger", "s", x, [current], marks)
+    panels = _panels(w, np.asarray(x))
+    assert [p.whole for p in panels] == [False, True]
+    zoom, whole = panels
+    assert zoom.x_lo < 0 and 202e-6 < zoom.x_hi < 1e-3  # the event and time after it, in µs
+    assert whole.x_lo == x[0] and whole.x_hi == x[-1]

@@ -124,5 +124,7 @@ def test_many_requests_are_fast(ctl):
     t0 = time.perf_counter()
     for _ in range(200):
         c("advance", dt=0.05)
-    assert time.perf_counter() - t0 < 2.0
+    # no delayed-ACK stall per request (40 ms each: 8 s for 200); a loaded machine's
+    # scheduling costs milliseconds, not tens of them
+    assert time.perf_counter() - t0 < 200 * 0.02
     assert c("time")["t"] == pytest.approx(10.0)

@@ -191,7 +191,10 @@ def test_each_exchange_is_timed_as_the_host_sees_it(jbd):
     mark = link.link_timing().total
     link.read_status()
     (slow,) = link.link_timing().since(mark)
-    assert slow >= 0.05 and fast >= 0.0  # the delay is in what the host measured
+    # the delay is in what the host measured: the host stamps its request once the write
+    # returns, and the twin may have started its 50 ms by then (seen: 0.0498 s), so a few
+    # milliseconds below it still show the delay; a loaded machine only adds to it
+    assert slow >= 0.045 and slow > fast
 
 
 def test_coded_afe_settings_read_as_the_nearest_codes_with_their_step(jbd):

@@ -1,52 +1,49 @@
-"""The lab file's panel section: where the token comes from, errors by file, line, field."""
+"""The lab file: found by --lab, $RIG_LAB or the station's `lab:`, errors by file, line
+and field, recorded for the report."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from rig.config import ConfigError
-from rig.config.lab import lab_path, load_lab
-from rig.panel.serve import panel_token
+from rig.config import ConfigError, load_station
+from rig.config.lab import lab_path, laboratory_of, load_lab
+from rig.paths import REPO
+
+EXAMPLE = REPO / "stations" / "labs" / "example.yaml"
 
 
-def lab(tmp_path, text: str):
-    path = tmp_path / "lab.yaml"
-    path.write_text(text)
-    return path
+def test_the_example_lab_file_loads():
+    lab = load_lab(EXAMPLE).laboratory
+    assert lab is not None and lab.name == "Example Battery Lab"
+    assert lab.signatory("B. Manager").role == "Head of laboratory"
+    assert lab.accreditation is not None and lab.accreditation.number == "EX-0000-00"
 
 
-def test_token_from_an_environment_variable(tmp_path, monkeypatch):
-    config = load_lab(lab(tmp_path, "panel:\n  token_env: BENCH_PANEL_TOKEN\n  port: 9000\n"))
-    monkeypatch.setenv("BENCH_PANEL_TOKEN", "s3cret")
-    assert panel_token(config.panel, config) == ("s3cret", "$BENCH_PANEL_TOKEN")
-    assert (config.panel.bind, config.panel.port) == ("127.0.0.1", 9000)
-    monkeypatch.delenv("BENCH_PANEL_TOKEN")
-    with pytest.raises(ConfigError, match=r"panel.token_env.*BENCH_PANEL_TOKEN is not set"):
-        panel_token(config.panel, config)
+def test_a_bad_lab_file_names_file_line_and_field(tmp_path):
+    bad = tmp_path / "lab.yaml"
+    bad.write_text("laboratory:\n  name: X\n  signatories:\n    - {role: boss}\n  adress: typo\n")
+    with pytest.raises(ConfigError) as err:
+        load_lab(bad)
+    text = str(err.value)
+    assert str(bad) in text
+    assert "line 4: laboratory.signatories.0.name" in text
+    assert "line 5: laboratory.adress: unknown key" in text
 
 
-def test_token_from_a_file_or_printed(tmp_path):
-    (tmp_path / "token").write_text("from-file\n")
-    config = load_lab(lab(tmp_path, f"panel:\n  token_file: {tmp_path / 'token'}\n"))
-    assert panel_token(config.panel, config)[0] == "from-file"
-    token, source = panel_token(None, None)
-    assert len(token) >= 32 and source == ""
-
-
-def test_bad_panel_section_named_by_line_and_field(tmp_path):
-    path = lab(tmp_path, "panel:\n  token_env: X\n  token_file: /t\n  colour: red\n")
-    with pytest.raises(ConfigError) as exc:
-        load_lab(path)
-    text = str(exc.value)
-    assert "lab.yaml" in text and "panel.colour" in text and "line 4" in text
-    with pytest.raises(ConfigError, match="token_env or token_file, not both"):
-        load_lab(lab(tmp_path, "panel:\n  token_env: X\n  token_file: /t\n"))
-
-
-def test_found_by_option_then_environment_then_station(tmp_path, monkeypatch):
+def test_which_lab_file_applies(tmp_path, monkeypatch):
+    station = load_station(REPO / "stations" / "sim-16s.yaml")
     monkeypatch.delenv("RIG_LAB", raising=False)
-    assert lab_path(None, None, None) is None
-    assert str(lab_path(None, "from-station.yaml", None)) == "from-station.yaml"
-    monkeypatch.setenv("RIG_LAB", "from-env.yaml")
-    assert str(lab_path(None, "from-station.yaml", None)) == "from-env.yaml"
-    assert str(lab_path("given.yaml", "from-station.yaml", None)) == "given.yaml"
+    assert lab_path(None, "", station.source) is None
+    assert lab_path(None, "lab.yaml", Path("/benches/a/station.yaml")) == Path(
+        "/benches/a/lab.yaml"
+    )
+    monkeypatch.setenv("RIG_LAB", str(EXAMPLE))
+    assert lab_path(None, "lab.yaml", station.source) == EXAMPLE
+    assert lab_path("/x/other.yaml", "lab.yaml", station.source) == Path("/x/other.yaml")
+    recorded = laboratory_of(None, station)
+    assert recorded is not None and recorded["name"] == "Example Battery Lab"
+    assert recorded["signatories"][0] == {"name": "B. Manager", "role": "Head of laboratory"}
+    monkeypatch.delenv("RIG_LAB")
+    assert laboratory_of(None, station) is None  # no lab named: the report is a DRAFT

@@ -158,7 +158,7 @@ def test_shipped_spec_states_the_current_and_temperature_protections():
         (
             lambda d: d["protections"]["charge_oc"]["threshold_a"].update(low=-1.0),
             "protections.charge_oc.threshold_a.low",
-            "is negative; a current is not",
+            "is negative; a current cannot be",
         ),
         (
             lambda d: d["dut"].update(ntc_count=0),
