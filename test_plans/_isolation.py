@@ -62,9 +62,12 @@ class Reach:
     def beyond(
         self, far: float, margin: float, unit: str, accuracy: Callable[[float], float]
     ) -> float:
-        """A level `margin` beyond the band's far edge `far`, or as far as the other
-        protections allow; NotIsolated if that is not clearly beyond the band (by more
-        than the stimulus's `accuracy` there, so the level applied is beyond it too)."""
+        """A level `margin` beyond the band's far edge `far` (widened to 1.5 x the
+        stimulus's `accuracy` where that is coarser), or as far as the other protections
+        allow; NotIsolated if that is not clearly beyond the band (by more than the
+        stimulus's accuracy there, so the level applied is beyond it too)."""
+        # clearly beyond: the margin, or more where the stimulus is coarser than it
+        margin = max(margin, 1.5 * accuracy(far + self.direction * margin))
         level = self.clamp(far + self.direction * margin)
         if self.direction * (level - far) <= accuracy(level):
             assert self.by is not None

@@ -87,6 +87,10 @@ class RigolDG822(GeneratorRole, ScpiInstrument, DG800):
         if edge > 0.625 * width:
             raise ValueError(f"edge {edge:g} s beyond 0.625 x the width {width:g} s")
         period = max(2 * (width + edge), 1e-3)
+        if float(self.ask(f":SOUR{n}:PULS:WIDT?")) > width:
+            # narrow the pulse in force first: a shorter period must not meet a wider
+            # pulse than it can hold (the instrument refuses with -221)
+            self._set(f":SOUR{n}:PULS:WIDT {width:g}")
         # function, period and both levels in one command (PyMeasure's `pulse`): no
         # intermediate pair of levels the instrument would clamp
         ch.pulse = (1 / period, high - low, (high + low) / 2, 0.0)

@@ -29,6 +29,8 @@ def test_33522b_levels_are_open_circuit_and_a_pulse_is_a_bus_triggered_burst():
             OK,
             ("SOUR1:VOLT:OFFS 0.160000", None),
             OK,
+            # the pulse in force is no wider than the new one: left as it is
+            ("SOUR1:FUNC:PULS:WIDT?", "+1.00000000000000E-04"),
             ("SOUR1:APPL:PULS 1000,6,3", None),
             OK,
             ("SOUR1:FUNC:PULS:WIDT 1.000000e-04", None),
