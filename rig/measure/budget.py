@@ -65,7 +65,7 @@ def delay_budget(
 
 
 def capture_budget(
-    result: CaptureResult, timebase: Accuracy | None, level_band: float | None
+    result: CaptureResult, timebase: Accuracy | None, level_band: float | None, unit: str = "A"
 ) -> list[Component]:
     """Both crossings to one sample interval each, the timebase's rate error over the
     duration, the record's quantisation (half a code at each crossing, independent) and
@@ -88,7 +88,8 @@ def capture_budget(
             rectangular(
                 "level quantisation / slope",
                 math.hypot(*shifts),
-                f"half of a {code:.4g} code at each crossing",
+                f"measured: half of a {code:.4g} {unit} code at each crossing, through the "
+                f"record's slopes there",
             )
         )
     if level_band:
@@ -98,8 +99,9 @@ def capture_budget(
                 rectangular(
                     "crossing level accuracy / slope",
                     shift,
-                    f"±{level_band:.4g} at the level; slopes {result.start.slope:.4g} and "
-                    f"{result.end.slope:.4g} per s",
+                    f"the digitizer's ±{level_band:.4g} {unit} at the level, through the "
+                    f"record's slopes {result.start.slope:.4g} and {result.end.slope:.4g} "
+                    f"{unit}/s",
                 )
             )
     return budget
