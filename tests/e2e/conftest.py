@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -95,5 +96,25 @@ def rig_run(tmp_path):
 @pytest.fixture(scope="session")
 def default_run(tmp_path_factory) -> RigRun:
     """The whole default suite, once per test session, as the README runs it (the
-    report, and the results database beside the runs folder)."""
-    return run_rig(tmp_path_factory.mktemp("default") / "runs", report=True, db=True)
+    report, and the results database beside the runs folder).
+
+    Once for every worker, too: the suite runs on two (pytest-xdist, one file each), and
+    the files that read this run may land on both. The first to ask makes it, under a
+    lock in the folder the workers share; the other waits and reads the same run."""
+    base = tmp_path_factory.getbasetemp()
+    # under xdist each worker's base is a folder of this session's own; alone, the base is
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    with open(shared / "default_run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        done = shared / "default_run.json"
+        if done.exists():
+            made = json.loads(done.read_text())
+            run_dir = Path(made["run_dir"])
+            return RigRun(made["returncode"], made["output"], read_records(run_dir), run_dir)
+        run = run_rig(shared / "default" / "runs", report=True, db=True)
+        done.write_text(
+            json.dumps(
+                {"returncode": run.returncode, "output": run.output, "run_dir": str(run.run_dir)}
+            )
+        )
+        return run

@@ -37,7 +37,7 @@ def helper(x):
 
 
 def test_crashes(record, station):
-    record("reading", 1.0, "V", low=0.0, high=2.0)
+    record("reading", 1.0, "V", low=0.0, high=2.0, exact=True)
     helper({})
 """
 
