@@ -178,6 +178,11 @@ class PlaceClient:
     """A labgrid client session, on the process's labgrid event loop (a thread)."""
 
     def __init__(self, address: str, pid: int | None = None):
+        # gRPC's fork handlers crash a child forked (not vforked) while its threads are
+        # busy, e.g. a server started under another user: 4 of 5 such children died of
+        # SIGSEGV beside a session being read. Every child of the rig executes a program
+        # at once and needs none of them. Read when grpc is first imported.
+        os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "0")
         try:
             import labgrid.remote.client  # noqa: F401  (labgrid is the optional extra)
         except ImportError:
@@ -261,7 +266,10 @@ class PlaceClient:
 
     def places(self) -> dict[str, PlaceState]:
         async def read() -> dict[str, PlaceState]:
-            await self._session.sync_with_coordinator()
+            # a session whose stream to the coordinator ended answers no sync again (labgrid
+            # waits for it for ever): say so at once
+            if self._session.stopping.is_set() or not await self._session.sync_with_coordinator():
+                raise PlaceError(f"labgrid coordinator {self.address}: the connection was lost")
             return {
                 name: PlaceState(
                     name,
