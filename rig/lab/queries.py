@@ -101,8 +101,12 @@ def _utc(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def runs(db: Database, where: RunFilter, limit: int | None = None) -> list[dict[str, Any]]:
-    """Runs matching the filter, newest first, with their measurement counts."""
+def runs(
+    db: Database, where: RunFilter, limit: int | None = None, extra: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """Runs matching the filter, newest first, with their measurement counts; `extra`
+    names further columns of `runs` a caller needs (the panel: the DUT's name, where the
+    run was uploaded from, the places it held)."""
     from sqlalchemy import func, select
 
     from rig.lab.schema import Measurement, Run
@@ -113,6 +117,7 @@ def runs(db: Database, where: RunFilter, limit: int | None = None) -> list[dict[
         .subquery()
     )
     columns = [Run.c[c] for c in RUN_COLUMNS if c != "measurements"]
+    columns += [Run.c[c] for c in extra if c not in RUN_COLUMNS]
     query = select(*columns, func.coalesce(counted.c.n, 0).label("measurements")).outerjoin(
         counted, counted.c.run_pk == Run.c.id
     )
@@ -318,3 +323,14 @@ def drift(test: str, points: list[dict[str, Any]], horizon: int) -> Drift | None
     return Drift(
         test, towards, float(limit), float(slope), float(runs_left), len(y), float(fitted[-1])
     )
+
+
+def uploaded_from(db: Database, run_id: str) -> str | None:
+    """Where a run was uploaded from (`HOST:FOLDER`), or None for no such run."""
+    from sqlalchemy import select
+
+    from rig.lab.schema import Run
+
+    with db.engine.connect() as conn:
+        found = conn.execute(select(Run.c.uploaded_from).where(Run.c.run_id == run_id)).scalar()
+    return None if found is None else str(found)
