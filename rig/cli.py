@@ -404,15 +404,34 @@ def panel_cmd(
     specs: Annotated[Path, typer.Option(help="folder of DUT spec files it offers")] = (
         PLANS.parent / "specs"
     ),
+    db: Annotated[
+        str | None,
+        typer.Option(
+            help="results database the history comes from (default: $RIG_DB_URL, the lab "
+            "file, else the SQLite file beside the runs folder)"
+        ),
+    ] = None,
+    no_db: Annotated[
+        bool, typer.Option("--no-db", help="the history from the runs folder only")
+    ] = False,
+    coordinator: Annotated[
+        str | None,
+        typer.Option(
+            help="labgrid coordinator HOST:PORT for the lab view (default: lab file, "
+            "$LG_COORDINATOR; none: no lab view)"
+        ),
+    ] = None,
 ) -> None:
     """The operator's panel: follow runs live in a browser, start and stop them, answer
-    operator steps, browse past runs and their reports.
+    operator steps, browse past runs and their reports, see the lab's benches.
 
     Read-only without the token; actions need it (the lab file's `panel:` section, else a
-    new one printed here). Exit codes: 0 stopped with Ctrl-C; 2 a bad lab file or address.
+    new one printed here). Exit codes: 0 stopped with Ctrl-C; 2 a bad lab file, database
+    URL, coordinator or address.
     """
     from rig.config.lab import lab_path, load_lab
-    from rig.panel.serve import bind_socket, make_panel, panel_token, serve
+    from rig.panel.lab import DEFAULT_PORT
+    from rig.panel.serve import bind_socket, lab_sources, make_panel, panel_token, serve
 
     console = Console(highlight=False)
     try:
@@ -420,7 +439,8 @@ def panel_cmd(
         lab_config = load_lab(lab_file) if lab_file is not None else None
         section = lab_config.panel if lab_config is not None else None
         token, source = panel_token(section, lab_config)
-    except ConfigError as exc:
+        target, address = lab_sources(lab_config, runs_dir, db, no_db, coordinator)
+    except (ConfigError, DatabaseUsageError, PlaceUsageError) as exc:
         console.print(escape(str(exc)), style="bold red", soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
     host = bind or (section.bind if section is not None else "127.0.0.1")
@@ -437,8 +457,17 @@ def panel_cmd(
         print(f"token: from {source}", flush=True)
     else:
         print(f"token: {token}   (give it in the page to start, stop and answer)", flush=True)
+    print(
+        "history: "
+        + (f"the results database {target.shown}" if target else "the runs folder only"),
+        flush=True,
+    )
+    if address is not None:
+        print(f"lab view: the labgrid coordinator {address}", flush=True)
     runs_dir.mkdir(parents=True, exist_ok=True)
-    serve(make_panel(runs_dir.resolve(), stations, specs, token, host), sock)
+    peer_port = section.port if section is not None else DEFAULT_PORT
+    panel = make_panel(runs_dir.resolve(), stations, specs, token, host, target, address, peer_port)
+    serve(panel, sock)
 
 
 @sim_app.command(

@@ -1,8 +1,9 @@
 """The panel's web application: one page, its event streams, and four actions.
 
-`create_app` takes what the panel reads and steers: the run history (the runs folder
-today, the results database later: `rig.panel.history.RunHistory`), the launcher, the
-lab view and the token. Nothing here is needed by a run: a panel that crashes or is
+`create_app` takes what the panel reads and steers: the run history (the results
+database and the runs folder, or the runs folder alone: `rig.panel.history.RunHistory`),
+the launcher, the lab view (labgrid's places, where the lab has a coordinator) and the
+token. Nothing here is needed by a run: a panel that crashes or is
 closed leaves every run as it was.
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,7 +73,15 @@ def _run_start(run_dir: Path) -> dict[str, Any] | None:
 
 
 def create_app(panel: Panel) -> FastAPI:
-    app = FastAPI(title="bms-rig panel", docs_url=None, redoc_url=None, openapi_url=None)
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        panel.lab.close()  # the coordinator's session
+        panel.history.close()  # the database's connections
+
+    app = FastAPI(
+        title="bms-rig panel", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(panel.bind))
 
     def act(request: Request) -> None:
@@ -117,7 +128,7 @@ def create_app(panel: Panel) -> FastAPI:
                 run.run_id, _run_start(folder)
             )
             listed.append(shown)
-        return {"runs": listed}
+        return {"runs": listed, "history": panel.history.status()}
 
     @app.get("/api/runs/{run_id}/events")
     async def events(run_id: str, request: Request) -> EventSourceResponse:
@@ -158,7 +169,7 @@ def create_app(panel: Panel) -> FastAPI:
 
     @app.get("/api/lab")
     def lab() -> dict[str, Any]:
-        return {"places": panel.lab.places()}
+        return {"places": panel.lab.places(), "error": panel.lab.problem()}
 
     @app.post("/api/token", dependencies=[Depends(act)])
     def token_ok() -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """Past and present runs, as the panel lists them.
 
-Read from the runs folder today: each `runs/<id>/results.jsonl`, its first record and
-its last. `RunHistory` is the seam for the results database (issue 21): a class with the
-same two methods that reads the database instead can be handed to the panel, and
-`run_dir` is only asked for a run whose files (the live store, plots, reports) are here.
+`RunsFolder` reads the runs folder: each `runs/<id>/results.jsonl`, its first record and
+its last. Where a results database is configured, `rig.panel.db_history` lists the runs
+from it and takes from the folder only what the database does not hold yet. Either way
+`run_dir` is only asked for a run whose files (the live store, plots, reports) are on
+this machine, and it is the only way the panel reaches them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ class RunInfo:
     tested_by: str
     verdict: str | None  # None: no run_end (running, or killed)
     reports: tuple[str, ...]  # which of report.html / report.pdf exist
+    serial: str = ""  # the DUT's serial as it reported it (known from the database)
+    here: bool = True  # its run folder is on this machine: live view, plots, reports
+    complete: bool | None = None  # the database's word (None: not in the database)
+    # who wrote it, to tell which run holds a labgrid place; never sent to a browser
+    host: str = ""
+    pid: int | None = None
+    holders: frozenset[tuple[str, str]] = frozenset()  # (place, holder) it recorded
 
     def public(self) -> dict[str, Any]:
         return {
@@ -36,16 +44,29 @@ class RunInfo:
             "started": self.started,
             "station": self.station,
             "dut": self.dut,
+            "serial": self.serial,
             "tested_by": self.tested_by,
             "verdict": self.verdict,
             "reports": list(self.reports),
+            "here": self.here,
         }
+
+    @property
+    def ended(self) -> bool:
+        """It reached its run_end (a killed run has none, and is INCOMPLETE in the database)."""
+        return self.verdict is not None and self.complete is not False
 
 
 class RunHistory(Protocol):
     def runs(self, limit: int = 200) -> list[RunInfo]: ...
 
     def run_dir(self, run_id: str) -> Path | None: ...
+
+    def status(self) -> dict[str, Any]:
+        """Where the list comes from, as the page may see it (no URL, no path)."""
+        ...
+
+    def close(self) -> None: ...
 
 
 class RunsFolder:
@@ -56,6 +77,12 @@ class RunsFolder:
         # store -> (its mtime and size when read, its first and last record): a run that no
         # longer grows is read once
         self._seen: dict[Path, tuple[tuple[int, int], tuple[Any, Any]]] = {}
+
+    def status(self) -> dict[str, Any]:
+        return {"source": "runs folder", "database": None, "state": None}
+
+    def close(self) -> None:
+        pass
 
     def run_dir(self, run_id: str) -> Path | None:
         if not RUN_ID.match(run_id):
@@ -96,8 +123,17 @@ class RunsFolder:
             tested_by=str(first.get("tested_by", "")),
             verdict=str(end["verdict"]) if end and end.get("verdict") else None,
             # a report is written after the store's last record: looked for while listed
-            reports=tuple(name for name in REPORTS if (folder / name).is_file()),
+            reports=reports_in(folder),
+            host=str(first.get("host", "")),
+            pid=first["pid"] if isinstance(first.get("pid"), int) else None,
         )
+
+
+def reports_in(folder: Path | None) -> tuple[str, ...]:
+    """Which of the run's reports are in its folder (none without a folder here)."""
+    if folder is None:
+        return ()
+    return tuple(name for name in REPORTS if (folder / name).is_file())
 
 
 def _first_and_last(path: Path) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:

@@ -6,7 +6,7 @@
 
 const $ = (id) => document.getElementById(id);
 const state = { runId: null, source: null, plans: new Map(), total: 0, prompt: null,
-                plots: new Set(), ended: false, alive: false };
+                plots: new Set(), ended: false, alive: false, lab: false };
 // what the tests and the benchmark read: per record [type, written at, received, shown]
 window.rigPanel = { arrivals: [], records: 0 };
 
@@ -58,21 +58,38 @@ async function loadInfo() {
   }
   const preferred = info.stations.indexOf("sim-16s");
   if (preferred >= 0) $("start-station").selectedIndex = preferred;
+  state.lab = info.lab;
   if (info.lab) loadLab();
+}
+
+function showHistorySource(history) {
+  const kind = history.database === "postgresql" ? "PostgreSQL" : "SQLite";
+  $("history-source").textContent = history.source === "database"
+    ? `(results database, ${kind})` : "(runs folder)";
+  const note = $("history-note");
+  note.hidden = history.state !== "unreachable";
+  note.textContent = "The results database does not answer: runs of this machine's runs folder only.";
 }
 
 async function loadRuns() {
   const data = await (await fetch("/api/runs")).json();
+  showHistorySource(data.history);
   const list = $("runs");
   list.replaceChildren(...data.runs.map((run) => {
     const item = el("li");
     if (run.run_id === state.runId) item.className = "selected";
-    const link = el("a", run.run_id, "plan");
-    link.href = `#run=${encodeURIComponent(run.run_id)}`;
-    item.append(link, " ");
+    if (run.here) {
+      const link = el("a", run.run_id, "plan");
+      link.href = `#run=${encodeURIComponent(run.run_id)}`;
+      item.append(link, " ");
+    } else {
+      item.append(el("span", run.run_id, "plan"), " ");  // no files here to follow
+    }
     const verdict = run.alive ? "running" : (run.verdict || "no end");
     item.append(el("span", verdict, `badge ${run.alive ? "running" : (run.verdict || "")}`));
-    item.append(el("div", `${run.station} · ${run.dut} · ${run.tested_by}`, "muted"));
+    const dut = run.serial ? `${run.dut} (${run.serial})` : run.dut;
+    item.append(el("div", `${run.station} · ${dut} · ${run.tested_by}`, "muted"));
+    if (!run.here) item.append(el("div", "run folder on another machine", "muted"));
     for (const name of run.reports) {
       const a = el("a", name.endsWith(".pdf") ? "PDF" : "HTML");
       a.href = `/runs/${encodeURIComponent(run.run_id)}/${name}`;
@@ -84,19 +101,61 @@ async function loadRuns() {
   return data.runs;
 }
 
+function since(epoch) {
+  if (!epoch) return "";
+  const when = new Date(epoch * 1000);
+  const today = new Date().toDateString() === when.toDateString();
+  return today ? when.toLocaleTimeString() : when.toLocaleString();
+}
+
+const PLACE_STATE = { free: "free", reserved: "reserved", held: "held", dead: "dead client" };
+
+function placeItem(p) {
+  const item = el("li");
+  item.dataset.place = p.name;
+  let title;
+  if (p.here && p.run_id) {  // its run is here: this panel's live view
+    title = el("a", p.name);
+    title.href = `#run=${encodeURIComponent(p.run_id)}`;
+    if (p.run_id === state.runId) item.className = "selected";
+  } else if (p.panel_url) {  // the panel of the bench PC that holds it
+    title = el("a", p.name);
+    title.href = p.panel_url;
+    title.target = "_blank"; title.rel = "noopener";
+  } else {
+    title = el("span", p.name);
+  }
+  title.classList.add("place-name");
+  item.append(title, " ", el("span", PLACE_STATE[p.state] || p.state, `badge place-${p.state}`));
+  if (p.holder) {
+    const who = `${p.user} on ${p.host}${p.pid ? ` (process ${p.pid})` : ""} since ${since(p.since)}`;
+    item.append(el("div", who, "holder"));
+    if (p.state === "dead") {
+      item.append(el("div", "that process is gone: check the bench, then its owner runs rig place release " + p.name, "error"));
+    }
+    const run = el("div", "run: ", "muted");
+    run.append(p.run_id ? el("span", p.run_id, "plan") : "not known here");
+    if (!p.here && p.panel_url) {
+      const there = el("a", `the panel on ${p.host}`);
+      there.href = p.panel_url;
+      there.target = "_blank"; there.rel = "noopener";
+      run.append(" · ", there);
+    }
+    item.append(run);
+  }
+  const tags = Object.entries(p.tags || {}).map(([k, v]) => `${k}=${v}`).join(", ");
+  const about = [tags, p.comment].filter(Boolean).join(" · ");
+  if (about) item.append(el("div", about, "muted"));
+  return item;
+}
+
 async function loadLab() {
   const data = await (await fetch("/api/lab")).json();
   if (!data.places) return;
   $("lab").hidden = false;
-  $("places").replaceChildren(...data.places.map((p) => {
-    const item = el("li", `${p.name}: ${p.holder || "free"}`);
-    if (p.run_id) {
-      const a = el("a", ` run ${p.run_id}`);
-      a.href = p.panel_url || `#run=${encodeURIComponent(p.run_id)}`;
-      item.append(a);
-    }
-    return item;
-  }));
+  $("lab-error").textContent = data.error || "";
+  $("lab-error").hidden = !data.error;
+  $("places").replaceChildren(...data.places.map(placeItem));
 }
 
 $("start-form").addEventListener("submit", async (ev) => {
@@ -351,6 +410,7 @@ function route() {
   const runId = match ? decodeURIComponent(match[1]) : null;
   if (runId !== state.runId || runId === null) openRun(runId);
   loadRuns();
+  if (state.lab) loadLab();
 }
 
 window.addEventListener("hashchange", route);
@@ -362,5 +422,8 @@ window.addEventListener("DOMContentLoaded", async () => {
     if (runs.length) { location.hash = `run=${encodeURIComponent(runs[0].run_id)}`; return; }
   }
   route();
-  setInterval(loadRuns, 10000);  // runs started elsewhere appear in the list
+  setInterval(() => {  // runs started elsewhere appear in the list; places change hands
+    loadRuns();
+    if (state.lab) loadLab();
+  }, 10000);
 });

@@ -31,11 +31,12 @@ class PanelServer:
         return httpx.Client(base_url=self.url, timeout=30, **kw)
 
 
-def start_panel(runs: Path, stations: Path, specs: Path) -> tuple[PanelServer, object]:
+def start_panel(runs: Path, stations: Path, specs: Path, **parts) -> tuple[PanelServer, object]:
+    """`parts`: make_panel's database target and coordinator address."""
     import uvicorn
 
     runs.mkdir(parents=True, exist_ok=True)
-    panel = make_panel(runs, stations, specs, TOKEN, "127.0.0.1")
+    panel = make_panel(runs, stations, specs, TOKEN, "127.0.0.1", **parts)
     sock = bind_socket("127.0.0.1", 0)
     config = uvicorn.Config(create_app(panel), log_level="warning", access_log=False)
     server = uvicorn.Server(config)

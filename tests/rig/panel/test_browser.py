@@ -11,9 +11,6 @@ is saved as a screenshot (`RIG_PANEL_SHOTS=DIR` keeps them).
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,25 +18,13 @@ import pytest
 import yaml
 
 from rig.results import read_records
+from tests.rig.panel.browser import chromium_page, need_chromium, shots_folder
 from tests.rig.panel.conftest import REPO, TOKEN, PanelServer, start_panel, stop_panel
 
-CHROMIUM = "/usr/bin/chromium"
 EVIL = '<img src=x onerror="window.pwned=1">Evil <b>BMS</b>'
 SELECTION = "test_cell_ov_trip_delay and cell3 or test_cell_uv_trip_delay and cell3"
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # as root, in a container
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",  # a container's small /dev/shm
-]
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
-    pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
+need_chromium()  # skips the module where there is none (fails it in CI)
 
 
 @pytest.fixture(scope="module")
@@ -72,37 +57,13 @@ def served(tmp_path_factory) -> Iterator[PanelServer]:
 
 @pytest.fixture(scope="module")
 def page(served):
-    from playwright.sync_api import sync_playwright
-
-    profile = tempfile.mkdtemp(prefix="rig-chromium-")  # a fresh profile for this module
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 1000},
-            # the test's own waits evaluate JavaScript, which the page's CSP forbids; and
-            # without the CSP, markup from the DUT would run if the page inserted it as
-            # markup: the escaping itself is what is tested
-            bypass_csp=True,
-        )
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.errors = errors  # type: ignore[attr-defined]
+    with chromium_page() as page:
         yield page
-        context.close()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory) -> Path:
-    kept = os.environ.get("RIG_PANEL_SHOTS")
-    folder = Path(kept) if kept else tmp_path_factory.mktemp("shots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return shots_folder(tmp_path_factory)
 
 
 def rows(page) -> int:

@@ -88,7 +88,7 @@ def test_reading_needs_no_token_and_a_foreign_host_gets_nothing(client):
     assert "default-src 'self'" in client.get("/").headers["content-security-policy"]
     assert client.run in {r["run_id"] for r in client.get("/api/runs").json()["runs"]}
     assert client.get("/api/info").json()["stations"]
-    assert client.get("/api/lab").json() == {"places": None}
+    assert client.get("/api/lab").json() == {"places": None, "error": None}  # no lab view
     assert client.get("/api/runs", headers={"Host": "rebound.example"}).status_code == 400
     for url in ("/api/runs/..%2F..%2Fetc/events", "/api/runs/nope/events",
                 f"/api/runs/{client.run}/plots/..%2Fresults.jsonl",
