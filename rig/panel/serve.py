@@ -3,6 +3,7 @@ serving the app until Ctrl-C."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import socket
@@ -116,4 +117,5 @@ def serve(panel: Panel, sock: socket.socket) -> None:
     config = uvicorn.Config(
         create_app(panel), log_level="warning", access_log=False, timeout_graceful_shutdown=2
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn raises Ctrl-C again once it stopped
+        uvicorn.Server(config).run(sockets=[sock])
