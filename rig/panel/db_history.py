@@ -75,10 +75,13 @@ class DatabaseHistory:
             except DatabaseError as exc:
                 self._failed(str(exc))
                 return None
-            if self._state != "ok":
-                self.say(f"history: from the results database {self.target.shown}")
-            self._state = "ok"
+            self._answered()
             return self._db
+
+    def _answered(self) -> None:
+        if self._state == "unreachable":
+            self.say("history: the results database answers again")
+        self._state = "ok"
 
     def _failed(self, message: str) -> None:
         """Said on the console once per outage (the message holds no password)."""
@@ -101,9 +104,7 @@ class DatabaseHistory:
                 raise
             failure = str(db.error("query failed", exc))
         else:
-            if self._state != "ok":
-                self.say("history: the results database answers again")
-                self._state = "ok"
+            self._answered()
             return answer
         with self._lock:
             self._failed(failure)

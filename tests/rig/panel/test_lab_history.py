@@ -14,15 +14,19 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import platform
 import shutil
+import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
+import httpx
 import pytest
 
 from rig.lab.db import Database, resolve
@@ -256,6 +260,49 @@ def test_a_lost_coordinator_is_said_at_once_and_read_again_when_back(lab):
     finally:
         view.close()
         server.close()
+
+
+def test_rig_panel_takes_its_database_and_coordinator_from_the_lab_file(lab, tmp_path):
+    """`rig panel --lab FILE` as a process: the database (its password from the variable
+    the file names) and the coordinator from the file, said at start-up without the
+    password; Ctrl-C stops it with exit code 0."""
+    url = lab.db_url.replace(f":{lab.password}@", "@")
+    (tmp_path / "lab.yaml").write_text(
+        f"database: {{url: '{url}', password_env: RIG_TEST_PG_PASSWORD}}\n"
+        f"coordinator: {{address: '{lab.coordinator}'}}\n"
+        "panel: {token_env: RIG_TEST_TOKEN, port: 0}\n"
+    )
+    env = {**os.environ, "RIG_TEST_PG_PASSWORD": lab.password, "RIG_TEST_TOKEN": "t0ken"}
+    env.pop("RIG_DB_URL", None)
+    env.pop("LG_COORDINATOR", None)
+    panel = subprocess.Popen(
+        [sys.executable, "-m", "rig", "panel", "--lab", str(tmp_path / "lab.yaml"),
+         "--runs-dir", str(lab.runs)],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert panel.stdout is not None
+        said = [panel.stdout.readline() for _ in range(4)]
+        base = said[0].split()[1]
+        assert said[1:] == [
+            "token: from $RIG_TEST_TOKEN\n",
+            "history: the results database "
+            + url.replace("postgresql://rig@", "postgresql+psycopg://rig:***@")
+            + "\n",
+            f"lab view: the labgrid coordinator {lab.coordinator}\n",
+        ]
+        runs = httpx.get(base + "api/runs", timeout=30).json()
+        assert runs["history"]["source"] == "database" and len(runs["runs"]) == 6
+        places = httpx.get(base + "api/lab", timeout=30).json()["places"]
+        assert [(p["name"], p["run_id"]) for p in places][:2] == [
+            ("bench-a", "r5-live"), ("bench-b", "r6-killed")
+        ]  # fmt: skip
+        panel.send_signal(signal.SIGINT)
+        assert panel.wait(timeout=30) == 0
+        assert lab.password not in "".join(said) + panel.stdout.read()
+    finally:
+        panel.kill()
+        panel.wait()
 
 
 def test_rig_panel_refuses_a_wrong_database_url_before_it_serves():
