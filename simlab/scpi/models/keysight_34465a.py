@@ -44,8 +44,8 @@ OPER_MEASURING = 16
 OPER_WAITING = 32
 PLC_S = 0.02  # 50 Hz line
 LINE_HZ = 50
-# NPLC settings of a 34465A with DIG and the resolution each gives, × range (Truevolt
-# guide, "Resolution table"; QCoDeS states the same pairs)
+# NPLC settings of a 34465A with DIG and the resolution each gives, × range, as QCoDeS's
+# driver states them (from the Truevolt guide's resolution table; not read here)
 RESOLUTION = (
     (0.001, 30e-6), (0.002, 15e-6), (0.006, 6e-6), (0.02, 3e-6), (0.06, 1.5e-6),
     (0.2, 0.7e-6), (1.0, 0.3e-6), (10.0, 0.1e-6), (100.0, 0.03e-6),
