@@ -9,9 +9,10 @@ interval and how many inputs it records at once. The station's applicability che
 a bench whose instruments can carry every level it commands.
 
 This module imports nothing heavy: it is read while pytest collects, before any driver
-(some of which import PyMeasure packages that pull in pandas) is loaded. Each figure
-names its source in the model's driver docstring; figures not confirmed against a vendor
-document are marked there and in docs/instruments.md.
+(some of which import PyMeasure packages that pull in pandas) is loaded. Each rating
+names the document its figures come from (`source`: title, edition or revision, the
+table or page); figures not read in that document say "(unconfirmed)" there and are
+listed, with why, in docs/instruments.md ("Accuracy and rating sources").
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class ModelRating:
     load: LoadRating | None = None
     generator: GeneratorRating | None = None
     digitizer: DigitizerRating | None = None
+    source: str = ""  # the document the figures come from: title, edition, table or page
 
 
 N6781A = SourceRating(v_max=20.4, i_max=3.06, i_sink=3.06, p_max=20.0)
@@ -85,50 +87,94 @@ N6781A = SourceRating(v_max=20.4, i_max=3.06, i_sink=3.06, p_max=20.0)
 RATINGS: dict[str, ModelRating] = {
     # supplies: the charger (a supply sinks nothing worth counting)
     "Keysight E36234A": ModelRating(
-        sources={n: SourceRating(v_max=61.8, i_max=10.3, p_max=200.0) for n in (1, 2)}
+        sources={n: SourceRating(v_max=61.8, i_max=10.3, p_max=200.0) for n in (1, 2)},
+        source="Keysight E36200 Series Operating and Service Guide (edition not read): 103 % "
+        "programming ranges, 200 W per output",
     ),
     "Keysight E36312A": ModelRating(
         sources={
             1: SourceRating(v_max=6.18, i_max=5.15),
             2: SourceRating(v_max=25.75, i_max=1.03),
             3: SourceRating(v_max=25.75, i_max=1.03),
-        }
+        },
+        source="Keysight E36300 Series Programming Guide (edition not read), Programming "
+        "Ranges and Output Identifiers (103 % of the 6 V / 5 A and 25 V / 1 A ratings)",
     ),
     "Rigol DP832": ModelRating(
         sources={
             1: SourceRating(v_max=32.0, i_max=3.2),
             2: SourceRating(v_max=32.0, i_max=3.2),
             3: SourceRating(v_max=5.3, i_max=3.2),
-        }
+        },
+        source="Rigol DP800 Programming Guide (edition not read), Table 2-1 voltage/current "
+        "ranges, DP832 row",
     ),
     "Siglent SPD3303X": ModelRating(
-        sources={n: SourceRating(v_max=32.0, i_max=3.2) for n in (1, 2)}
+        sources={n: SourceRating(v_max=32.0, i_max=3.2) for n in (1, 2)},
+        source="Siglent SPD3303X data sheet (revision not read), CH1/CH2 output ratings "
+        "(unconfirmed)",
     ),
     # loads
-    "Rigol DL3021": ModelRating(load=LoadRating(v_max=150.0, i_max=40.0, p_max=200.0)),
-    "Siglent SDL1020X": ModelRating(load=LoadRating(v_max=150.0, i_max=30.0, p_max=200.0)),
-    "Keysight EL34143A": ModelRating(load=LoadRating(v_max=150.0, i_max=60.0, p_max=350.0)),
+    "Rigol DL3021": ModelRating(
+        load=LoadRating(v_max=150.0, i_max=40.0, p_max=200.0),
+        source="Rigol DL3000 Series data sheet (revision not read), rated input (unconfirmed)",
+    ),
+    "Siglent SDL1020X": ModelRating(
+        load=LoadRating(v_max=150.0, i_max=30.0, p_max=200.0),
+        source="Siglent SDL1000X Series data sheet (revision not read), SDL1020X rated input "
+        "(unconfirmed)",
+    ),
+    "Keysight EL34143A": ModelRating(
+        load=LoadRating(v_max=150.0, i_max=60.0, p_max=350.0),
+        source="Keysight EL30000 Series data sheet (revision not read), EL34143A ratings "
+        "(unconfirmed)",
+    ),
     # cell emulators (two-quadrant)
-    "Keysight N6705C": ModelRating(modules={"N6781A": N6781A}),
+    "Keysight N6705C": ModelRating(
+        modules={"N6781A": N6781A},
+        source="Series N6700 User's Guide (edition not read), App. E: N6781A 20 V / 3 A "
+        "ranges, + voltage quadrants only; the 102 % maxima and 20 W: N6700 Specifications "
+        "Guide (unconfirmed)",
+    ),
     "NGI N83624": ModelRating(
-        sources={n: SourceRating(v_max=6.0, i_max=5.0, i_sink=5.0) for n in range(1, 25)}
+        sources={n: SourceRating(v_max=6.0, i_max=5.0, i_sink=5.0) for n in range(1, 25)},
+        source="NGI N83624 Series data sheet (revision not read), N83624-06-05: 6 V, 5 A "
+        "(unconfirmed)",
     ),
     # generators (current-sense emulation)
-    "Keysight 33522B": ModelRating(generator=GeneratorRating(emf_peak_v=10.0, edge_min_s=8.4e-9)),
-    "Rigol DG822": ModelRating(generator=GeneratorRating(emf_peak_v=10.0, edge_min_s=10e-9)),
-    # regenerative two-quadrant sources (battery simulators; unconfirmed ratings)
+    "Keysight 33522B": ModelRating(
+        generator=GeneratorRating(emf_peak_v=10.0, edge_min_s=8.4e-9),
+        source="Agilent/Keysight 33500 Series Operating and Service Guide (edition not read), "
+        "p.62 (±5 V into 50 Ω), pp.69-70 (8.4 ns edge)",
+    ),
+    "Rigol DG822": ModelRating(
+        generator=GeneratorRating(emf_peak_v=10.0, edge_min_s=10e-9),
+        source="Rigol DG800 Programming Guide (edition not read), p.2-79 (10 ns edge); "
+        "±10 V open circuit (unconfirmed)",
+    ),
+    # regenerative two-quadrant sources (battery simulators)
     "Keysight RP7952A": ModelRating(
-        sources={1: SourceRating(v_max=81.6, i_max=255.0, i_sink=255.0, p_max=10_000.0)}
+        sources={1: SourceRating(v_max=81.6, i_max=255.0, i_sink=255.0, p_max=10_000.0)},
+        source="Keysight RP7900 Series Operating and Service Guide (edition not read), p.75: "
+        "80 V class; ±250 A, 10 kW and the 102 % maxima (unconfirmed)",
     ),
     "EA PSB 10060-120": ModelRating(
-        sources={1: SourceRating(v_max=61.2, i_max=122.4, i_sink=122.4, p_max=3000.0)}
+        sources={1: SourceRating(v_max=61.2, i_max=122.4, i_sink=122.4, p_max=3000.0)},
+        source="EA Elektro-Automatik PSB 10000 data sheet (revision not read), PSB 10060-120: "
+        "60 V, ±120 A, 3 kW, 102 % maxima (unconfirmed)",
     ),
     # digitizers
-    "Keysight 34465A": ModelRating(digitizer=DigitizerRating(interval_min_s=20e-6, inputs=1)),
+    "Keysight 34465A": ModelRating(
+        digitizer=DigitizerRating(interval_min_s=20e-6, inputs=1),
+        source="Keysight Truevolt Series Operating and Service Guide (edition not read), "
+        "SAMPle:TIMer: 20 µs minimum with the DIG option (unconfirmed)",
+    ),
     "Rigol DS1104Z": ModelRating(
         digitizer=DigitizerRating(
             interval_min_s=1e-9, inputs=4, interval_min_by_inputs={2: 2e-9, 3: 4e-9, 4: 4e-9}
-        )
+        ),
+        source="Rigol DS1000Z Series data sheet (revision not read), sample rate: 1 GSa/s "
+        "one channel, 500 MSa/s two, 250 MSa/s three or four (unconfirmed)",
     ),
 }
 

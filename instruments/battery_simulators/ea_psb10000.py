@@ -23,7 +23,10 @@ from instruments.battery_simulators.base import RegenerativeRole
 from instruments.errors import InstrumentReplyError
 from instruments.scpi import ScpiInstrument, scpi_bool
 
-_SPEC = "EA PSB 10000 data sheet, PSB 10060-120 (unconfirmed)"
+_SPEC = (
+    "EA Elektro-Automatik PSB 10000 data sheet (revision not read), PSB 10060-120 "
+    "column (unconfirmed)"
+)
 _WITH_UNIT = re.compile(r"\s*([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*([A-Za-z]*)\s*")
 
 

@@ -21,7 +21,10 @@ from instruments.accuracy import Accuracy, AccuracyTable
 from instruments.battery_simulators.base import RegenerativeRole
 from instruments.scpi import ScpiInstrument, scpi_bool
 
-_SPEC = "Keysight RP7900 Series data sheet, RP7952A (unconfirmed)"
+_SPEC = (
+    "Keysight RP7900 Series Regenerative Power System data sheet (revision not read), "
+    "RP7952A specifications table (unconfirmed)"
+)
 OPER = {1: "CV", 2: "CC", 4: "OFF"}
 
 

@@ -30,7 +30,10 @@ from instruments.accuracy import Accuracy, AccuracyTable
 from instruments.channels import MultiChannelSource, OutputChannel
 from instruments.scpi import ScpiInstrument
 
-_SPEC = "Keysight N6700 Specifications Guide, N6781A performance specifications"
+_SPEC = (
+    "Keysight N6700 Modular Power System Family Specifications Guide (edition not read), "
+    "N6781A performance specifications table"
+)
 
 EXPECTED_MODULES = ("N6781A",)
 

@@ -30,7 +30,7 @@ from instruments.scpi import ScpiChannel, ScpiInstrument, scpi_bool
 CHANNELS = 24
 V_MAX = 6.0
 I_MAX = 5.0
-_SPEC = "NGI N83624 Series data sheet, specifications"
+_SPEC = "NGI N83624 Series data sheet (revision not read), specifications table"
 
 
 def _to_ma(amps: float) -> float:

@@ -34,8 +34,14 @@ MAX_POINTS = 2_000_000
 BLOCK_READINGS = 50_000  # readings per `R?` block: a bounded reply size
 OPER_MEASURING = 16
 OPER_WAITING = 32
-_DCV = "Keysight 34465A data sheet, DC voltage 1 year, plus 0.001 PLC noise (unconfirmed)"
-_TB = "Keysight 34465A data sheet, sample timing (unconfirmed)"
+_DCV = (
+    "Keysight Truevolt 34460A/61A/65A/70A data sheet (revision not read), DC voltage "
+    "accuracy table, 1 year, plus the 0.001 PLC noise adder (unconfirmed)"
+)
+_TB = (
+    "Keysight Truevolt 34460A/61A/65A/70A data sheet (revision not read), digitizing: "
+    "sample timer accuracy (unconfirmed)"
+)
 
 
 def _dcv(rdg_pct: float, range_pct: float, rng: float) -> Accuracy:

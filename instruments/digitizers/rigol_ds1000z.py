@@ -46,7 +46,7 @@ V_SCALES = tuple(
     round(m * 10.0**e, 6) for e in range(-3, 2) for m in (1, 2, 5) if m * 10.0**e <= 10
 )
 MAX_READ = {"BYTE": 250_000, "ASC": 15_625}
-_SPEC = "Rigol DS1000Z data sheet (unconfirmed)"
+_SPEC = "Rigol DS1000Z Series data sheet (revision not read), specifications (unconfirmed)"
 
 
 def _gain(scale: float) -> Accuracy:

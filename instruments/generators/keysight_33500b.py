@@ -29,7 +29,7 @@ from instruments.accuracy import Accuracy, AccuracyTable
 from instruments.generators.base import GeneratorRole
 from instruments.scpi import ScpiChannel, ScpiInstrument
 
-_SPEC = "Keysight 33500B Series data sheet"
+_SPEC = "Keysight 33500B Series Waveform Generators data sheet (revision not read)"
 EMF_PEAK_V = 10.0
 
 

@@ -32,7 +32,10 @@ from instruments.generators.base import GeneratorRole
 from instruments.scpi import ScpiChannel, ScpiInstrument
 
 EMF_PEAK_V = 10.0
-_SPEC = "Rigol DG1000Z Performance Verification Guide, Table 2-2 (DG800: unconfirmed)"
+_SPEC = (
+    "Rigol DG1000Z Performance Verification Guide (edition not read), p.2-8 Table 2-2, "
+    "DG1000Z DC offset accuracy (DG800: unconfirmed)"
+)
 
 
 class DG822Channel(ScpiChannel, VoltageChannel):

@@ -20,7 +20,10 @@ from instruments.accuracy import Accuracy, AccuracyTable
 from instruments.loads.base import LoadRole, ShortingLoad, read_mode
 from instruments.scpi import ScpiInstrument, scpi_bool
 
-_SPEC = "Keysight EL30000 Series data sheet, EL34143A specifications"
+_SPEC = (
+    "Keysight EL30000 Series DC Electronic Loads data sheet (revision not read), "
+    "EL34143A specifications table"
+)
 LEVELS = {"CC": (0, 60), "CV": (0, 150), "CR": (0.05, 15000), "CP": (0, 350)}
 SLEW_RANGE = (830.0, 2.5e6)  # A/s
 

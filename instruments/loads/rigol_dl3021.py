@@ -29,7 +29,7 @@ from instruments.loads.base import LoadRole, ShortingLoad, read_mode
 from instruments.scpi import ScpiInstrument, scpi_bool
 from instruments.serial_line import SerialLine
 
-_SPEC = "Rigol DL3000 Series data sheet, Specifications"
+_SPEC = "Rigol DL3000 Series data sheet (revision not read), Specifications table"
 
 
 def _on_off(on: bool) -> str:

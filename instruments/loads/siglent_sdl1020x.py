@@ -21,7 +21,7 @@ from instruments.accuracy import Accuracy, AccuracyTable
 from instruments.loads.base import LoadRole, ShortingLoad, read_mode
 from instruments.scpi import ScpiInstrument, scpi_bool
 
-_SPEC = "Siglent SDL1000X Series data sheet, specifications"
+_SPEC = "Siglent SDL1000X Series data sheet (revision not read), specifications table"
 LEVELS = {"CC": (0, 30), "CV": (0, 150), "CR": (0.03, 10000), "CP": (0, 200)}
 SLEW_RANGE = (0.001, 2.5)  # A/us
 

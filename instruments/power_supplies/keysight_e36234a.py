@@ -23,7 +23,10 @@ from instruments.accuracy import Accuracy, AccuracyTable
 from instruments.channels import KeysightProtection, OutputChannel, ProtectedSource
 from instruments.scpi import ScpiInstrument
 
-_SPEC = "Keysight E36200 Series data sheet, E36234A performance specifications"
+_SPEC = (
+    "Keysight E36200 Series Autoranging Power Supplies data sheet (revision not read), "
+    "E36234A performance specifications table"
+)
 
 
 class E36234AChannel(KeysightProtection, OutputChannel):

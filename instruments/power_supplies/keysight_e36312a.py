@@ -23,7 +23,10 @@ from instruments.accuracy import Accuracy, AccuracyTable
 from instruments.channels import KeysightProtection, ProtectedSource
 from instruments.scpi import ScpiInstrument
 
-_SPEC = "Keysight E36300 Series data sheet, performance specifications"
+_SPEC = (
+    "Keysight E36300 Series Programmable DC Power Supplies data sheet (revision not read), "
+    "performance specifications table"
+)
 
 
 class E36312AChannel(KeysightProtection, VoltageChannel):

@@ -25,7 +25,14 @@ from instruments.channels import ProtectedSource
 from instruments.scpi import ScpiChannel, ScpiInstrument, scpi_bool
 from instruments.serial_line import SerialLine
 
-_SPEC = "Rigol DP800 Series data sheet / DP800 Performance Verification Manual"
+_PV = (
+    "Rigol DP800 Performance Verification Manual (edition not read), ch.3 "
+    '"CC Programming and Readback Accuracy", Annual Accuracy table, DP832 row'
+)
+_SPEC = (
+    "Rigol DP800 Series data sheet (edition not read), CV programming and readback accuracy "
+    "(unconfirmed: a forum transcription of the DP832 specification agrees)"
+)
 
 
 def _on_off(on: bool) -> str:
@@ -125,12 +132,12 @@ class RigolDP832(ProtectedSource, ScpiInstrument):
     SERIAL = SerialLine(baud_rate=9600)  # RS232 port, factory 9600 8N1, no flow control
     channel_count = 3
     ACCURACY: ClassVar[AccuracyTable] = {
-        # DP832 (non-A) CC programming 0.2 % + 10 mA, read-back 0.15 % + 5 mA per the
-        # DP800 Performance Verification Manual; voltage figures unconfirmed
-        "current_set": (Accuracy(0.2, 10e-3, 3.2, f"{_SPEC}, CC programming, DP832"),),
-        "current_meas": (Accuracy(0.15, 5e-3, 3.2, f"{_SPEC}, CC read-back, DP832"),),
-        "voltage_set": (Accuracy(0.05, 20e-3, 32.0, f"{_SPEC}, CV programming (unconfirmed)"),),
-        "voltage_meas": (Accuracy(0.05, 10e-3, 32.0, f"{_SPEC}, CV read-back (unconfirmed)"),),
+        # DP832 (non-A) CC programming 0.2 % + 10 mA, read-back 0.15 % + 5 mA, read in the
+        # DP800 Performance Verification Manual; the voltage figures are not confirmed
+        "current_set": (Accuracy(0.2, 10e-3, 3.2, f"{_PV}, programming"),),
+        "current_meas": (Accuracy(0.15, 5e-3, 3.2, f"{_PV}, readback"),),
+        "voltage_set": (Accuracy(0.05, 20e-3, 32.0, f"{_SPEC}, programming"),),
+        "voltage_meas": (Accuracy(0.05, 10e-3, 32.0, f"{_SPEC}, readback"),),
     }
 
     ch_1 = Instrument.ChannelCreator(DP832Channel, 1)

@@ -28,7 +28,7 @@ from instruments.channels import MultiChannelSource
 from instruments.errors import InstrumentReplyError
 from instruments.scpi import ScpiChannel, ScpiInstrument
 
-_SPEC = "Siglent SPD3303X data sheet, specifications"
+_SPEC = "Siglent SPD3303X data sheet (revision not read), specifications table"
 _ERROR = re.compile(r'\s*([+-]?\d+)\s*[,\s]\s*"?([^"]*)"?\s*')
 _OUTPUT_BIT = {1: 0x10, 2: 0x20}
 

@@ -25,7 +25,10 @@ from instruments.serial_line import SerialLine
 from instruments.thermistors.base import SingleResistance
 
 R_MAX = 1.1e9
-_SPEC = "Fluke 5522A specifications, resistance, 1 year (unconfirmed)"
+_SPEC = (
+    "Fluke 5522A Extended Specifications (revision not read), Resistance Specifications "
+    "table, 1 year (unconfirmed)"
+)
 
 
 def _ppm(ppm: float, floor: float, range_max: float) -> Accuracy:

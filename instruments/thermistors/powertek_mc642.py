@@ -19,7 +19,10 @@ from instruments.scpi import ScpiInstrument, scpi_bool
 from instruments.thermistors.base import SingleResistance
 
 R_MAX = 10e6
-_SPEC = "Meatest M642 / Powertek MC642 data sheet, 1 year (unconfirmed)"
+_SPEC = (
+    "Meatest M642 / Powertek MC642 data sheet (revision not read), resistance accuracy "
+    "table, 1 year (unconfirmed)"
+)
 
 
 class PowertekMC642(SingleResistance, ScpiInstrument):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from pymeasure.test import expected_protocol
 from instruments.accuracy import QUANTITIES, Accuracy, AccuracyUnknown, table_from
 from instruments.cell_emulators.keysight_n6705c import KeysightN6705C
 from instruments.loads.rigol_dl3021 import RigolDL3021
+from instruments.ratings import RATINGS
 from instruments.registry import MODELS, role_of
 from rig.config import load_station
 from rig.config.station import InstrumentConfig
@@ -45,6 +47,32 @@ def test_every_model_states_the_accuracy_its_role_needs(model):
                 assert math.isfinite(entry.range_max), f"{model} {quantity}: range not stated"
             assert entry.pct > 0 or entry.offset > 0
             assert entry.source, f"{model} {quantity}: datasheet not named"
+
+
+def _listed_sources() -> dict[str, list[str]]:
+    """The rows of docs/instruments.md's "Accuracy and rating sources" table, by model."""
+    text = (REPO / "docs" / "instruments.md").read_text(encoding="utf-8")
+    section = text.split("### Accuracy and rating sources", 1)[1].split("\n### ", 1)[0]
+    rows: dict[str, list[str]] = {}
+    for line in section.splitlines():
+        found = re.match(r"\| `([^`]+)` \|(.*)", line)
+        if found:
+            rows.setdefault(found[1], []).append(found[2])
+    return rows
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_every_figure_names_its_document_and_each_unconfirmed_one_is_listed(model):
+    """A source names title, edition or revision (or says it was not read) and table;
+    a model with a figure not read in its document has its row in the docs' list."""
+    sources = [e.source for entries in MODELS[model].driver.ACCURACY.values() for e in entries]
+    if model in RATINGS:
+        sources.append(RATINGS[model].source)
+    for source in sources:
+        assert re.search(r"\((edition|revision) [^)]+\)", source), f"{model}: {source!r}"
+    if any("unconfirmed" in source for source in sources):
+        rows = _listed_sources().get(model, [])
+        assert any("unconfirmed" in row for row in rows), f"{model}: not in the docs' list"
 
 
 def test_band_at_a_value_is_pct_of_reading_plus_offset():

@@ -8,6 +8,14 @@ sampling and triggering to their CONFigure defaults), `VOLT:DC:APER`, `VOLT:DC:Z
 removed), `DATA:REM?`, `DATA:POIN?`, and `STAT:OPER:COND?` (bit 4 measuring, bit 5 waiting
 for trigger). Readings beyond ±120 % of range read ±9.9E37, as the meter reports overload.
 
+What a general DMM client asks besides (QCoDeS's `Keysight34465A` at start-up and in its
+snapshot): `SYST:LFR?` (50 Hz here, the line the NPLC timing assumes), `SYST:LIC:CAT?`
+(the licensed options as quoted strings, the *OPT? ones), `SENS:FUNC "VOLT"` and its query,
+`VOLT:DC:RES` (the resolution of each NPLC, 34465A table, as range × factor),
+`VOLT:DC:RANG:AUTO`, `VOLT:DC:APER:ENAB?`, `TRIG:DEL` / `TRIG:DEL:AUTO` (the twin adds no
+delay: only 0 s is taken, auto delay reads as set), `DISP[:STAT]`, `DISP:TEXT`, and `READ?`
+(INIT then FETC?: one immediate reading completes at once).
+
 Differences a client may notice: the meter's `*OPC?` and `FETC?` wait for the end of the
 acquisition; here virtual time cannot pass while a query waits, so `*OPC?` answers at once
 and `FETC?` before completion is refused with -230 (no reply). Poll `STAT:OPER:COND?` or
@@ -23,6 +31,7 @@ from simlab.scpi import params as p
 from simlab.scpi.acquisition import Acquisition
 from simlab.scpi.device import ScpiDevice, command, opt
 from simlab.scpi.errors import ScpiError
+from simlab.scpi.parser import Token, Word
 
 RANGES = (0.1, 1.0, 10.0, 100.0, 1000.0)
 APERTURE = (20e-6, 1.0)
@@ -34,12 +43,26 @@ DATA_STALE = -230
 OPER_MEASURING = 16
 OPER_WAITING = 32
 PLC_S = 0.02  # 50 Hz line
+LINE_HZ = 50
+# NPLC settings of a 34465A with DIG and the resolution each gives, × range, as QCoDeS's
+# driver states them (from the Truevolt guide's resolution table; not read here)
+RESOLUTION = (
+    (0.001, 30e-6), (0.002, 15e-6), (0.006, 6e-6), (0.02, 3e-6), (0.06, 1.5e-6),
+    (0.2, 0.7e-6), (1.0, 0.3e-6), (10.0, 0.1e-6), (100.0, 0.03e-6),
+)  # fmt: skip
 
 
 def _block(payload: str) -> str:
     """IEEE 488.2 definite-length block around `payload`."""
     length = str(len(payload))
     return f"#{len(length)}{length}{payload}"
+
+
+def _zero_mode(token: Token) -> str:
+    """OFF|ON|ONCE, or 0|1 as a boolean (QCoDeS sends `ZERO:AUTO 0`)."""
+    if isinstance(token, Word) and token.text == "ONCE":
+        return "ONCE"
+    return "ON" if p.boolean(token) else "OFF"
 
 
 class Keysight34465A(ScpiDevice):
@@ -66,6 +89,8 @@ class Keysight34465A(ScpiDevice):
         self.aperture: float | None = None  # None: NPLC governs
         self.nplc = 10.0
         self.zero_auto = "ON"
+        self.display_on = True
+        self.display_text = ""
         self._configure_defaults()
 
     def _configure_defaults(self) -> None:
@@ -77,6 +102,7 @@ class Keysight34465A(ScpiDevice):
         self.trigger_level = 0.0
         self.trigger_slope = "POS"
         self.trigger_count = 1
+        self.trigger_delay_auto = True
         self.acquisition: Acquisition | None = None
         self.readings: list[float] = []
         self.removed = 0
@@ -143,8 +169,15 @@ class Keysight34465A(ScpiDevice):
     def set_sample_timer(self, value: float | str) -> None:
         self.sample_timer = p.resolve(value, *SAMPLE_TIMER, 1.0)
 
-    def get_sample_timer(self) -> str:
+    def get_sample_timer(self, limit: str | None = None) -> str:
+        if limit == "MIN":  # the shortest interval the present aperture allows
+            return self.fmt(max(SAMPLE_TIMER[0], self._aperture_s()))
+        if limit == "MAX":
+            return self.fmt(SAMPLE_TIMER[1])
         return self.fmt(self.sample_timer)
+
+    def _aperture_s(self) -> float:
+        return self.aperture if self.aperture is not None else self.nplc * PLC_S
 
     def set_sample_count(self, value: float | str) -> None:
         self.sample_count = round(p.resolve(value, 1, MAX_POINTS, 1))
@@ -283,6 +316,93 @@ class Keysight34465A(ScpiDevice):
                 value |= OPER_WAITING
         return self.fmt_int(value)
 
+    # --- what general DMM clients ask (QCoDeS's Keysight34465A) -------------------------
+
+    def get_line_frequency(self) -> str:
+        return self.fmt_int(LINE_HZ)
+
+    def get_licenses(self) -> str:
+        names = [o for o in (self.OPTIONS or "").split(",") if o != "0"]
+        return ",".join(f'"{name}"' for name in names)
+
+    def set_function(self, name: str) -> None:
+        if name.upper() not in ("VOLT", "VOLT:DC", "VOLTAGE", "VOLTAGE:DC"):
+            raise ScpiError(NOT_EMULATED, "only DC volts is emulated")
+
+    def get_function(self) -> str:
+        return '"VOLT"'
+
+    def _factor(self) -> float:
+        nplc = self.nplc if self.aperture is None else self.aperture / PLC_S
+        eligible = [f for n, f in RESOLUTION if n <= nplc * (1 + 1e-9)]
+        return eligible[-1] if eligible else RESOLUTION[0][1]
+
+    def set_resolution(self, value: float | str) -> None:
+        if value == "DEF":
+            self.nplc, self.aperture = 10.0, None
+            return
+        finest, coarsest = RESOLUTION[-1][1] * self.range, RESOLUTION[0][1] * self.range
+        wanted = p.resolve(value, finest, coarsest)
+        # the fastest setting whose resolution is at least as fine as asked
+        nplc = next(n for n, f in RESOLUTION if f * self.range <= wanted * (1 + 1e-6))
+        self.nplc, self.aperture = nplc, None
+
+    def get_resolution(self) -> str:
+        return self.fmt(self._factor() * self.range)
+
+    def set_autorange(self, mode: Token) -> None:
+        if isinstance(mode, Word) and mode.text == "ONCE":
+            return  # the input is ranged once: the fixed range stays (no signal level here)
+        if p.boolean(mode):
+            raise ScpiError(
+                NOT_EMULATED, "autorange is not emulated: a capture needs a fixed range"
+            )
+
+    def get_autorange(self) -> str:
+        return "0"
+
+    def set_aperture_enabled(self, on: bool) -> None:
+        if on and self.aperture is None:
+            self.aperture = self.nplc * PLC_S
+        elif not on:
+            self.aperture = None
+
+    def get_aperture_enabled(self) -> str:
+        return "0" if self.aperture is None else "1"
+
+    def set_trigger_delay(self, value: float | str) -> None:
+        if p.resolve(value, 0.0, 3600.0, 0.0) != 0.0:
+            raise ScpiError(NOT_EMULATED, "a trigger delay is not emulated")
+        self.trigger_delay_auto = False
+
+    def get_trigger_delay(self, limit: str | None = None) -> str:
+        return self.fmt(3600.0 if limit == "MAX" else 0.0)
+
+    def set_trigger_delay_auto(self, on: bool) -> None:
+        self.trigger_delay_auto = on
+
+    def get_trigger_delay_auto(self) -> str:
+        return "1" if self.trigger_delay_auto else "0"
+
+    def set_display(self, on: bool) -> None:
+        self.display_on = on
+
+    def get_display(self) -> str:
+        return "1" if self.display_on else "0"
+
+    def set_display_text(self, text: str) -> None:
+        self.display_text = text[:40]
+
+    def get_display_text(self) -> str:
+        return f'"{self.display_text}"'
+
+    def clear_display_text(self) -> None:
+        self.display_text = ""
+
+    def read(self) -> str:
+        self.initiate()
+        return self.fetch()
+
     COMMANDS = (
         command("CONFigure:VOLTage[:DC]", configure, opt(p.numeric), opt(p.numeric)),
         command("CONFigure:CURRent[:DC]", configure_other, opt(p.numeric), opt(p.numeric)),
@@ -293,12 +413,12 @@ class Keysight34465A(ScpiDevice):
         command("[SENSe:]VOLTage[:DC]:APERture?", get_aperture),
         command("[SENSe:]VOLTage[:DC]:NPLCycles", set_nplc, p.numeric),
         command("[SENSe:]VOLTage[:DC]:NPLCycles?", get_nplc),
-        command("[SENSe:]VOLTage[:DC]:ZERO:AUTO", set_zero_auto, p.choice("ON", "OFF", "ONCE")),
+        command("[SENSe:]VOLTage[:DC]:ZERO:AUTO", set_zero_auto, _zero_mode),
         command("[SENSe:]VOLTage[:DC]:ZERO:AUTO?", get_zero_auto),
         command("SAMPle:SOURce", set_sample_source, p.choice("IMMediate", "TIMer")),
         command("SAMPle:SOURce?", get_sample_source),
         command("SAMPle:TIMer", set_sample_timer, p.numeric),
-        command("SAMPle:TIMer?", get_sample_timer),
+        command("SAMPle:TIMer?", get_sample_timer, opt(p.limit_word)),
         command("SAMPle:COUNt", set_sample_count, p.numeric),
         command("SAMPle:COUNt?", get_sample_count),
         command("SAMPle:COUNt:PRETrigger", set_pretrigger, p.numeric),
@@ -323,4 +443,24 @@ class Keysight34465A(ScpiDevice):
         command("DATA:REMove?", data_remove, p.integer),
         command("DATA:POINts?", points),
         command("STATus:OPERation:CONDition?", operation_condition),
+        command("SYSTem:LFRequency?", get_line_frequency),
+        command("SYSTem:LICense:CATalog?", get_licenses),
+        command("[SENSe:]FUNCtion[:ON]", set_function, p.string),
+        command("[SENSe:]FUNCtion[:ON]?", get_function),
+        command("[SENSe:]VOLTage[:DC]:RESolution", set_resolution, p.numeric),
+        command("[SENSe:]VOLTage[:DC]:RESolution?", get_resolution),
+        command("[SENSe:]VOLTage[:DC]:RANGe:AUTO", set_autorange, p.token),
+        command("[SENSe:]VOLTage[:DC]:RANGe:AUTO?", get_autorange),
+        command("[SENSe:]VOLTage[:DC]:APERture:ENABled", set_aperture_enabled, p.boolean),
+        command("[SENSe:]VOLTage[:DC]:APERture:ENABled?", get_aperture_enabled),
+        command("TRIGger:DELay", set_trigger_delay, p.numeric),
+        command("TRIGger:DELay?", get_trigger_delay, opt(p.limit_word)),
+        command("TRIGger:DELay:AUTO", set_trigger_delay_auto, p.boolean),
+        command("TRIGger:DELay:AUTO?", get_trigger_delay_auto),
+        command("DISPlay[:STATe]", set_display, p.boolean),
+        command("DISPlay[:STATe]?", get_display),
+        command("DISPlay:TEXT[:DATA]", set_display_text, p.string),
+        command("DISPlay:TEXT[:DATA]?", get_display_text),
+        command("DISPlay:TEXT:CLEar", clear_display_text),
+        command("READ?", read),
     )

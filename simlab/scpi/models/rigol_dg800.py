@@ -14,6 +14,10 @@ scientific form. Not confirmed against a DG800 document: the `*IDN?` fields, the
 and `APPL?` reply words, the minimum amplitude and pulse width, and that a triggered
 pulse burst idles at the pulse's low level, the trigger's latency (1-2 µs here, drawn per
 trigger). Sine, square and the other shapes carry only their offset here.
+
+PyMeasure's `DG800` also sends `:SOURce<n>:APPLy:SINusoid|SQUare|RAMP f,a,o,phase`,
+`:APPLy:NOISe a,o` and `:OUTPut<n>:SYNC ON|OFF`; they are answered (the sync output
+drives nothing here). Its `shape` setter always names source 1 (`:SOUR1:FUNC`).
 """
 
 from __future__ import annotations
@@ -41,6 +45,17 @@ def _function_word(token: p.Token) -> str:
     if not any(word.startswith(f) for f in FUNCTIONS):
         raise ScpiError(p.ILLEGAL_VALUE, word)
     return word
+
+
+def _apply_shape(function: str):  # type: ignore[no-untyped-def]
+    """`:APPL:SIN|SQU|RAMP f,a,o,phase`, as PyMeasure's `DG800` sends them: function,
+    frequency and levels; the shape itself is not emulated (the output carries the
+    offset), nor the phase."""
+
+    def handler(dev, freq, amp, offset, phase, chans):  # type: ignore[no-untyped-def]
+        dev.apply(function, freq, amp, offset, chans)
+
+    return handler
 
 
 class RigolDG822(GeneratorTwin):
@@ -80,6 +95,22 @@ class RigolDG822(GeneratorTwin):
     ) -> None:
         self.apply("PULS", freq, amp, offset, chans)
 
+    def apply_noise(
+        self, amp: float | str | None, offset: float | str | None, chans: list[int]
+    ) -> None:
+        self.apply("NOIS", None, amp, offset, chans)
+
+    def set_sync(self, on: bool, chans: list[int]) -> None:
+        for n in chans:
+            self.sync[n] = on
+
+    def get_sync(self, chans: list[int]) -> str:
+        return "ON" if self.sync[chans[0]] else "OFF"
+
+    def reset_state(self) -> None:
+        super().reset_state()
+        self.sync = dict.fromkeys(self.ch, True)
+
     def get_apply(self, chans: list[int]) -> str:
         c = self.ch[chans[0]]
         word = REPLY_WORDS.get(c.function, c.function)
@@ -102,6 +133,13 @@ class RigolDG822(GeneratorTwin):
         _cmd(SRC + ":APPLy:DC", apply_dc, p.numeric, p.numeric, p.numeric),
         _cmd(SRC + ":APPLy:PULSe", apply_pulse, p.numeric, *(opt(p.numeric) for _ in range(3))),
         _cmd(SRC + ":APPLy?", get_apply),
+        *(
+            _cmd(SRC + f":APPLy:{name}", _apply_shape(word), *(opt(p.numeric),) * 4)
+            for name, word in (("SINusoid", "SIN"), ("SQUare", "SQU"), ("RAMP", "RAMP"))
+        ),
+        _cmd(SRC + ":APPLy:NOISe", apply_noise, opt(p.numeric), opt(p.numeric)),
+        _cmd(":OUTPut<n>:SYNC[:STATe]", set_sync, p.boolean),
+        _cmd(":OUTPut<n>:SYNC[:STATe]?", get_sync),
         _cmd(SRC + ":FUNCtion[:SHAPe]", T.set_function, _function_word),
         _cmd(SRC + ":FUNCtion[:SHAPe]?", T.get_function),
         _cmd(SRC + ":FREQuency[:FIXed]", T.set_frequency, p.numeric),

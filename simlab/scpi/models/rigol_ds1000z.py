@@ -12,6 +12,10 @@ WAIT, RUN, AUTO or STOP), `:RUN`, `:STOP`, `:SINGle`, `:TFORce`, and waveform re
 (b − YORigin − YREFerence) × YINCrement volts, YINCrement = scale / 25, YREFerence 127.
 At most 250 000 points per BYTE read, 15 625 per ASCii read, as the guide says.
 
+`:WAVeform:XINCrement?` and `:XORigin?` answer from the settings in force until a record is
+complete (QCoDeS's `RigolDS1074Z` asks them at start-up). `:WAVeform:POINts?`, which that
+driver also asks, is not in the DS1000Z guide and is refused as an undefined header.
+
 Simplifications: the timebase offset is limited to ±6 divisions (a trigger on screen),
 and `:RUN` in NORMal sweep re-arms like `:SINGle` without stopping.
 """
@@ -396,8 +400,16 @@ class RigolDS1104Z(ScpiDevice):
         return f"#9{len(payload):09d}{payload}"
 
     def _x(self, pick: Callable[[float, float], float]) -> str:
-        _codes, dt, origin = self._full()
-        return self.fmt(pick(dt, origin))
+        """XINCrement / XORigin: of the record when one is complete, else of the settings
+        in force (the scope answers them before any capture: QCoDeS asks at start-up)."""
+        if self._complete():
+            _codes, dt, origin = self._full()
+            return self.fmt(pick(dt, origin))
+        rate, points = self._rate(), self._points()
+        dt = 1.0 / rate
+        if self._effective_mode() == "NORM" and points > SCREEN_POINTS:
+            dt *= points / SCREEN_POINTS
+        return self.fmt(pick(dt, -self._pretrigger() / rate))
 
     COMMANDS = (
         *_channel_commands(),
