@@ -109,6 +109,7 @@ class PylontechCanServer:
         self.bridge = VirtualBusBridge(self.bus, virtual_channel) if virtual_channel else None
         self.stats: Counter[str] = Counter()
         self._ticker: Any = None
+        self._keepalive_heard = False
 
     @property
     def endpoint(self) -> dict[str, Any]:
@@ -126,7 +127,10 @@ class PylontechCanServer:
 
     def broadcast(self, t: float) -> None:
         """Called under the lab lock at each period of the lab's time."""
-        if self.backend.comms.can.silent or not self.backend.bms_powered():
+        if self._keepalive_heard:
+            self._keepalive_heard = False
+            self.backend.host_traffic()
+        if self.backend.comms.can.silent or not self.backend.bms_broadcasting():
             self.stats["silent"] += 1
             return
         status = self.backend.bms_status()
@@ -142,6 +146,10 @@ class PylontechCanServer:
         if source is self:
             return
         self.stats["keepalive" if frame.arbitration_id == KEEPALIVE else "other"] += 1
+        if frame.arbitration_id == KEEPALIVE:
+            # taken at the next period, under the lab's lock (this thread may not wait
+            # for it: the lab's time step holds it while it puts frames on the bus)
+            self._keepalive_heard = True
 
     def stop(self) -> None:
         if self._ticker is not None:
