@@ -288,6 +288,20 @@ class World:
             if ticker in self._tickers:
                 self._tickers.remove(ticker)
 
+    def ntc_line_ohms(self, n: int) -> float:
+        """The resistance BMS NTC input `n` sees now (what a meter across it reads)."""
+        with self.lock:
+            ohms = self._ntc_ohms()
+            return ohms[n - 1] if 1 <= n <= len(ohms) else float("inf")
+
+    def place_temperature(self, place: str) -> float:
+        """A thermocouple's temperature: on the BMS's FETs, or the bench's air."""
+        with self.lock:
+            if place == "fets":
+                self.firmware.ambient_c = self.bench.params.temperature_c
+                return self.firmware.fet_temperature()
+            return self.bench.params.temperature_c
+
     def _ntc_ohms(self) -> list[float]:
         ntc, bench = self.firmware.params.ntc, self.bench
         ohms = bench.ntc_ohms(ntc.count, ntc.ohms_at(bench.params.temperature_c))
