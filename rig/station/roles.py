@@ -454,8 +454,9 @@ class Thermistors:
             return NtcReference(celsius, ohms, band, source, False, f"{ch.instrument}:{ch.channel}")
         meter = ch.readback
         ohms = meter.driver.measure_resistance_4w(meter.channel)
-        if not math.isfinite(ohms):
-            return NtcReference(math.nan, ohms, math.inf, f"{meter}: open", True, str(meter))
+        if not math.isfinite(ohms) or ohms <= 0:
+            what = "open" if ohms > 0 else "shorted"
+            return NtcReference(math.nan, ohms, math.inf, f"{meter}: {what}", True, str(meter))
         celsius = ch.curve.celsius(ohms)
         acc = meter.driver.accuracy("resistance_meas", ohms)
         band = acc.limit(ohms) / abs(ch.curve.slope_ohm_per_c(celsius))
@@ -732,6 +733,20 @@ class FaultSwitch:
     def remove(self, name: str) -> None:
         f = self.fault(name)
         f.driver.open([f.channel])
+
+    def operate_time(self, name: str) -> tuple[float, str]:
+        """How long after its command the fault's relay has moved (s), and the source."""
+        f = self.fault(name)
+        return (
+            float(getattr(f.driver, "OPERATE_S", 0.0)),
+            str(getattr(f.driver, "OPERATE_SOURCE", f"{f.instrument}: not stated")),
+        )
+
+    def wired(self, action: str) -> list[Fault]:
+        """The faults wired to do `action`, by target."""
+        return sorted(
+            (f for f in self._faults.values() if f.action == action), key=lambda f: f.target
+        )
 
     def inserted(self, name: str) -> bool:
         f = self.fault(name)
