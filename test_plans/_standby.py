@@ -26,6 +26,7 @@ costs a few hundred scans' work.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 from dut_drivers.base import BmsLink
@@ -100,9 +101,7 @@ def _months(
     budget: list[Component] = []
     if value is not None:
         budget = [
-            rectangular(
-                "draw read-back accuracy", value * band.limit(amps) / amps, band.source
-            )
+            rectangular("draw read-back accuracy", value * band.limit(amps) / amps, band.source)
         ]
     record(
         name,
@@ -134,7 +133,9 @@ def _current(
         amps,
         "A",
         **against(limit, s.clause),
-        budget=[rectangular(f"{meter.instrument} current read-back", band.limit(amps), band.source)],
+        budget=[
+            rectangular(f"{meter.instrument} current read-back", band.limit(amps), band.source)
+        ],
         evidence="instrument",
         instrument=meter.instrument,
         context={"cell": meter.position},
@@ -162,9 +163,7 @@ def standby_and_sleep(
             return
         asleep, band = meter.read(s.asleep_current_a.high * 2)
         _current("standby_asleep_current", asleep, band, s.asleep_current_a, s, record, meter)
-        _months(
-            "standby_months_asleep", asleep, band, s, spec, record, s.min_months_asleep, meter
-        )
+        _months("standby_months_asleep", asleep, band, s, spec, record, s.min_months_asleep, meter)
         for i, source in enumerate(s.wakes_on):
             if i and not _sleep(s, dut, clock, record, meter, asleep_below, timed=False):
                 return
@@ -216,10 +215,8 @@ def _sleep(
 
 def _exchange(dut: BmsLink) -> None:
     """One host request (it may go unanswered: a sleeping board wakes on it)."""
-    try:
+    with contextlib.suppress(BmsError):
         dut.read_status()
-    except BmsError:
-        pass
 
 
 def _wake(
@@ -239,7 +236,8 @@ def _wake(
     if source == "charger":
         path = PowerPath(station, spec, "charge")
         path.start(station.cells.count * tc.nominal_cell_voltage)
-        flows = wait_for(clock, lambda: path.flowing(path.read()), tc.settle_s * 3, tc.poll_period_s)
+        flowing = lambda: path.flowing(path.read())  # noqa: E731
+        flows = wait_for(clock, flowing, tc.settle_s * 3, tc.poll_period_s)
         path.stop()
         charger_ok = flows is not None
     else:
