@@ -207,7 +207,11 @@ def _sleep(
             evidence="instrument",
             instrument=meter.instrument,
             waveform=record.waveform(wf),
-            context={"asleep_below_a": asleep_below, "polls": len(trip.polls)},
+            context={
+                "asleep_below_a": asleep_below,
+                "polls": len(trip.polls),
+                "t_step": trip.t_step,
+            },
             note="" if trip.tripped else "the draw never fell to its sleep level",
         )
     return trip.tripped

@@ -108,7 +108,12 @@ def _detect(
         evidence="instrument",
         instrument=charge.instrument,
         waveform=record.waveform(wf),
-        context={**context, "relay": f"{fault.instrument}:{fault.channel}", "operate_s": operate},
+        context={
+            **context,
+            "relay": f"{fault.instrument}:{fault.channel}",
+            "operate_s": operate,
+            "t_step": trip.t_step,
+        },
         note="" if trip.tripped else f"{charge.label} still flowing with the fault inserted",
     )
     if trip.tripped:
