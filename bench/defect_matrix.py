@@ -160,11 +160,19 @@ CONFIGS: dict[str, dict[str, object]] = {
     },
     "derating_ignored": {
         "station": "stations/sim-16s-pylon-can.yaml",
-        "select": ["test_inverter_temperature_derating", "test_inverter_lost_link"],
+        "select": [
+            "test_inverter_temperature_derating",
+            "test_inverter_lost_link",
+            "test_inverter_protection_event",
+        ],
     },
     "lost_link_unsignalled": {
         "station": "stations/sim-16s-pylon-can.yaml",
-        "select": ["test_inverter_temperature_derating", "test_inverter_lost_link"],
+        "select": [
+            "test_inverter_temperature_derating",
+            "test_inverter_lost_link",
+            "test_inverter_protection_event",
+        ],
     },
 }
 # Arguments other than the catalogue's defaults, to reach the reduced spec's positions.

@@ -151,7 +151,9 @@ def soc_derating(
     check_limit("charger", "charge current", amps, 0.0, limits.charge_current.max, "A")
     check_limit("load", "discharge current", amps, 0.0, limits.discharge_current.max, "A")
     station.cells.set_current_limit(min(limits.cell_current.max, amps * 1.2 + 0.1))
-    poll = 600.0  # the BMS is read this often while the pack moves (and the link kept alive)
+    # the BMS is read while the pack moves (and the link kept alive), at least every half
+    # SoC point's worth of charge
+    poll = min(600.0, 0.5 * 0.01 * spec.dut.capacity_ah / amps * 3600)
     for target in s.soc_points_pct:
         status = dut.read_status()
         up = target > status.soc_percent
