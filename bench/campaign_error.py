@@ -15,8 +15,8 @@ compares each value with what simlab knows:
   resistance minus the temperature the station set (the DMM reads that resistance);
 - the standby draws: the board's consumption settings; the months: capacity / draw;
 - the FET rise after the heat run: I²R·Rth·(1 - exp(-t/τ)) (a heat run of its own: the
-  default bench carries 2.5 A, so the board's path resistance is drawn so that 2.5 A
-  heats it as 15 A would heat the default board).
+  default bench carries 2.5 A, so the FETs' resistance and heatsink (`physics.fet.*`)
+  are drawn for a rise of 10 to 36 K there).
 
 Prints per quantity the count, the mean and largest error, the largest error over its
 stated U, and how often |error| <= U (and the bracket held the truth, where there is one).
@@ -71,13 +71,13 @@ def draw(rng: random.Random) -> list[str]:
 
 
 def draw_heat(rng: random.Random) -> list[str]:
-    """A board whose path dissipates at 2.5 A what the default's does at 10..16 A."""
+    """A board whose FETs dissipate 0.8..2 W at 2.5 A on 12..18 K/W (a 10..36 K rise)."""
     u = rng.uniform
-    watts = u(10.0, 16.0) ** 2 * 0.008
+    watts = u(0.8, 2.0)
     values = {
-        "firmware.board.fet_r_ohm": watts / HEAT_A**2,
-        "firmware.board.thermal_r_k_per_w": u(12.0, 18.0),
-        "firmware.board.thermal_tau_s": u(200.0, 500.0),
+        "physics.fet.r_on_ohm": watts / HEAT_A**2,
+        "physics.fet.rth_k_w": u(12.0, 18.0),
+        "physics.fet.tau_s": u(200.0, 500.0),
     }
     return [f"{k}={v:.9g}" for k, v in values.items()]
 
@@ -165,8 +165,9 @@ def truth_of(m: dict, truth: dict, events: list[dict]) -> float | None:
         board_ntc = NtcParams(**{k: fw["ntc"][k] for k in keys})
         return board_ntc.read(ctx["line_ohms"]) - station_celsius(ctx["line_ohms"])
     if name == "heating_fet_rise":
-        watts = HEAT_A**2 * board["fet_r_ohm"]
-        return watts * board["thermal_r_k_per_w"] * (1 - math.exp(-3600 / board["thermal_tau_s"]))
+        fet = truth["physics"]["fet"]
+        watts = HEAT_A**2 * fet["r_on_ohm"]
+        return watts * fet["rth_k_w"] * (1 - math.exp(-3600 / fet["tau_s"]))
     return None
 
 
@@ -179,6 +180,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         heat = yaml.safe_load(SPEC.read_text())
         heat["heating"]["current_a"] = HEAT_A
+        heat["heating"]["rise_c"] = {"nominal": 27.0, "low": 0.0, "high": 40.0}
         heat_spec = Path(tmp) / "heat.yaml"
         heat_spec.write_text(yaml.safe_dump(heat, sort_keys=False, allow_unicode=True))
         for seed in seeds:

@@ -151,11 +151,18 @@ EXPECTED: dict[str, tuple[str, ...] | None] = {
 # holds the targeted plans only, and the same configuration runs once without a defect
 # (every one of its plans passing).
 CONFIGS: dict[str, dict[str, object]] = {
-    # a heat run of 2.5 A (what the emulated cells carry) on a board with as much power
-    # in its path as 15 A through 8 mOhm: 1.8 W, a 27 K rise
+    # a heat run of 2.5 A (what the emulated cells carry) on a board whose FETs dissipate
+    # 1.8 W there (as 15 A through 8 mOhm would) on 15 K/W: a 27 K rise
     "hot_fets": {
-        "spec": {"heating.current_a": 2.5},
-        "sets": ["firmware.board.fet_r_ohm=0.288"],
+        "spec": {
+            "heating.current_a": 2.5,
+            "heating.rise_c": {"nominal": 27.0, "low": 0.0, "high": 40.0},
+        },
+        "sets": [
+            "physics.fet.r_on_ohm=0.288",
+            "physics.fet.rth_k_w=15",
+            "physics.fet.tau_s=300",
+        ],
         "select": ["test_fet_heating"],
     },
     "derating_ignored": {
