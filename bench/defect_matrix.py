@@ -396,6 +396,45 @@ def _configured(defect: str | None, config: dict[str, object], folder: Path, i: 
     return out
 
 
+def mutation_score(baseline: Outcome, outcomes: list[Outcome]) -> tuple[int, int, list[str]]:
+    """(caught, applicable, not applicable): a defect is applicable on a station where a
+    plan it targets runs there (or it stops the run at the station checks)."""
+    plans = list(baseline.plans)
+    applicable, caught, absent = 0, 0, []
+    for o in outcomes:
+        if o.clean:
+            continue
+        targeted = o.expected is None or any(o.targeted(p) for p in [*plans, *o.plans])
+        if not targeted:
+            absent.append(o.defect)
+            continue
+        applicable += 1
+        caught += o.caught and o.contained
+    return caught, applicable, absent
+
+
+def all_stations(workers: int, witnesses: bool, defects: list[str] | None) -> int:
+    """The matrix on each shipped 16S simulated station (the 4S ones run a 4S spec the
+    matrix does not reduce): its mutation score, caught and contained / applicable."""
+    stations = sorted((REPO / "stations").glob("sim-16s*.yaml"))
+    worst = 1.0
+    for station in stations:
+        t0 = time.monotonic()
+        with tempfile.TemporaryDirectory() as tmp:
+            rel = str(station.relative_to(REPO))
+            baseline, outcomes = run_matrix(Path(tmp), workers, witnesses, rel, defects)
+        clean = baseline.returncode == 0 and set(baseline.plans.values()) == {"passed"}
+        caught, applicable, absent = mutation_score(baseline, outcomes)
+        score = caught / applicable if applicable else 1.0
+        worst = min(worst, score if clean else 0.0)
+        print(
+            f"{station.name:28s} {caught:3d} / {applicable:<3d} {100 * score:5.1f} %  "
+            f"({len(baseline.plans)} plans{'' if clean else ', NOT all passing without a defect'}; "
+            f"{len(absent)} defects without a plan here; {time.monotonic() - t0:.0f} s)"
+        )
+    return 0 if worst == 1.0 else 1
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=2, help="rig runs at once")
@@ -406,7 +445,14 @@ def main() -> int:
     )
     ap.add_argument("--station", help="station file (default: the default station)")
     ap.add_argument("--defect", action="append", help="only this defect (repeatable)")
+    ap.add_argument(
+        "--all-stations",
+        action="store_true",
+        help="the mutation score on every shipped 16S simulated station, one line each",
+    )
     args = ap.parse_args()
+    if args.all_stations:
+        return all_stations(args.workers, args.witnesses, args.defect)
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         baseline, outcomes = run_matrix(
@@ -437,9 +483,12 @@ def main() -> int:
             print(f"    spilled into {plan}: {o.plans.get(plan)}", o.failed_measurements.get(plan))
     caught = sum(o.caught for o in outcomes)
     contained = sum(o.caught and o.contained for o in outcomes)
+    score_caught, score_of, _ = mutation_score(baseline, outcomes)
     untargeted = [o.defect for o in outcomes if o.untargeted]
     n = len(outcomes)
     print(f"defects caught: {caught} / {n}; caught and contained: {contained} / {n}")
+    print(f"mutation score: {score_caught} / {score_of} defects caught by their plans "
+          f"({100 * score_caught / max(score_of, 1):.1f} %)")  # fmt: skip
     if untargeted:
         quiet = all(o.contained for o in outcomes if o.untargeted)
         seen = "every plan passed with them" if quiet else "SOME PLAN FAILED"
