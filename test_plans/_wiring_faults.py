@@ -199,24 +199,27 @@ def sense_wires(
         raise LookupError("the station's switch opens no cell sense lead")
     for fault in faults:
         lead = fault.target
-        # the cells whose readings the open lead corrupts: below and above the tap
+        # the cells set apart around the tap: below and above it (for the top lead, the
+        # top cell and the one below, which its floating input follows)
         low, high = (lead, lead + 1) if lead < n else (lead - 1, lead)
+        # the cells whose readings the open lead corrupts: those it is an input of
+        affected = (lead, lead + 1) if lead < n else (lead,)
         cells.set_all(spec.test_conditions.nominal_cell_voltage)
         cells.set_voltage(low, s.cell_low_v)
         cells.set_voltage(high, s.cell_high_v)
         clock.sleep(spec.test_conditions.settle_s)
         name = f"sense_lead{lead}"
-        context: dict[str, object] = {"lead": lead, "cells": [low, high], "fault": fault.name}
+        context: dict[str, object] = {"lead": lead, "cells": list(affected), "fault": fault.name}
         try:
             if _detect(name, fault, response, station, clock, spec, record, s.clause, context):
-                _sense_report(name, (low, high), station, dut, clock, spec, record, s, context)
+                _sense_report(name, affected, station, dut, clock, spec, record, s, context)
         finally:
             _remove(fault, station, clock, spec, ready, f"after {fault.name}")
 
 
 def _sense_report(
     name: str,
-    affected: tuple[int, int],
+    affected: tuple[int, ...],
     station: Station,
     dut: BmsLink,
     clock: Clock,
