@@ -3,7 +3,7 @@
 For each defect `python -m simlab defects` lists (with its default parameters), runs
 `rig run` on the default station with that defect injected, on a reduced spec (cell 16,
 NTC 2, no pack-level protections: every other kind of plan once, at the positions the
-defaults target; 30 plans), and checks two things from the run's own results store:
+defaults target; 35 plans), and checks two things from the run's own results store:
 
 - caught: every plan the defect targets failed (a FAIL verdict, not an error);
 - contained: every other plan passed, so the recovery procedure between plans kept one
@@ -52,9 +52,12 @@ DROPPED = ("pack_ov", "pack_uv")
 
 _CELL_OV = ("test_cell_ov_*",)
 _CELL_UV = ("test_cell_uv_*",)
-_CHARGE = (*_CELL_OV, "test_charge_oc_*", "test_charge_ot_*", "test_charge_ut_*")
+# the plans that must see the charge (discharge) path cut: a stuck or welded FET fails them
+_FAULTS = ("test_sense_wire_open", "test_ntc_open_and_short")
+_CHARGE = (*_CELL_OV, "test_charge_oc_*", "test_charge_ot_*", "test_charge_ut_*",
+           "test_cell_imbalance_*", *_FAULTS)  # fmt: skip
 _DISCHARGE = (*_CELL_UV, "test_discharge_oc*", "test_short_circuit*", "test_discharge_ot_*",
-              "test_discharge_ut_*")  # fmt: skip
+              "test_discharge_ut_*", *_FAULTS)  # fmt: skip
 
 _BLEED = ("test_balance_current", "test_balance_start_and_window")
 
@@ -73,7 +76,12 @@ EXPECTED: dict[str, tuple[str, ...] | None] = {
     "uv_threshold_low": ("test_cell_uv_threshold_and_release*",),
     "no_ov_release": ("test_cell_ov_threshold_and_release*",),
     "no_uv_release": ("test_cell_uv_threshold_and_release*",),
-    "ignored_cell": ("test_cell_ov_*[[]cell16]", "test_cell_uv_*[[]cell16]"),
+    # the ignored cell is left out of the spread too: lowered, it shows no imbalance
+    "ignored_cell": (
+        "test_cell_ov_*[[]cell16]",
+        "test_cell_uv_*[[]cell16]",
+        "test_cell_imbalance_*",
+    ),
     "ignored_ntc": ("test_*[[]ntc2]",),
     # level 2 gets level 1's delay: its pulses no longer trip it, its delay is level 1's
     "wrong_ocd_level": ("test_discharge_oc2_threshold", "test_discharge_oc_delays_and_recovery"),
@@ -130,6 +138,58 @@ EXPECTED: dict[str, tuple[str, ...] | None] = {
         "test_temperature_reporting",
     ),
     "swapped_wiring": None,
+    # a reading gain: every cell reads 0.6 % high, 16 to 22 mV across the sweep (the
+    # balancing start voltage it moves lands on its band's edge: conditional, not failed)
+    "adc_gain": ("test_cell_voltage_reporting",),
+    # the board's own wiring and sensors
+    "open_wire_undetected": ("test_sense_wire_open",),
+    "open_ntc_reads_cold": ("test_ntc_open_and_short",),
+    "open_ntc_reads_plausible": ("test_ntc_open_and_short",),
+    "imbalance_ignored": ("test_cell_imbalance_*",),
+    # standby and sleep
+    "standby_current_high": ("test_standby_and_sleep",),
+    "never_sleeps": ("test_standby_and_sleep",),
+    # heating (not applicable on the default bench: see CONFIGS)
+    "hot_fets": ("test_fet_heating",),
+    # towards the inverter (a CAN station: see CONFIGS)
+    "derating_ignored": ("test_inverter_temperature_derating",),
+    "lost_link_unsignalled": ("test_inverter_lost_link",),
+}
+# Defects whose targeted plans the default bench cannot serve, run on a configuration
+# that can: a station, spec changes (dotted paths) and simlab settings. Each such run
+# holds the targeted plans only, and the same configuration runs once without a defect
+# (every one of its plans passing).
+CONFIGS: dict[str, dict[str, object]] = {
+    # a heat run of 2.5 A (what the emulated cells carry) on a board whose FETs dissipate
+    # 1.8 W there (as 15 A through 8 mOhm would) on 15 K/W: a 27 K rise
+    "hot_fets": {
+        "spec": {
+            "heating.current_a": 2.5,
+            "heating.rise_c": {"nominal": 27.0, "low": 0.0, "high": 40.0},
+        },
+        "sets": [
+            "physics.fet.r_on_ohm=0.288",
+            "physics.fet.rth_k_w=15",
+            "physics.fet.tau_s=300",
+        ],
+        "select": ["test_fet_heating"],
+    },
+    "derating_ignored": {
+        "station": "stations/sim-16s-pylon-can.yaml",
+        "select": [
+            "test_inverter_temperature_derating",
+            "test_inverter_lost_link",
+            "test_inverter_protection_event",
+        ],
+    },
+    "lost_link_unsignalled": {
+        "station": "stations/sim-16s-pylon-can.yaml",
+        "select": [
+            "test_inverter_temperature_derating",
+            "test_inverter_lost_link",
+            "test_inverter_protection_event",
+        ],
+    },
 }
 # The framework's test suite runs one defect of each mechanism (the suite must stay within
 # its time on a 2-core machine); this benchmark runs them all. A defect that bends the
@@ -156,6 +216,13 @@ SUITE = (
     "current_gain",  # the current sense (current_offset alike)
     "ntc_mismatch",
     "swapped_wiring",
+    "adc_gain",  # the accuracy sweep
+    "open_wire_undetected",  # the board's own wiring and sensors
+    "open_ntc_reads_cold",  # (open_ntc_reads_plausible alike)
+    "imbalance_ignored",
+    "standby_current_high",  # standby and sleep (never_sleeps alike)
+    "hot_fets",  # heating, on a configuration of its own
+    "derating_ignored",  # the CAN node, on a station of its own (lost_link_unsignalled alike)
 )
 # Arguments other than the catalogue's defaults, to reach the reduced spec's positions.
 ARGS = {
@@ -180,6 +247,7 @@ WITNESSES = (
     "test_charge_ut_trip_delay[ntc2]",
     "test_discharge_ot_trip_delay[ntc2]",
     "test_discharge_ut_trip_delay[ntc2]",
+    "test_cell_imbalance_trip_delay",
 )
 
 
@@ -194,6 +262,7 @@ class Outcome:
     measurements: int = 0
     pin_check_failed: bool = False
     expected: tuple[str, ...] | None = ()
+    clean: bool = False  # a configuration's run without a defect (CONFIGS)
 
     def targeted(self, plan: str) -> bool:
         return any(fnmatch.fnmatchcase(plan, p) for p in self.expected or ())
@@ -233,14 +302,21 @@ class Outcome:
         return not self.spilled
 
 
-def reduced_spec(folder: Path) -> Path:
+def reduced_spec(folder: Path, changes: dict[str, object] | None = None, name: str = "") -> Path:
     """The default spec on cell 16 and NTC 2 only (the positions the defaults target),
-    without the pack-level protections (no defect targets them; they cost the most)."""
+    without the pack-level protections (no defect targets them; they cost the most);
+    `changes` set further fields by dotted path."""
     data = yaml.safe_load(SPEC.read_text())
     data["test_conditions"].update(REDUCED)
-    for name in DROPPED:
-        data["protections"].pop(name)
-    path = folder / "matrix-spec.yaml"
+    for dropped in DROPPED:
+        data["protections"].pop(dropped)
+    for dotted, value in (changes or {}).items():
+        node = data
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
+    path = folder / f"matrix-spec{('-' + name) if name else ''}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     return path
 
@@ -267,12 +343,16 @@ def run_one(
     runs: Path,
     select: list[str] | None = None,
     station: str | None = None,
+    sets: list[str] | None = None,
+    name: str | None = None,
 ) -> Outcome:
     args = [sys.executable, "-m", "rig", "run", "--no-report", "--no-db", "-q"]
     args += ["--runs-dir", str(runs)]
     args += ["--spec", str(spec)]
     if station is not None:
         args += ["--station", station]
+    for item in sets or []:
+        args += ["--sim-set", item]
     if defect is not None:
         arg = ARGS.get(defect)
         args += ["--sim-defect", f"{defect}:{arg}" if arg else defect]
@@ -281,8 +361,8 @@ def run_one(
     t0 = time.monotonic()
     proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True, check=False, timeout=600)
     seconds = time.monotonic() - t0
-    name = defect or "(none)"
-    out = Outcome(name, proc.returncode, seconds, expected=EXPECTED.get(name, ()))
+    name = name or defect or "(none)"
+    out = Outcome(name, proc.returncode, seconds, expected=EXPECTED.get(defect or "", ()))
     run_dirs = [d for d in runs.iterdir() if d.is_dir()] if runs.exists() else []
     if not run_dirs:
         out.plans["<no run folder>"] = proc.stdout[-500:] + proc.stderr[-500:]
@@ -321,17 +401,80 @@ def run_matrix(
     spec = reduced_spec(folder)
     baseline = run_one(None, spec, folder / "run0", station=station)
     plans = list(baseline.plans)
+    chosen = defects or list(CATALOGUE)
 
     def job(item: tuple[int, str]) -> Outcome:
         i, defect = item
+        config = CONFIGS.get(defect) if station is None else None
+        if config is not None:
+            return _configured(defect, config, folder, i)
         select = (
             selection(defect, plans) if witnesses and EXPECTED.get(defect) is not None else None
         )
         return run_one(defect, spec, folder / f"run{i}", select, station)
 
+    configs: list[dict[str, object]] = []  # each distinct configuration once, clean
+    for defect in chosen:
+        if station is None and defect in CONFIGS and CONFIGS[defect] not in configs:
+            configs.append(CONFIGS[defect])
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        outcomes = list(pool.map(job, enumerate(defects or list(CATALOGUE), start=1)))
-    return baseline, outcomes
+        outcomes = list(pool.map(job, enumerate(chosen, start=1)))
+        clean = list(pool.map(lambda c: _configured(None, c[1], folder, c[0]), enumerate(configs)))
+    return baseline, outcomes + clean
+
+
+def _configured(defect: str | None, config: dict[str, object], folder: Path, i: int) -> Outcome:
+    """A run on a defect's own configuration (CONFIGS): its targeted plans only; without
+    a defect, the configuration's clean run (every plan must pass)."""
+    where = str(config.get("station") or "default station, " + ", ".join(config.get("sets", [])))
+    label = f"(none: {where})" if defect is None else defect
+    tag = (defect or f"clean{i}").replace("_", "-")
+    spec = reduced_spec(folder, config.get("spec"), tag)  # type: ignore[arg-type]
+    out = run_one(
+        defect, spec, folder / f"run-{tag}", list(config["select"]),  # type: ignore[call-overload]
+        config.get("station"), config.get("sets"), name=label,  # type: ignore[arg-type]
+    )  # fmt: skip
+    out.clean = defect is None
+    return out
+
+
+def mutation_score(baseline: Outcome, outcomes: list[Outcome]) -> tuple[int, int, list[str]]:
+    """(caught, applicable, not applicable): a defect is applicable on a station where a
+    plan it targets runs there (or it stops the run at the station checks)."""
+    plans = list(baseline.plans)
+    applicable, caught, absent = 0, 0, []
+    for o in outcomes:
+        if o.clean:
+            continue
+        targeted = o.expected is None or any(o.targeted(p) for p in [*plans, *o.plans])
+        if not targeted:
+            absent.append(o.defect)
+            continue
+        applicable += 1
+        caught += o.caught and o.contained
+    return caught, applicable, absent
+
+
+def all_stations(workers: int, witnesses: bool, defects: list[str] | None) -> int:
+    """The matrix on each shipped 16S simulated station (the 4S ones run a 4S spec the
+    matrix does not reduce): its mutation score, caught and contained / applicable."""
+    stations = sorted((REPO / "stations").glob("sim-16s*.yaml"))
+    worst = 1.0
+    for station in stations:
+        t0 = time.monotonic()
+        with tempfile.TemporaryDirectory() as tmp:
+            rel = str(station.relative_to(REPO))
+            baseline, outcomes = run_matrix(Path(tmp), workers, witnesses, rel, defects)
+        clean = baseline.returncode == 0 and set(baseline.plans.values()) == {"passed"}
+        caught, applicable, absent = mutation_score(baseline, outcomes)
+        score = caught / applicable if applicable else 1.0
+        worst = min(worst, score if clean else 0.0)
+        print(
+            f"{station.name:28s} {caught:3d} / {applicable:<3d} {100 * score:5.1f} %  "
+            f"({len(baseline.plans)} plans{'' if clean else ', NOT all passing without a defect'}; "
+            f"{len(absent)} defects without a plan here; {time.monotonic() - t0:.0f} s)"
+        )
+    return 0 if worst == 1.0 else 1
 
 
 def main() -> int:
@@ -344,7 +487,14 @@ def main() -> int:
     )
     ap.add_argument("--station", help="station file (default: the default station)")
     ap.add_argument("--defect", action="append", help="only this defect (repeatable)")
+    ap.add_argument(
+        "--all-stations",
+        action="store_true",
+        help="the mutation score on every shipped 16S simulated station, one line each",
+    )
     args = ap.parse_args()
+    if args.all_stations:
+        return all_stations(args.workers, args.witnesses, args.defect)
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         baseline, outcomes = run_matrix(
@@ -355,6 +505,12 @@ def main() -> int:
     clean = all(o == "passed" for o in baseline.plans.values()) and baseline.returncode == 0
     print(f"reduced spec (cell 16, NTC 2, no pack levels): {plans} plans; without a defect: "
           f"{'all passed' if clean else baseline.plans}")  # fmt: skip
+    cleans = [o for o in outcomes if o.clean]
+    outcomes = [o for o in outcomes if not o.clean]
+    for o in cleans:
+        ok = o.returncode == 0 and set(o.plans.values()) == {"passed"}
+        print(f"without a defect, {o.defect[7:-1]}: {'all passed' if ok else o.plans}")
+        clean = clean and ok
     print(f"{'defect':22s} {'caught':>6s} {'contained':>9s} {'failed plans':>12s} {'s':>5s}")
     for o in outcomes:
         failed = sum(1 for v in o.plans.values() if v != "passed")
@@ -369,9 +525,12 @@ def main() -> int:
             print(f"    spilled into {plan}: {o.plans.get(plan)}", o.failed_measurements.get(plan))
     caught = sum(o.caught for o in outcomes)
     contained = sum(o.caught and o.contained for o in outcomes)
+    score_caught, score_of, _ = mutation_score(baseline, outcomes)
     untargeted = [o.defect for o in outcomes if o.untargeted]
     n = len(outcomes)
     print(f"defects caught: {caught} / {n}; caught and contained: {contained} / {n}")
+    print(f"mutation score: {score_caught} / {score_of} defects caught by their plans "
+          f"({100 * score_caught / max(score_of, 1):.1f} %)")  # fmt: skip
     if untargeted:
         quiet = all(o.contained for o in outcomes if o.untargeted)
         seen = "every plan passed with them" if quiet else "SOME PLAN FAILED"

@@ -189,6 +189,35 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
 }
 
 
+# The conditions each protocol can name (`BmsStatus.protections` or `.alarms`): the
+# thirteen core protections every protocol with `protections` maps, plus what its own
+# frames carry beyond them. A flag a protocol cannot carry is never judged through it.
+CORE_CONDITIONS = frozenset(
+    {
+        "cell_ov", "cell_uv", "pack_ov", "pack_uv", "charge_ot", "charge_ut",
+        "discharge_ot", "discharge_ut", "charge_oc", "discharge_oc", "short_circuit",
+        "afe_error", "fet_lock",
+    }
+)  # fmt: skip
+EXTRA_CONDITIONS: dict[str, frozenset[str]] = {
+    "daly": frozenset({"cell_imbalance", "fet_ot", "temp_sensor_fault", "sense_wire_open"}),
+    "jk_gps": frozenset({"fet_ot", "cell_imbalance"}),
+    "jk_pb": frozenset({"fet_ot", "temp_sensor_fault", "sense_wire_open"}),
+    "jk_ble": frozenset({"fet_ot", "temp_sensor_fault", "sense_wire_open"}),
+    "pylontech_can": frozenset({"comm_fault"}),
+}
+
+
+def can_report(name: str, condition: str) -> bool:
+    """Whether protocol `name` has a flag for `condition` (a coarse one counts)."""
+    info = PROTOCOLS.get(name)
+    if info is None or C.protections not in info.capabilities:
+        return False
+    if condition in CORE_CONDITIONS:
+        return True
+    return condition in EXTRA_CONDITIONS.get(name, frozenset())
+
+
 def protocol(name: str) -> ProtocolInfo:
     try:
         return PROTOCOLS[name]

@@ -11,6 +11,8 @@ Quantity names are shared by every model so the roles can ask for them:
 
 - `voltage_set`, `current_set`, `resistance_set`: programming (setpoint) accuracy;
 - `voltage_meas`, `current_meas`, `resistance_meas`: read-back (meter) accuracy;
+- `temperature_meas`: a thermocouple channel's accuracy in °C (the probe's own tolerance
+  is the station's to add, from its certificate);
 - `timebase`: accuracy of a digitizer's sample clock (pct of the interval measured);
 - `voltage_response`, `current_response`, `resistance_response`: how long after its
   command a programmed change is held at its new level (`offset`, in seconds; ranges by
@@ -31,6 +33,7 @@ QUANTITIES = (
     "current_meas",
     "resistance_set",
     "resistance_meas",
+    "temperature_meas",
     "timebase",
     "voltage_response",
     "current_response",

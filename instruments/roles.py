@@ -249,6 +249,16 @@ class RegenerativeSource(PowerSupply, Protocol):
 
 
 @runtime_checkable
+class ScanningMeter(ScpiDevice, Protocol):
+    """A DMM behind a multiplexer (a data acquisition mainframe): each quantity at a
+    channel, inf for an open input."""
+
+    def measure_resistance_4w(self, channel: int) -> float: ...
+
+    def measure_thermocouple(self, channel: int, kind: str = "K") -> float: ...
+
+
+@runtime_checkable
 class FunctionGenerator(ScpiDevice, Protocol):
     """A generator output in open-circuit volts: a steady level or one fast pulse per
     trigger (current-sense emulation: its voltage, attenuated, in series with a BMS's

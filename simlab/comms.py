@@ -78,6 +78,8 @@ class CanComms:
     charge_current_a: float = 50.0
     discharge_current_a: float = 100.0
     discharge_voltage_per_cell_v: float = 2.8
+    # No inverter keep-alive (0x305) for this long (lab time): the link is lost (0: never).
+    keepalive_timeout_s: float = 10.0
 
 
 @dataclass
@@ -113,3 +115,5 @@ class BmsComms:
             raise ValueError("bms.ble.chunk_bytes must be >= 1, drop/wrong counts >= 0")
         if self.can.period_s <= 0:
             raise ValueError("bms.can.period_s must be > 0")
+        if self.can.keepalive_timeout_s < 0:
+            raise ValueError("bms.can.keepalive_timeout_s must be >= 0")

@@ -138,6 +138,16 @@ class DigitizerInput:
 
 
 @dataclass
+class MeterInput:
+    """One measurement channel of a scanning DMM (a multiplexer channel of a data
+    acquisition mainframe): what the station wires to it answers `read(kind)` with the
+    value a meter would see there ("resistance" in Ω, "temperature" in °C; None: open,
+    nothing that kind of measurement can read). Unwired, it is an open input."""
+
+    read: Callable[[str], float | None] | None = None
+
+
+@dataclass
 class GeneratorOutput:
     """One output of a function generator: its open-circuit voltage (EMF) in virtual time.
 
@@ -175,6 +185,7 @@ class InstrumentHardware:
     inputs: dict[int, DigitizerInput] = field(default_factory=dict)
     generators: dict[int, GeneratorOutput] = field(default_factory=dict)
     digital: dict[int, DigitalPort] = field(default_factory=dict)
+    meters: dict[int, MeterInput] = field(default_factory=dict)
     modules: list[str] = field(default_factory=list)  # slot contents, for *OPT?/CTYPE?
     # The lab's virtual time (the lab sets it): what a twin that schedules its output in
     # time (a generator's pulse) reads as "now".

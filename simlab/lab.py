@@ -152,6 +152,20 @@ class Lab:
             # the loop as the input line sees it: its safe level while closed, the other
             # level while `interlock_open` holds it open
             port.level = lambda: (safe ^ int(self.faults.interlock_open())) << line
+        self._wire_meters(spec)
+
+    def _wire_meters(self, spec: StationSpec) -> None:
+        """DMM channels on an NTC line (the resistance the BMS's input sees, faults
+        included) and thermocouples (on the BMS's FETs, or in the bench's air)."""
+        world = self.world
+        for n, ref in spec.ntc_readback.items():
+            meter = self._channel(f"wiring.thermistors.{n}.readback", ref, "meters")
+            meter.read = lambda kind, n=n: world.ntc_line_ohms(n) if kind == "resistance" else None
+        for place, ref in spec.thermocouples.items():
+            meter = self._channel(f"wiring.thermocouples.{place}.channel", ref, "meters")
+            meter.read = lambda kind, place=place: (
+                world.place_temperature(place) if kind == "temperature" else None
+            )
 
     @classmethod
     def from_station_file(

@@ -50,6 +50,10 @@ class StationSpec:
     safe_cell_voltage: float | None = None
     safe_cell_current_limit: float = 1.0
     shunt: ShuntSpec | None = None  # current-sense emulation (`wiring.shunt`)
+    # A DMM channel measuring NTC n's line (`wiring.thermistors.<n>.readback`), and
+    # thermocouples by where they are attached (`wiring.thermocouples`: fets, ambient).
+    ntc_readback: dict[int, tuple[str, int]] = field(default_factory=dict)
+    thermocouples: dict[str, tuple[str, int]] = field(default_factory=dict)
     # How the rig reaches the instruments (`simlab.transport`): socket, hislip or serial.
     transport: str = "socket"
     interlock: InterlockSpec | None = None
@@ -95,6 +99,7 @@ class FaultSpec:
 
 MEASURABLE = ("discharge_current", "pack_current", "pack_voltage", "sense_current")
 FAULT_ACTIONS = ("open_cell_sense", "short_ntc", "open_ntc")
+THERMOCOUPLE_PLACES = ("fets", "ambient")
 
 
 def _positive(source: str, key: str, value: Any, what: str) -> int:
@@ -187,6 +192,7 @@ def parse_station(path: str | Path) -> StationSpec:
 
     thermistors: dict[int, tuple[str, int]] = {}
     thermistor_safe: dict[int, float] = {}
+    ntc_readback: dict[int, tuple[str, int]] = {}
     for n, ntc in _mapping(
         source, "wiring.thermistors", wiring.get("thermistors"), required=False
     ).items():
@@ -197,6 +203,17 @@ def parse_station(path: str | Path) -> StationSpec:
         ohms = _ohms_at_25(ntc)
         if ohms is not None:
             thermistor_safe[number] = ohms
+        if ntc.get("readback") is not None:
+            ntc_readback[number] = _ref(source, f"{key}.readback", ntc.get("readback"), sims, names)
+    thermocouples: dict[str, tuple[str, int]] = {}
+    for place, tc in _mapping(
+        source, "wiring.thermocouples", wiring.get("thermocouples"), required=False
+    ).items():
+        key = f"wiring.thermocouples.{place}"
+        if place not in THERMOCOUPLE_PLACES:
+            raise _err(source, key, f"one of {THERMOCOUPLE_PLACES}, got {place!r}")
+        tc = _mapping(source, key, tc)
+        thermocouples[str(place)] = _ref(source, f"{key}.channel", tc.get("channel"), sims, names)
     digitizer = None
     if wiring.get("digitizer") is not None:
         dig = _mapping(source, "wiring.digitizer", wiring.get("digitizer"))
@@ -263,6 +280,8 @@ def parse_station(path: str | Path) -> StationSpec:
     wired = [("wiring.charger", charger_ref), ("wiring.load", load_ref)]
     wired += [(f"wiring.cells.{p}", r) for p, r in cells.items()]
     wired += [(f"wiring.thermistors.{n}.channel", r) for n, r in thermistors.items()]
+    wired += [(f"wiring.thermistors.{n}.readback", r) for n, r in ntc_readback.items()]
+    wired += [(f"wiring.thermocouples.{k}.channel", r) for k, r in thermocouples.items()]
     if digitizer is not None:
         wired.append(("wiring.digitizer.channel", digitizer.ref))
         wired += [(f"wiring.digitizer.also.{i}", d.ref) for i, d in enumerate(digitizer.also)]
@@ -331,6 +350,8 @@ def parse_station(path: str | Path) -> StationSpec:
         safe_pack_voltage=pack_v,
         safe_pack_current_limit=5.0 if pack_a is None else pack_a,
         module=module,
+        ntc_readback=ntc_readback,
+        thermocouples=thermocouples,
     )
 
 

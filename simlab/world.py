@@ -18,6 +18,7 @@ import numpy as np
 
 from simlab.comms import BmsComms
 from simlab.firmware import CATALOGUE, BmsStatus, Firmware, parse_defect
+from simlab.firmware.diagnostics import afe_inputs
 from simlab.params import flatten, get_path, nest, set_path, unknown_path
 from simlab.physics import Bench
 from simlab.physics.bench import SENSED
@@ -138,13 +139,17 @@ class World:
         bleed = dict.fromkeys(fw.bleeding(), fw.params.balance.bleed_ohm)
         if bleed != bench.bleed_ohm:
             bench.bleed_ohm, changed = bleed, True
+        draw = fw.draw_a()
+        if draw != bench.board_draw_a:
+            bench.board_draw_a, changed = draw, True
+        bench.fet_r_factor = fw.defects.fet_r_factor() if fw.defects.active else 1.0
         if changed or force:
             bench.solve()
 
     def _sensed(self, cells_v: list[float]) -> list[float]:
-        """Cell voltages as they arrive at the BMS's sense connector: open sense leads
-        (fault relays) and miswiring applied."""
-        sensed = self.bench.sensed_cells(cells_v)
+        """Cell voltages as the BMS's front end sees them at its connector: open sense
+        leads (fault relays) floating, and miswiring applied."""
+        sensed = afe_inputs(cells_v, self.bench.open_leads())
         for a, b in self.firmware.defects.wiring_swaps():
             sensed[a - 1], sensed[b - 1] = sensed[b - 1], sensed[a - 1]
         return sensed
@@ -188,6 +193,7 @@ class World:
                     continue
                 self._run_until(ts)
                 state = self.bench.solve() if self.bench.lfp_cells else self.bench.state
+                fw.fet_c = self.bench.fet_temperature_c()
                 fw.scan(
                     ts,
                     self._sensed(state.cells_v),
@@ -195,6 +201,7 @@ class World:
                     supply_v=state.pack_v,
                     ntc_ohms=self._ntc_ohms(),
                     charger_present=state.charger_present,
+                    open_leads=self.bench.open_leads(),
                 )
                 self._apply_fets(force=False)
             self._run_until(t_end)
@@ -214,7 +221,7 @@ class World:
         anything can look (the end of the advance, a ticker) always runs.
         """
         fw, bench = self.firmware, self.bench
-        if bench.lfp_cells or not fw.running:
+        if bench.lfp_cells or not (fw.running or fw.asleep):
             return False
         horizon = t_end
         tick = min((k.next_t for k in self._tickers), default=None)
@@ -228,6 +235,7 @@ class World:
         if steady is None or steady.t0 > ts + EPS:
             return False
         state = bench.state
+        fw.fet_c = bench.fet_temperature_c()
         skipped = fw.quiet_scans(
             times,
             self._sensed(state.cells_v),
@@ -235,6 +243,8 @@ class World:
             state.pack_v,
             self._ntc_ohms(),
             state.charger_present,
+            open_leads=bench.open_leads(),
+            fet_c=bench.fet_temperature_after(np.asarray(times) - self.t, state.pack_current_a),
         )
         return skipped > 0
 
@@ -277,6 +287,20 @@ class World:
         with self.lock:
             if ticker in self._tickers:
                 self._tickers.remove(ticker)
+
+    def ntc_line_ohms(self, n: int) -> float:
+        """The resistance BMS NTC input `n` sees now (what a meter across it reads)."""
+        with self.lock:
+            ohms = self._ntc_ohms()
+            return ohms[n - 1] if 1 <= n <= len(ohms) else float("inf")
+
+    def place_temperature(self, place: str) -> float:
+        """A thermocouple's temperature: on the BMS's FETs, or the bench's air."""
+        with self.lock:
+            if place == "fets":
+                self.firmware.ambient_c = self.bench.params.temperature_c
+                return self.firmware.fet_temperature()
+            return self.bench.params.temperature_c
 
     def _ntc_ohms(self) -> list[float]:
         ntc, bench = self.firmware.params.ntc, self.bench
@@ -426,10 +450,29 @@ class World:
             return self.firmware.status()
 
     def bms_powered(self) -> bool:
-        """Whether the board answers: powered, booted, and it has measured since (an
-        unpowered or booting BMS answers nothing, nor one with nothing measured yet)."""
+        """A host's request has arrived: whether the board answers it. An unpowered or
+        booting BMS answers nothing; a sleeping one wakes on it and answers the next
+        (the request that woke it goes unanswered, as clients expect and resend). Every
+        request starts the board's idle timer again."""
+        with self.lock:
+            fw = self.firmware
+            if fw.wake(self.t, "host request"):
+                self._apply_fets()
+                return False
+            return fw.answering
+
+    def bms_broadcasting(self) -> bool:
+        """Whether the board is awake, running and has measured (a CAN node's
+        broadcasts): no traffic."""
         with self.lock:
             return self.firmware.answering
+
+    def host_traffic(self) -> None:
+        """A frame from the host that answers nothing (an inverter's keep-alive): it
+        wakes a sleeping board and starts its idle timer again."""
+        with self.lock:
+            if self.firmware.wake(self.t, "host traffic"):
+                self._apply_fets()
 
     def fet_control(self, disable_charge: bool, disable_discharge: bool) -> None:
         """The host's FET-control write: takes effect at once, not at the next scan."""
@@ -455,6 +498,10 @@ class World:
                     "charge_fet_conducts": self.bench.charge_fet,
                     "discharge_fet_conducts": self.bench.discharge_fet,
                     "bms_running": fw.running,
+                    "asleep": fw.asleep,
+                    "board_draw_a": fw.draw_a(),
+                    "open_leads_found": sorted(fw.open_found),
+                    "ntc_faulted": sorted(fw.ntc_faulted),
                     "protections": fw.active_protections(),
                     "protection_bits": fw.protection_bits,
                     "balance_bits": fw.balance_bits,

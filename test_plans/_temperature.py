@@ -74,15 +74,14 @@ class TemperatureStimulus:
             )
 
     def apply(self, level: float) -> float:
+        """Set `level`; the read-back is the DMM's reading of the line where one is wired
+        (`readback:` in the station's thermistor wiring), else the emulator's echo."""
         self.thermistors.set_temperature(self.ntc, level)
-        return self.thermistors.celsius_at(self.ntc, self.thermistors.resistance(self.ntc))
+        return self.thermistors.reference(self.ntc).celsius
 
     def band(self, value: float) -> Accuracy:
-        return Accuracy(
-            0.0,
-            self.thermistors.temperature_band(self.ntc, value),
-            source=f"{self.instrument} resistance accuracy through the NTC curve at {value:.1f} °C",
-        )
+        band, source = self.thermistors.reference_band(self.ntc, value)
+        return Accuracy(0.0, band, source=f"{source} at {value:.1f} °C")
 
     def pack_at(self, level: float) -> float:
         return self.pack
@@ -120,8 +119,11 @@ class TemperatureStimulus:
             return None
 
     def confirms(self, readback: float | None, level: float) -> bool:
-        """The emulator's read-back is the resistance it was told: no evidence it holds it."""
-        return False
+        """A DMM on the line shows the level within its accuracy; the emulator's own
+        read-back is the resistance it was told: no evidence it holds it."""
+        if readback is None or not self.thermistors.has_readback(self.ntc):
+            return False
+        return abs(readback - level) <= self.band(level).limit(level)
 
 
 def _span(side: Side, spec: DutSpec, margin: float) -> tuple[float, float]:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dut_drivers.base import BmsLink, BmsStatus, Capability
+from dut_drivers.registry import can_report
 from instruments.accuracy import Accuracy, AccuracyUnknown
 from rig.clock import Clock
 from rig.config import DutSpec
@@ -187,7 +188,8 @@ def dut_report(
     that cut the same path) by its own name: a BMS that says another acted says the
     plan timed the wrong protection.
     """
-    flags_known = Capability.protections in dut.capabilities
+    # a flag the protocol has no bit for (a JBD board's imbalance) is not judged
+    flags_known = Capability.protections in dut.capabilities and can_report(dut.protocol, side.flag)
     seen: list[BmsStatus] = []
     rivals = [r for r in rivals or [] if r != side.flag]
 

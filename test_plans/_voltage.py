@@ -91,14 +91,22 @@ class VoltageStimulus:
         d, n, nom = self.side.direction, self.n, self.nominal
         scope = "pack" if self.side.scope == "cell" else "cell"
         name = f"{scope}_{'ov' if d > 0 else 'uv'}"
+        out: list[Competitor] = []
+        imbalance = spec.protections.cell_imbalance
+        if imbalance is not None and self.side.scope == "cell" and d > 0:
+            # one cell raised above the others (at nominal) spreads the pack: charging
+            # stops at the imbalance threshold too
+            edge = nom + imbalance.threshold.low
+            why = f"the cell {imbalance.threshold.low:g} V above the others at {nom:g} V"
+            out.append(Competitor("cell_imbalance", edge, why))
         other = getattr(spec.protections, name)
         if other is None:
-            return []
+            return out
         edge = other.threshold.low if d > 0 else other.threshold.high
         if scope == "pack":
             why = f"the pack at {edge:g} V with the other {n - 1} cells at {nom:g} V"
-            return [Competitor(name, edge - (n - 1) * nom, why)]
-        return [Competitor(name, n * edge, f"{n} cells at {edge:g} V each")]
+            return [*out, Competitor(name, edge - (n - 1) * nom, why)]
+        return [*out, Competitor(name, n * edge, f"{n} cells at {edge:g} V each")]
 
     def response(self, level: float) -> Accuracy | None:
         """The emulator channel's programming response to a step of this size, if stated."""

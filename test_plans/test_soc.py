@@ -17,17 +17,26 @@ import pytest
 
 from test_plans._soc import count_charge, idle_drift
 
-pytestmark = [pytest.mark.protection("soc"), pytest.mark.slow, pytest.mark.long]
+pytestmark = [pytest.mark.protection("soc"), pytest.mark.slow]
 
 
+def _charge_hours(spec):
+    """Bench time of one counted step: the charge at its current, and the settling."""
+    s = spec.state_of_charge
+    return 3600 * s.charge_ah / s.current_a + 2 * spec.test_conditions.settle_s
+
+
+@pytest.mark.long(estimate=_charge_hours)
 def test_soc_charge(station, dut, clock, spec, record, ready):
     count_charge("charge", station, dut, clock, spec, record)
 
 
+@pytest.mark.long(estimate=_charge_hours)
 def test_soc_discharge(station, dut, clock, spec, record, ready):
     count_charge("discharge", station, dut, clock, spec, record)
 
 
 @pytest.mark.needs("capacity")
+@pytest.mark.long(estimate=lambda spec: spec.state_of_charge.idle_s)
 def test_soc_idle(station, dut, clock, spec, record, ready):
     idle_drift(station, dut, clock, spec, record)

@@ -203,6 +203,13 @@ class PylontechCanBms(BmsBase):
             not_reported=("hardware", "firmware", "serial", "production_date", "cell_count"),
         )
 
+    def hold_keepalive(self, held: bool) -> None:
+        """Withhold the inverter's keep-alive (True) or send it again (False): how a
+        plan shows the BMS a lost inverter link while it still listens."""
+        self.keepalive = not held
+        if not held:
+            self._last_keepalive = float("-inf")
+
     def link_timing(self) -> LinkTiming:
         """The timestamps of the status broadcasts received so far (the latest ones)."""
         self.drain()

@@ -87,6 +87,27 @@ class KeysightN6705C(MultiChannelSource, ScpiInstrument):
         ch.current_limit = amps
         ch.current_limit_negative = -amps if amps else 0.0
 
+    # The current meter's ranges below 3 A, for small currents (a BMS's standby draw):
+    # the band in force is the one of the range set (`set_current_meas_range`).
+    CURRENT_MEAS_RANGES: ClassVar[dict[float, Accuracy]] = {
+        0.1: Accuracy(0.025, 10e-6, 0.1, f"{_SPEC}, 100 mA range (unconfirmed)"),
+        0.001: Accuracy(0.025, 100e-9, 0.001, f"{_SPEC}, 1 mA range (unconfirmed)"),
+    }
+
+    def set_current_meas_range(self, channel: int, amps: float) -> float:
+        """Put the channel's current meter on the smallest range holding `amps` (3.06 A
+        for anything above 100 mA); returns the range's top."""
+        ranges = [*sorted(self.CURRENT_MEAS_RANGES), 3.06]
+        chosen = next((r for r in ranges if amps <= r), 3.06)
+        self.write(f"SENS:CURR:RANG {chosen:g},(@{channel})")
+        self.check_set_errors()
+        return chosen
+
+    def current_meas_accuracy(self, range_a: float, value: float) -> Accuracy:
+        """The current meter's band at `value` on the range whose top is `range_a`."""
+        band = self.CURRENT_MEAS_RANGES.get(range_a)
+        return band if band is not None else self.accuracy("current_meas", value)
+
     def module_type(self, channel: int) -> str:
         return str(self.channel(channel).module).strip()
 

@@ -22,6 +22,10 @@ def channel_list(channels: Sequence[int]) -> str:
 class RouteSwitch:
     SLOTS: ClassVar[int] = 3
     MODULES: ClassVar[dict[str, int]] = {}  # module model -> channels on it
+    # How long after its command a relay's contacts have moved (s), and where that is
+    # stated: what a time measured from the command must allow for.
+    OPERATE_S: ClassVar[float] = 0.010
+    OPERATE_SOURCE: ClassVar[str] = "armature relay operate time, 10 ms (unconfirmed)"
 
     # write / ask / check_set_errors come from ScpiInstrument, which models mix this into.
     write: Any

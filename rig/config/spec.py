@@ -142,6 +142,7 @@ SIDES = {
     "charge_ut": False,
     "discharge_ot": True,
     "discharge_ut": False,
+    "cell_imbalance": True,  # the spread between the highest and lowest cell
 }
 TEMPERATURES = ("charge_ot", "charge_ut", "discharge_ot", "discharge_ut")
 
@@ -159,6 +160,8 @@ class Protections(Strict):
     charge_ut: TemperatureProtection | None = None
     discharge_ot: TemperatureProtection | None = None
     discharge_ut: TemperatureProtection | None = None
+    # The spread between the highest and the lowest cell (V): charging stops above it.
+    cell_imbalance: VoltageProtection | None = None
 
     @model_validator(mode="after")
     def _sides(self) -> Protections:
@@ -218,6 +221,9 @@ class Reporting(Strict):
     # The BMS's pack current minus the station's (charger or load read-back), at each of
     # `current_levels_a` (+ charging through the charger, - discharging through the load).
     current_error_a: Limit = Limit(nominal=0.0, low=-0.1, high=0.1)
+    # ... widened by this % of the reading (a BMS's current accuracy is % of reading +
+    # offset, `current_error_a` being the offset).
+    current_error_pct: float = Field(default=0.0, ge=0)
     current_levels_a: list[float] = Field(default_factory=list)
     # The temperature the BMS reports for an NTC input minus the one emulated there, at
     # each of `temperature_levels_c` (one NTC at a time, the others at 25 °C).
@@ -421,7 +427,23 @@ class Communications(Strict):
 
 
 # Plan markers of the functions a spec may leave out, and the section that states each.
-FUNCTIONS = {"balancing": "balancing", "soc": "state_of_charge", "communications": "communications"}
+FUNCTIONS = {
+    "balancing": "balancing",
+    "soc": "state_of_charge",
+    "communications": "communications",
+    "wiring_faults": "wiring_faults",
+    "standby": "standby",
+    "heating": "heating",
+    "inverter_limits": "inverter_limits",
+}
+
+# The campaign's further sections (their models use Limit and Strict above).
+from rig.config.campaign_spec import (  # noqa: E402
+    Heating,
+    InverterLimits,
+    Standby,
+    WiringFaults,
+)
 
 
 class DutInfo(Strict):
@@ -451,6 +473,10 @@ class DutSpec(Strict):
     balancing: Balancing | None = None
     state_of_charge: StateOfCharge | None = None
     communications: Communications | None = None
+    wiring_faults: WiringFaults | None = None
+    standby: Standby | None = None
+    heating: Heating | None = None
+    inverter_limits: InverterLimits | None = None
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")

@@ -148,6 +148,9 @@ class NtcWiring(Strict):
     table: list[tuple[float, float]] | None = Field(
         default=None, description="[[°C, Ω], ...] from the thermistor's data sheet"
     )
+    # A DMM channel measuring the NTC line's resistance (4-wire), the read-back the
+    # emulator's own echo of its setting is not: `daq:201` on a DAQM901A.
+    readback: ChannelRef | None = None
 
     @model_validator(mode="after")
     def _one_curve(self) -> NtcWiring:
@@ -226,6 +229,14 @@ class FaultWiring(Strict):
     target: int = Field(ge=1)
 
 
+class ThermocoupleWiring(Strict):
+    """A thermocouple on a DMM channel (`daq:203`), by where it is attached: `fets` (the
+    BMS's FET heatsink) or `ambient` (the bench's air)."""
+
+    channel: ChannelRef
+    type: Literal["B", "E", "J", "K", "N", "R", "S", "T"] = "K"
+
+
 class Wiring(Strict):
     charger: ChannelRef | None = None
     load: ChannelRef | None = None
@@ -238,6 +249,9 @@ class Wiring(Strict):
     # a battery simulator on the BMS's battery terminals (the cells then feed only the
     # sense taps): it sources and sinks the pack current
     pack: ChannelRef | None = None
+    thermocouples: dict[Literal["fets", "ambient"], ThermocoupleWiring] = Field(
+        default_factory=dict
+    )
 
     @field_validator("thermistors")
     @classmethod
@@ -515,6 +529,14 @@ class StationConfig(Strict):
         w = self.wiring
         refs: list[tuple[str, ChannelRef]] = [
             (f"wiring.thermistors.{n}.channel", ntc.channel) for n, ntc in w.thermistors.items()
+        ]
+        refs += [
+            (f"wiring.thermistors.{n}.readback", ntc.readback)
+            for n, ntc in w.thermistors.items()
+            if ntc.readback is not None
+        ]
+        refs += [
+            (f"wiring.thermocouples.{k}.channel", t.channel) for k, t in w.thermocouples.items()
         ]
         if w.digitizer is not None:
             refs.append(("wiring.digitizer.channel", w.digitizer.channel))

@@ -239,6 +239,43 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             rig.abandon()  # nothing ran: no run folder, simlab stopped
             raise
         rig.open(items)
+        _announce_long(config, rig, items)
+
+
+def _announce_long(config: pytest.Config, rig: RigSession, items: list[pytest.Item]) -> None:
+    """Before the first plan: the selected plans that take hours of bench time (`long`),
+    with the duration each one's `estimate` gives from the spec, on the console and in
+    the store (`duration_estimate`)."""
+    plans: dict[str, float | None] = {}
+    for item in items:
+        mark = item.get_closest_marker("long")
+        if mark is None:
+            continue
+        estimate = mark.kwargs.get("estimate")
+        try:
+            plans[item.nodeid] = float(estimate(rig.spec)) if callable(estimate) else None
+        except Exception:  # an estimate that cannot be made is said, not fatal
+            plans[item.nodeid] = None
+    if not plans:
+        return
+    known = [s for s in plans.values() if s is not None]
+    total = sum(known)
+    rig.record({"type": "duration_estimate", "plans": plans, "total_s": total})
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    shown = "; ".join(
+        f"{test.split('::')[-1]} {_hours(s)}" if s is not None else f"{test.split('::')[-1]} ?"
+        for test, s in plans.items()
+    )
+    simulated = " (virtual time here)" if rig.wants_simlab() else ""
+    reporter.write_line(
+        f"long plans: {len(plans)}, about {_hours(total)} of bench time{simulated}: {shown}"
+    )
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 
 @pytest.hookimpl(wrapper=True)
@@ -389,3 +426,32 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
             f"rig: {rig.measurements} measurements, {rig.failed_measurements} not passed; "
             f"results in {rig.run_dir / 'results.jsonl'}"
         )
+        ratio = _simulated_ratio(rig)
+        if ratio:
+            terminalreporter.write_line(ratio)
+
+
+def _simulated_ratio(rig: RigSession) -> str:
+    """The run's simulated time against its wall time, from its own store (the lab's
+    time at the end, in `sim_truth`; the wall time from `run_start` to `run_end`)."""
+    from rig.results import read_records
+
+    start = end = simulated = None
+    try:
+        for rec in read_records(rig.run_dir):
+            kind = rec.get("type")
+            if kind == "run_start":
+                start = rec.get("started")
+            elif kind == "run_end":
+                end = rec.get("ended")
+            elif kind == "sim_truth":
+                simulated = (rec.get("truth") or {}).get("t")
+    except Exception:
+        return ""
+    if not isinstance(simulated, int | float) or start is None or end is None or end <= start:
+        return ""
+    wall = end - start
+    return (
+        f"rig: simulated {_hours(simulated)} in {wall:.1f} s of wall time "
+        f"({simulated / wall:,.0f} x real time)"
+    )

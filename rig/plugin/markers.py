@@ -27,10 +27,17 @@ PROTECTION_NAMES = (
     "soc",
     "communications",
     "reporting",
+    "cell_imbalance",
+    "wiring_faults",
+    "standby",
+    "heating",
+    "inverter_limits",
 )
 
 # Station roles a plan may `need`: wired in the station file or not applicable there.
-STATION_ROLES = frozenset({"cells", "thermistors", "digitizer", "short", "switch", "shunt"})
+STATION_ROLES = frozenset(
+    {"cells", "thermistors", "digitizer", "short", "switch", "shunt", "thermocouples"}
+)
 
 STANDARDS = {  # marker: how the spec and the plans spell the standard
     "iec62619": "IEC 62619",

@@ -168,6 +168,7 @@ class RigSession:
             "short": wiring.short,
             "switch": bool(wiring.switch),
             "shunt": wiring.shunt,
+            "thermocouples": bool(wiring.thermocouples),
         }
         return {role for role, present in wired.items() if present}
 

@@ -343,7 +343,19 @@ def unfit(station: StationConfig, spec: DutSpec, protections: list[str]) -> str 
             why = carries(station, soc_levels(spec))
             if why is not None:
                 return why
+        elif name == "heating" and spec.heating is not None:
+            why = carries(station, heating_levels(spec))
+            if why is not None:
+                return why
     return None
+
+
+def heating_levels(spec: DutSpec) -> list[Level]:
+    """The heat run's rated current through the discharge path, for its whole time."""
+    h = spec.heating
+    if h is None:
+        return []
+    return [Level("heating (rated continuous) current", h.current_a, pack_volts(spec), "discharge")]
 
 
 def plan_levels(station: StationConfig, spec: DutSpec, protections: list[str]) -> list[Level]:
@@ -357,4 +369,6 @@ def plan_levels(station: StationConfig, spec: DutSpec, protections: list[str]) -
                 levels += current_levels(spec, name)
         elif name == "soc":
             levels += soc_levels(spec)
+        elif name == "heating":
+            levels += heating_levels(spec)
     return levels

@@ -8,6 +8,7 @@ channels through the wiring map.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from instruments.roles import (
     PowerSupply,
     RegenerativeSource,
     ResistanceSource,
+    ScanningMeter,
     Switch,
 )
 from rig.config.station import Limits, SafeState
@@ -142,6 +144,7 @@ class Cells:
         self._channels = dict(sorted(channels.items()))
         self._limits, self._safe = limits, safe
         self._setpoints: dict[int, float] = {}
+        self._ranged: set[int] = set()  # channels whose meter is on a low range
 
     @property
     def count(self) -> int:
@@ -229,6 +232,30 @@ class Cells:
         """The accuracy band of the emulator channel behind `position`, certificate applied."""
         return self.channel_of(position).driver.accuracy(quantity, value)
 
+    def measure_small_current(self, position: int, largest_a: float) -> tuple[float, Accuracy]:
+        """The channel's current read on the smallest meter range holding `largest_a`
+        (a BMS's standby draw: microamperes), with that range's band; inf if the current
+        is beyond it. A model without low ranges reads on its one range. The range is
+        put back by `restore_ranges` (and the safe state)."""
+        ch = self.channel_of(position)
+        setter = getattr(ch.driver, "set_current_meas_range", None)
+        if setter is None:
+            amps = ch.driver.measure_current(ch.channel)
+            return amps, ch.driver.accuracy("current_meas", amps)
+        top = setter(ch.channel, largest_a)
+        self._ranged.add(position)
+        amps = ch.driver.measure_current(ch.channel)
+        if abs(amps) > 1e30:  # the meter's overload value
+            amps = math.inf
+        return amps, ch.driver.current_meas_accuracy(top, amps if math.isfinite(amps) else top)
+
+    def restore_ranges(self) -> None:
+        """Every channel a small current was read on back on its full range."""
+        for position in sorted(self._ranged):
+            ch = self.channel_of(position)
+            ch.driver.set_current_meas_range(ch.channel, 3.06)
+        self._ranged.clear()
+
     def make_safe(self) -> None:
         """Cells stay powered at nominal: an unpowered sense line looks like a dead cell."""
         failures: list[str] = []
@@ -248,6 +275,8 @@ class Cells:
             raise RuntimeError("; ".join(failures))
         self.set_current_limit(self._safe.cell_current_limit)
         self.on()
+        if self._ranged:
+            self.restore_ranges()
         self._verify_safe(volts)
 
     def _verify_safe(self, volts: float, tolerance: float = SAFE_TOLERANCE_V) -> None:
@@ -280,11 +309,38 @@ class Cells:
 
 
 @dataclass(frozen=True)
+class MeterChannel:
+    """A DMM channel wired to something on the bench (an NTC line, a thermocouple)."""
+
+    instrument: str
+    driver: ScanningMeter
+    channel: int
+
+    def __str__(self) -> str:
+        return f"{self.instrument}:{self.channel}"
+
+
+@dataclass(frozen=True)
 class NtcChannel:
     instrument: str
     driver: ResistanceSource
     channel: int
     curve: NtcCurve
+    readback: MeterChannel | None = None  # a DMM on the NTC line
+
+
+@dataclass(frozen=True)
+class NtcReference:
+    """What the station knows of an NTC line: its resistance and the temperature it
+    stands for on the NTC's curve, ± `band_c` (°C), and whether a meter measured it
+    (`measured`) or it is the emulator's echo of its own setting."""
+
+    celsius: float
+    ohms: float
+    band_c: float
+    source: str
+    measured: bool
+    instrument: str
 
 
 class Thermistors:
@@ -378,6 +434,49 @@ class Thermistors:
         """The resistance channel's band for `quantity` at `value` (Ω), certificate applied."""
         return self.channel_of(ntc).driver.accuracy(quantity, value)
 
+    def has_readback(self, ntc: int) -> bool:
+        return self.channel_of(ntc).readback is not None
+
+    def reference(self, ntc: int) -> NtcReference:
+        """The line's resistance as the station measures it, through the NTC's curve: a
+        DMM's 4-wire reading where one is wired on the line (its accuracy over the
+        curve's slope), else the emulator's echo of its setting (the emulator's
+        programming accuracy). A line the DMM reads open is inf Ω, no temperature."""
+        ch = self.channel_of(ntc)
+        if ch.readback is None:
+            ohms = self.resistance(ntc)
+            celsius = ch.curve.celsius(ohms)
+            band = self.temperature_band(ntc, celsius)
+            source = (
+                f"{ch.instrument}:{ch.channel} resistance accuracy at {ohms:.5g} Ω, through "
+                f"the curve's slope at {celsius:.1f} °C (its echo of the setting)"
+            )
+            return NtcReference(celsius, ohms, band, source, False, f"{ch.instrument}:{ch.channel}")
+        meter = ch.readback
+        ohms = meter.driver.measure_resistance_4w(meter.channel)
+        if not math.isfinite(ohms) or ohms <= 0:
+            what = "open" if ohms > 0 else "shorted"
+            return NtcReference(math.nan, ohms, math.inf, f"{meter}: {what}", True, str(meter))
+        celsius = ch.curve.celsius(ohms)
+        acc = meter.driver.accuracy("resistance_meas", ohms)
+        band = acc.limit(ohms) / abs(ch.curve.slope_ohm_per_c(celsius))
+        source = (
+            f"{meter} 4-wire ohms ({acc.source}) at {ohms:.5g} Ω, through the curve's slope "
+            f"at {celsius:.1f} °C"
+        )
+        return NtcReference(celsius, ohms, band, source, True, str(meter))
+
+    def reference_band(self, ntc: int, celsius: float) -> tuple[float, str]:
+        """± °C of the station's reference at `celsius` (see `reference`), and its source."""
+        ch = self.channel_of(ntc)
+        if ch.readback is None:
+            band = self.temperature_band(ntc, celsius)
+            return band, f"{ch.instrument}:{ch.channel} resistance accuracy through the NTC curve"
+        ohms = ch.curve.ohms(celsius)
+        acc = ch.readback.driver.accuracy("resistance_meas", ohms)
+        band = acc.limit(ohms) / abs(ch.curve.slope_ohm_per_c(celsius))
+        return band, f"{ch.readback} 4-wire ohms through the NTC curve ({acc.source})"
+
     def temperature_band(self, ntc: int, celsius: float) -> float:
         """± °C the emulated temperature may be off at `celsius`: the programming accuracy
         (Ω) at that resistance divided by the curve's slope there."""
@@ -397,6 +496,34 @@ class Thermistors:
                 failures.append(f"NTC {ntc}: {exc}")
         if failures:
             raise RuntimeError("; ".join(failures))
+
+
+class Thermocouples:
+    """Thermocouples on a DMM's channels, by where they are attached (`fets`: the BMS's
+    FET heatsink; `ambient`: the bench's air). Read-only: nothing to make safe."""
+
+    def __init__(self, probes: dict[str, tuple[MeterChannel, str]]):
+        self._probes = dict(probes)
+
+    @property
+    def places(self) -> list[str]:
+        return list(self._probes)
+
+    def channel_of(self, place: str) -> MeterChannel:
+        try:
+            return self._probes[place][0]
+        except KeyError:
+            raise RoleNotFitted(
+                f"no thermocouple wired at {place!r} (station has: {', '.join(self._probes)})"
+            ) from None
+
+    def read(self, place: str) -> float:
+        """°C at `place` (inf: the thermocouple is open)."""
+        meter = self.channel_of(place)
+        return meter.driver.measure_thermocouple(meter.channel, self._probes[place][1])
+
+    def accuracy(self, place: str, celsius: float) -> Accuracy:
+        return self.channel_of(place).driver.accuracy("temperature_meas", celsius)
 
 
 # --- digitizer -------------------------------------------------------------------------
@@ -606,6 +733,20 @@ class FaultSwitch:
     def remove(self, name: str) -> None:
         f = self.fault(name)
         f.driver.open([f.channel])
+
+    def operate_time(self, name: str) -> tuple[float, str]:
+        """How long after its command the fault's relay has moved (s), and the source."""
+        f = self.fault(name)
+        return (
+            float(getattr(f.driver, "OPERATE_S", 0.0)),
+            str(getattr(f.driver, "OPERATE_SOURCE", f"{f.instrument}: not stated")),
+        )
+
+    def wired(self, action: str) -> list[Fault]:
+        """The faults wired to do `action`, by target."""
+        return sorted(
+            (f for f in self._faults.values() if f.action == action), key=lambda f: f.target
+        )
 
     def inserted(self, name: str) -> bool:
         f = self.fault(name)

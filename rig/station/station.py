@@ -31,12 +31,14 @@ from rig.station.roles import (
     Fault,
     FaultSwitch,
     Load,
+    MeterChannel,
     NtcChannel,
     Probe,
     RoleNotFitted,
     ShortRelay,
     ShuntEmulation,
     Thermistors,
+    Thermocouples,
 )
 from rig.station.transcript import Transcript
 
@@ -76,6 +78,7 @@ class Station:
         # plan has started on it, the latest last (test_plans._power_path): emptied by
         # the safe state, which switches the source off.
         self.shared_paths: list[Any] = []
+        self._thermocouples: Thermocouples | None = None
 
     @classmethod
     def open(
@@ -224,11 +227,19 @@ class Station:
                     self.drivers[w.channel.instrument],
                     w.channel.channel,
                     NtcCurve(w.r25_ohm, w.beta_k, tuple(w.table) if w.table else None),
+                    self._meter(w.readback),
                 )
                 for n, w in wiring.thermistors.items()
             }
             self._thermistors = Thermistors(ntcs, limits)
             self.safety.register("thermistors to 25 °C", self._thermistors.make_safe, priority=45)
+        if wiring.thermocouples:
+            self._thermocouples = Thermocouples(
+                {
+                    place: (self._meter(t.channel), t.type)
+                    for place, t in wiring.thermocouples.items()
+                }
+            )
         if wiring.digitizer is not None:
             d = wiring.digitizer
             self._digitizer = DigitizerRole(
@@ -240,6 +251,16 @@ class Station:
                 tuple(Probe(p.channel.channel, p.measures, p.scale) for p in d.also),
             )
             self.safety.register("digitizer idle", self._digitizer.make_safe, priority=60)
+
+    def _meter(self, ref: Any) -> Any:
+        if ref is None:
+            return None
+        return MeterChannel(ref.instrument, self.drivers[ref.instrument], ref.channel)
+
+    @property
+    def thermocouples(self) -> Thermocouples:
+        """Thermocouples on DMM channels (`wiring.thermocouples`)."""
+        return self._need(self._thermocouples, "thermocouples (wiring.thermocouples)")
 
     @property
     def charger(self) -> Charger:

@@ -223,6 +223,56 @@ CATALOGUE: dict[str, DefectKind] = {
             {"ntc": 0, "beta_k": 3950.0, "r25_ohm": 0.0},
         ),
         DefectKind(
+            "adc_gain",
+            "every cell reading is factor x the true voltage (the ADC's reference off): the "
+            "error grows across the cell range, small at one level, large at its ends",
+            {"factor": 1.006},
+        ),
+        # --- the board's own wiring and sensors ----------------------------------------
+        DefectKind(
+            "open_wire_undetected",
+            "the front end never runs its open-wire check: an open sense lead reads as the "
+            "mean of its neighbours, a plausible wrong voltage, and nothing trips",
+        ),
+        DefectKind(
+            "open_ntc_reads_cold",
+            "no sensor check: an open NTC line reads as the cold rail (-40 °C), a shorted "
+            "one as the hot rail, reported as temperatures; only the temperature limits act",
+        ),
+        DefectKind(
+            "open_ntc_reads_plausible",
+            "no sensor check, and an input beyond its range holds its last valid reading: "
+            "an open or shorted NTC reads as a plausible temperature and nothing trips",
+        ),
+        DefectKind(
+            "imbalance_ignored",
+            "the firmware never compares its cells with each other: no imbalance protection",
+        ),
+        # --- the board's consumption, sleep and heat --------------------------------------
+        DefectKind(
+            "standby_current_high",
+            "the board draws factor x its datasheet current in every state (a leaking regulator)",
+            {"factor": 10.0},
+        ),
+        DefectKind("never_sleeps", "the board never falls asleep, whatever its idle timer"),
+        DefectKind(
+            "hot_fets",
+            "the FETs' on-resistance is factor x the board's design (wrong or degraded "
+            "parts): they run hotter at the same current",
+            {"factor": 3.0},
+        ),
+        # --- towards the inverter (CAN) ---------------------------------------------------
+        DefectKind(
+            "derating_ignored",
+            "the charge and discharge current limits the BMS broadcasts ignore its derating "
+            "table: full limits whatever the temperature and state of charge",
+        ),
+        DefectKind(
+            "lost_link_unsignalled",
+            "the BMS goes on as before when the inverter's keep-alive stops: no warning, "
+            "charging still allowed",
+        ),
+        DefectKind(
             "swapped_wiring",
             "bench miswired: the sense leads of cell positions a and b are swapped at the BMS",
             {"a": 1, "b": 5},
@@ -394,6 +444,21 @@ class DefectSet:
             (int(d.params["ntc"]), float(d.params["beta_k"]), float(d.params["r25_ohm"]))
             for d in self._all("ntc_mismatch")
         ]
+
+    def _factor(self, name: str) -> float:
+        factor = 1.0
+        for d in self._all(name):
+            factor *= float(d.params["factor"])
+        return factor
+
+    def adc_gain(self) -> float:
+        return self._factor("adc_gain")
+
+    def standby_factor(self) -> float:
+        return self._factor("standby_current_high")
+
+    def fet_r_factor(self) -> float:
+        return self._factor("hot_fets")
 
     def capacity_factor(self) -> float:
         factor = 1.0

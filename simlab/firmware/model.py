@@ -18,7 +18,14 @@ from datetime import date
 import numpy as np
 
 from simlab.firmware.balance import BalanceParams, balance_mask, bleeding
+from simlab.firmware.board import Board, BoardParams
 from simlab.firmware.defects import Defect, DefectSet
+from simlab.firmware.diagnostics import (
+    NTC_INVALID_C,
+    DiagnosticParams,
+    masked_cells,
+    open_wire_check,
+)
 from simlab.firmware.protections import (
     EPS,
     PROTECTION_BITS,
@@ -63,6 +70,18 @@ class NtcParams:
         """The resistance of the NTC the firmware expects, at `celsius`."""
         return self.r25_ohm * math.exp(self.beta_k * (1 / (celsius + KELVIN) - 1 / 298.15))
 
+    def in_range(self, ohms: float) -> bool:
+        """The divider's reading of `ohms` lies within the curve's range (-40..120 °C):
+        beyond it the line is open (cold side) or shorted (hot side), no temperature."""
+        full = (1 << self.adc_bits) - 1
+        fraction = 1.0 if math.isinf(ohms) else ohms / (ohms + self.pullup_ohm)
+        code = min(max(round(fraction * full), 0), full)
+        if code >= full or code <= 0:
+            return False
+        measured = self.pullup_ohm * code / (full - code)
+        inv_t = 1 / 298.15 + math.log(measured / self.r25_ohm) / self.beta_k
+        return NTC_READ_MIN_C <= 1 / inv_t - KELVIN <= NTC_READ_MAX_C
+
     def read(self, ohms: float) -> float:
         """Temperature the board reports for an NTC of `ohms`: divider, ADC code, curve,
         0.1 °C; an open line (or a short) reads as the rail's temperature."""
@@ -105,6 +124,8 @@ class FirmwareParams:
     boot_s: float = 0.5
     ntc: NtcParams = field(default_factory=NtcParams)
     balance: BalanceParams = field(default_factory=BalanceParams)
+    board: BoardParams = field(default_factory=BoardParams)
+    diagnostics: DiagnosticParams = field(default_factory=DiagnosticParams)
     protections: dict[str, Params] = field(default_factory=_default_protections)
 
     def param_children(self) -> dict[str, object]:
@@ -136,6 +157,7 @@ class FirmwareParams:
             raise ValueError("firmware.initial_soc must be within 0..1")
         self.ntc.validate()
         self.balance.validate()
+        self.board.validate()
         for name, p in self.protections.items():
             if p.delay_s < 0 or p.release_delay_s < 0:
                 raise ValueError(f"firmware.{name} delays must be >= 0")
@@ -165,7 +187,7 @@ class BmsStatus:
     charge_fet: bool
     discharge_fet: bool
     cells_v: list[float]
-    temps_c: list[float]
+    temps_c: list[float]  # the NTC inputs, then the board's FET sensor if it has one
     device_name: str
 
 
@@ -202,6 +224,11 @@ class Firmware:
         self.discharged_ah = 0.0
         self.sw_disable_charge = False
         self.sw_disable_discharge = False
+        self.board = Board(self.params.board)
+        self.fet_c = 25.0  # the FETs' temperature (the bench's physics; the world keeps it)
+        self.open_found: set[int] = set()  # sense leads the open-wire check found open
+        self.ntc_faulted: set[int] = set()  # NTC inputs read beyond their curve's range
+        self._held_temps: list[float] | None = None  # last valid readings (a defect holds them)
         self.events: list[dict[str, object]] = []
         self.powered = True
         self.booted_at: float | None = None  # end of the boot after a power-up, if pending
@@ -301,9 +328,9 @@ class Firmware:
             offset += d.current_offset()
         return quantize(current_a * gain + offset, p.current_resolution_a)
 
-    def read_ntcs(self, ntc_ohms: list[float]) -> list[float]:
-        """The temperatures the board reports for these NTC resistances, through the
-        curve it believes each NTC follows (an `ntc_mismatch` defect bends one or all)."""
+    def _curves(self) -> list[NtcParams]:
+        """The curve the board reads each NTC input with (an `ntc_mismatch` defect bends
+        one or all)."""
         p = self.params.ntc
         curves = [p] * p.count
         if self.defects.active:
@@ -312,7 +339,33 @@ class Firmware:
                 for i in range(p.count):
                     if ntc in (0, i + 1):
                         curves[i] = bent
-        return [curve.read(r) for curve, r in zip(curves, ntc_ohms[: p.count], strict=False)]
+        return curves
+
+    def read_ntcs(self, ntc_ohms: list[float]) -> list[float]:
+        """The temperatures the board reads for these NTC resistances, through the curve
+        it believes each NTC follows. An input it checks and finds beyond the curve's
+        range (open or shorted) reads at the rail here and is marked faulty
+        (`ntc_faulted`); a board that holds its last valid reading instead
+        (`open_ntc_reads_plausible`) reads that."""
+        curves = self._curves()
+        ohms = ntc_ohms[: len(curves)]
+        temps = [curve.read(r) for curve, r in zip(curves, ohms, strict=False)]
+        beyond = {
+            i + 1 for i, (c, r) in enumerate(zip(curves, ohms, strict=False)) if not c.in_range(r)
+        }
+        d = self.defects
+        checks = self.params.diagnostics.ntc_fault_check and not (
+            d.active and (d.has("open_ntc_reads_cold") or d.has("open_ntc_reads_plausible"))
+        )
+        self.ntc_faulted = beyond if checks else set()
+        if d.active and d.has("open_ntc_reads_plausible"):
+            held = self._held_temps or [25.0] * len(temps)
+            temps = [held[i] if i + 1 in beyond else t for i, t in enumerate(temps)]
+        self._held_temps = [
+            t if i + 1 not in beyond else (self._held_temps or [25.0] * len(temps))[i]
+            for i, t in enumerate(temps)
+        ]
+        return temps
 
     def integrate(self, current_a: float, dt: float) -> None:
         """Coulomb counting between scans, at the current the shunt measures (through
@@ -349,6 +402,8 @@ class Firmware:
                 self.pack_reading = 0.0
                 self.current_a = 0.0
                 self.measured = False
+                self.board.asleep, self.board.idle_since = False, None
+                self.open_found, self.ntc_faulted = set(), set()
                 self.events.append({"t": t, "kind": "power_off", "supply_v": round(supply_v, 6)})
             return False
         if not self.powered:
@@ -358,13 +413,45 @@ class Firmware:
             if t < self.booted_at - EPS:
                 return False
             self.booted_at = None
+            self.board.activity(t)  # the idle timer starts at boot
             self.events.append({"t": t, "kind": "boot"})
         return True
 
     @property
     def running(self) -> bool:
-        """Powered and booted: the FETs are driven."""
-        return self.powered and self.booted_at is None
+        """Powered, booted and awake: the FETs are driven and the UART answers."""
+        return self.powered and self.booted_at is None and not self.board.asleep
+
+    @property
+    def asleep(self) -> bool:
+        return self.powered and self.board.asleep
+
+    def wake(self, t: float, why: str) -> bool:
+        """A wake-up source (a host's request, a charger on P+) at `t`; True if the board
+        was asleep (a request that wakes it goes unanswered)."""
+        if not self.asleep:
+            if self.powered:
+                self.board.activity(t)
+            return False
+        self.board.asleep = False
+        self.board.activity(t)
+        self.events.append({"t": t, "kind": "wake", "by": why})
+        return True
+
+    def _fall_asleep(self, t: float) -> None:
+        self.board.asleep = True
+        self.balance_bits = 0
+        self.events.append({"t": t, "kind": "sleep"})
+
+    def draw_a(self) -> float:
+        """The current the board draws from the pack now (its own consumption)."""
+        d = self.defects
+        factor = d.standby_factor() if d.active else 1.0
+        return self.board.draw_a(self.powered and self.booted_at is None, factor)
+
+    def fet_temperature(self) -> float:
+        """The FETs' temperature now, as the bench's physics has them."""
+        return self.fet_c
 
     @property
     def answering(self) -> bool:
@@ -380,22 +467,32 @@ class Firmware:
         supply_v: float | None = None,
         ntc_ohms: list[float] | None = None,
         charger_present: bool = False,
+        open_leads: set[int] | None = None,
     ) -> None:
         """One scan at virtual time `t`: read, protect, log. Schedules the next scan.
 
         `supply_v` is the pack voltage the board runs from (None: always powered).
         Temperatures come as the NTC resistances at the board's inputs (`ntc_ohms`, read
         through the divider and ADC) or, for tests of the engine alone, as `temps_c`.
-        `charger_present`: the board sees a charger voltage on P+ (charge OC recovery).
+        `charger_present`: the board sees a charger voltage on P+ (charge OC recovery;
+        it also wakes a sleeping board). `open_leads`: sense leads open at the connector
+        (`cells_v` is what the front end's conversions see with them floating).
         """
         p = self.params
+        self.last_scan_t = t
+        self.next_scan_t = round(t + p.scan_period_s, 9)
         if not self._power(t, supply_v):
-            self.last_scan_t = t
-            self.next_scan_t = round(t + p.scan_period_s, 9)
             return
+        if self.board.asleep:  # only the wake comparator watches P+
+            if charger_present:
+                self.wake(t, "charger")
+            else:
+                return
+        d = self.defects
         noise = self._next_noise() * p.adc_noise_v
-        offsets = self.defects.adc_offsets(self.cell_count)
-        raw = np.maximum(np.asarray(cells_v) + np.asarray(offsets) + noise, 0.0)
+        offsets = d.adc_offsets(self.cell_count)
+        gain = d.adc_gain() if d.active else 1.0
+        raw = np.maximum(np.asarray(cells_v) * gain + np.asarray(offsets) + noise, 0.0)
         step = p.adc_resolution_v
         self.readings = np.round(np.round(raw / step) * step, 9).tolist()
         self.pack_reading = round(sum(self.readings), 6)
@@ -405,26 +502,59 @@ class Firmware:
             self.temps_c = self.read_ntcs(ntc_ohms)
         elif temps_c is not None:
             self.temps_c = list(temps_c)
+        self.open_found = self._open_found(open_leads or set())
 
-        ignored = self.defects.ignored_cells()
-        ignored_ntcs = self.defects.ignored_ntcs()
-        values: dict[str, list[tuple[int | None, float]]] = {
-            "cell": [(i + 1, r) for i, r in enumerate(self.readings) if i + 1 not in ignored],
-            "pack": [(None, self.pack_reading)],
-            "charge_current": [(None, max(self.current_a, 0.0))],
-            "discharge_current": [(None, max(-self.current_a, 0.0))],
-            "temperature": [
-                (i + 1, c) for i, c in enumerate(self.temps_c) if i + 1 not in ignored_ntcs
-            ],
-        }
         for prot in self.protections:
-            event = prot.evaluate(t, values[prot.row.source], self.defects, charger_present)
+            values = self._values(prot.row.source)
+            event = prot.evaluate(t, values, d, charger_present)
             if event is not None:
                 self.events.append(event)
-        self.balance_bits = balance_mask(p.balance, self.readings, self.current_a, self.defects)
+        self.balance_bits = balance_mask(p.balance, self.readings, self.current_a, d)
+        if not self.board.idle(self.current_a):
+            self.board.activity(t)
+        elif self.board.due_to_sleep(t, never=d.active and d.has("never_sleeps")):
+            self._fall_asleep(t)
 
-        self.last_scan_t = t
-        self.next_scan_t = round(t + p.scan_period_s, 9)
+    def _open_found(self, open_leads: set[int]) -> set[int]:
+        d = self.defects
+        if not self.params.diagnostics.open_wire_check or (
+            d.active and d.has("open_wire_undetected")
+        ):
+            return set()
+        return open_wire_check(self.cell_count, open_leads)
+
+    def _invalid_cells(self) -> set[int]:
+        """Cells either side of a lead found open: their readings protect nothing."""
+        return {c for lead in self.open_found for c in (lead, lead + 1)}
+
+    def _values(self, source: str) -> list[tuple[int | None, float]]:
+        """(channel, reading) pairs a protection of `source` judges at this scan."""
+        d = self.defects
+        if source in ("cell", "pack", "cell_spread"):
+            skip = (d.ignored_cells() if d.active else set()) | self._invalid_cells()
+            kept = [(i + 1, r) for i, r in enumerate(self.readings) if i + 1 not in skip]
+            if source == "cell":
+                return kept
+            if source == "pack":
+                return [(None, self.pack_reading)]
+            if not kept or (d.active and d.has("imbalance_ignored")):
+                return []
+            spread = max(r for _, r in kept) - min(r for _, r in kept)
+            return [(None, round(spread, 9))]
+        if source == "charge_current":
+            return [(None, max(self.current_a, 0.0))]
+        if source == "discharge_current":
+            return [(None, max(-self.current_a, 0.0))]
+        if source == "temperature":
+            skip = (d.ignored_ntcs() if d.active else set()) | self.ntc_faulted
+            return [(i + 1, c) for i, c in enumerate(self.temps_c) if i + 1 not in skip]
+        if source == "fet_temperature":
+            return [(None, round(self.fet_temperature(), 1))]
+        if source == "open_wire":
+            return [(lead, 1.0) for lead in sorted(self.open_found)] or [(None, 0.0)]
+        if source == "ntc_fault":
+            return [(n, 1.0) for n in sorted(self.ntc_faulted)] or [(None, 0.0)]
+        raise ValueError(f"unknown protection source {source!r}")
 
     # -- quiet spans ---------------------------------------------------------------------
 
@@ -449,36 +579,51 @@ class Firmware:
         supply_v: float,
         ntc_ohms: list[float] | None,
         charger_present: bool,
+        open_leads: set[int] | None = None,
+        fet_c: np.ndarray | None = None,
     ) -> int:
         """How many of the scans at `times` (all but the last) would change nothing, with
         these inputs held; those scans are then taken as done.
 
         A scan changes nothing when no protection's condition starts or ends (or its
-        recovery timer runs out) and the balance mask stays as it is. Each candidate is
-        judged with the very noise it would have drawn, so skipping is exact: the scans
-        that do run see the same readings, and a run gives the same result, as if every
-        scan had run. What the skipped scans would have reset (a trip timer whose
-        condition went away) is reset.
+        recovery timer runs out), the balance mask stays as it is and the board does not
+        fall asleep. Each candidate is judged with the very noise it would have drawn,
+        so skipping is exact: the scans that do run see the same readings, and a run
+        gives the same result, as if every scan had run. What the skipped scans would
+        have reset (a trip timer whose condition went away) is reset. A sleeping board
+        scans nothing until a charger wakes it. `fet_c`: the FETs' temperature at each
+        of the scans (the bench's exact law through the span).
         """
         p = self.params
         n = len(times) - 1
-        if n < 1 or not self.running or not self.measured or supply_v < p.supply_min_v:
+        if n < 1 or supply_v < p.supply_min_v or not self.powered or self.booted_at is not None:
             return 0
+        if self.board.asleep:
+            if charger_present:
+                return 0
+            self.last_scan_t, self.next_scan_t = times[n - 1], times[n]
+            return n
         d = self.defects
+        found = self._open_found(open_leads or set())
+        faulted_before = set(self.ntc_faulted)
+        temps = self.read_ntcs(ntc_ohms) if ntc_ohms is not None else list(self.temps_c)
+        if found != self.open_found or self.ntc_faulted != faulted_before:
+            return 0
         noise = self._draw_ahead(n) * p.adc_noise_v
         offsets = np.asarray(d.adc_offsets(self.cell_count))
-        raw = np.maximum(np.asarray(cells_v) + offsets + noise, 0.0)
+        gain = d.adc_gain() if d.active else 1.0
+        raw = np.maximum(np.asarray(cells_v) * gain + offsets + noise, 0.0)
         step = p.adc_resolution_v
         readings = np.round(np.round(raw / step) * step, 9)
         pack = np.round(readings.sum(axis=1), 6)
         current = self.sensed_current(current_a)
-        temps = self.read_ntcs(ntc_ohms) if ntc_ohms is not None else list(self.temps_c)
         ok = np.ones(n, dtype=bool)
-        ignored = d.ignored_cells() if d.active else set()
-        keep = [i for i in range(self.cell_count) if i + 1 not in ignored]
-        ignored_ntcs = d.ignored_ntcs() if d.active else set()
-        kept_temps = [c for i, c in enumerate(temps) if i + 1 not in ignored_ntcs]
+        skip = (d.ignored_cells() if d.active else set()) | self._invalid_cells()
+        keep = [i for i in range(self.cell_count) if i + 1 not in skip]
+        skip_ntcs = (d.ignored_ntcs() if d.active else set()) | self.ntc_faulted
+        kept_temps = [c for i, c in enumerate(temps) if i + 1 not in skip_ntcs]
         times_a = np.asarray(times[:n])
+        fets = np.round(np.full(n, self.fet_c) if fet_c is None else np.asarray(fet_c)[:n], 1)
         for prot in self.protections:
             row, st, par = prot.row, prot.state, prot.params
             src = row.source
@@ -489,10 +634,21 @@ class Firmware:
                 value = block.max(axis=1) if row.over else block.min(axis=1)
             elif src == "pack":
                 value = pack
+            elif src == "cell_spread":
+                if not keep or (d.active and d.has("imbalance_ignored")):
+                    continue
+                block = readings[:, keep]
+                value = np.round(block.max(axis=1) - block.min(axis=1), 9)
             elif src == "temperature":
                 if not kept_temps:
                     continue
                 value = np.full(n, max(kept_temps) if row.over else min(kept_temps))
+            elif src == "fet_temperature":
+                value = fets
+            elif src == "open_wire":
+                value = np.full(n, 1.0 if found else 0.0)
+            elif src == "ntc_fault":
+                value = np.full(n, 1.0 if self.ntc_faulted else 0.0)
             else:
                 amps = max(current, 0.0) if src == "charge_current" else max(-current, 0.0)
                 value = np.full(n, amps)
@@ -516,6 +672,11 @@ class Firmware:
             elif not charger_present:
                 ok[:] = False
         ok &= self._masks(readings, current) == self.balance_bits
+        idle = self.board.idle(current)
+        never = d.active and d.has("never_sleeps")
+        if idle and not never and self.params.board.sleep_after_s > 0:
+            assert self.board.idle_since is not None
+            ok &= times_a - self.board.idle_since < self.params.board.sleep_after_s - 1e-9
         k = n if ok.all() else int(np.argmin(ok))
         if k == 0:
             return 0
@@ -524,6 +685,8 @@ class Firmware:
             prot.state.first_seen = None
             prot.state.release_seen = None
         self.last_scan_t, self.next_scan_t = times[k - 1], times[k]
+        if not idle:
+            self.board.activity(times[k - 1])
         return k
 
     def _masks(self, readings: np.ndarray, current: float) -> np.ndarray:
@@ -582,7 +745,7 @@ class Firmware:
         for prot in self.protections:
             if not prot.state.active:
                 continue
-            if prot.row.fet == fet:
+            if prot.row.fet in (fet, "both"):
                 return True
             if (
                 fet == "discharge"
@@ -640,7 +803,17 @@ class Firmware:
             soc_pct=round(self.soc * 100),
             charge_fet=self.charge_fet,
             discharge_fet=self.discharge_fet,
-            cells_v=list(self.readings),
-            temps_c=list(self.temps_c),
+            cells_v=masked_cells(self.readings, self.open_found),
+            temps_c=self.reported_temps(),
             device_name=self.params.device_name,
         )
+
+    def reported_temps(self) -> list[float]:
+        """The NTC readings as reported (an input found faulty as `NTC_INVALID_C`), then
+        the FET sensor's if the board has one."""
+        temps = [
+            NTC_INVALID_C if i + 1 in self.ntc_faulted else c for i, c in enumerate(self.temps_c)
+        ]
+        if self.params.board.fet_sensor:
+            temps.append(round(self.fet_temperature(), 1))
+        return temps

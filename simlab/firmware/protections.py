@@ -28,7 +28,17 @@ from simlab.firmware.defects import DefectSet
 
 EPS = 1e-9  # readings and times are decimal quantities stored in binary floats
 
-Source = Literal["cell", "pack", "charge_current", "discharge_current", "temperature"]
+Source = Literal[
+    "cell",
+    "pack",
+    "charge_current",
+    "discharge_current",
+    "temperature",
+    "cell_spread",  # the highest cell reading minus the lowest (imbalance)
+    "fet_temperature",  # the board's own sensor on its FETs
+    "open_wire",  # 1 for each sense lead the front end's open-wire check finds open
+    "ntc_fault",  # 1 for each NTC input read beyond its curve's range (open or shorted)
+]
 Recovery = Literal["level", "timer", "charger_removed"]
 
 
@@ -97,7 +107,26 @@ class TemperatureParams:
         return self.release_c
 
 
-Params = ProtectionParams | CurrentParams | TemperatureParams
+@dataclass
+class FaultParams:
+    """A fault the board diagnoses on its own wiring and sensors (an open sense lead, an
+    NTC line open or shorted): it acts once the fault has been seen for `delay_s` and
+    releases once it has been gone for `release_delay_s`."""
+
+    delay_s: float = 1.0
+    release_delay_s: float = 1.0
+    latching: bool = False
+
+    @property
+    def threshold(self) -> float:
+        return 0.5  # the condition's value is 1 (seen) or 0 (not)
+
+    @property
+    def release(self) -> float:
+        return 0.5
+
+
+Params = ProtectionParams | CurrentParams | TemperatureParams | FaultParams
 
 
 @dataclass(frozen=True)
@@ -106,7 +135,7 @@ class ProtectionRow:
     bit: int  # JBD protection-status bit (PROTECTION_BITS[bit] is the reported name)
     source: Source
     over: bool  # True: trips at/above threshold; False: at/below
-    fet: Literal["charge", "discharge"]
+    fet: Literal["charge", "discharge", "both"]
     defaults: Params
     engine: Literal["scan", "afe"] = "scan"
     recovery: Recovery = "level"
@@ -181,6 +210,19 @@ TABLE: list[ProtectionRow] = [
         engine="afe",
         recovery="timer",
     ),
+    # Beyond JBD's thirteen bits (Daly and JK report these; a JBD board acts on them
+    # without a bit to say so): cells drifted apart (charging stops until the spread
+    # falls back), the board's own FETs too hot (both paths cut), and the faults it
+    # diagnoses on its inputs: an open sense lead or an NTC line open or shorted, each
+    # cutting both paths, as a reading it cannot trust protects nothing.
+    ProtectionRow(
+        "cell_imbalance", 13, "cell_spread", True, "charge", ProtectionParams(0.500, 5.0, 0.300)
+    ),
+    ProtectionRow(
+        "fet_ot", 14, "fet_temperature", True, "both", TemperatureParams(90.0, 2.0, 70.0)
+    ),
+    ProtectionRow("sense_wire_open", 15, "open_wire", True, "both", FaultParams(1.0, 1.0)),
+    ProtectionRow("temp_sensor_fault", 16, "ntc_fault", True, "both", FaultParams(1.0, 1.0)),
 ]
 
 ROWS: dict[str, ProtectionRow] = {row.name: row for row in TABLE}
@@ -200,7 +242,13 @@ PROTECTION_BITS: list[str] = [
     "short_circuit",
     "afe_error",
     "fet_lock",
+    # not in JBD's protocol (its servers send the thirteen above only)
+    "cell_imbalance",
+    "fet_ot",
+    "sense_wire_open",
+    "temp_sensor_fault",
 ]
+JBD_BITS = 13  # JBD's protection status word carries bits 0..12
 
 
 @dataclass

@@ -183,6 +183,12 @@ class Bench:
         # The BMS's bleed resistors that conduct (position -> ohms), set by the world
         # from the firmware's balancing: current drawn from that cell inside the pack.
         self.bleed_ohm: dict[int, float] = {}
+        # What the BMS itself draws from the pack (set by the world from the firmware's
+        # power state): sourced by the battery side on top of the pack current.
+        self.board_draw_a = 0.0
+        # The FETs' on-resistance over the board's design (a defect of its parts, set by
+        # the world from the firmware's defects): what they dissipate scales with it.
+        self.fet_r_factor = 1.0
         self.state = BenchState([0.0] * len(positions), 0.0, 0.0, 0.0, 0.0)
         self.t = 0.0  # virtual time of the present solution (the world keeps it)
         # Wired by the lab from the station file: NTC inputs driven by resistance
@@ -385,6 +391,9 @@ class Bench:
         lfp_cells, bleed_ohm = self.lfp_cells, self.bleed_ohm
         carry = 0.0 if self.pack_source is not None else i_pack  # sense taps carry no pack current
         limiters = by_sink if bound == "sink" else by_src if bound == "source" else []
+        # the BMS's own supply current, where the battery side is a closed string
+        draw = self.board_draw_a if (src_cap > 0.0 or sink_cap > 0.0) else 0.0
+        cell_draw = 0.0 if self.pack_source is not None else draw
         excess = pack_v - (emf + r_cells * i_pack) if bound and self.pack_source is None else 0.0
         shared = excess / max(len(limiters), 1)
         for i, ch in enumerate(self.positions):
@@ -400,13 +409,13 @@ class Bench:
             ch.voltage_meas = v
             # the channel carries the string's current, and sources a bleed on top
             bleed = v / bleed_ohm[i + 1] if bleed_ohm and i + 1 in bleed_ohm else 0.0
-            ch.current_meas = -carry + bleed if on else 0.0
+            ch.current_meas = -carry + bleed + cell_draw if on else 0.0
             ch.in_current_limit = at_limit
             ch.mode = ("CC" if bound == "source" else "CC-") if at_limit else "CV" if on else "OFF"
         src = self.pack_source
         if src is not None:
             src.voltage_meas = pack_v if src.output_on else 0.0
-            src.current_meas = -i_pack if src.output_on else 0.0
+            src.current_meas = -i_pack + draw if src.output_on else 0.0
             src.in_current_limit = bool(bound)
             src.mode = (
                 "OFF"
@@ -560,6 +569,14 @@ class Bench:
     def fet_temperature_c(self) -> float:
         return self.params.temperature_c + self.fet_rise_k
 
+    def fet_temperature_after(self, dt: np.ndarray, current: float) -> np.ndarray:
+        """The FETs' temperature `dt` seconds on at a constant `current` (the same law
+        as `_heat`, exact): what a span of scans skipped as quiet would have read."""
+        f = self.params.fet
+        target = current * current * f.r_on_ohm * self.fet_r_factor * f.rth_k_w
+        rise = target + (self.fet_rise_k - target) * np.exp(-np.asarray(dt) / f.tau_s)
+        return self.params.temperature_c + rise
+
     def shunt_temperature_c(self) -> float:
         return self.params.temperature_c + self.shunt_rise_k
 
@@ -591,17 +608,10 @@ class Bench:
             out.append(ohms)
         return out
 
-    def sensed_cells(self, cells_v: list[float]) -> list[float]:
-        """Cell voltages at the BMS's sense inputs with open sense leads applied: the tap
-        above cell n floats and is pulled to the tap below, so cell n reads 0 and the
-        cell above reads both."""
-        sensed = list(cells_v)
-        for n in sorted(self.faults("open_cell_sense")):
-            if 1 <= n <= len(sensed):
-                if n < len(sensed):
-                    sensed[n] += sensed[n - 1]
-                sensed[n - 1] = 0.0
-        return sensed
+    def open_leads(self) -> set[int]:
+        """Sense leads the fault relays hold open now (the lead at the top of cell n):
+        what the BMS's front end then reads is the firmware's (simlab.firmware.diagnostics)."""
+        return self.faults("open_cell_sense")
 
     def step(self, dt: float) -> None:
         """Let `dt` seconds pass at the last solved current (LFP cells integrate charge;
@@ -623,7 +633,7 @@ class Bench:
         old = self.shunt_rise_k
         for attr, r_ohm, rth, tau in (
             ("shunt_rise_k", p.shunt.r_ohm, p.shunt.rth_k_w, p.shunt.tau_s),
-            ("fet_rise_k", p.fet.r_on_ohm, p.fet.rth_k_w, p.fet.tau_s),
+            ("fet_rise_k", p.fet.r_on_ohm * self.fet_r_factor, p.fet.rth_k_w, p.fet.tau_s),
         ):
             target = current * current * r_ohm * rth
             rise = getattr(self, attr)

@@ -12,7 +12,9 @@ broadcasts, little-endian, 11-bit ids:
     0x35E  manufacturer name, ASCII, space padded
 
 The limits follow the firmware: a tripped charge path (cell/pack OV, charge OT/UT/OC)
-asks for 0 A charge current and clears charge enable, and likewise for discharge. The
+asks for 0 A charge current and clears charge enable, and likewise for discharge; below
+that, the derating table by temperature and state of charge, and a lost inverter link
+(`simlab.servers.can_derating`). The
 encoding is written here from the protocol description, independently of the rig's DBC,
 so a round trip checks one against the other. The inverter's keep-alive (0x305) is
 counted and otherwise ignored. `bms.can.silent` stops the broadcasts (a lost node).
@@ -27,6 +29,7 @@ from typing import Any
 
 from simlab.firmware import PROTECTION_BITS
 from simlab.servers.can_bus import CanFrame, SimCanBus, VirtualBusBridge
+from simlab.servers.can_derating import LinkWatch, limits
 from simlab.servers.socketcand import SocketcandServer
 
 NAME = b"PYLON   "
@@ -58,19 +61,24 @@ def _u16(x: float) -> int:
     return min(max(round(x), 0), 0xFFFF)
 
 
-def encode_frames(status: Any, comms: Any) -> list[tuple[int, bytes]]:
+def encode_frames(
+    status: Any, comms: Any, derate: bool = True, link_lost: bool = False
+) -> list[tuple[int, bytes]]:
     """The broadcast set for one instant, from the firmware's status and `bms.*`."""
     can = comms.can
     n = len(status.cells_v)
     charge_ok, discharge_ok = status.charge_fet, status.discharge_fet
+    charge_a, discharge_a, warn_comm = limits(
+        status, can.charge_current_a, can.discharge_current_a, derate, link_lost
+    )
     frames = [
         (
             0x351,
             struct.pack(
                 "<HhhH",
                 _u16(can.charge_voltage_per_cell_v * n * 10),
-                _s16(can.charge_current_a * 10 if charge_ok else 0),
-                _s16(can.discharge_current_a * 10 if discharge_ok else 0),
+                _s16(charge_a * 10),
+                _s16(discharge_a * 10),
                 _u16(can.discharge_voltage_per_cell_v * n * 10),
             ),
         ),
@@ -90,6 +98,8 @@ def encode_frames(status: Any, comms: Any) -> list[tuple[int, bytes]]:
         if status.protection_bits >> bit & 1 and name in PROTECTION_FLAGS:
             byte, b = PROTECTION_FLAGS[name]
             flags[byte] |= 1 << b
+    if warn_comm:
+        flags[3] |= 1 << 3  # internal communication (bit 27)
     frames.append((0x359, bytes(flags) + bytes([1]) + b"PN"))
     frames.append((0x35C, bytes([(0x80 if charge_ok else 0) | (0x40 if discharge_ok else 0), 0])))
     frames.append((0x35E, NAME))
@@ -109,6 +119,8 @@ class PylontechCanServer:
         self.bridge = VirtualBusBridge(self.bus, virtual_channel) if virtual_channel else None
         self.stats: Counter[str] = Counter()
         self._ticker: Any = None
+        self._keepalive_heard = False
+        self.watch = LinkWatch()
 
     @property
     def endpoint(self) -> dict[str, Any]:
@@ -126,12 +138,20 @@ class PylontechCanServer:
 
     def broadcast(self, t: float) -> None:
         """Called under the lab lock at each period of the lab's time."""
-        if self.backend.comms.can.silent or not self.backend.bms_powered():
+        if self._keepalive_heard:
+            self._keepalive_heard = False
+            self.watch.last_heard = t
+            self.backend.host_traffic()
+        if self.backend.comms.can.silent or not self.backend.bms_broadcasting():
             self.stats["silent"] += 1
             return
         status = self.backend.bms_status()
         faults = getattr(self.backend, "link_faults", None)
-        for ident, data in encode_frames(status, self.backend.comms):
+        defects = self.backend.firmware.defects
+        lost = self.watch.lost(t, self.backend.comms.can.keepalive_timeout_s)
+        lost = lost and not defects.has("lost_link_unsignalled")
+        derate = not defects.has("derating_ignored")
+        for ident, data in encode_frames(status, self.backend.comms, derate, lost):
             if faults is not None and not faults.can_frame_passes():
                 self.stats["lost"] += 1  # simlab.faults: a dropped frame or a stopped node
                 continue
@@ -142,6 +162,10 @@ class PylontechCanServer:
         if source is self:
             return
         self.stats["keepalive" if frame.arbitration_id == KEEPALIVE else "other"] += 1
+        if frame.arbitration_id == KEEPALIVE:
+            # taken at the next period, under the lab's lock (this thread may not wait
+            # for it: the lab's time step holds it while it puts frames on the bus)
+            self._keepalive_heard = True
 
     def stop(self) -> None:
         if self._ticker is not None:

@@ -42,6 +42,8 @@ GPS_WARNING_BITS = {
     "charge_oc": 5,
     "discharge_oc": 6,
     "short_circuit": 6,  # the protocol has no short-circuit flag of its own
+    "fet_ot": 1,
+    "cell_imbalance": 7,  # "cell pressure difference"
 }
 
 
@@ -172,6 +174,9 @@ JK02_ERROR_BITS = {
     "short_circuit": 14,
     "discharge_ot": 15,
     "discharge_ut": 27,
+    "sense_wire_open": 0,  # "wire resistance"
+    "fet_ot": 1,
+    "temp_sensor_fault": 22,
 }
 
 

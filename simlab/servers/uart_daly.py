@@ -43,6 +43,10 @@ FAILURE_BITS: dict[str, tuple[int, int]] = {
     "discharge_oc2": (2, 3),
     "short_circuit": (6, 2),
     "afe_error": (5, 0),
+    "cell_imbalance": (3, 1),  # cell voltage difference, level 2
+    "fet_ot": (4, 1),
+    "temp_sensor_fault": (4, 3),
+    "sense_wire_open": (5, 1),
 }
 
 

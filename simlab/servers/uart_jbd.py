@@ -23,6 +23,7 @@ from collections import Counter
 from typing import Protocol
 
 from simlab.firmware import BmsStatus
+from simlab.firmware.protections import JBD_BITS
 from simlab.servers.jbd_eeprom import JbdEeprom
 from simlab.servers.pty_uart import PtyUartServer
 
@@ -106,7 +107,7 @@ def encode_basic_info(s: BmsStatus, current_sign: int = 1) -> bytes:
         date_raw,
         s.balance_bits & 0xFFFF,
         (s.balance_bits >> 16) & 0xFFFF,
-        s.protection_bits & 0xFFFF,
+        s.protection_bits & ((1 << JBD_BITS) - 1),  # bits 13-15 are reserved
         s.software_version & 0xFF,
         min(max(s.soc_pct, 0), 100),
         fets,

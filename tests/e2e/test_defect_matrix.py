@@ -2,7 +2,7 @@
 only that plan (`SUITE` in bench/defect_matrix.py; the benchmark runs every defect).
 
 One `rig run` per defect (and one without, every plan), on a reduced spec (cell 16 and
-NTC 2, no pack levels: every other kind of plan once, 30 plans), two at a time. Each
+NTC 2, no pack levels: every other kind of plan once, 35 plans), two at a time. Each
 defect's run holds the plans it targets and one plan of every other kind (the
 witnesses), which must pass: the broken protection fails its own plans and, thanks to the
 recovery between plans, no other. The expectations and the runner are
@@ -33,12 +33,13 @@ def _bench_module():
     return module
 
 
-# One fixture runs every defect (about 35 runs, two at a time): its own time limit, so a
+# One fixture runs every defect (about 47 runs, two at a time): its own time limit, so a
 # loaded machine slows it without failing it; a hang still ends it.
 pytestmark = pytest.mark.timeout(1200)
 
 _matrix = _bench_module()
-EXPECTED, SUITE, run_matrix = _matrix.EXPECTED, _matrix.SUITE, _matrix.run_matrix
+EXPECTED, SUITE, CONFIGS = _matrix.EXPECTED, _matrix.SUITE, _matrix.CONFIGS
+run_matrix = _matrix.run_matrix
 
 
 def test_every_defect_in_the_catalogue_has_an_expectation():
@@ -56,20 +57,36 @@ def matrix(tmp_path_factory):
 def test_without_a_defect_every_plan_passes(matrix):
     baseline, _ = matrix
     assert baseline.returncode == 0
-    assert len(baseline.plans) == 30 and set(baseline.plans.values()) == {"passed"}
+    assert len(baseline.plans) == 35 and set(baseline.plans.values()) == {"passed"}
     assert not baseline.not_run
     assert set(_matrix.WITNESSES) <= set(baseline.plans)
+
+
+def test_each_configuration_of_its_own_passes_without_a_defect(matrix):
+    """The defects the default bench cannot serve (a heat run, a CAN BMS) run on their
+    own configuration; each configuration without a defect passes every plan."""
+    _, outcomes = matrix
+    clean = [o for o in outcomes if o.clean]
+    configs: list[dict] = []
+    for d in SUITE:
+        if d in CONFIGS and CONFIGS[d] not in configs:
+            configs.append(CONFIGS[d])
+    assert len(clean) == len(configs)
+    for o in clean:
+        assert o.returncode == 0 and set(o.plans.values()) == {"passed"}, (o.defect, o.plans)
 
 
 @pytest.mark.parametrize("defect", SUITE)
 def test_defect_fails_its_plan_and_the_rest_are_measured(matrix, defect):
     baseline, outcomes = matrix
-    (o,) = [o for o in outcomes if o.defect == defect]
+    (o,) = [o for o in outcomes if o.defect == defect and not o.clean]
     if o.untargeted:  # nothing measures it yet: it must not disturb any plan
         assert o.returncode == 0 and set(o.plans.values()) == {"passed"}, o.failed_measurements
         return
     assert o.returncode != 0
     assert o.caught, f"{defect} not caught by {o.missed}: {o.failed_measurements}"
     assert o.contained, f"{defect} spilled into {o.spilled}: {o.failed_measurements}"
-    if EXPECTED[defect] is not None:  # every selected plan ran: recovery kept the run going
+    if defect in _matrix.CONFIGS:  # its own configuration: the plans chosen for it ran
+        assert set(o.plans) == set(_matrix.CONFIGS[defect]["select"])
+    elif EXPECTED[defect] is not None:  # every selected plan ran: recovery kept the run going
         assert list(o.plans) == _matrix.selection(defect, list(baseline.plans))

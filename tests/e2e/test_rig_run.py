@@ -59,6 +59,29 @@ def test_a_default_run_prints_no_warnings_and_fits_80_columns(default_run):
     assert len(lines) < len(default_run.measurements()) + 150
 
 
+def test_long_plans_are_announced_and_the_run_tells_its_simulated_time(default_run):
+    """Before the first plan: the long plans with their bench time from the spec (the
+    standby plan: two idle timers); after the run, simulated time against wall time."""
+    out = default_run.output
+    announced = out.index("long plans: ")
+    assert announced < out.index("test_balancing.py::")
+    line = out[announced:].splitlines()[0]
+    assert "test_standby_and_sleep 2.2 h" in line and "test_soc_charge 10.0 h" in line
+    estimate = default_run.one("duration_estimate")
+    assert estimate["total_s"] > 24 * 3600
+    assert "rig: simulated " in out and " x real time)" in out
+
+
+def test_plans_the_bench_or_the_protocol_cannot_serve_are_not_applicable(default_run):
+    reasons = {
+        r["test"].split("::")[-1]: r["reason"]
+        for r in default_run.records
+        if r["type"] == "not_applicable"
+    }
+    assert "the bench cannot carry it: heating" in reasons["test_fet_heating"]
+    assert "charge_limits" in reasons["test_inverter_lost_link"]
+
+
 def test_run_metadata_and_station_checks(default_run):
     start = default_run.one("run_start")
     assert start["station"] == "sim-16s" and start["simulated"]

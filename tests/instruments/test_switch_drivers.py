@@ -65,3 +65,29 @@ def test_read_digital_port():
         assert daq.read_digital(201) == 5
         with pytest.raises(InstrumentReplyError, match="0-255"):
             daq.read_digital(202)
+
+
+def test_daq970a_dmm_through_its_multiplexer():
+    """4-wire ohms and a thermocouple on DAQM901A channels; an open input is inf."""
+    pairs = [
+        ("MEAS:FRES? (@201)", "+1.00012300E+04"),
+        OK,
+        ("MEAS:FRES? (@202)", "+9.90000000E+37"),
+        OK,
+        ("MEAS:TEMP? TC,K,(@203)", "+2.51200000E+01"),
+        OK,
+    ]
+    with expected_protocol(KeysightDAQ970A, pairs) as daq:
+        assert daq.measure_resistance_4w(201) == pytest.approx(10001.23)
+        assert daq.measure_resistance_4w(202) == float("inf")
+        assert daq.measure_thermocouple(203) == pytest.approx(25.12)
+    band = KeysightDAQ970A.ACCURACY["resistance_meas"][2]
+    assert band.limit(10_000.0) == pytest.approx(1.1)  # 0.010 % + 0.001 % of 10 kOhm
+
+
+def test_daq970a_dmm_refuses_a_garbled_reading_and_an_unknown_thermocouple():
+    garbled = [("MEAS:FRES? (@201)", "overload")]
+    with expected_protocol(KeysightDAQ970A, garbled) as daq, pytest.raises(InstrumentReplyError):
+        daq.measure_resistance_4w(201)
+    with expected_protocol(KeysightDAQ970A, []) as daq, pytest.raises(ValueError):
+        daq.measure_thermocouple(203, "Q")

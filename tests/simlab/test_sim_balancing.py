@@ -26,8 +26,9 @@ def charging(*defects: str, amps: float = 0.5) -> Rig:
 
 
 def bleed_currents(rig: Rig) -> dict[int, float]:
-    """Each channel's current beyond the string's: what its bleed draws (A)."""
-    string = -rig.world.bench.state.pack_current_a
+    """Each channel's current beyond the string's (the pack current, and the board's own
+    supply current, which every cell sources alike): what its bleed draws (A)."""
+    string = -rig.world.bench.state.pack_current_a + rig.world.bench.board_draw_a
     return {
         pos: round(ch.current_meas - string, 9)
         for pos, ch in enumerate(rig.cells, 1)

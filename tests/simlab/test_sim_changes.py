@@ -35,8 +35,9 @@ def ask(lab: Lab, name: str, message: str) -> str | None:
 
 @pytest.fixture
 def lab() -> Lab:
-    """The sim station, not started (its devices answer in-process), every cell at 3.3 V."""
-    lab = Lab.from_station_file(STATION)
+    """The sim station, not started (its devices answer in-process), every cell at 3.3 V;
+    the BMS draws nothing of its own, so a cell's current is the pack's."""
+    lab = Lab.from_station_file(STATION, sets={"firmware.board.active_current_a": 0.0})
     for sim in ("cellsim_a", "cellsim_b", "cellsim_c", "cellsim_d"):
         ask(lab, sim, "VOLT 3.3,(@1:4);CURR:LIM 3,(@1:4);OUTP ON,(@1:4)")
     return lab

@@ -155,7 +155,8 @@ def test_end_to_end_over_the_wire():
         data = reply[4:-3]
         assert struct.unpack(">H", data[16:18])[0] & 1  # cell OV bit
         assert data[20] & 1 == 0  # charge FET off
-        assert lab.events()[0]["protection"] == "cell_ov"
+        tripped = {e["protection"] for e in lab.events() if e["kind"] == "trip"}
+        assert "cell_ov" in tripped  # (beside the sensor fault of its unpowered NTC emulators)
         assert lab.truth()["state"]["cells_v"][0] == 3.7
 
 

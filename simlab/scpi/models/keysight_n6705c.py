@@ -28,6 +28,10 @@ CURR_POS = "[SOURce:]CURRent:LIMit[:POSitive][:IMMediate][:AMPLitude]"
 CURR_NEG = "[SOURce:]CURRent:LIMit:NEGative[:IMMediate][:AMPLitude]"
 COUPLE = "[SOURce:]CURRent:LIMit:COUPle"
 CURR_LEVEL = "[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]"
+SENS_RANGE = "SENSe:CURRent[:DC]:RANGe[:UPPer]"
+# N6781A current measurement ranges (A): the lowest that holds the value asked is chosen
+CURRENT_RANGES = (0.001, 0.1, 3.06)
+OVERLOAD = 9.91e37  # a reading beyond the range in force
 LIST = Chans.REQUIRED
 T = SupplyTwin
 
@@ -72,6 +76,7 @@ class KeysightN6705C(SupplyTwin):
         self.limit_pos = dict.fromkeys(self.hardware.sources, 0.0)
         self.limit_neg = dict.fromkeys(self.hardware.sources, 0.0)
         self.coupled = dict.fromkeys(self.hardware.sources, True)
+        self.meas_range = dict.fromkeys(self.hardware.sources, CURRENT_RANGES[-1])
 
     def _apply_limit(self, ch: int) -> None:
         src = self.source(ch)
@@ -126,6 +131,24 @@ class KeysightN6705C(SupplyTwin):
         if mode != "VOLT":
             raise ScpiError(-221, "current priority is not emulated")
 
+    def set_meas_range(self, value: float | str, chans: list[int]) -> None:
+        amps = p.resolve(value, 0.0, CURRENT_RANGES[-1], CURRENT_RANGES[-1])
+        chosen = next(r for r in CURRENT_RANGES if amps <= r * (1 + 1e-9))
+        for ch in chans:
+            self.meas_range[ch] = chosen
+
+    def get_meas_range(self, chans: list[int]) -> str:
+        return self.each(chans, self.fmt_i, lambda ch: self.meas_range[ch])
+
+    def meas_current_ranged(self, chans: list[int]) -> str:
+        """The meter on its range: a current beyond it reads as the overload value."""
+
+        def reading(ch: int) -> float:
+            amps = self.source(ch).current_meas
+            return OVERLOAD if abs(amps) > self.meas_range[ch] * 1.02 else amps
+
+        return self.each(chans, self.fmt_i, reading)
+
     def channel_count(self) -> str:
         return self.fmt_int(len(self.hardware.sources))
 
@@ -144,7 +167,9 @@ class KeysightN6705C(SupplyTwin):
         command("OUTPut[:STATe]", T.set_output, p.boolean, chans=LIST),
         command("OUTPut[:STATe]?", T.get_output, chans=LIST),
         measure("MEASure[:SCALar]:VOLTage[:DC]?", T.meas_voltage, chans=LIST),
-        measure("MEASure[:SCALar]:CURRent[:DC]?", T.meas_current, chans=LIST),
+        measure("MEASure[:SCALar]:CURRent[:DC]?", meas_current_ranged, chans=LIST),
+        command(SENS_RANGE, set_meas_range, p.numeric, chans=LIST, solve=Solve.NONE),
+        command(SENS_RANGE + "?", get_meas_range, chans=LIST),
         command("SYSTem:CHANnel[:COUNt]?", channel_count),
         command("SYSTem:CHANnel:MODel?", channel_model, chans=LIST),
         # regulation as the N6700 family reports it (the RP7900's bits; N6700 unconfirmed)

@@ -76,6 +76,7 @@ def runs_on(plan: Plan, station: StationConfig, spec: DutSpec) -> bool:
         "short": station.wiring.short is not None,
         "switch": bool(station.wiring.switch),
         "shunt": station.wiring.shunt is not None,
+        "thermocouples": bool(station.wiring.thermocouples),
     }
     if any(not wired[r] for r in plan.needs & STATION_ROLES):
         return False

@@ -199,3 +199,37 @@ def test_daq970a_digital_ports_read_their_lines():
     assert daq.ask("MEAS:DIG:BYTE? (@201)") == "255"
     daq.ask("ROUT:CLOS (@201);DIG:DATA:BYTE? (@101)")
     assert daq.errors() == [-222, -222]
+
+
+def test_daq970a_dmm_reads_what_the_bench_wires_to_its_multiplexer():
+    from simlab.scpi import create_device, make_hardware
+
+    hw = make_hardware("Keysight DAQ970A", ["DAQM903A", "DAQM901A"])
+    dev = create_device("Keysight DAQ970A", hw, "X", solve=lambda: None)
+    hw.meters[201].read = lambda kind: 10_000.0 if kind == "resistance" else None
+    hw.meters[203].read = lambda kind: 31.25 if kind == "temperature" else None
+    assert dev.handle("MEAS:FRES? (@201)") == "+1.00000000E+04"
+    assert dev.handle("MEAS:FRES? AUTO,DEF,(@201)") == "+1.00000000E+04"
+    assert dev.handle("MEAS:FRES? (@202)") == "+9.90000000E+37"  # nothing wired: open
+    assert dev.handle("MEAS:TEMP? TC,K,(@203)") == "+3.12500000E+01"
+    assert dev.handle("MEAS:RES? (@201,202)") == "+1.00000000E+04,+9.90000000E+37"
+    assert dev.handle("MEAS:FRES? (@101)") is None  # an actuator channel: no DMM path
+    assert dev.handle("SYST:ERR?").startswith("-221")
+    assert dev.handle("MEAS:FRES? (@215)") is None  # the upper half is the sense pair
+    assert dev.handle("SYST:ERR?").startswith("-222")
+
+
+def test_n6781a_current_meter_ranges():
+    from simlab.scpi import create_device, make_hardware
+
+    hw = make_hardware("Keysight N6705C", None)
+    dev = create_device("Keysight N6705C", hw, "X", solve=lambda: None)
+    hw.sources[1].current_meas = 0.015
+    assert dev.handle("MEAS:CURR? (@1)") == "+1.500000E-02"
+    dev.handle("SENS:CURR:RANG 0.0005,(@1)")
+    assert dev.handle("SENS:CURR:RANG? (@1)") == "+1.000000E-03"
+    assert dev.handle("MEAS:CURR? (@1)") == "+9.910000E+37"  # beyond the 1 mA range
+    dev.handle("SENS:CURR:RANG 0.05,(@1)")
+    assert dev.handle("MEAS:CURR? (@1)") == "+1.500000E-02"
+    dev.handle("*RST")
+    assert dev.handle("SENS:CURR:RANG? (@1)") == "+3.060000E+00"

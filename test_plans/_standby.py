@@ -1,0 +1,262 @@
+"""Standby and sleep: what the BMS costs the pack when nothing flows.
+
+A BMS runs from the pack it guards, so its own supply current flows out of every cell:
+the station sees it in the cell emulators' current with the charger and the load off,
+read on a low meter range (the N6781A's 100 mA and 1 mA ranges: microamperes matter
+here). Everything below is the station's evidence; the plan talks to the BMS only where
+talking is the stimulus (a host's request as a wake-up source), because a request starts
+its idle timer again.
+
+- `standby_awake_current`: the draw right after a last exchange, awake and idle;
+- `standby_time_to_sleep`: from that exchange to the draw falling to its sleep level,
+  bracketed by the station's polls every `standby.poll_s` (where the spec states an
+  idle timer);
+- `standby_asleep_current`: the draw asleep, on the range that holds it;
+- `standby_months_awake` / `standby_months_asleep`: the months the spec's capacity would
+  last at those draws (U from the current's, relative), against the spec's minimum;
+- `standby_wakes_on_<source>` (a yes/no the instruments show): each wake-up source the
+  spec names (`charger`: a charger's voltage on P+, and the charge path conducts;
+  `communication`: a host's request), the draw back at its awake level after it. The
+  BMS falls asleep again between the two.
+
+On a bench this takes hours (the idle timer, twice): the plan is marked `long` and its
+duration is estimated before the run starts (`duration_s`); against simlab an idle hour
+costs a few hundred scans' work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+from dut_drivers.base import BmsLink
+from dut_drivers.errors import BmsError
+from instruments.accuracy import Accuracy
+from rig.clock import Clock
+from rig.config import DutSpec
+from rig.config.campaign_spec import Standby
+from rig.config.spec import Limit
+from rig.measure import Component, rectangular, trip_time_by_polling, wait_for
+from rig.measure.budget import delay_budget
+from rig.measure.traces import trip_waveform
+from rig.plugin.fixtures import Recorder
+from rig.station import Station
+from test_plans._power_path import PowerPath
+from test_plans._trip import against
+
+HOURS_PER_MONTH = 730.5  # 365.25 days / 12
+
+
+def settings(spec: DutSpec) -> Standby:
+    if spec.standby is None:
+        raise LookupError("the spec has no standby section")
+    return spec.standby
+
+
+def duration_s(spec: DutSpec) -> float:
+    """Bench time the plan takes: the idle timer once per sleep (one before the first
+    wake-up source, one before each further one), and a few polls besides."""
+    s = spec.standby
+    if s is None:
+        return 0.0
+    after = s.sleep_after_s.high if s.sleep_after_s is not None else 0.0
+    sleeps = max(1, len(s.wakes_on))
+    return sleeps * (after + 2 * s.poll_s) + 4 * spec.test_conditions.settle_s
+
+
+class DrawMeter:
+    """The BMS's own draw, read on one cell emulator channel (every cell sources it)."""
+
+    def __init__(self, station: Station, s: Standby):
+        self.cells = station.cells
+        self.position = self.cells.positions[0]
+        ch = self.cells.channel_of(self.position)
+        self.instrument = f"{ch.instrument}:{ch.channel}"
+        self.range_a = s.current_range_a
+
+    def read(self, largest_a: float | None = None) -> tuple[float, Accuracy]:
+        """The draw (A) on the range holding `largest_a` (default the spec's); a draw
+        beyond it is read again on the full range."""
+        amps, band = self.cells.measure_small_current(self.position, largest_a or self.range_a)
+        if not math.isfinite(amps):
+            amps, band = self.cells.measure_small_current(self.position, 3.0)
+        return amps, band
+
+    def done(self) -> None:
+        self.cells.restore_ranges()
+
+
+def _months(
+    name: str,
+    amps: float,
+    band: Accuracy,
+    s: Standby,
+    spec: DutSpec,
+    record: Recorder,
+    minimum: float,
+    meter: DrawMeter,
+) -> None:
+    capacity = s.capacity_ah or spec.dut.capacity_ah
+    value = capacity / amps / HOURS_PER_MONTH if amps > 0 else None
+    budget: list[Component] = []
+    if value is not None:
+        budget = [
+            rectangular("draw read-back accuracy", value * band.limit(amps) / amps, band.source)
+        ]
+    record(
+        name,
+        value,
+        "months",
+        low=minimum,
+        high=None,
+        comparison="GE",
+        clause=s.clause,
+        budget=budget,
+        evidence="instrument",
+        instrument=meter.instrument,
+        context={"capacity_ah": capacity, "draw_a": amps},
+        note=f"{capacity:g} Ah at {amps * 1e3:.4g} mA",
+    )
+
+
+def _current(
+    name: str,
+    amps: float,
+    band: Accuracy,
+    limit: Limit,
+    s: Standby,
+    record: Recorder,
+    meter: DrawMeter,
+) -> None:
+    record(
+        name,
+        amps,
+        "A",
+        **against(limit, s.clause),
+        budget=[
+            rectangular(f"{meter.instrument} current read-back", band.limit(amps), band.source)
+        ],
+        evidence="instrument",
+        instrument=meter.instrument,
+        context={"cell": meter.position},
+        note=f"the BMS's own draw, read on {meter.instrument}",
+    )
+
+
+def standby_and_sleep(
+    station: Station, dut: BmsLink, clock: Clock, spec: DutSpec, record: Recorder
+) -> None:
+    s = settings(spec)
+    tc = spec.test_conditions
+    meter = DrawMeter(station, s)
+    # asleep below the middle of the two stated levels
+    asleep_below = (s.asleep_current_a.high + s.awake_current_a.nominal) / 2
+    try:
+        dut.read_status()  # the last host traffic: the idle timer starts here
+        clock.sleep(tc.settle_s)
+        awake, band = meter.read()
+        _current("standby_awake_current", awake, band, s.awake_current_a, s, record, meter)
+        _months("standby_months_awake", awake, band, s, spec, record, s.min_months_awake, meter)
+        if s.sleep_after_s is None:
+            return
+        if not _sleep(s, dut, clock, record, meter, asleep_below, timed=True):
+            return
+        asleep, band = meter.read(s.asleep_current_a.high * 2)
+        _current("standby_asleep_current", asleep, band, s.asleep_current_a, s, record, meter)
+        _months("standby_months_asleep", asleep, band, s, spec, record, s.min_months_asleep, meter)
+        for i, source in enumerate(s.wakes_on):
+            if i and not _sleep(s, dut, clock, record, meter, asleep_below, timed=False):
+                return
+            _wake(source, station, dut, clock, spec, record, meter, asleep_below)
+    finally:
+        meter.done()
+
+
+def _sleep(
+    s: Standby,
+    dut: BmsLink,
+    clock: Clock,
+    record: Recorder,
+    meter: DrawMeter,
+    asleep_below: float,
+    timed: bool,
+) -> bool:
+    """From a last exchange, poll the draw until it falls below `asleep_below`; record
+    the time (the first time) and whether it fell asleep at all."""
+    assert s.sleep_after_s is not None
+    limit = s.sleep_after_s
+    trip = trip_time_by_polling(
+        clock,
+        apply=lambda: _exchange(dut),
+        observe=lambda: meter.read()[0],
+        tripped=lambda amps: amps < asleep_below,
+        timeout_s=1.5 * limit.high + 2 * s.poll_s,
+        period_s=s.poll_s,
+        pre_polls=1,
+    )
+    if timed or not trip.tripped:
+        wf = trip_waveform("standby_time_to_sleep", trip, "BMS draw", "A", asleep_below)
+        record(
+            "standby_time_to_sleep",
+            trip.time_s,
+            "s",
+            **against(limit, s.clause),
+            bracket=trip.bracket,
+            resolution=trip.resolution_s,
+            budget=delay_budget(trip, clock.virtual),
+            evidence="instrument",
+            instrument=meter.instrument,
+            waveform=record.waveform(wf),
+            context={
+                "asleep_below_a": asleep_below,
+                "polls": len(trip.polls),
+                "t_step": trip.t_step,
+            },
+            note="" if trip.tripped else "the draw never fell to its sleep level",
+        )
+    return trip.tripped
+
+
+def _exchange(dut: BmsLink) -> None:
+    """One host request (it may go unanswered: a sleeping board wakes on it)."""
+    with contextlib.suppress(BmsError):
+        dut.read_status()
+
+
+def _wake(
+    source: str,
+    station: Station,
+    dut: BmsLink,
+    clock: Clock,
+    spec: DutSpec,
+    record: Recorder,
+    meter: DrawMeter,
+    asleep_below: float,
+) -> None:
+    """One wake-up source applied to the sleeping BMS; the draw back up shows it woke."""
+    s = settings(spec)
+    tc = spec.test_conditions
+    charger_ok = True
+    if source == "charger":
+        path = PowerPath(station, spec, "charge")
+        path.start(station.cells.count * tc.nominal_cell_voltage)
+        flowing = lambda: path.flowing(path.read())  # noqa: E731
+        flows = wait_for(clock, flowing, tc.settle_s * 3, tc.poll_period_s)
+        path.stop()
+        charger_ok = flows is not None
+    else:
+        _exchange(dut)
+        _exchange(dut)  # the first may go unanswered
+    clock.sleep(tc.settle_s)
+    amps, _ = meter.read()
+    woke = amps >= asleep_below and charger_ok
+    record.flag(
+        f"standby_wakes_on_{source}",
+        woke,
+        evidence="instrument",
+        instrument=meter.instrument,
+        clause=s.clause,
+        context={"draw_a": amps, "charge_path_conducted": charger_ok},
+        note=f"draw {amps * 1e3:.4g} mA after the {source}"
+        + ("" if charger_ok else "; the charge path did not conduct"),
+    )
