@@ -102,6 +102,9 @@ class Capability(StrEnum):
 
     cell_voltages = "cell_voltages"  # every cell, not just min/max
     temperatures = "temperatures"
+    # each NTC input's own reading, in the station's order (a CAN link to an inverter
+    # carries one pack temperature: its NTCs cannot be judged one by one)
+    ntc_temperatures = "ntc_temperatures"
     balancing = "balancing"
     cycles = "cycles"
     capacity = "capacity"  # remaining and full capacity in Ah

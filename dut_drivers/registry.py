@@ -69,6 +69,7 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
                 {
                     C.cell_voltages,
                     C.temperatures,
+                    C.ntc_temperatures,
                     C.balancing,
                     C.cycles,
                     C.capacity,
@@ -90,6 +91,7 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
                 {
                     C.cell_voltages,
                     C.temperatures,
+                    C.ntc_temperatures,
                     C.balancing,
                     C.cycles,
                     C.capacity,
@@ -111,6 +113,7 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
                 {
                     C.cell_voltages,
                     C.temperatures,
+                    C.ntc_temperatures,
                     C.balancing,
                     C.cycles,
                     C.capacity,
@@ -131,6 +134,7 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
                 {
                     C.cell_voltages,
                     C.temperatures,
+                    C.ntc_temperatures,
                     C.cycles,
                     C.capacity,
                     C.protections,
@@ -150,6 +154,7 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
                 {
                     C.cell_voltages,
                     C.temperatures,
+                    C.ntc_temperatures,
                     C.cycles,
                     C.capacity,
                     C.protections,
@@ -168,6 +173,7 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
                 {
                     C.cell_voltages,
                     C.temperatures,
+                    C.ntc_temperatures,
                     C.cycles,
                     C.capacity,
                     C.protections,

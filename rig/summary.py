@@ -249,4 +249,26 @@ def summarize(run_dir: Path, console: Console, *, table: bool = False) -> RunSum
     if table:
         render_table(summary, console)
     render(summary, run_dir, console)
+    ratio = simulated_ratio(contents.records)
+    if ratio:
+        console.print(ratio, highlight=False)
     return summary
+
+
+def simulated_ratio(records: list[dict[str, Any]]) -> str:
+    """The run's simulated time against its wall time (simlab's time at the end, in
+    `sim_truth`; the wall time from `run_start` to `run_end`); "" on a real bench."""
+    start = end = simulated = None
+    for rec in records:
+        kind = rec.get("type")
+        if kind == "run_start":
+            start = rec.get("started")
+        elif kind == "run_end":
+            end = rec.get("ended")
+        elif kind == "sim_truth":
+            simulated = (rec.get("truth") or {}).get("t")
+    if not isinstance(simulated, int | float) or start is None or end is None or end <= start:
+        return ""
+    wall = end - start
+    hours = f"{simulated / 3600:.1f} h" if simulated >= 3600 else f"{simulated / 60:.0f} min"
+    return f"simulated {hours} in {wall:.1f} s of wall time ({simulated / wall:,.0f} x real time)"

@@ -24,11 +24,12 @@ def test_cell_voltage_reporting(station, dut, clock, spec, record, ready):
 
 
 @pytest.mark.spec_states("reporting.current_levels_a")
+@pytest.mark.carries("current_reporting")
 def test_current_reporting(station, dut, clock, spec, record, ready):
     _reporting.pack_current(station, dut, clock, spec, record)
 
 
-@pytest.mark.needs("temperatures", "thermistors")
+@pytest.mark.needs("ntc_temperatures", "thermistors")
 @pytest.mark.spec_states("reporting.temperature_levels_c")
 def test_temperature_reporting(station, dut, clock, spec, record, ready):
     _reporting.temperatures(station, dut, clock, spec, record)

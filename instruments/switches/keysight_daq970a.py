@@ -29,7 +29,10 @@ from instruments.scpi import ScpiInstrument
 from instruments.switches.routing import RouteSwitch, channel_list
 
 OVERLOAD = 9.9e37  # what the DMM answers for an open input
-_SPEC = "Keysight DAQ970A data sheet, DMM 1-year (34970A-family figures, unconfirmed)"
+_SPEC = (
+    "Keysight DAQ970A data sheet (revision not read), DMM 1-year accuracy "
+    "(34970A-family figures, unconfirmed)"
+)
 
 
 def _ohm(pct_reading: float, pct_range: float, rng: float) -> Accuracy:

@@ -179,7 +179,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                        if not _spec_value(rig.spec, str(p))]:  # fmt: skip
             why = f"the DUT spec states no {', '.join(empty)}"
         else:
-            unfit = rig.unfit(protections)
+            carried = [str(a) for m in item.iter_markers("carries") for a in m.args]
+            unfit = rig.unfit(protections + carried)
             if unfit:
                 why = f"the bench cannot carry it: {unfit}"
         if why:
@@ -262,16 +263,18 @@ def _announce_long(config: pytest.Config, rig: RigSession, items: list[pytest.It
     total = sum(known)
     rig.record({"type": "duration_estimate", "plans": plans, "total_s": total})
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None:
+    if reporter is None and rig.console is None:
         return
     shown = "; ".join(
         f"{test.split('::')[-1]} {_hours(s)}" if s is not None else f"{test.split('::')[-1]} ?"
         for test, s in plans.items()
     )
     simulated = " (virtual time here)" if rig.wants_simlab() else ""
-    reporter.write_line(
-        f"long plans: {len(plans)}, about {_hours(total)} of bench time{simulated}: {shown}"
-    )
+    text = f"long plans: {len(plans)}, about {_hours(total)} of bench time{simulated}: {shown}"
+    if rig.console is not None:  # `rig run`: its own console
+        rig.console.line(text)
+    else:
+        reporter.write_line(text)
 
 
 def _hours(seconds: float) -> str:
@@ -432,26 +435,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
 
 def _simulated_ratio(rig: RigSession) -> str:
-    """The run's simulated time against its wall time, from its own store (the lab's
-    time at the end, in `sim_truth`; the wall time from `run_start` to `run_end`)."""
+    """The run's simulated time against its wall time, from its own store."""
     from rig.results import read_records
+    from rig.summary import simulated_ratio
 
-    start = end = simulated = None
     try:
-        for rec in read_records(rig.run_dir):
-            kind = rec.get("type")
-            if kind == "run_start":
-                start = rec.get("started")
-            elif kind == "run_end":
-                end = rec.get("ended")
-            elif kind == "sim_truth":
-                simulated = (rec.get("truth") or {}).get("t")
+        ratio = simulated_ratio(list(read_records(rig.run_dir)))
     except Exception:
         return ""
-    if not isinstance(simulated, int | float) or start is None or end is None or end <= start:
-        return ""
-    wall = end - start
-    return (
-        f"rig: simulated {_hours(simulated)} in {wall:.1f} s of wall time "
-        f"({simulated / wall:,.0f} x real time)"
-    )
+    return f"rig: {ratio}" if ratio else ""

@@ -59,6 +59,10 @@ MARKERS = {
         "spec settings the plan needs, e.g. 'reporting.current_levels_a' (not applicable "
         "where the DUT spec leaves them empty)"
     ),
+    "carries(*what)": (
+        "operating points beyond its protections' the bench must carry "
+        "(rig.station.fitness, e.g. 'current_reporting'; not applicable where it cannot)"
+    ),
     "operator_step(id, text, timeout_s=None)": (
         "a manual step the operator confirms before the plan runs (rig.operator)"
     ),

@@ -347,6 +347,36 @@ def unfit(station: StationConfig, spec: DutSpec, protections: list[str]) -> str 
             why = carries(station, heating_levels(spec))
             if why is not None:
                 return why
+        elif name == "current_reporting" and spec.reporting is not None:
+            why = reporting_current_unfit(station, spec)
+            if why is not None:
+                return why
+    return None
+
+
+def reporting_current_unfit(station: StationConfig, spec: DutSpec) -> str | None:
+    """Why the reporting plan's pack currents cannot all be made here (None: they can):
+    each level real where a path carries it, else emulated on the shunt's sense input, as
+    test_plans/_reporting.py commands them."""
+    volts = pack_volts(spec)
+    emulated = emulated_capacity(station)
+    for level in spec.reporting.current_levels_a:
+        path = "charge" if level > 0 else "discharge"
+        lim = station.limits.charge_current if level > 0 else station.limits.discharge_current
+        carried = real_capacity(station, path, volts)
+        if abs(level) <= min(carried.amps, lim.max):
+            continue
+        if station.wiring.shunt is not None and abs(level) <= emulated.amps + 1e-9:
+            continue
+        return (
+            f"reporting current {level:g} A: the {path} path carries {carried.amps:.3g} A "
+            f"({carried.bound}) and "
+            + (
+                f"current-sense emulation reaches {emulated.amps:.3g} A ({emulated.bound})"
+                if station.wiring.shunt is not None
+                else "no current-sense emulation is wired (wiring.shunt)"
+            )
+        )
     return None
 
 

@@ -69,7 +69,7 @@ def test_long_plans_are_announced_and_the_run_tells_its_simulated_time(default_r
     assert "test_standby_and_sleep 2.2 h" in line and "test_soc_charge 10.0 h" in line
     estimate = default_run.one("duration_estimate")
     assert estimate["total_s"] > 24 * 3600
-    assert "rig: simulated " in out and " x real time)" in out
+    assert "\nsimulated " in out and " x real time)" in out
 
 
 def test_plans_the_bench_or_the_protocol_cannot_serve_are_not_applicable(default_run):
@@ -113,8 +113,8 @@ def test_trip_measurements_carry_their_evidence(default_run):
         if m["name"].endswith(("_threshold", "_release", "_trip_delay", "_trip_time"))
     ]
     # cells and pack; charge OC and two discharge OC levels; 4 temperatures x 2 NTCs; short
-    # circuit trip time and threshold
-    assert len(trips) == 16 * 2 * 3 + 2 * 3 + 3 * 2 + 4 * 2 * 3 + 2
+    # circuit trip time and threshold; cell imbalance threshold, release and delay
+    assert len(trips) == 16 * 2 * 3 + 2 * 3 + 3 * 2 + 4 * 2 * 3 + 2 + 3
     for m in trips:
         assert m["evidence"] == "instrument"
         assert m["instrument"].split(" ")[0] in ("charger", "load", "scope"), m["instrument"]
