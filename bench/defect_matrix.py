@@ -202,7 +202,7 @@ SUITE = (
     "no_hysteresis",
     "latches",
     "slow_short_circuit",  # the front end's delay, timed from a capture
-    "ignored_cell",
+    # ignored_cell: tests/e2e/test_rig_run.py
     "ignored_ntc",
     "wrong_ocd_level",
     "utc_cuts_discharge",
@@ -212,8 +212,9 @@ SUITE = (
     "unreported_flag",
     "open_bleed",  # balancing: the hardware (no_balance, wrong_balance_cell alike)
     "balance_stuck_on",
-    "coulomb_offset",  # the coulomb counter (coulomb_gain, wrong_capacity alike)
-    "current_gain",  # the current sense (current_offset alike)
+    # the coulomb counter (coulomb_offset, coulomb_gain, wrong_capacity):
+    # tests/e2e/test_function_plans.py
+    # the current sense (current_gain, current_offset): tests/e2e/test_proven_to_act.py
     "ntc_mismatch",
     "swapped_wiring",
     "adc_gain",  # the accuracy sweep
