@@ -76,8 +76,9 @@ def bracket_text(m: dict) -> str:
         return DASH
     d = decimals_for(m.get("uncertainty"), m.get("resolution"))
     lo, hi = bracket
-    if d is not None:  # a bracket from commanded levels may need a digit more than U gives
-        d = max(d, min(MAX_DECIMALS, max(decimals_of(lo or 0), decimals_of(hi or 0))))
+    if d is not None:  # a bracket from commanded levels may need a digit more than U gives,
+        # two at most (a level converted through a curve, ohms to °C, has float digits)
+        d = max(d, min(d + 2, MAX_DECIMALS, max(decimals_of(lo or 0), decimals_of(hi or 0))))
     return f"[{fixed(lo, d)}, {fixed(hi, d)}]"
 
 

@@ -343,6 +343,32 @@ def build_run(run_dir: Path, killed: bool = False) -> dict[str, Any]:
                     clause=UV,
                     **guard,
                 ),
+                # the layout's widest cells: a long unit beside a one-sided limit, and a
+                # bracket converted through a curve (ohms to °C) with float digits
+                _m(
+                    f"{uv}::test_cell_uv_threshold_and_release[cell16]",
+                    "cell_uv_months_of_storage",
+                    1368.9,
+                    "months",
+                    24,
+                    None,
+                    comparison="GE",
+                    budget=[rectangular("draw read-back accuracy", 1.7, "N6781A 1 mA range")],
+                    clause=UV,
+                    **guard,
+                ),
+                _m(
+                    f"{uv}::test_cell_uv_threshold_and_release[cell16]",
+                    "cell_uv_board_temperature_c",
+                    0.062,
+                    "°C",
+                    -2.0,
+                    2.0,
+                    bracket=(-0.000007272, 0.124962606),
+                    budget=[rectangular("thermistor emulator accuracy", 0.036, "5522A")],
+                    clause=UV,
+                    **guard,
+                ),
             ],
         ),
         Plan(
