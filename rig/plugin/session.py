@@ -90,6 +90,7 @@ class RigSession:
         self.station_config: StationConfig | None = None
         self.laboratory: dict[str, Any] | None = None  # from the lab file (rig.config.lab)
         self._spec: DutSpec | None = None
+        self._station_read: StationConfig | None = None
         self.store: ResultsStore | None = None
         self.simlab: SimlabProcess | None = None
         self.endpoints: dict[str, Any] = {}
@@ -129,6 +130,13 @@ class RigSession:
             self._spec = load_spec(self.spec_path)
         return self._spec
 
+    def _station_file(self) -> StationConfig:
+        """The station file, read once: collection asks it of every plan (a hundred
+        parsings and validations of the same YAML cost 0.4 s of every run's start)."""
+        if self._station_read is None:
+            self._station_read = load_station(self.station_path)
+        return self._station_read
+
     # -- open: before any plan runs ---------------------------------------------------------
 
     def unstated_protections(self) -> set[str]:
@@ -148,7 +156,7 @@ class RigSession:
         from dut_drivers.registry import PROTOCOLS
 
         try:
-            station = load_station(self.station_path)
+            station = self._station_file()
         except Exception:
             return None
         info = PROTOCOLS.get(station.dut.protocol)
@@ -158,7 +166,7 @@ class RigSession:
         """The optional roles the station file wires (None: the file is unreadable;
         `prepare` reports that properly)."""
         try:
-            wiring = load_station(self.station_path).wiring
+            wiring = self._station_file().wiring
         except Exception:
             return None
         wired = {
@@ -179,7 +187,7 @@ class RigSession:
         from rig.station.fitness import unfit
 
         try:
-            station, spec = load_station(self.station_path), self.spec
+            station, spec = self._station_file(), self.spec
         except Exception:
             return None
         return unfit(station, spec, protections)
@@ -204,7 +212,7 @@ class RigSession:
             return
         self.prepared = True
         try:
-            station = load_station(self.station_path)
+            station = self._station_file()
             spec = self.spec
             check_spec_against_station(spec, station)
             check_station_against_models(station)
