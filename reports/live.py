@@ -112,10 +112,11 @@ class LivePrinter:
 
 
 def warm_up() -> None:
-    """Import and compile what the report's PDF needs (half a second) before the run
-    starts, while a simulated lab boots: the end of the run then only prints. Not in a
-    thread during the session: the import's warnings filter is process-wide state that
-    pytest swaps per test."""
+    """Import and compile what the report's PDF needs (about a second) as this process
+    starts, while the run starts beside it: by the run's end it only prints. Done here,
+    not in `rig run`'s own process, where it would hold up the run's start (and not in a
+    thread there: the import's warnings filter is process-wide state that pytest swaps
+    per test)."""
     with contextlib.suppress(Exception):
         import pypdf  # noqa: F401
 
@@ -199,15 +200,16 @@ def _finish(run_dir: Path) -> int:
     from reports.build import PDF
     from reports.load import load_run
     from reports.model import build_report
-    from reports.parts import printed, printed_whole
+    from reports.parts import printed
     from reports.pdf import write_pdf
 
     try:
         ready = printed(run_dir)
         run = load_run(run_dir)
         report = build_report(run)
-        if printed_whole(report):
-            return 0  # one part: nothing to share with the builder
+        # a short report is one part: printed here, already loaded, while the builder
+        # writes HTML, JUnit and Allure (it takes the part, or prints it if it gets there
+        # first)
         _, keys = write_pdf(run, report, run_dir, run_dir / PDF, tidy=False)
     except Exception:  # the builder prints what is left, and says what is wrong
         return 0
@@ -286,6 +288,7 @@ def main(argv: list[str]) -> int:
     with contextlib.suppress(OSError):
         os.nice(10)  # the run comes first
     with contextlib.suppress(KeyboardInterrupt):
+        warm_up()
         follow(Path(argv[0]), _Stdin())
     return 0
 

@@ -219,10 +219,11 @@ def run(
     started = time.perf_counter()
     live = None
     if report and not collect_only:  # plots drawn and chapters printed as the run goes
-        from reports.live import LivePrinter, warm_up
+        from reports.live import LivePrinter
 
+        # it loads WeasyPrint (a second) on the core the starting run leaves idle, and
+        # prints the PDF at the run's end while this process writes HTML, JUnit, Allure
         live = LivePrinter.start(runs_dir / run_id)
-        warm_up()  # half a second, while the lab boots: the report's end needs it at once
     refused = None
     try:
         code = launch.run(config)
