@@ -23,11 +23,15 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from pymeasure.instruments import Instrument
-from pymeasure.instruments.agilent.agilent33500 import Agilent33500, Agilent33500Channel
 
 from instruments.accuracy import Accuracy, AccuracyTable
 from instruments.generators.base import GeneratorRole
+from instruments.pymeasure_modules import pymeasure_module
 from instruments.scpi import ScpiChannel, ScpiInstrument
+
+# its package's other drivers import pandas (instruments.pymeasure_modules)
+_pymeasure = pymeasure_module("pymeasure.instruments.agilent.agilent33500")
+Agilent33500, Agilent33500Channel = _pymeasure.Agilent33500, _pymeasure.Agilent33500Channel
 
 _SPEC = "Keysight 33500B Series Waveform Generators data sheet (revision not read)"
 EMF_PEAK_V = 10.0

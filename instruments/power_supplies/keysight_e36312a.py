@@ -16,12 +16,15 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from pymeasure.instruments import Instrument
-from pymeasure.instruments.keysight.keysightE36312A import KeysightE36312A as PyMeasureE36312A
-from pymeasure.instruments.keysight.keysightE36312A import VoltageChannel
 
 from instruments.accuracy import Accuracy, AccuracyTable
 from instruments.channels import KeysightProtection, ProtectedSource
+from instruments.pymeasure_modules import pymeasure_module
 from instruments.scpi import ScpiInstrument
+
+# its package's other drivers import pandas (instruments.pymeasure_modules)
+_pymeasure = pymeasure_module("pymeasure.instruments.keysight.keysightE36312A")
+PyMeasureE36312A, VoltageChannel = _pymeasure.KeysightE36312A, _pymeasure.VoltageChannel
 
 _SPEC = (
     "Keysight E36300 Series Programmable DC Power Supplies data sheet (revision not read), "
