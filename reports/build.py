@@ -54,7 +54,10 @@ def build_reports(
     junit: bool = True,
     allure: bool = True,
     laboratory: dict | None = None,
+    shared: bool = False,
 ) -> BuildResult:
+    """The reports of the run in `run_dir`; `shared`: a live printer (`reports.live`) is
+    printing the PDF's chapters from the first meanwhile, so this one starts from the last."""
     run_dir = Path(run_dir)
     seconds: dict[str, float] = {}
     cpu: dict[str, float] = {}
@@ -91,7 +94,7 @@ def build_reports(
         lap("allure")
     if pdf:  # last: meanwhile a live printer prints the chapters left and joins them
         result.pdf = run_dir / PDF
-        result.pages, keys = write_pdf(run, report, run_dir, result.pdf)
+        result.pages, keys = write_pdf(run, report, run_dir, result.pdf, from_the_end=shared)
         result.parts, result.parts_earlier = len(keys), len(ready.intersection(keys))
         lap("pdf")
     return result

@@ -77,19 +77,24 @@ def _build_with_a_helper(
     if helper is not None:
         helper.print_chapters()
     try:
-        return build_reports(run_dir, signatures, pdf=pdf, laboratory=laboratory)
+        return build_reports(
+            run_dir, signatures, pdf=pdf, laboratory=laboratory, shared=helper is not None
+        )
     finally:
         if helper is not None:
             helper.stop(timeout_s=30)
 
 
-def report_after_run(console: Console, run_dir: Path, run_seconds: float) -> bool:
-    """The report step of `rig run`; False (and why, on the console) if it could not be built."""
+def report_after_run(
+    console: Console, run_dir: Path, run_seconds: float, shared: bool = False
+) -> bool:
+    """The report step of `rig run`; False (and why, on the console) if it could not be
+    built. `shared`: a live printer is finishing the PDF beside it (`build_reports`)."""
     t0 = time.perf_counter()  # imports included: they are part of what the report costs
     try:
         from reports.build import build_reports
 
-        result = build_reports(run_dir)
+        result = build_reports(run_dir, shared=shared)
     except Exception as exc:  # the run's results are safe in the store: say so, and how to retry
         console.print(
             f"the report could not be built ({type(exc).__name__}: {escape(str(exc))}); the "

@@ -145,6 +145,33 @@ def chapter_groups(
     return groups
 
 
+def chapters_from_the_end(report: Report, run_dir: Path, before_print=None) -> int:
+    """Print chapters alone from the last backwards, until one is printed or being
+    printed (the live printer walks forwards from the first): at the end of a run the
+    two processes then share the chapters left instead of queueing on the same part.
+    A chapter that `chapter_groups` joins to the one before it was printed alone for
+    nothing, on a core that would otherwise wait. Returns how many it printed."""
+    if printed_whole(report) or not report.chapters:
+        return 0
+    made = 0
+    for j in reversed(range(len(report.chapters))):
+        part = group_part(report, [j], front=False, back=False)
+        path = part.path(run_dir)
+        if path.exists():
+            return made
+        path.parent.mkdir(exist_ok=True)
+        with path.with_suffix(".lock").open("a") as lock:
+            if not _try_lock(lock):
+                return made  # the other process is on it: it walks on from here
+            if path.exists():
+                return made
+            if before_print is not None:
+                before_print([j])
+            _write(part, run_dir, path)
+            made += 1
+    return made
+
+
 def page_fill(path: Path) -> float:
     """How full the last page of a printed part is (0 to 1), remembered beside it."""
     note = path.with_suffix(".fill")
@@ -167,13 +194,15 @@ def print_part(part: Part, run_dir: Path) -> Path:
     path.parent.mkdir(exist_ok=True)
     with locked(path.with_suffix(".lock")):
         if not path.exists():
-            document = weasyprint().HTML(
-                string=part.html, base_url=Path(run_dir).resolve().as_uri() + "/"
-            )
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            document.write_pdf(tmp)
-            os.replace(tmp, path)
+            _write(part, run_dir, path)
     return path
+
+
+def _write(part: Part, run_dir: Path, path: Path) -> None:
+    document = weasyprint().HTML(string=part.html, base_url=Path(run_dir).resolve().as_uri() + "/")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    document.write_pdf(tmp)
+    os.replace(tmp, path)
 
 
 def is_printed(part: Part, run_dir: Path) -> bool:
@@ -228,6 +257,17 @@ def _render(report: Report, pieces: list[dict], heads: bool = False) -> str:
     return env.get_template("part.html.j2").render(
         r=report, css=css, pieces=pieces, links=False, title=title, mark=heads and report.draft
     )
+
+
+def _try_lock(f) -> bool:
+    """The lock on the open file `f`, if no other process holds it (no wait)."""
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 @contextlib.contextmanager

@@ -26,6 +26,7 @@ from reports.parts import (
     Part,
     back_part,
     chapter_groups,
+    chapters_from_the_end,
     front_part,
     group_part,
     locked,
@@ -39,16 +40,24 @@ from reports.stamp import VERSION as STAMP_VERSION
 
 
 def write_pdf(
-    run: RunData, report: Report, run_dir: Path, path: Path, *, tidy: bool = True
+    run: RunData,
+    report: Report,
+    run_dir: Path,
+    path: Path,
+    *,
+    tidy: bool = True,
+    from_the_end: bool = False,
 ) -> tuple[int, list[str]]:
     """Print `path`; returns its page count and the keys of the parts it is joined from.
 
     A file at `path` joined from the very same parts under the very same heads (the key
     in its metadata says so) is kept: the live printer joins the report at the end of
     `rig run` while this process writes HTML, JUnit and Allure. `tidy` removes the parts
-    once joined; only the report builder does that, never the live printer.
+    once joined; only the report builder does that, never the live printer. With
+    `from_the_end` (the builder) the chapters are printed from the last backwards
+    first, while a live printer walks forwards (`reports.parts.chapters_from_the_end`).
     """
-    parts = print_parts(run, report, run_dir)
+    parts = print_parts(run, report, run_dir, from_the_end)
     key = joined_key(list(parts), report)
     with locked(path.with_suffix(".lock")):
         pages = joined_pages(path, key)
@@ -99,7 +108,9 @@ def joined_pages(path: Path, key: str) -> int | None:
     return None
 
 
-def print_parts(run: RunData, report: Report, run_dir: Path) -> dict[Part, Path]:
+def print_parts(
+    run: RunData, report: Report, run_dir: Path, from_the_end: bool = False
+) -> dict[Part, Path]:
     """Every part of the PDF and its file, printed where missing, in reading order: the
     chapters in their groups (`reports.parts.chapter_groups`, each after its plots), the
     front matter before them and the back matter after them. A front matter whose last
@@ -119,6 +130,8 @@ def print_parts(run: RunData, report: Report, run_dir: Path) -> dict[Part, Path]
         return {whole: print_part(whole, run_dir)}
     front = front_part(report)
     front_path = print_part(front, run_dir)
+    if from_the_end:
+        chapters_from_the_end(report, run_dir, before_print=plots)
     walked = chapter_groups(report, run_dir, before_print=plots)
     groups = [(indexes, False, False) for indexes, _, _ in walked]
     with_front = page_fill(front_path) < MIN_FILL

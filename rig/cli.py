@@ -311,7 +311,7 @@ def _conclude(
         if report:  # the compliance report, JUnit and Allure, from the store just written
             from reports.command import report_after_run
 
-            if not report_after_run(console, run_dir, run_seconds):
+            if not report_after_run(console, run_dir, run_seconds, shared=live is not None):
                 final = final or EXIT_NOT_PASSED
         if live is not None:
             live.end(run_dir)  # the report is built: the helper's work left is redundant

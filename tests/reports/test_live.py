@@ -125,3 +125,31 @@ def test_a_short_report_is_printed_whole_in_one_part(tmp_path, make_run):
     assert not list((run_dir / FOLDER).glob("*.pdf"))
     result = build_reports(run_dir, junit=False, allure=False)
     assert result.parts == 1 and result.pages >= 3
+
+
+def test_the_builder_prints_chapters_from_the_last_until_it_meets_the_live_printer(
+    tmp_path, make_run
+):
+    """Beside a live printer walking forwards, the builder prints chapters alone from the
+    last backwards and stops at the first one printed, or being printed, by the other."""
+    import fcntl
+
+    from reports.build import draw_plots
+    from reports.parts import chapters_from_the_end, group_part
+
+    run_dir = tmp_path / "20261125T130000-00010"
+    make_run(run_dir)
+    run = load_run(run_dir)
+    report = build_report(run)
+    draw_plots(run, report.plans)  # as the builder has before it prints
+    count = len(report.chapters)
+    assert count >= 3
+    first = group_part(report, [0], front=False, back=False).path(run_dir)
+    first.parent.mkdir()
+    with first.with_suffix(".lock").open("a") as held:  # the live printer is on chapter 1
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert chapters_from_the_end(report, run_dir) == count - 1
+    assert not first.exists()
+    assert chapters_from_the_end(report, run_dir) == 0  # the last one is printed: stop
+    result = build_reports(run_dir, junit=False, allure=False, shared=True)
+    assert result.parts_earlier >= 1 and not (run_dir / FOLDER).exists()
