@@ -15,7 +15,9 @@ printed beside them: the figures are this machine's, now. No thresholds, no asse
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -32,8 +34,12 @@ ONE_PLAN = [
 ]
 
 
-def rig_run(repo: Path, runs: Path, report: bool, args: list[str]) -> float:
-    """Wall seconds of one `rig run` in `repo`; it must end PASS (exit 0)."""
+SAID = re.compile(r"report generation: ([\d.]+) s")
+
+
+def rig_run(repo: Path, runs: Path, report: bool, args: list[str]) -> tuple[float, float, float]:
+    """Wall seconds of one `rig run` in `repo` (it must end PASS, exit 0), the session's
+    (the store's run_start to run_end) and the report step's (as `rig run` says it)."""
     cmd = [sys.executable, "-m", "rig", "run", "--runs-dir", str(runs), "--no-db", *args]
     if not report:
         cmd.append("--no-report")
@@ -46,12 +52,17 @@ def rig_run(repo: Path, runs: Path, report: bool, args: list[str]) -> float:
                          + proc.stdout[-3000:] + proc.stderr[-3000:])  # fmt: skip
     if report and not list(runs.glob("*/report.pdf")):
         raise SystemExit(f"{repo}: no report.pdf written\n{proc.stdout[-3000:]}")
+    (store,) = runs.glob("*/results.jsonl")
+    records = [json.loads(line) for line in store.read_text().splitlines() if line.strip()]
+    start = next(r for r in records if r.get("type") == "run_start")["started"]
+    end = next(r for r in records if r.get("type") == "run_end")["ended"]
+    said = SAID.search(proc.stdout)
     shutil.rmtree(runs)
-    return wall
+    return wall, float(end) - float(start), float(said[1]) if said else 0.0
 
 
 def measure(repos: dict[str, Path], args: list[str], n: int) -> dict[tuple[str, bool], list]:
-    walls: dict[tuple[str, bool], list[float]] = {}
+    walls: dict[tuple[str, bool], list[tuple[float, float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(n):
             for name, repo in repos.items():
@@ -61,8 +72,9 @@ def measure(repos: dict[str, Path], args: list[str], n: int) -> dict[tuple[str, 
     return walls
 
 
-def say(title: str, repos: dict[str, Path], walls: dict[tuple[str, bool], list]) -> None:
+def say(title: str, repos: dict[str, Path], runs: dict[tuple[str, bool], list]) -> None:
     med = statistics.median
+    walls = {k: [w for w, _, _ in v] for k, v in runs.items()}
     print(title)
     for name in repos:
         with_r, without = walls[(name, True)], walls[(name, False)]
@@ -73,6 +85,13 @@ def say(title: str, repos: dict[str, Path], walls: dict[tuple[str, bool], list])
             + ", ".join(f"{w:.2f}" for w in with_r)
             + "; without: "
             + ", ".join(f"{w:.2f}" for w in without)
+        )
+        session_with = med(s for _, s, _ in runs[(name, True)])
+        session_without = med(s for _, s, _ in runs[(name, False)])
+        print(
+            f"  {'':<8} session (run_start to run_end) with / without report: "
+            f"{session_with:.2f} / {session_without:.2f} s; report step at the end "
+            f"{med(r for _, _, r in runs[(name, True)]):.2f} s"
         )
     if len(repos) == 2:
         (a, b) = repos

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reports.allure import write_allure
 from reports.html import render_html
@@ -19,6 +20,9 @@ from reports.model import PlanSection, Report, Signatures, build_report
 from reports.parts import printed
 from reports.pdf import print_matter, write_pdf
 from reports.plot_files import is_fresh, mark_of, plot_key, plot_path, plot_title
+
+if TYPE_CHECKING:
+    from reports.live import LivePrinter
 
 HTML = "report.html"
 PDF = "report.pdf"
@@ -54,10 +58,10 @@ def build_reports(
     junit: bool = True,
     allure: bool = True,
     laboratory: dict | None = None,
-    shared: bool = False,
+    helper: LivePrinter | None = None,
 ) -> BuildResult:
-    """The reports of the run in `run_dir`; `shared`: a live printer (`reports.live`) is
-    printing the PDF's chapters from the first meanwhile, so this one starts from the last."""
+    """The reports of the run in `run_dir`. `helper`: a live printer (`reports.live`)
+    printing the PDF beside this process (`reports.pdf.write_pdf` shares the work)."""
     run_dir = Path(run_dir)
     seconds: dict[str, float] = {}
     cpu: dict[str, float] = {}
@@ -94,7 +98,7 @@ def build_reports(
         lap("allure")
     if pdf:  # last: meanwhile a live printer prints the chapters left and joins them
         result.pdf = run_dir / PDF
-        result.pages, keys = write_pdf(run, report, run_dir, result.pdf, from_the_end=shared)
+        result.pages, keys = write_pdf(run, report, run_dir, result.pdf, helper=helper)
         result.parts, result.parts_earlier = len(keys), len(ready.intersection(keys))
         lap("pdf")
     return result

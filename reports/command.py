@@ -14,6 +14,7 @@ from rig.config.errors import ConfigError
 
 if TYPE_CHECKING:
     from reports.build import BuildResult
+    from reports.live import LivePrinter
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -77,24 +78,22 @@ def _build_with_a_helper(
     if helper is not None:
         helper.print_chapters()
     try:
-        return build_reports(
-            run_dir, signatures, pdf=pdf, laboratory=laboratory, shared=helper is not None
-        )
+        return build_reports(run_dir, signatures, pdf=pdf, laboratory=laboratory, helper=helper)
     finally:
         if helper is not None:
             helper.stop(timeout_s=30)
 
 
 def report_after_run(
-    console: Console, run_dir: Path, run_seconds: float, shared: bool = False
+    console: Console, run_dir: Path, run_seconds: float, helper: LivePrinter | None = None
 ) -> bool:
     """The report step of `rig run`; False (and why, on the console) if it could not be
-    built. `shared`: a live printer is finishing the PDF beside it (`build_reports`)."""
+    built. `helper`: the live printer finishing the PDF beside it (`build_reports`)."""
     t0 = time.perf_counter()  # imports included: they are part of what the report costs
     try:
         from reports.build import build_reports
 
-        result = build_reports(run_dir, shared=shared)
+        result = build_reports(run_dir, helper=helper)
     except Exception as exc:  # the run's results are safe in the store: say so, and how to retry
         console.print(
             f"the report could not be built ({type(exc).__name__}: {escape(str(exc))}); the "

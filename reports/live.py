@@ -4,8 +4,10 @@
 test session. It follows the results store as it grows: it draws the plot of each
 measurement that names a waveform, and once a plan module's plans have all ended (the
 run has moved on to the next module) it prints that module's chapter of the PDF
-(`reports.parts`). It runs at low priority on the core the run leaves idle (a run
-against simlab spends its time in a ping-pong between the rig and the lab, one core).
+(`reports.parts`). It loads WeasyPrint first, then runs at low priority on the core
+the run leaves idle (a run against simlab spends its time in a ping-pong between the rig
+and the lab, one core). At the run's end it prints what is left of the PDF (a short
+report whole) while `rig run` writes the HTML, JUnit and Allure.
 
 Nothing depends on it: the report builder takes a plot or a part only if it is exactly
 what it would draw or print itself (`reports.plot_files`, `reports.parts`), so if this
@@ -31,6 +33,7 @@ import select
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,6 +54,7 @@ class LivePrinter:
 
     def __init__(self, proc: subprocess.Popen[bytes]):
         self.proc = proc
+        self.finishing = False  # told to finish the PDF (`finish`)
 
     @classmethod
     def start(cls, run_dir: Path) -> LivePrinter | None:
@@ -70,7 +74,14 @@ class LivePrinter:
 
     def finish(self) -> None:
         """The session is over: print what is left, while the report is being built."""
+        self.finishing = True
         self._close(FINISH)
+
+    def wait_for(self, path: Path, timeout_s: float = 60.0) -> None:
+        """Until `path` is written, or this process has ended, or `timeout_s` passed."""
+        deadline = time.monotonic() + timeout_s
+        while not path.exists() and self.proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)  # real time: waiting on another process's file
 
     def print_chapters(self) -> None:
         """The store is whole (`rig report`): print the chapters from the first, while the
@@ -126,6 +137,9 @@ def warm_up() -> None:
         weasyprint()
         for name in ("report.css", "part.html.j2", "report.html.j2"):
             environment().get_template(name)
+        from reports.build import shared_plotter
+
+        shared_plotter()  # numpy and the plots' fonts, for the first trip plot
 
 
 def follow(run_dir: Path, told: Callable[[float], str]) -> int:
@@ -285,10 +299,12 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m reports.live RUN_DIR", file=sys.stderr)
         return 2
-    with contextlib.suppress(OSError):
-        os.nice(10)  # the run comes first
     with contextlib.suppress(KeyboardInterrupt):
+        # at full priority first: on a busy machine a one-plan run would end before a
+        # low-priority import did, and the run's end would wait on it
         warm_up()
+        with contextlib.suppress(OSError):
+            os.nice(10)  # then the run comes first
         follow(Path(argv[0]), _Stdin())
     return 0
 

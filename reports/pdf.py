@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reports.html import running_heads
 from reports.load import RunData
@@ -38,6 +39,9 @@ from reports.parts import (
 from reports.stamp import KEY, join_and_stamp
 from reports.stamp import VERSION as STAMP_VERSION
 
+if TYPE_CHECKING:
+    from reports.live import LivePrinter
+
 
 def write_pdf(
     run: RunData,
@@ -46,18 +50,20 @@ def write_pdf(
     path: Path,
     *,
     tidy: bool = True,
-    from_the_end: bool = False,
+    helper: LivePrinter | None = None,
 ) -> tuple[int, list[str]]:
     """Print `path`; returns its page count and the keys of the parts it is joined from.
 
     A file at `path` joined from the very same parts under the very same heads (the key
     in its metadata says so) is kept: the live printer joins the report at the end of
     `rig run` while this process writes HTML, JUnit and Allure. `tidy` removes the parts
-    once joined; only the report builder does that, never the live printer. With
-    `from_the_end` (the builder) the chapters are printed from the last backwards
-    first, while a live printer walks forwards (`reports.parts.chapters_from_the_end`).
+    once joined; only the report builder does that, never the live printer. With a
+    `helper` beside it (the builder's live printer) the chapters are printed from the
+    last backwards while the helper walks forwards (`reports.parts.chapters_from_the_end`),
+    and a report printed whole is left to a helper finishing the run: it has WeasyPrint
+    loaded, this process would load it first.
     """
-    parts = print_parts(run, report, run_dir, from_the_end)
+    parts = print_parts(run, report, run_dir, helper)
     key = joined_key(list(parts), report)
     with locked(path.with_suffix(".lock")):
         pages = joined_pages(path, key)
@@ -109,7 +115,7 @@ def joined_pages(path: Path, key: str) -> int | None:
 
 
 def print_parts(
-    run: RunData, report: Report, run_dir: Path, from_the_end: bool = False
+    run: RunData, report: Report, run_dir: Path, helper: LivePrinter | None = None
 ) -> dict[Part, Path]:
     """Every part of the PDF and its file, printed where missing, in reading order: the
     chapters in their groups (`reports.parts.chapter_groups`, each after its plots), the
@@ -127,10 +133,12 @@ def print_parts(
     if printed_whole(report):
         plots(list(range(len(chapters))))
         whole = whole_part(report)
+        if helper is not None and helper.finishing:
+            helper.wait_for(whole.path(run_dir))
         return {whole: print_part(whole, run_dir)}
     front = front_part(report)
     front_path = print_part(front, run_dir)
-    if from_the_end:
+    if helper is not None:
         chapters_from_the_end(report, run_dir, before_print=plots)
     walked = chapter_groups(report, run_dir, before_print=plots)
     groups = [(indexes, False, False) for indexes, _, _ in walked]

@@ -224,6 +224,9 @@ def run(
         # it loads WeasyPrint (a second) on the core the starting run leaves idle, and
         # prints the PDF at the run's end while this process writes HTML, JUnit, Allure
         live = LivePrinter.start(runs_dir / run_id)
+        # the report step's own modules (HTML, JUnit, Allure: 0.1-0.2 s), loaded now while
+        # simlab boots (the session waits for it next), not after the run
+        import reports.build  # noqa: F401
     refused = None
     try:
         code = launch.run(config)
@@ -311,7 +314,7 @@ def _conclude(
         if report:  # the compliance report, JUnit and Allure, from the store just written
             from reports.command import report_after_run
 
-            if not report_after_run(console, run_dir, run_seconds, shared=live is not None):
+            if not report_after_run(console, run_dir, run_seconds, helper=live):
                 final = final or EXIT_NOT_PASSED
         if live is not None:
             live.end(run_dir)  # the report is built: the helper's work left is redundant

@@ -14,6 +14,13 @@ from reports.model import build_report
 from reports.parts import FOLDER
 
 
+class _Beside:
+    """Where the builder is told a live printer prints beside it (one that is not
+    finishing a run: the builder prints a short report itself)."""
+
+    finishing = False
+
+
 def _until_read(passes: int = 200):
     """A `told` that says go for as long as there are records, then stop."""
     words = iter([GO] * passes)
@@ -151,5 +158,5 @@ def test_the_builder_prints_chapters_from_the_last_until_it_meets_the_live_print
         assert chapters_from_the_end(report, run_dir) == count - 1
     assert not first.exists()
     assert chapters_from_the_end(report, run_dir) == 0  # the last one is printed: stop
-    result = build_reports(run_dir, junit=False, allure=False, shared=True)
+    result = build_reports(run_dir, junit=False, allure=False, helper=_Beside())
     assert result.parts_earlier >= 1 and not (run_dir / FOLDER).exists()
