@@ -14,11 +14,12 @@ what it would draw or print itself (`reports.plot_files`, `reports.parts`), so i
 process falls behind, dies or is never started, the report is the same, only later.
 
 It is ended through its stdin. The word `finish` then EOF (`rig run`, once the session
-is over): print the chapters left and join the report, while the builder prints from the
-other end and writes the rest. The word `chapters` then EOF (`rig report`, the store
-whole from the start): print the chapters only; the front and back matter may carry an
-approver's name, so they and the joining stay the builder's. EOF alone (`rig run`
-stopped, or died and the kernel closed the pipe): stop after the item in hand.
+is over): print the chapters left (a short report whole), while the builder prints from
+the other end, the front and back matter and the rest, and joins the report. The word
+`chapters` then EOF (`rig report`, the store whole from the start): print the chapters
+only; the front and back matter may carry an approver's name, so they and the joining
+stay the builder's. EOF alone (`rig run` stopped, or died and the kernel closed the
+pipe): stop after the item in hand.
 It lives in the rig's session, so its low priority counts against the rig's own share
 of the CPU, and in a process group of its own, so the terminal's Ctrl-C reaches the rig
 alone.
@@ -172,7 +173,7 @@ def follow(run_dir: Path, told: Callable[[float], str]) -> int:
 def _last(run_dir: Path, word: str, printed: set[str]) -> int:
     """What is left to do when told to stop, finish or print the chapters."""
     if word == FINISHING:
-        return _finish(run_dir)
+        return _finish(run_dir, printed)
     if word == CHAPTERS:
         return _print_chapters(run_dir, printed, None)
     return 0
@@ -207,23 +208,26 @@ def _print_chapters(run_dir: Path, printed: set[str], modules: set[str] | None) 
     return len(printed_parts(run_dir) - before)
 
 
-def _finish(run_dir: Path) -> int:
-    """The session is over: every part left, chapters first (the builder prints from the
-    last chapter backwards meanwhile), then the front and back matter; then the parts
-    joined into the report, which the builder keeps if it would join the same."""
+def _finish(run_dir: Path, printed: set[str]) -> int:
+    """The session is over: the chapters left, from the first forwards (the builder
+    prints from the last backwards meanwhile); a short report, one part, whole. The
+    front and back matter and the joining are the builder's: it prints them first, and
+    they state the minute the report is issued, which a part printed here a minute later
+    would not share."""
     from reports.build import PDF
     from reports.load import load_run
     from reports.model import build_report
-    from reports.parts import printed
+    from reports.parts import printed as printed_parts
+    from reports.parts import printed_whole
     from reports.pdf import write_pdf
 
     try:
-        ready = printed(run_dir)
+        ready = printed_parts(run_dir)
         run = load_run(run_dir)
         report = build_report(run)
-        # a short report is one part: printed here, already loaded, while the builder
-        # writes HTML, JUnit and Allure (it takes the part, or prints it if it gets there
-        # first)
+        if not printed_whole(report):
+            return _print_chapters(run_dir, printed, None)
+        # while the builder writes HTML, JUnit and Allure (it waits for this part)
         _, keys = write_pdf(run, report, run_dir, run_dir / PDF, tidy=False)
     except Exception:  # the builder prints what is left, and says what is wrong
         return 0
