@@ -271,8 +271,14 @@ def _announce_long(config: pytest.Config, rig: RigSession, items: list[pytest.It
     )
     simulated = " (virtual time here)" if rig.wants_simlab() else ""
     text = f"long plans: {len(plans)}, about {_hours(total)} of bench time{simulated}: {shown}"
-    if rig.console is not None:  # `rig run`: its own console
-        rig.console.line(text)
+    if rig.console is not None:  # `rig run`: its own console, 80 columns
+        import textwrap
+
+        head = f"long plans: {len(plans)}, about {_hours(total)} of bench time{simulated}"
+        items = shown.replace(" ", "\xa0").replace(";\xa0", "; ")  # a plan beside its hours
+        for line in textwrap.wrap(f"{head}: {items}", 80, subsequent_indent="  ",
+                                  break_on_hyphens=False):  # fmt: skip
+            rig.console.line(line.replace("\xa0", " "))
     else:
         reporter.write_line(text)
 

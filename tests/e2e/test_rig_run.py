@@ -65,7 +65,8 @@ def test_long_plans_are_announced_and_the_run_tells_its_simulated_time(default_r
     out = default_run.output
     announced = out.index("long plans: ")
     assert announced < out.index("test_balancing.py::")
-    line = out[announced:].splitlines()[0]
+    line = " ".join(out[announced : out.index("test_balancing.py::")].split())  # wrapped at 80
+    assert all(len(ln) <= 80 for ln in out[announced:].splitlines()[:3])
     assert "test_standby_and_sleep 2.2 h" in line and "test_soc_charge 10.0 h" in line
     estimate = default_run.one("duration_estimate")
     assert estimate["total_s"] > 24 * 3600
