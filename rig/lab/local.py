@@ -151,6 +151,19 @@ class LocalPostgres:
             raise LocalServerError(f"initdb failed: {out.stderr.strip() or out.stdout.strip()}")
 
     def start(self) -> LocalPostgres:
+        """Start the server; on its first start, a port another process took between
+        `free_port()` and the server's bind is traded for a new one (up to 5 times)."""
+        for attempt in range(5):
+            try:
+                return self._start()
+            except LocalServerError as exc:
+                taken = "could not create any TCP/IP sockets" in str(exc)
+                if not taken or getattr(self, "_created", False) or attempt == 4:
+                    raise
+                self.port = free_port()
+        raise AssertionError("unreachable")
+
+    def _start(self) -> LocalPostgres:
         settings = ["-c", "listen_addresses=127.0.0.1"]
         settings += ["-c", f"unix_socket_directories={self.folder}"]
         if not self.durable:
