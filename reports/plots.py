@@ -244,7 +244,13 @@ class Plotter:
         x0, y = box[2] + _px(0.08), box[1] + _pt(4.5)
         sample, step = _px(0.26), _pt(8.2)
         room = max(1, (box[3] - box[1]) // step)
-        for label, colour, pattern, dots in entries[:room]:
+        text_x = x0 + sample + _px(0.06)
+        width = draw.im.size[0] - text_x - 2  # a label wraps rather than leave the image
+        for label, colour, pattern, dots in entries:
+            lines = self._wrapped(label, width)
+            if room < len(lines):
+                break
+            room -= len(lines)
             if pattern == "band":
                 draw.rectangle([x0, y - 4, x0 + sample, y + 4], fill=MEASURED_BAND)
                 draw.line([(x0, y), (x0 + sample, y)], fill=colour, width=LINE_PX)
@@ -255,8 +261,19 @@ class Plotter:
             if dots:
                 c = x0 + sample // 2
                 draw.ellipse([c - MARK_PX, y - MARK_PX, c + MARK_PX, y + MARK_PX], fill=colour)
-            draw.text((x0 + sample + _px(0.06), y), label, font=self.legend, fill=TEXT, anchor="lm")
-            y += step
+            for line in lines:
+                draw.text((text_x, y), line, font=self.legend, fill=TEXT, anchor="lm")
+                y += step
+
+    def _wrapped(self, label: str, width: float) -> list[str]:
+        """`label` in lines no wider than `width` pixels, broken between words."""
+        lines: list[str] = []
+        for word in label.split(" "):
+            if lines and self.legend.getlength(f"{lines[-1]} {word}") <= width:
+                lines[-1] = f"{lines[-1]} {word}"
+            else:
+                lines.append(word)
+        return lines or [label]
 
 
 class _Styles:

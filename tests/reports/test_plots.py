@@ -128,3 +128,22 @@ def test_a_short_event_in_a_long_capture_gets_its_own_axis_and_the_whole_record(
     zoom, whole = panels
     assert zoom.x_lo < 0 and 202e-6 < zoom.x_hi < 1e-3  # the event and time after it, in µs
     assert whole.x_lo == x[0] and whole.x_hi == x[-1]
+
+
+def test_a_long_legend_label_wraps_inside_the_image(tmp_path):
+    """A series named at length ("BMS remaining capacity before + station charge") ran
+    off the right edge of the state-of-charge plots; it wraps between words instead."""
+    w = Waveform(
+        "w",
+        "time",
+        "h",
+        [0.0, 1.0, 2.0],
+        series=[
+            Series("BMS remaining capacity before + station charge", "Ah", [50, 50, 50], "dut"),
+            Series("BMS remaining capacity", "Ah", [50, 50, 50], "dut"),
+        ],
+    )
+    Plotter().draw(w, tmp_path / "a.png", "title")
+    rgb = np.asarray(Image.open(tmp_path / "a.png").convert("RGB")).astype(int)
+    edge = rgb[:, -3:, :]  # the last columns: nothing but white
+    assert (edge.min(axis=2) > 200).all()
