@@ -207,13 +207,12 @@ SUITE = (
     "delay_too_long",  # a protection's delay: the generic engine (slow_ov/uv_delay alike)
     "uv_threshold_low",  # a threshold (threshold_off, ov_threshold_high alike)
     "release_blocked",  # a release (no_ov/uv_release alike)
-    "no_hysteresis",
-    "latches",
+    # no_hysteresis, latches: a release (the benchmark)
     "slow_short_circuit",  # the front end's delay, timed from a capture
     # ignored_cell: tests/e2e/test_rig_run.py
     "ignored_ntc",
     "wrong_ocd_level",
-    "utc_cuts_discharge",
+    # utc_cuts_discharge: a temperature protection on the wrong path (the benchmark)
     "adc_offset",
     # the FETs against the BMS's word (stuck_charge_fet: tests/e2e/test_rig_run.py;
     # welded_discharge_fet, unreported_flag: tests/e2e/test_verdicts.py) and the bleed
