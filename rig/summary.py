@@ -270,5 +270,12 @@ def simulated_ratio(records: list[dict[str, Any]]) -> str:
     if not isinstance(simulated, int | float) or start is None or end is None or end <= start:
         return ""
     wall = end - start
-    hours = f"{simulated / 3600:.1f} h" if simulated >= 3600 else f"{simulated / 60:.0f} min"
-    return f"simulated {hours} in {wall:.1f} s of wall time ({simulated / wall:,.0f} x real time)"
+    return (
+        f"simulated {hours(simulated)} in {wall:.1f} s of wall time "
+        f"({simulated / wall:,.0f} x real time)"
+    )
+
+
+def hours(seconds: float) -> str:
+    """A bench duration as a person reads it: 2.2 h, 45 min."""
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"

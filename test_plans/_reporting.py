@@ -36,7 +36,7 @@ from rig.measure import Component, Stimulus, rectangular
 from rig.plugin.fixtures import Recorder
 from rig.safety import check_limit
 from rig.station import Station
-from rig.station.fitness import pack_volts, real_capacity
+from rig.station.fitness import reporting_carried
 from test_plans._isolation import Competitor, Reach, reach
 from test_plans._power_path import PowerPath, open_pack, pack_ceiling
 
@@ -97,10 +97,8 @@ def current_points(station: Station, spec: DutSpec) -> list[CurrentPoint]:
     points = []
     for level in spec.reporting.current_levels_a:
         path = "charge" if level > 0 else "discharge"
-        volts = pack_volts(spec)
-        carried = real_capacity(station.config, path, volts).amps
         lim = limits.charge_current if level > 0 else limits.discharge_current
-        if abs(level) <= min(carried, lim.max):
+        if reporting_carried(station.config, spec, level) is not None:
             role = station.charger if level > 0 else station.load
             check_limit(role.name, f"{path} current", abs(level), lim.min, lim.max, "A")
             points.append(CurrentPoint(level, False))

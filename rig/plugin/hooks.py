@@ -265,26 +265,23 @@ def _announce_long(config: pytest.Config, rig: RigSession, items: list[pytest.It
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None and rig.console is None:
         return
+    from rig.summary import hours
+
     shown = "; ".join(
-        f"{test.split('::')[-1]} {_hours(s)}" if s is not None else f"{test.split('::')[-1]} ?"
+        f"{test.split('::')[-1]} {hours(s)}" if s is not None else f"{test.split('::')[-1]} ?"
         for test, s in plans.items()
     )
     simulated = " (virtual time here)" if rig.wants_simlab() else ""
-    text = f"long plans: {len(plans)}, about {_hours(total)} of bench time{simulated}: {shown}"
+    head = f"long plans: {len(plans)}, about {hours(total)} of bench time{simulated}"
     if rig.console is not None:  # `rig run`: its own console, 80 columns
         import textwrap
 
-        head = f"long plans: {len(plans)}, about {_hours(total)} of bench time{simulated}"
         items = shown.replace(" ", "\xa0").replace(";\xa0", "; ")  # a plan beside its hours
         for line in textwrap.wrap(f"{head}: {items}", 80, subsequent_indent="  ",
                                   break_on_hyphens=False):  # fmt: skip
             rig.console.line(line.replace("\xa0", " "))
     else:
-        reporter.write_line(text)
-
-
-def _hours(seconds: float) -> str:
-    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
+        reporter.write_line(f"{head}: {shown}")
 
 
 @pytest.hookimpl(wrapper=True)

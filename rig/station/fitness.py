@@ -354,20 +354,27 @@ def unfit(station: StationConfig, spec: DutSpec, protections: list[str]) -> str 
     return None
 
 
+def reporting_carried(station: StationConfig, spec: DutSpec, level: float) -> Capacity | None:
+    """The real path's capacity where it carries the reporting plan's `level` (+ charging)
+    within the station's limit, None where the level must be emulated on the shunt's
+    sense input: the one decision test_plans/_reporting.py commands and this checks."""
+    path = "charge" if level > 0 else "discharge"
+    lim = station.limits.charge_current if level > 0 else station.limits.discharge_current
+    carried = real_capacity(station, path, pack_volts(spec))
+    return carried if abs(level) <= min(carried.amps, lim.max) else None
+
+
 def reporting_current_unfit(station: StationConfig, spec: DutSpec) -> str | None:
     """Why the reporting plan's pack currents cannot all be made here (None: they can):
-    each level real where a path carries it, else emulated on the shunt's sense input, as
-    test_plans/_reporting.py commands them."""
-    volts = pack_volts(spec)
+    each level real where a path carries it, else emulated on the shunt's sense input."""
     emulated = emulated_capacity(station)
     for level in spec.reporting.current_levels_a:
-        path = "charge" if level > 0 else "discharge"
-        lim = station.limits.charge_current if level > 0 else station.limits.discharge_current
-        carried = real_capacity(station, path, volts)
-        if abs(level) <= min(carried.amps, lim.max):
+        if reporting_carried(station, spec, level) is not None:
             continue
         if station.wiring.shunt is not None and abs(level) <= emulated.amps + 1e-9:
             continue
+        path = "charge" if level > 0 else "discharge"
+        carried = real_capacity(station, path, pack_volts(spec))
         return (
             f"reporting current {level:g} A: the {path} path carries {carried.amps:.3g} A "
             f"({carried.bound}) and "
