@@ -217,6 +217,22 @@ def sense_wires(
             _remove(fault, station, clock, spec, ready, f"after {fault.name}")
 
 
+def _report_flag(
+    name: str, condition: str, dut: BmsLink, record: Recorder, s: WiringFaults,
+    context: dict[str, object],
+) -> bool | None:  # fmt: skip
+    """The BMS's flag for the fault, judged where its protocol can name it (None: it
+    cannot)."""
+    status = dut.read_status()
+    flagged = _flagged(dut, status, condition)
+    if flagged is not None:
+        record.flag(
+            f"{name}_reported_flag", flagged, clause=s.clause, context=context,
+            note=f"BMS reports: {', '.join(sorted(status.protections or ())) or 'nothing'}",
+        )  # fmt: skip
+    return flagged
+
+
 def _sense_report(
     name: str,
     affected: tuple[int, ...],
@@ -229,13 +245,7 @@ def _sense_report(
     context: dict[str, object],
 ) -> None:
     """The BMS's word with the lead open: its flag, and what it says of the two cells."""
-    status = dut.read_status()
-    flagged = _flagged(dut, status, "sense_wire_open")
-    if flagged is not None:
-        record.flag(
-            f"{name}_reported_flag", flagged, clause=s.clause, context=context,
-            note=f"BMS reports: {', '.join(sorted(status.protections or ())) or 'nothing'}",
-        )  # fmt: skip
+    flagged = _report_flag(name, "sense_wire_open", dut, record, s, context)
     if Capability.cell_voltages not in dut.capabilities:
         return
     reported = dut.read_cell_voltages()
@@ -303,14 +313,8 @@ def _ntc_report(
     context: dict[str, object],
 ) -> None:
     """The BMS's word with the line faulted: its flag, and the temperature it reports."""
-    status = dut.read_status()
-    flagged = _flagged(dut, status, "temp_sensor_fault")
-    if flagged is not None:
-        record.flag(
-            f"{name}_reported_flag", flagged, clause=s.clause, context=context,
-            note=f"BMS reports: {', '.join(sorted(status.protections or ())) or 'nothing'}",
-        )  # fmt: skip
-    if Capability.temperatures not in dut.capabilities:
+    flagged = _report_flag(name, "temp_sensor_fault", dut, record, s, context)
+    if Capability.ntc_temperatures not in dut.capabilities:  # each input's own reading
         return
     temps = dut.read_temperatures()
     if len(temps) < ntc:
