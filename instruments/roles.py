@@ -162,6 +162,17 @@ class PackEmulator(CellEmulator, Protocol):
 
 
 @runtime_checkable
+class ChannelListEmulator(PackEmulator, Protocol):
+    """A pack emulator whose limits and outputs, too, take many channels in one message."""
+
+    def set_current_limits(self, channels: list[int], amps: float) -> None:
+        """Source and sink limit, symmetric, on every channel in `channels` at once."""
+        ...
+
+    def set_outputs(self, channels: list[int], on: bool) -> None: ...
+
+
+@runtime_checkable
 class ResistanceSource(ScpiDevice, Protocol):
     """Programmable resistance per channel: stands in for a BMS's NTC thermistors."""
 

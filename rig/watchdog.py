@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from instruments.roles import PackEmulator
 from rig.clock import Clock
 from rig.config.station import Limits
 from rig.station.roles import RoleNotFitted
@@ -97,24 +96,12 @@ class Watchdog:
         """One cell emulator per look, in turn: a 16-cell bench is four mainframes, and
         reading every channel at every look would cost more than the plan itself."""
         high = self.limits.cell_voltage.max
-        groups: dict[int, list[int]] = {}
-        for position in cells.positions:
-            groups.setdefault(id(cells.channel_of(position).driver), []).append(position)
-        if not groups:
+        if not cells.group_count:
             return []
-        chosen = list(groups.values())[self.checks % len(groups)]
-        out = []
-        for positions in (chosen,):
-            chans = [cells.channel_of(p) for p in positions]
-            driver = chans[0].driver
-            if isinstance(driver, PackEmulator) and len(chans) > 1:
-                volts = driver.measure_voltages([c.channel for c in chans])
-            else:
-                volts = [c.driver.measure_voltage(c.channel) for c in chans]
-            for position, ch, v in zip(positions, chans, volts, strict=True):
-                where = f"cell {position} ({ch.instrument}:{ch.channel})"
-                out.append(Reading(where, v, "V", None, high))
-        return out
+        return [
+            Reading(f"cell {position} ({ch.instrument}:{ch.channel})", volts, "V", None, high)
+            for position, ch, volts in cells.read_group(self.checks % cells.group_count)
+        ]
 
     def _charger(self, charger: Any) -> list[Reading]:
         # what it sources into the pack: a regenerative source wired as the load too

@@ -27,7 +27,7 @@ from pymeasure.instruments import Channel, Instrument
 from pymeasure.instruments.validators import strict_range
 
 from instruments.accuracy import Accuracy, AccuracyTable
-from instruments.channels import MultiChannelSource, OutputChannel
+from instruments.channels import ChannelListSource, OutputChannel
 from instruments.scpi import ScpiInstrument
 
 _SPEC = (
@@ -62,7 +62,7 @@ class N6781AChannel(OutputChannel):
     )
 
 
-class KeysightN6705C(MultiChannelSource, ScpiInstrument):
+class KeysightN6705C(ChannelListSource, ScpiInstrument):
     """Keysight N6705C mainframe; channels 1-4 are N6781A SMUs used as cell emulators."""
 
     VENDORS = ("Keysight Technologies", "Agilent Technologies")
@@ -83,7 +83,14 @@ class KeysightN6705C(MultiChannelSource, ScpiInstrument):
 
     def set_current_limit(self, channel: int, amps: float) -> None:
         """Symmetric source and sink limit: `amps` out, `-amps` in."""
-        ch = self.channel(channel)
+        self._set_limits(self.channel(channel), amps)
+
+    def set_current_limits(self, channels: list[int], amps: float) -> None:
+        """The same symmetric limits on every channel in `channels`, in two messages."""
+        self._set_limits(self.channel_group(channels), amps)
+
+    @staticmethod
+    def _set_limits(ch: N6781AChannel, amps: float) -> None:
         ch.current_limit = amps
         ch.current_limit_negative = -amps if amps else 0.0
 

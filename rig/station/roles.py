@@ -19,6 +19,7 @@ from instruments.digitizers.capture import Capture, CaptureSettings
 from instruments.errors import LINK_ERRORS, InstrumentRebooted
 from instruments.roles import (
     CellEmulator,
+    ChannelListEmulator,
     Digitizer,
     ElectronicLoad,
     FunctionGenerator,
@@ -137,6 +138,40 @@ class CellChannel:
     channel: int
 
 
+class _CellGroup:
+    """The cell positions one emulator holds, and whether it takes them in one message."""
+
+    def __init__(self, channels: dict[int, CellChannel], positions: list[int]):
+        self._all, self.positions = channels, positions
+        self.channels = [channels[p] for p in positions]
+        self.numbers = [ch.channel for ch in self.channels]
+        driver = self.channels[0].driver
+        many = len(positions) > 1
+        self.pack = driver if many and isinstance(driver, PackEmulator) else None
+        self.lists = driver if many and isinstance(driver, ChannelListEmulator) else None
+
+    def __str__(self) -> str:
+        if len(self.positions) == 1:
+            return f"cell {self.positions[0]}"
+        return f"cells {', '.join(map(str, self.positions))}"
+
+    def singles(self) -> list[_CellGroup]:
+        return [_CellGroup(self._all, [p]) for p in self.positions]
+
+    def read(self) -> list[float]:
+        """Every cell's voltage, in the group's order."""
+        if self.pack is not None:
+            return self.pack.measure_voltages(self.numbers)
+        return [ch.driver.measure_voltage(ch.channel) for ch in self.channels]
+
+    def at(self, volts: float) -> bool:
+        """Every cell holds `volts`, or is off (the read-back of a safe-state command)."""
+        return all(
+            abs(reading - volts) < 0.01 or not ch.driver.output_enabled(ch.channel)
+            for ch, reading in zip(self.channels, self.read(), strict=True)
+        )
+
+
 class Cells:
     """Series cell positions 1..N, each an emulator channel per the wiring map."""
 
@@ -145,6 +180,12 @@ class Cells:
         self._limits, self._safe = limits, safe
         self._setpoints: dict[int, float] = {}
         self._ranged: set[int] = set()  # channels whose meter is on a low range
+        # positions by emulator, in wiring order: an emulator that takes a channel list
+        # gets one message for its group where it would otherwise get one per cell
+        by_driver: dict[int, list[int]] = {}
+        for position, ch in self._channels.items():
+            by_driver.setdefault(id(ch.driver), []).append(position)
+        self._groups = [_CellGroup(self._channels, ps) for ps in by_driver.values()]
 
     @property
     def count(self) -> int:
@@ -181,17 +222,27 @@ class Cells:
         (PackEmulator) gets one message for all its cells instead of one per cell."""
         lim = self._limits.cell_voltage
         check_limit("cells", "voltage", volts, lim.min, lim.max, "V")
-        groups: dict[int, list[int]] = {}
-        for position, ch in self._channels.items():
-            groups.setdefault(id(ch.driver), []).append(position)
-        for positions in groups.values():
-            driver = self._channels[positions[0]].driver
-            if len(positions) > 1 and isinstance(driver, PackEmulator):
-                driver.set_voltages([self._channels[p].channel for p in positions], volts)
-                self._setpoints.update(dict.fromkeys(positions, volts))
-            else:
-                for position in positions:
-                    self.set_voltage(position, volts)
+        for group in self._groups:
+            self._set_group(group, volts)
+
+    def _set_group(self, group: _CellGroup, volts: float) -> None:
+        """`volts` (inside the station's limits) on one emulator's cells."""
+        if group.pack is not None:
+            group.pack.set_voltages(group.numbers, volts)
+            self._setpoints.update(dict.fromkeys(group.positions, volts))
+        else:
+            for position in group.positions:
+                self.set_voltage(position, volts)
+
+    @property
+    def group_count(self) -> int:
+        """How many emulators hold the cells (each read in one look by `read_group`)."""
+        return len(self._groups)
+
+    def read_group(self, index: int) -> list[tuple[int, CellChannel, float]]:
+        """(position, channel, volts) of every cell on the `index`-th emulator."""
+        group = self._groups[index]
+        return list(zip(group.positions, group.channels, group.read(), strict=True))
 
     def setpoint(self, position: int) -> float | None:
         return self._setpoints.get(position)
@@ -199,12 +250,23 @@ class Cells:
     def set_current_limit(self, amps: float) -> None:
         lim = self._limits.cell_current
         check_limit("cells", "current limit", amps, lim.min, lim.max, "A")
-        for ch in self._channels.values():
-            ch.driver.set_current_limit(ch.channel, amps)
+        for group in self._groups:
+            if group.lists is not None:
+                group.lists.set_current_limits(group.numbers, amps)
+                continue
+            for ch in group.channels:
+                ch.driver.set_current_limit(ch.channel, amps)
 
     def on(self) -> None:
-        for ch in self._channels.values():
-            ch.driver.set_output(ch.channel, True)
+        self._outputs(True)
+
+    def _outputs(self, on: bool) -> None:
+        for group in self._groups:
+            if group.lists is not None:
+                group.lists.set_outputs(group.numbers, on)
+                continue
+            for ch in group.channels:
+                ch.driver.set_output(ch.channel, on)
 
     def off(self) -> None:
         """Every output off: the pack, and a BMS that runs from it, loses its supply.
@@ -212,8 +274,7 @@ class Cells:
         Only the recovery procedure uses this (a power cycle); the safe state keeps the
         cells powered.
         """
-        for ch in self._channels.values():
-            ch.driver.set_output(ch.channel, False)
+        self._outputs(False)
 
     def pack_setpoint(self) -> float:
         """The sum of the programmed cell voltages (positions never set count as 0)."""
@@ -260,17 +321,13 @@ class Cells:
         """Cells stay powered at nominal: an unpowered sense line looks like a dead cell."""
         failures: list[str] = []
         volts = self._safe.cell_voltage
-        for position, ch in self._channels.items():
-            try:
-                confirmed(
-                    lambda p=position: self.set_voltage(p, volts),
-                    lambda ch=ch: (
-                        abs(ch.driver.measure_voltage(ch.channel) - volts) < 0.01
-                        or not ch.driver.output_enabled(ch.channel)
-                    ),
-                )
-            except Exception as exc:
-                failures.append(f"cell {position}: {exc}")
+        for group in self._groups:
+            # a group in one message, or cell by cell: one cell's failure stops no other
+            for unit in [group] if group.pack is not None else group.singles():
+                try:
+                    confirmed(lambda u=unit: self._set_group(u, volts), lambda u=unit: u.at(volts))
+                except Exception as exc:
+                    failures.append(f"{unit}: {exc}")
         if failures:
             raise RuntimeError("; ".join(failures))
         self.set_current_limit(self._safe.cell_current_limit)
@@ -283,17 +340,9 @@ class Cells:
         """Read every cell back: one the emulator does not hold at the safe voltage (a
         failed regulator) is switched off, which is safe (an unpowered sense line is a
         dead cell to the BMS, not a danger), and the step fails, naming it."""
-        groups: dict[int, list[int]] = {}
-        for position, ch in self._channels.items():
-            groups.setdefault(id(ch.driver), []).append(position)
         wrong: list[str] = []
-        for positions in groups.values():
-            chans = [self._channels[p] for p in positions]
-            driver = chans[0].driver
-            if isinstance(driver, PackEmulator) and len(chans) > 1:
-                readings = driver.measure_voltages([c.channel for c in chans])
-            else:
-                readings = [c.driver.measure_voltage(c.channel) for c in chans]
+        for group in self._groups:
+            positions, chans, readings = group.positions, group.channels, group.read()
             for position, ch, reading in zip(positions, chans, readings, strict=True):
                 if abs(reading - volts) > tolerance:
                     ch.driver.set_output(ch.channel, False)
@@ -753,12 +802,21 @@ class FaultSwitch:
         return f.driver.closed([f.channel])[0]
 
     def remove_all(self) -> None:
-        failures: list[str] = []
+        """Every fault relay open: one message per switch (its channel list); a switch that
+        refuses the list is opened relay by relay, so one bad relay keeps no other closed."""
+        by_switch: dict[int, list[Fault]] = {}
         for f in self._faults.values():
+            by_switch.setdefault(id(f.driver), []).append(f)
+        failures: list[str] = []
+        for faults in by_switch.values():
             try:
-                f.driver.open([f.channel])
-            except Exception as exc:
-                failures.append(f"{f.name}: {exc}")
+                faults[0].driver.open([f.channel for f in faults])
+            except Exception:
+                for f in faults:  # each alone: the ones that still fail are named
+                    try:
+                        f.driver.open([f.channel])
+                    except Exception as exc:
+                        failures.append(f"{f.name}: {exc}")
         if failures:
             raise RuntimeError("; ".join(failures))
 

@@ -97,6 +97,33 @@ class NtcParams:
         return round(min(max(1 / inv_t - KELVIN, NTC_READ_MIN_C), NTC_READ_MAX_C), 1)
 
 
+def _timer(
+    condition: np.ndarray, times: np.ndarray, since: float | None, delay_s: float
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """A protection's delay timer over a run of scans, as `Protection.evaluate` keeps it.
+
+    The timer starts at the first scan that sees `condition` (or carries on from `since`,
+    the scan before the run having seen it), resets at a scan that does not, and fires at
+    a scan that sees it `delay_s` after the start. Returns which scans fire, and the
+    timer's start as each scan leaves it (NaN: not running); (None, None) when it never
+    runs, the usual case, which costs one look.
+    """
+    if since is None and not condition.any():
+        return None, None
+    n = len(condition)
+    before = np.empty(n, dtype=bool)
+    before[0] = since is not None
+    before[1:] = condition[:-1]
+    starts = condition & ~before
+    last = np.maximum.accumulate(np.where(starts, np.arange(n), -1))
+    carried = np.nan if since is None else since
+    start = np.where(last >= 0, times[np.maximum(last, 0)], carried)
+    start = np.where(condition, start, np.nan)
+    with np.errstate(invalid="ignore"):
+        fires = condition & (times - start >= delay_s - EPS)
+    return fires, start
+
+
 @dataclass
 class FirmwareParams:
     """Tunable firmware parameters, addressable as `firmware.<name>` and
@@ -624,6 +651,7 @@ class Firmware:
         kept_temps = [c for i, c in enumerate(temps) if i + 1 not in skip_ntcs]
         times_a = np.asarray(times[:n])
         fets = np.round(np.full(n, self.fet_c) if fet_c is None else np.asarray(fet_c)[:n], 1)
+        timers: list[tuple[ProtectionState, str, np.ndarray]] = []
         for prot in self.protections:
             row, st, par = prot.row, prot.state, prot.params
             src = row.source
@@ -658,7 +686,11 @@ class Firmware:
                 ok &= np.abs(value - par.release) > 1e-5
             if not st.active:
                 if row.engine == "scan":
-                    ok &= value < threshold - EPS if row.over else value > threshold + EPS
+                    tripping = value >= threshold - EPS if row.over else value <= threshold + EPS
+                    fires, since = _timer(tripping, times_a, st.first_seen, prot.delay(d))
+                    if fires is not None and since is not None:
+                        ok &= ~fires
+                        timers.append((st, "first_seen", since))
                 continue
             if par.latching or d.latches(row.name) or d.blocks_release(row.name):
                 continue
@@ -666,11 +698,16 @@ class Firmware:
             if mode == "timer":
                 assert st.tripped_at is not None
                 ok &= times_a - st.tripped_at < par.release_delay_s - EPS
-            elif mode == "level":
+                continue
+            if mode == "level":
                 release = threshold if d.no_hysteresis(row.name) else par.release
-                ok &= value >= release - EPS if row.over else value <= release + EPS
-            elif not charger_present:
-                ok[:] = False
+                past = value < release - EPS if row.over else value > release + EPS
+            else:  # released once the charger is gone
+                past = np.full(n, not charger_present)
+            fires, since = _timer(past, times_a, st.release_seen, par.release_delay_s)
+            if fires is not None and since is not None:
+                ok &= ~fires
+                timers.append((st, "release_seen", since))
         ok &= self._masks(readings, current) == self.balance_bits
         idle = self.board.idle(current)
         never = d.active and d.has("never_sleeps")
@@ -684,6 +721,9 @@ class Firmware:
         for prot in self.protections:
             prot.state.first_seen = None
             prot.state.release_seen = None
+        for st, name, since in timers:  # a delay still counting at the last skipped scan
+            held = since[k - 1]
+            setattr(st, name, None if np.isnan(held) else float(held))
         self.last_scan_t, self.next_scan_t = times[k - 1], times[k]
         if not idle:
             self.board.activity(times[k - 1])

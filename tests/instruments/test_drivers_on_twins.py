@@ -16,6 +16,7 @@ from instruments.errors import InstrumentError
 from instruments.registry import MODELS, open_instrument
 from instruments.roles import (
     CellEmulator,
+    ChannelListEmulator,
     ElectronicLoad,
     FunctionGenerator,
     PackEmulator,
@@ -76,10 +77,17 @@ def test_source_round_trip(served, request):
         drv.set_output(2, False)
         assert drv.output_enabled(2) is False
         if isinstance(drv, PackEmulator):
-            drv.set_voltages([3, 4, 5], 3.4)
-            for ch in (3, 4, 5):
-                drv.set_output(ch, True)
-            assert drv.measure_voltages([3, 4, 5]) == pytest.approx([3.4] * 3)
+            group = [2, 3, 4]
+            drv.set_voltages(group, 3.4)
+            if isinstance(drv, ChannelListEmulator):
+                drv.set_current_limits(group, 0.5)
+                drv.set_outputs(group, True)
+                assert [drv.output_enabled(ch) for ch in (1, *group)] == [False, True, True, True]
+            else:
+                for ch in group:
+                    drv.set_output(ch, True)
+            assert drv.measure_voltages(group) == pytest.approx([3.4] * 3)
+            assert drv.measure_voltages([4, 2]) == pytest.approx([3.4] * 2)
         if isinstance(drv, ProtectedSupply):
             drv.set_ovp(1, 3.0)
             drv.set_voltage(1, 2.0)

@@ -76,6 +76,47 @@ def scenario_ticker(rig: Rig) -> list:
     return [observe(rig), seen]
 
 
+def scenario_pending_delays(rig: Rig) -> list:
+    """Delay timers counting while the scans around them are skipped: an over-voltage
+    seen in one short step and tripping in a later one (a plan polling), a condition that
+    goes away before its delay (the timer resets), a level release with its own delay,
+    and a charge over-current released once the charger has been gone long enough."""
+    out = []
+    rig.world.set("firmware.cell_ov.release_delay_s", 1.5)
+    rig.world.set("firmware.charge_oc.recovery", "charger_removed")
+    rig.world.set("firmware.charge_oc.release_delay_s", 3.0)
+    rig.charger.voltage_set, rig.charger.current_limit, rig.charger.output_on = 56.0, 0.5, True
+    rig.world.solve()
+    rig.set_cell(4, 3.70)
+    for _ in range(6):  # 2 s delay, polled every 0.45 s
+        rig.world.advance(0.45)
+        out.append(observe(rig))
+    rig.set_cell(4, 3.30)  # below release: its 1.5 s release delay counts over three steps
+    for _ in range(5):
+        rig.world.advance(0.4)
+        out.append(observe(rig))
+    rig.set_cell(9, 3.70)
+    rig.world.advance(1.2)  # seen for 1.2 s of the 2 s
+    rig.set_cell(9, 3.30)
+    rig.world.advance(0.5)  # gone: the timer starts afresh
+    rig.set_cell(9, 3.70)
+    rig.world.advance(1.5)
+    out.append(observe(rig))
+    rig.world.advance(1.0)
+    out.append(observe(rig))
+    rig.set_cell(9, 3.30)
+    rig.world.advance(5.0)
+    rig.charger.current_limit = 9.0  # over the 8 A charge over-current
+    rig.world.solve()
+    rig.world.advance(3.0)
+    rig.charger.output_on = False
+    rig.world.solve()
+    for _ in range(4):
+        rig.world.advance(1.1)
+        out.append(observe(rig))
+    return out
+
+
 @pytest.mark.parametrize(
     "scenario",
     [
@@ -83,6 +124,7 @@ def scenario_ticker(rig: Rig) -> list:
         scenario_near_threshold,
         scenario_timer_recovery,
         scenario_ticker,
+        scenario_pending_delays,
     ],
 )
 def test_skipping_quiet_scans_changes_nothing_observable(monkeypatch, scenario):

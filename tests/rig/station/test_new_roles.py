@@ -147,4 +147,26 @@ def test_short_relay_and_faults():
         faults.insert("nope")
     driver.calls.clear()
     faults.make_safe()
-    assert driver.calls == [("open", [104]), ("open", [102])]
+    assert driver.calls == [("open", [104, 102])]  # one message per switch
+
+
+def test_a_relay_that_will_not_open_is_named_and_keeps_no_other_closed():
+    class Stuck:
+        def __init__(self):
+            self.opened = []
+
+        def open(self, channels):
+            if 102 in channels:
+                raise RuntimeError("relay 102 welded")
+            self.opened += channels
+
+    driver = Stuck()
+    faults = FaultSwitch(
+        {
+            name: Fault(name, "daq", driver, channel, "open_cell_sense", target)
+            for name, channel, target in (("a", 101, 1), ("b", 102, 2), ("c", 103, 3))
+        }
+    )
+    with pytest.raises(RuntimeError, match=r"^b: relay 102 welded$"):
+        faults.make_safe()
+    assert driver.opened == [101, 103]

@@ -60,22 +60,60 @@ def test_charger_and_load_limits():
     assert psu.calls == [("set_voltage", 1, 58.4)]
 
 
-class Emulator(Recorder):
-    """A recorder whose outputs read back what they were set to (or a runaway value)."""
+class Emulator:
+    """A one-channel-at-a-time cell emulator whose outputs read back what they were set to
+    (or a runaway value)."""
 
     def __init__(self, runaway: dict[int, float] | None = None):
-        super().__init__()
+        self.calls = []
         self.volts: dict[int, float] = {}
+        self.on: dict[int, bool] = {}
         self.runaway = runaway or {}
 
     def set_voltage(self, channel, volts):
         self.calls.append(("set_voltage", channel, volts))
         self.volts[channel] = volts
 
+    def set_current_limit(self, channel, amps):
+        self.calls.append(("set_current_limit", channel, amps))
+
+    def set_output(self, channel, on):
+        self.calls.append(("set_output", channel, on))
+        self.on[channel] = on
+
+    def output_enabled(self, channel):
+        return self.on.get(channel, False)
+
     def measure_voltage(self, channel):
         return self.runaway.get(channel, self.volts.get(channel, 0.0))
 
+    def measure_current(self, channel):
+        return 0.0
+
+
+class ListEmulator(Emulator):
+    """An emulator whose channel list takes the whole group in one message (N6705C)."""
+
+    channel_count = 4
+
+    def _unused(self, *args):
+        raise AssertionError("not part of the safe state")
+
+    identity = check_identity = raise_errors = close = accuracy = _unused
+
+    def set_voltages(self, channels, volts):
+        self.calls.append(("set_voltages", tuple(channels), volts))
+        self.volts.update(dict.fromkeys(channels, volts))
+
+    def set_current_limits(self, channels, amps):
+        self.calls.append(("set_current_limits", tuple(channels), amps))
+
+    def set_outputs(self, channels, on):
+        self.calls.append(("set_outputs", tuple(channels), on))
+        self.on.update(dict.fromkeys(channels, on))
+
     def measure_voltages(self, channels):
+        self.calls.append(("measure_voltages", tuple(channels)))
         return [self.measure_voltage(ch) for ch in channels]
 
 
@@ -90,8 +128,25 @@ def test_cells_safe_state_sets_nominal_and_powers_on():
     assert names.count("set_output") == 4
 
 
+def test_an_emulator_taking_a_channel_list_is_made_safe_in_one_message_per_setting():
+    driver = ListEmulator()
+    make_cells(driver).make_safe()
+    safe = STATION.safe_state
+    group = (1, 2, 3, 4)
+    assert driver.calls == [
+        ("set_voltages", group, safe.cell_voltage),
+        ("set_current_limits", group, safe.cell_current_limit),
+        ("set_outputs", group, True),
+        ("measure_voltages", group),  # the read-back that proves it
+    ]
+
+
 def test_a_cell_the_emulator_does_not_hold_is_switched_off_and_named():
     driver = Emulator(runaway={3: 4.6})  # a failed regulator on channel 3
     with pytest.raises(RuntimeError, match=r"cell 3 \(cellsim_a:3\) read 4\.600 V"):
         make_cells(driver).make_safe()
     assert driver.calls[-1] == ("set_output", 3, False)
+    listed = ListEmulator(runaway={3: 4.6})
+    with pytest.raises(RuntimeError, match=r"cell 3 \(cellsim_a:3\) read 4\.600 V"):
+        make_cells(listed).make_safe()
+    assert listed.calls[-1] == ("set_output", 3, False)  # that one alone

@@ -50,7 +50,8 @@ def test_certificate_overrides_datasheet_for_that_instrument_only(lab):
 
 
 def test_set_all_is_one_message_per_pack_emulator():
-    """A PackEmulator's cells are set in one program message; other emulators per cell."""
+    """A PackEmulator's cells are set in one program message (an N83624's pack, an
+    N6705C's channel list), checked once (test_roles holds the one-channel-a-message case)."""
     from pymeasure.test import expected_protocol
 
     from instruments.cell_emulators.ngi_n83624 import NgiN83624
@@ -58,10 +59,10 @@ def test_set_all_is_one_message_per_pack_emulator():
 
     config = load_station(SIM)
     ok = ("SYST:ERR?", '+0,"No error"')
-    per_cell = [("VOLT 3.3,(@1)", None), ok, ("VOLT 3.3,(@2)", None), ok]
+    listed = [("VOLT 3.3,(@1,2)", None), ok]
     with (
         expected_protocol(NgiN83624, [("SOUR:VOLT 3.3(@1,2,3,4)", None), ok]) as ngi,
-        expected_protocol(KeysightN6705C, per_cell) as n6705c,
+        expected_protocol(KeysightN6705C, listed) as n6705c,
     ):
         channels = {p: CellChannel("ngi", ngi, p) for p in range(1, 5)}
         channels |= {5: CellChannel("smu", n6705c, 1), 6: CellChannel("smu", n6705c, 2)}
