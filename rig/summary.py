@@ -119,7 +119,11 @@ def measurement_line(m: dict[str, Any], indent: int = 4) -> str:
     """One measurement as console markup: verdict first, so a column of them scans."""
     word, style = verdict_word(m)
     name = str(m.get("name", "?"))
-    text = f"{name:<{NAME_W}} {measured(m):<{VALUE_W}} {limits(m)}"
+    value, bounds = measured(m), limits(m)
+    # the value column narrows for limits too long for the rest of the line (a two-sided
+    # band to four places: 3.6245…3.6755 V) rather than push them past the 80th column
+    room = WIDTH - indent - 5 - NAME_W - 1 - 1 - len(bounds)
+    text = f"{name:<{NAME_W}} {value:<{max(min(VALUE_W, room), len(value))}} {bounds}"
     if m.get("value") is None and m.get("note"):
         text += f"  ({m['note']})"
     return f"{' ' * indent}[{style}]{word:<4}[/{style}] {escape(text)}"

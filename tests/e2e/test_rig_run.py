@@ -53,6 +53,8 @@ def test_a_default_run_prints_no_warnings_and_fits_80_columns(default_run):
     lines = default_run.output.splitlines()
     thresholds = [ln for ln in lines if " cell_ov_threshold " in ln]
     assert len(thresholds) == 16 and all(ln.lstrip().startswith("PASS ") for ln in thresholds)
+    taken = [ln for ln in lines if ln.lstrip().startswith(("PASS ", "FAIL ", "COND "))]
+    assert max(len(ln) for ln in taken) <= 80, max(taken, key=len)  # live lines too
     plan = "test_cell_ov.py::test_cell_ov_threshold_and_release[cell1]"
     assert lines.index(plan) < lines.index(thresholds[0])
     assert "PASSED" not in default_run.output and "Traceback" not in default_run.output
