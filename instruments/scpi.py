@@ -141,6 +141,9 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
         self.transcript = transcript
         self.accuracy_override = table_from(accuracy) if accuracy else None
         self.last_command = ""
+        # program messages that may change the instrument's state (any unit without a
+        # `?`): the station leaves a role's safe state alone while its count stands still
+        self.commands_sent = 0
         self._unanswered = False  # a query was written and its reply not yet read
         self._reconnecting = False
         self._timeout_ms = kwargs.get("timeout", DEFAULT_TIMEOUT_MS)
@@ -237,6 +240,8 @@ class ScpiInstrument(FastAttributes, Accurate, SCPIMixin, Instrument):
             self._drain_stale_reply()
         self.last_command = command
         self._record("tx", command)
+        if "?" not in command or any("?" not in unit for unit in command.split(";")):
+            self.commands_sent += 1
         # Flagged before the write: an interrupt landing between the write and the line
         # after it would otherwise leave a reply in the pipe that nobody knows about.
         self._unanswered = "?" in command

@@ -377,9 +377,16 @@ def threshold_and_release(
         f"{stim.label}_threshold", context,
     )  # fmt: skip
 
+    # The first trip at this level came no sooner than its last quiet poll: a re-trip
+    # (which times nothing, it only needs the DUT tripped) waits that long before polling.
+    unseen = min(first.bracket[0] if first.bracket else 0.0, dwell)
+
     def retrip() -> bool:
         stim.apply(trip_level)
-        seen = wait_for(clock, lambda: path.interrupted(path.read()), dwell, tc.poll_period_s)
+        clock.sleep(unseen)
+        seen = wait_for(
+            clock, lambda: path.interrupted(path.read()), dwell - unseen, tc.poll_period_s
+        )
         return seen is not None
 
     rel = p.release

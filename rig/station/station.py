@@ -7,6 +7,7 @@ driven: a wrong instrument at an address is an IdentityError, never a silent run
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -159,7 +160,9 @@ class Station:
         if wiring.short is not None:
             ref = wiring.short
             self._short = ShortRelay(ref.instrument, self.drivers[ref.instrument], ref.channel)
-            self.safety.register("short relay open", self._short.make_safe, priority=5)
+            self.safety.register(
+                "short relay open", self._kept(self._short.make_safe, ref.instrument), priority=5
+            )
         if wiring.shunt is not None:
             sh = wiring.shunt
             self._shunt = ShuntEmulation(
@@ -171,7 +174,11 @@ class Station:
                 sh.positive,
                 limits,
             )
-            self.safety.register("emulated current off", self._shunt.make_safe, priority=6)
+            self.safety.register(
+                "emulated current off",
+                self._kept(self._shunt.make_safe, sh.channel.instrument),
+                priority=6,
+            )
         if wiring.switch:
             faults = {
                 name: Fault(
@@ -185,7 +192,11 @@ class Station:
                 for name, f in wiring.switch.items()
             }
             self._switch = FaultSwitch(faults)
-            self.safety.register("faults removed", self._switch.make_safe, priority=30)
+            self.safety.register(
+                "faults removed",
+                self._kept(self._switch.make_safe, *{f.instrument for f in faults.values()}),
+                priority=30,
+            )
         if wiring.charger is not None and wiring.charger == wiring.load:
             self.safety.register("shared power paths ended", self.shared_paths.clear, priority=1)
         if wiring.load is not None:
@@ -194,13 +205,17 @@ class Station:
             if role_of(self.config.instruments[ref.instrument].model) == "battery_simulator":
                 driver = AsLoad(driver, ref.channel)  # a regenerative source sinking
             self._load = Load(ref.instrument, driver, limits)
-            self.safety.register("load off", self._load.make_safe, priority=10)
+            self.safety.register(
+                "load off", self._kept(self._load.make_safe, ref.instrument), priority=10
+            )
         if wiring.charger is not None:
             ref = wiring.charger
             self._charger = Charger(
                 ref.instrument, self.drivers[ref.instrument], ref.channel, limits
             )
-            self.safety.register("charger off", self._charger.make_safe, priority=20)
+            self.safety.register(
+                "charger off", self._kept(self._charger.make_safe, ref.instrument), priority=20
+            )
         if wiring.pack is not None:
             ref, safe = wiring.pack, self.config.safe_state
             volts = safe.pack_voltage or safe.cell_voltage * self.config.dut.cell_count
@@ -212,14 +227,22 @@ class Station:
                 volts,
                 safe.pack_current_limit,
             )
-            self.safety.register("battery simulator to nominal", self._pack.make_safe, priority=35)
+            self.safety.register(
+                "battery simulator to nominal",
+                self._kept(self._pack.make_safe, ref.instrument),
+                priority=35,
+            )
         if wiring.cells:
             channels = {
                 pos: CellChannel(ref.instrument, self.drivers[ref.instrument], ref.channel)
                 for pos, ref in wiring.cells.items()
             }
             self._cells = Cells(channels, limits, self.config.safe_state)
-            self.safety.register("cells to nominal", self._cells.make_safe, priority=40)
+            self.safety.register(
+                "cells to nominal",
+                self._kept(self._cells.make_safe, *{r.instrument for r in wiring.cells.values()}),
+                priority=40,
+            )
         if wiring.thermistors:
             ntcs = {
                 n: NtcChannel(
@@ -232,7 +255,14 @@ class Station:
                 for n, w in wiring.thermistors.items()
             }
             self._thermistors = Thermistors(ntcs, limits)
-            self.safety.register("thermistors to 25 °C", self._thermistors.make_safe, priority=45)
+            self.safety.register(
+                "thermistors to 25 °C",
+                self._kept(
+                    self._thermistors.make_safe,
+                    *{w.channel.instrument for w in wiring.thermistors.values()},
+                ),
+                priority=45,
+            )
         if wiring.thermocouples:
             self._thermocouples = Thermocouples(
                 {
@@ -250,7 +280,34 @@ class Station:
                 d.scale,
                 tuple(Probe(p.channel.channel, p.measures, p.scale) for p in d.also),
             )
-            self.safety.register("digitizer idle", self._digitizer.make_safe, priority=60)
+            self.safety.register(
+                "digitizer idle",
+                self._kept(self._digitizer.make_safe, d.channel.instrument),
+                priority=60,
+            )
+
+    def _kept(self, make_safe: Callable[[], None], *instruments: str) -> Callable[[], None]:
+        """A role's safe-state step, left out while none of its instruments has been sent
+        a command since the step last succeeded: the bench is as that step left it.
+
+        Between two plans the safe state runs three times with nothing but the BMS's
+        status read in between (after the plan, at its end, before the next); the first
+        one commands and reads back, the other two cost nothing. Any command to one of
+        the role's instruments (the plan's, a power cycle's, a reconnect's) or a failed
+        step makes the next one run whole.
+        """
+        drivers = [self.drivers[name] for name in dict.fromkeys(instruments)]
+        left: list[int | None] = [None]  # the command count as the step last left it
+
+        def step() -> None:
+            count = sum(d.commands_sent for d in drivers)
+            if left[0] == count:
+                return
+            left[0] = None
+            make_safe()
+            left[0] = sum(d.commands_sent for d in drivers)
+
+        return step
 
     def _meter(self, ref: Any) -> Any:
         if ref is None:

@@ -96,3 +96,41 @@ def test_range_error_from_instrument_raises():
 def test_refused_before_any_byte(call):
     with expected_protocol(KeysightN6705C, []) as cells, pytest.raises(ValueError):
         call(cells)
+
+
+def test_a_group_of_channels_is_one_message_checked_once():
+    """The channel list takes several channels (N6700 `(@1,2,3,4)`): the same command
+    table, one message a setting; a reply of the wrong length is a typed error."""
+    from instruments.errors import InstrumentReplyError
+
+    exchange = [
+        ("VOLT 3.3,(@1,2,3,4)", None),
+        OK,
+        ("CURR:LIM 1,(@1,2,3,4)", None),
+        OK,
+        ("CURR:LIM:NEG -1,(@1,2,3,4)", None),
+        OK,
+        ("OUTP 1,(@1,2,3,4)", None),
+        OK,
+        ("MEAS:VOLT? (@1,2,3,4)", "+3.300E+00,+3.301E+00,+3.299E+00,+3.300E+00"),
+        ("MEAS:VOLT? (@1,2)", "+3.300E+00"),
+    ]
+    with expected_protocol(KeysightN6705C, exchange) as cells:
+        group = [1, 2, 3, 4]
+        cells.set_voltages(group, 3.3)
+        cells.set_current_limits(group, 1.0)
+        cells.set_outputs(group, True)
+        assert cells.measure_voltages(group) == [3.3, 3.301, 3.299, 3.3]
+        with pytest.raises(InstrumentReplyError, match="expected 2 values"):
+            cells.measure_voltages([1, 2])
+        with pytest.raises(ValueError, match=r"channel must be 1\.\.4"):
+            cells.set_voltages([4, 5], 3.3)  # refused before a byte is sent
+        assert cells.commands_sent == 4  # the settings; no query counts
+
+
+def test_count_of_commands_that_may_change_state():
+    exchange = [("OUTP 0,(@1)", None), OK, ("VOLT? (@1)", "+3.3E+00")]
+    with expected_protocol(KeysightN6705C, exchange) as cells:
+        cells.set_output(1, False)
+        cells.channel(1).voltage_setpoint  # noqa: B018 (a query)
+        assert cells.commands_sent == 1

@@ -150,3 +150,39 @@ def test_a_cell_the_emulator_does_not_hold_is_switched_off_and_named():
     with pytest.raises(RuntimeError, match=r"cell 3 \(cellsim_a:3\) read 4\.600 V"):
         make_cells(listed).make_safe()
     assert listed.calls[-1] == ("set_output", 3, False)  # that one alone
+
+
+def test_a_safe_state_step_is_left_out_until_its_instruments_are_commanded():
+    """Between plans the safe state runs three times with only the BMS read in between:
+    a role's step runs whole only when one of its instruments was commanded since it last
+    succeeded (or it failed)."""
+    from types import SimpleNamespace
+
+    from rig.station.station import Station
+
+    a, b = SimpleNamespace(commands_sent=0), SimpleNamespace(commands_sent=0)
+    bench = SimpleNamespace(drivers={"a": a, "b": b})
+    runs: list[str] = []
+    fail = [False]
+
+    def make_safe() -> None:
+        runs.append("run")
+        a.commands_sent += 3  # the step's own commands
+        if fail[0]:
+            raise RuntimeError("a regulator failed")
+
+    step = Station._kept(bench, make_safe, "a", "b")  # type: ignore[arg-type]
+    step()
+    step()
+    assert runs == ["run"]
+    b.commands_sent += 1  # a plan commanded b
+    step()
+    step()
+    assert runs == ["run"] * 2
+    b.commands_sent += 1
+    fail[0] = True
+    with pytest.raises(RuntimeError):
+        step()
+    fail[0] = False
+    step()  # a failed step is never taken as done
+    assert runs == ["run"] * 4
