@@ -23,7 +23,7 @@ from rig.results.units import prefix_scale
 from rig.results.verdict import RunSummary, RunVerdict, exit_code, summarize_records
 
 WIDTH = 80
-NAME_W, VALUE_W, LIMITS_W = 34, 22, 16
+NAME_W = 34
 FINDINGS_SHOWN = 12  # plans listed under "Findings"; the rest are counted, the report has all
 
 _VERDICT_STYLE = {"pass": "green", "fail": "bold red", "conditional": "yellow"}
@@ -119,11 +119,12 @@ def measurement_line(m: dict[str, Any], indent: int = 4) -> str:
     """One measurement as console markup: verdict first, so a column of them scans."""
     word, style = verdict_word(m)
     name = str(m.get("name", "?"))
-    value, bounds = measured(m), limits(m)
-    # the value column narrows for limits too long for the rest of the line (a two-sided
-    # band to four places: 3.6245…3.6755 V) rather than push them past the 80th column
-    room = WIDTH - indent - 5 - NAME_W - 1 - 1 - len(bounds)
-    text = f"{name:<{NAME_W}} {value:<{max(min(VALUE_W, room), len(value))}} {bounds}"
+    # the value in its column, the limits flush with the 80th: a long name or a two-sided
+    # band to four places (3.6245…3.6755 V) takes the space between, never the margin
+    head = f"{name:<{NAME_W}} {measured(m)}"
+    bounds = limits(m)
+    gap = max(1, WIDTH - indent - 5 - len(head) - len(bounds))
+    text = f"{head}{' ' * gap}{bounds}"
     if m.get("value") is None and m.get("note"):
         text += f"  ({m['note']})"
     return f"{' ' * indent}[{style}]{word:<4}[/{style}] {escape(text)}"
@@ -208,11 +209,8 @@ def _finding(plan, console: Console) -> None:
 
 def render_table(summary: RunSummary, console: Console) -> None:
     """Every plan and every measurement, one line each (`rig run --table`)."""
-    console.print(
-        f"{'plan / measurement':<{NAME_W + 9}} {'value':<{VALUE_W}} limits",
-        style="dim",
-        highlight=False,
-    )
+    head = f"{'plan / measurement':<{NAME_W + 8}}value"
+    console.print(f"{head}{'limits':>{WIDTH - len(head)}}", style="dim", highlight=False)
     for plan in summary.plans:
         ostyle = _OUTCOME_STYLE.get(plan.outcome, "bold")
         word = _OUTCOME_WORD.get(plan.outcome, plan.outcome.upper())
