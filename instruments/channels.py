@@ -20,6 +20,20 @@ from instruments.errors import InstrumentReplyError
 from instruments.scpi import ScpiChannel, scpi_bool
 
 
+def one_per_channel(instrument: Any, channels: Sequence[int], reply: Any) -> list[float]:
+    """A reading per channel asked, in order (a one-channel reply is a bare value); a reply
+    of another length is a typed error, never a reading given to the wrong channel."""
+    readings = reply if isinstance(reply, list) else [reply]
+    if len(readings) != len(channels):
+        raise InstrumentReplyError(
+            instrument.last_command,
+            ",".join(map(str, readings)),
+            f"expected {len(channels)} values",
+            instrument.name,
+        )
+    return [float(v) for v in readings]
+
+
 class OutputChannel(ScpiChannel):
     """One output addressed with an SCPI channel list `(@n)`.
 
@@ -184,18 +198,7 @@ class ChannelListSource(MultiChannelSource):
         self.channel_group(channels).output_enabled = bool(on)
 
     def measure_voltages(self, channels: list[int]) -> list[float]:
-        """One reading per channel, in the order asked; a reply of another length is a
-        typed error, never a reading given to the wrong cell."""
-        reply = self.channel_group(channels).voltage
-        readings = reply if isinstance(reply, list) else [reply]
-        if len(readings) != len(channels):
-            raise InstrumentReplyError(
-                self.last_command,
-                ",".join(map(str, readings)),
-                f"expected {len(channels)} values",
-                self.name,
-            )
-        return [float(v) for v in readings]
+        return one_per_channel(self, channels, self.channel_group(channels).voltage)
 
 
 class ProtectedSource(MultiChannelSource):

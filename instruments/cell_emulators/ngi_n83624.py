@@ -23,8 +23,7 @@ from pymeasure.instruments import Channel, Instrument
 from pymeasure.instruments.validators import strict_discrete_set, strict_range
 
 from instruments.accuracy import Accuracy, AccuracyTable
-from instruments.channels import MultiChannelSource
-from instruments.errors import InstrumentReplyError
+from instruments.channels import MultiChannelSource, one_per_channel
 from instruments.scpi import ScpiChannel, ScpiInstrument, scpi_bool
 
 CHANNELS = 24
@@ -117,12 +116,4 @@ class NgiN83624(MultiChannelSource, ScpiInstrument):
         self.raise_errors()
 
     def measure_voltages(self, channels: list[int]) -> list[float]:
-        readings = self.values(f"MEAS:VOLT?{self._list(channels)}")
-        if len(readings) != len(channels):
-            raise InstrumentReplyError(
-                self.last_command,
-                ",".join(map(str, readings)),
-                f"expected {len(channels)} values",
-                self.name,
-            )
-        return [float(v) for v in readings]
+        return one_per_channel(self, channels, self.values(f"MEAS:VOLT?{self._list(channels)}"))

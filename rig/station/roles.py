@@ -250,23 +250,33 @@ class Cells:
     def set_current_limit(self, amps: float) -> None:
         lim = self._limits.cell_current
         check_limit("cells", "current limit", amps, lim.min, lim.max, "A")
-        for group in self._groups:
-            if group.lists is not None:
-                group.lists.set_current_limits(group.numbers, amps)
-                continue
-            for ch in group.channels:
-                ch.driver.set_current_limit(ch.channel, amps)
+        self._each(
+            lambda emulator, numbers: emulator.set_current_limits(numbers, amps),
+            lambda ch: ch.driver.set_current_limit(ch.channel, amps),
+        )
 
     def on(self) -> None:
         self._outputs(True)
 
     def _outputs(self, on: bool) -> None:
+        self._each(
+            lambda emulator, numbers: emulator.set_outputs(numbers, on),
+            lambda ch: ch.driver.set_output(ch.channel, on),
+        )
+
+    def _each(
+        self,
+        listed: Callable[[ChannelListEmulator, list[int]], None],
+        alone: Callable[[CellChannel], None],
+    ) -> None:
+        """One setting on every cell: one message per emulator that takes a channel list,
+        one per channel on any other."""
         for group in self._groups:
             if group.lists is not None:
-                group.lists.set_outputs(group.numbers, on)
-                continue
-            for ch in group.channels:
-                ch.driver.set_output(ch.channel, on)
+                listed(group.lists, group.numbers)
+            else:
+                for ch in group.channels:
+                    alone(ch)
 
     def off(self) -> None:
         """Every output off: the pack, and a BMS that runs from it, loses its supply.
