@@ -90,3 +90,53 @@ def test_defect_fails_its_plan_and_the_rest_are_measured(matrix, defect):
         assert set(o.plans) == set(_matrix.CONFIGS[defect]["select"])
     elif EXPECTED[defect] is not None:  # every selected plan ran: recovery kept the run going
         assert list(o.plans) == _matrix.selection(defect, list(baseline.plans))
+
+
+# The score's rules, on outcomes made by hand (no run): what counts as caught, as not
+# observable on a station, and as not decidable there.
+Outcome, mutation_score = _matrix.Outcome, _matrix.mutation_score
+
+
+def _outcome(defect, plans, conditional=None, station=None, **kw):
+    o = Outcome(defect, 1, 0.0, plans=plans, expected=EXPECTED[defect], **kw)
+    where = station or "sim-16s.yaml"
+    o.undecidable = _matrix.UNDECIDED.get((where, defect), {})
+    o.unheard = _matrix.unheard(defect, station and f"stations/{station}")
+    o.conditional = conditional or {}
+    return o
+
+
+def test_a_defect_heard_only_through_a_capability_the_link_lacks_has_no_plan_there():
+    assert _matrix.unheard("unreported_balance", None) == ""  # JBD reports its mask
+    why = _matrix.unheard("unreported_balance", "stations/sim-16s-jk-gps.yaml")
+    assert "jk_gps" in why and "balancing" in why
+    o = _outcome(
+        "unreported_balance", {"test_balance_current": "passed"}, station="sim-16s-jk-gps.yaml"
+    )
+    score = mutation_score(o, [o])
+    assert score.absent == {"unreported_balance": why} and score.applicable == 0 and score.perfect
+
+
+def test_a_plan_the_station_cannot_decide_counts_only_when_it_ends_conditional():
+    plans = {
+        "test_charge_oc_threshold": "passed",
+        "test_discharge_oc1_threshold": "failed",
+        "test_discharge_oc2_threshold": "failed",
+        "test_current_reporting": "failed",
+    }
+    cond = {"test_charge_oc_threshold": ["charge_oc_threshold 7.275 ± 0.33 A"]}
+    dg822 = _outcome("current_gain", plans, cond, station="sim-16s-dg822.yaml")
+    assert dg822.caught and not dg822.missed  # by the three plans that decide it
+    assert dg822.undecided("test_charge_oc_threshold")
+    # the same plan passing outright, or conditional on a station not named, is a miss
+    assert _outcome("current_gain", plans, station="sim-16s-dg822.yaml").missed == [
+        "test_charge_oc_threshold"
+    ]
+    assert not _outcome("current_gain", plans, cond).caught
+    # no plan left that decides it: seen, not caught, and counted apart
+    alone = _outcome(
+        "current_gain", {"test_charge_oc_threshold": "passed"}, cond, station="sim-16s-dg822.yaml"
+    )
+    score = mutation_score(alone, [alone])
+    assert not alone.caught and list(score.undecided) == ["current_gain"]
+    assert score.applicable == 0 and score.perfect
