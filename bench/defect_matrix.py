@@ -10,7 +10,8 @@ defaults target; 35 plans), and checks two things from the run's own results sto
   broken protection from spilling into the rest.
 
 A miswired bench (`swapped_wiring`) is caught before any plan, by the station's pin
-check: nothing is measured. A defect no plan targets yet (none today) must leave every
+check: nothing is measured (a station without one, with no cell emulators or a link
+without cell voltages, has nothing that observes it). A defect no plan targets yet (none today) must leave every
 plan passing, and is counted apart. A run
 without a defect comes first, all plans passing. Defects whose default position lies
 outside the reduced spec run at cell 16 (`ARGS`).
@@ -307,6 +308,8 @@ class Outcome:
     failed_measurements: dict[str, list[str]] = field(default_factory=dict)
     measurements: int = 0
     pin_check_failed: bool = False
+    pin_check: str | None = None  # its message; None: no pin check ran (no cells wired)
+    pin_check_decides: bool = False  # an error-level check (not "not possible")
     expected: tuple[str, ...] | None = ()
     clean: bool = False  # a configuration's run without a defect (CONFIGS)
     conditional: dict[str, list[str]] = field(default_factory=dict)  # plan -> measurements
@@ -453,8 +456,10 @@ def run_one(
                     out.conditional.setdefault(plan, []).append(_reading(r))
         elif r["type"] == "not_applicable":
             out.not_applicable[r["test"].split("::")[-1]] = r["reason"]
-        elif r["type"] == "station_check" and r["check"] == "pin" and not r["ok"]:
-            out.pin_check_failed = True
+        elif r["type"] == "station_check" and r["check"] == "pin":
+            out.pin_check_failed = not r["ok"]
+            out.pin_check = r["message"]
+            out.pin_check_decides = r.get("severity") == "error"
     return out
 
 
@@ -583,7 +588,13 @@ def mutation_score(baseline: Outcome, outcomes: list[Outcome]) -> Score:
             continue
         targeted = o.expected is None or any(o.targeted(p) for p in [*plans, *o.plans])
         quiet = set(o.plans.values()) <= {"passed"} and not o.not_run  # conditional: passed
-        if o.unheard or not targeted:
+        unchecked = o.expected is None and not o.pin_check_decides
+        if unchecked:  # a miswired bench: only the pin check sees it, and it cannot here
+            why = o.pin_check or "the station wires no cell emulators to step"
+            score.absent[o.defect] = f"the pin check: {why}"
+            if not quiet:
+                score.noisy.append(o.defect)
+        elif o.unheard or not targeted:
             score.absent[o.defect] = o.unheard or _not_applicable(o)
             if not quiet:
                 score.noisy.append(o.defect)

@@ -140,3 +140,12 @@ def test_a_plan_the_station_cannot_decide_counts_only_when_it_ends_conditional()
     score = mutation_score(alone, [alone])
     assert not alone.caught and list(score.undecided) == ["current_gain"]
     assert score.applicable == 0 and score.perfect
+
+
+def test_a_miswired_bench_is_observed_only_where_a_pin_check_can_run():
+    stopped = _outcome("swapped_wiring", {}, pin_check_failed=True)
+    stopped.pin_check, stopped.pin_check_decides = "cell 1 is read as cell 5", True
+    assert mutation_score(stopped, [stopped]).caught == ["swapped_wiring"]
+    module = _outcome("swapped_wiring", {"test_charge_oc_threshold": "passed"})  # no cells
+    score = mutation_score(module, [module])
+    assert "no cell emulators" in score.absent["swapped_wiring"] and score.perfect
