@@ -11,10 +11,13 @@ defaults target; 35 plans), and checks two things from the run's own results sto
 
 A miswired bench (`swapped_wiring`) is caught before any plan, by the station's pin
 check: nothing is measured (a station without one, with no cell emulators or a link
-without cell voltages, has nothing that observes it). A defect no plan targets yet (none today) must leave every
-plan passing, and is counted apart. A run
-without a defect comes first, all plans passing. Defects whose default position lies
-outside the reduced spec run at cell 16 (`ARGS`).
+without cell voltages, has nothing that observes it). A defect no plan targets yet (none
+today) must leave every plan passing, and is counted apart. A run without a defect comes
+first, all plans passing. Defects whose default position lies outside the reduced spec
+run at cell 16 (`ARGS`). On a station that cannot power-cycle the BMS (a real module
+powers it), a defect that leaves it tripped for good (a blocked release, a latch) keeps
+the plans after its own from starting: the bench cannot contain it, and the matrix says
+so instead of calling it a spill.
 
 `--witnesses` runs, per defect, only the plans it targets and one cheap plan of every
 other kind (`WITNESSES`): every other protection is still shown measured after the
@@ -58,7 +61,7 @@ import yaml  # noqa: E402
 
 from dut_drivers.base import Capability  # noqa: E402
 from dut_drivers.registry import PROTOCOLS  # noqa: E402
-from rig.config import load_station  # noqa: E402
+from rig.config import StationConfig, load_station  # noqa: E402
 from rig.paths import DEFAULT_STATION  # noqa: E402
 from rig.results import read_records  # noqa: E402
 from simlab.firmware.defects import CATALOGUE  # noqa: E402
@@ -316,6 +319,8 @@ class Outcome:
     undecidable: dict[str, str] = field(default_factory=dict)  # UNDECIDED on this station
     unheard: str = ""  # why no plan on this station can observe it (HEARD_THROUGH)
     not_applicable: dict[str, str] = field(default_factory=dict)  # plan -> why (the run's)
+    resettable: bool = True  # the station can power-cycle the BMS (resets_the_bms)
+    unready: set[str] = field(default_factory=set)  # setup/teardown: the BMS not ready
 
     def targeted(self, plan: str) -> bool:
         return any(fnmatch.fnmatchcase(plan, p) for p in self.expected or ())
@@ -359,11 +364,19 @@ class Outcome:
 
     @property
     def spilled(self) -> list[str]:
-        """Plans the defect does not target that did not pass, or did not start."""
+        """Plans the defect does not target that did not pass, or did not start (save
+        where the station cannot reset a BMS the defect leaves tripped: `unreset`)."""
         if self.expected is None:
             return []  # by design no plan starts on a miswired bench
         spilled = [p for p, o in self.plans.items() if not self.targeted(p) and o != "passed"]
-        return spilled + [f"{p} (setup {o})" for p, o in self.not_run.items()]
+        unreset = set(self.unreset)
+        return spilled + [f"{p} (setup {o})" for p, o in self.not_run.items() if p not in unreset]
+
+    @property
+    def unreset(self) -> list[str]:
+        """Plans that could not start or end because the BMS stayed tripped, on a station
+        that cannot power-cycle it: what the bench cannot contain, not a spill."""
+        return [] if self.resettable else [p for p in self.not_run if p in self.unready]
 
     @property
     def caught(self) -> bool:
@@ -438,6 +451,7 @@ def run_one(
     where = Path(station or DEFAULT_STATION).name
     out.undecidable = UNDECIDED.get((where, defect or ""), {})
     out.unheard = unheard(defect or "", station)
+    out.resettable = resets_the_bms(station)
     run_dirs = [d for d in runs.iterdir() if d.is_dir()] if runs.exists() else []
     if not run_dirs:
         out.plans["<no run folder>"] = proc.stdout[-500:] + proc.stderr[-500:]
@@ -454,6 +468,8 @@ def run_one(
                 out.failed_measurements.setdefault(plan, []).append(r["name"])
                 if r["verdict"] == "conditional":
                     out.conditional.setdefault(plan, []).append(_reading(r))
+        elif r["type"] == "recovery" and not r["ready"]:
+            out.unready.add(r["test"].split("::")[-1])
         elif r["type"] == "not_applicable":
             out.not_applicable[r["test"].split("::")[-1]] = r["reason"]
         elif r["type"] == "station_check" and r["check"] == "pin":
@@ -472,9 +488,21 @@ def _reading(r: dict) -> str:
 
 
 @functools.cache
+def station_file(station: str | None) -> StationConfig:
+    """A station file, read (the default station's if None)."""
+    return load_station(REPO / (station or DEFAULT_STATION))
+
+
 def protocol_of(station: str | None) -> str:
-    """The BMS protocol a station file names (the default station's if None)."""
-    return load_station(REPO / (station or DEFAULT_STATION)).dut.protocol
+    """The BMS protocol a station file names."""
+    return station_file(station).dut.protocol
+
+
+def resets_the_bms(station: str | None) -> bool:
+    """Whether the station can power-cycle the BMS (cell emulators or a battery
+    simulator carry its supply; a real module powers it itself): as the recovery does."""
+    wiring = station_file(station).wiring
+    return bool(wiring.cells) or wiring.pack is not None
 
 
 def unheard(defect: str, station: str | None) -> str:
@@ -553,6 +581,7 @@ class Score:
     absent: dict[str, str] = field(default_factory=dict)  # no plan here observes it: why
     undecided: dict[str, str] = field(default_factory=dict)  # seen, not decided here: why
     noisy: list[str] = field(default_factory=list)  # absent or undecided, yet a plan failed
+    unreset: dict[str, list[str]] = field(default_factory=dict)  # caught; plans not started
 
     @property
     def applicable(self) -> int:
@@ -570,6 +599,11 @@ class Score:
         """The defects not in the score, each with its reason, and what went wrong."""
         out = [f"  no plan on this station observes {d}: {why}" for d, why in self.absent.items()]
         out += [f"  this station cannot decide {d}: {why}" for d, why in self.undecided.items()]
+        out += [
+            f"  {d} caught; {len(plans)} plan(s) after it could not start: the station "
+            "cannot power-cycle a BMS left tripped for good (nothing carries its supply)"
+            for d, plans in self.unreset.items()
+        ]
         out += [f"  NOT caught or contained: {d}" for d in self.missed]
         out += [f"  a plan FAILED with {d}, which no plan here decides" for d in self.noisy]
         return out
@@ -606,6 +640,8 @@ def mutation_score(baseline: Outcome, outcomes: list[Outcome]) -> Score:
                 score.noisy.append(o.defect)
         elif o.caught and o.contained:
             score.caught.append(o.defect)
+            if o.unreset:
+                score.unreset[o.defect] = o.unreset
         else:
             score.missed.append(o.defect)
     return score
@@ -699,6 +735,9 @@ def main() -> int:
             print(f"    not caught by {plan}: {o.plans.get(plan)}", seen)
         for plan in o.spilled:
             print(f"    spilled into {plan}: {o.plans.get(plan)}", o.failed_measurements.get(plan))
+        if o.unreset:
+            print(f"    not started, the BMS left tripped and no power cycle on this station: "
+                  f"{', '.join(o.unreset)}")  # fmt: skip
     caught = sum(o.caught for o in outcomes)
     contained = sum(o.caught and o.contained for o in outcomes)
     n = len(outcomes)

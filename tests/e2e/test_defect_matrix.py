@@ -149,3 +149,18 @@ def test_a_miswired_bench_is_observed_only_where_a_pin_check_can_run():
     module = _outcome("swapped_wiring", {"test_charge_oc_threshold": "passed"})  # no cells
     score = mutation_score(module, [module])
     assert "no cell emulators" in score.absent["swapped_wiring"] and score.perfect
+
+
+def test_plans_kept_from_starting_by_a_bms_no_power_cycle_can_reset_are_not_a_spill():
+    plans = {"test_charge_ot_threshold_and_release[ntc2]": "failed"}
+    not_run = {"test_charge_ot_trip_delay[ntc2]": "setup error"}
+    unready = {"test_charge_ot_threshold_and_release[ntc2]", "test_charge_ot_trip_delay[ntc2]"}
+    module = _outcome("release_blocked", plans, not_run=not_run, unready=unready, resettable=False)
+    assert module.caught and module.contained
+    assert module.unreset == ["test_charge_ot_trip_delay[ntc2]"]
+    assert mutation_score(module, [module]).unreset == {"release_blocked": module.unreset}
+    emulated = _outcome("release_blocked", plans, not_run=not_run, unready=unready)
+    assert not emulated.contained  # cell emulators can power-cycle it: a spill
+    assert _matrix.resets_the_bms(None) and not _matrix.resets_the_bms(
+        "stations/sim-16s-module.yaml"
+    )
