@@ -164,3 +164,15 @@ def test_plans_kept_from_starting_by_a_bms_no_power_cycle_can_reset_are_not_a_sp
     assert _matrix.resets_the_bms(None) and not _matrix.resets_the_bms(
         "stations/sim-16s-module.yaml"
     )
+
+
+def test_a_run_without_a_defect_may_end_conditional_only_where_the_station_cannot_decide():
+    plans = {"test_standby_and_sleep": "passed", "test_soc_idle": "passed"}
+    cond = {"test_standby_and_sleep": ["standby_asleep_current 100 ± 5774 µA"]}
+    failed = {"test_standby_and_sleep": ["standby_asleep_current"]}
+    kw = {"conditional": cond, "failed_measurements": failed}
+    n83624 = Outcome("(none)", 1, 0.0, plans=plans, **kw)
+    n83624.undecidable = _matrix.UNDECIDED[("sim-16s-n83624.yaml", "")]
+    assert n83624.passes
+    assert not Outcome("(none)", 1, 0.0, plans=plans, **kw).passes  # elsewhere: not clean
+    assert Outcome("(none)", 0, 0.0, plans=plans).passes
