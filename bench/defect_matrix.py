@@ -198,6 +198,10 @@ HEARD_THROUGH: dict[str, Capability] = {
 # is counted apart, as one the station cannot decide, if no other plan is left. Anywhere
 # else a targeted plan that does not fail is a miss, conditional or not. The defect ""
 # is the run without one: a plan named there may end conditional on the defect-free BMS.
+_PSB_DRAW = (
+    "the BMS's draw flows out of the EA PSB 10060-120, read to ±0.24 A (0.2 % of its "
+    "rating): ±0.28 A against the draw's 20 mA (awake) and 0.2 mA (asleep) limits"
+)
 UNDECIDED: dict[tuple[str, str], dict[str, str]] = {
     ("sim-16s-n83624.yaml", ""): {
         "test_standby_and_sleep": (
@@ -206,6 +210,15 @@ UNDECIDED: dict[tuple[str, str], dict[str, str]] = {
             "draw ten times too high, or no sleep, it still fails"
         ),
     },
+    ("sim-16s-rp7952a.yaml", ""): {
+        "test_standby_and_sleep": (
+            "the BMS's draw flows out of the RP7952A battery simulator, read to ±(0.04 % "
+            "+ 30 mA): ±35 mA against the draw's 20 mA (awake) and 0.2 mA (asleep) "
+            "limits; a draw ten times too high, or no sleep, it still fails"
+        ),
+    },
+    ("sim-16s-psb.yaml", ""): {"test_standby_and_sleep": _PSB_DRAW},
+    ("sim-16s-psb.yaml", "standby_current_high"): {"test_standby_and_sleep": _PSB_DRAW},
     ("sim-16s-dg822.yaml", "current_gain"): {
         "test_charge_oc_threshold": (
             "the DG822's 5 mV offset is 0.2 A through its 25:1 divider and the 1 mOhm "
