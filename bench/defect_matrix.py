@@ -694,7 +694,9 @@ def _undecided_lines(o: Outcome) -> list[str]:
 def _not_applicable(o: Outcome) -> str:
     """Why the plans a defect targets do not run on the station (the run's own record)."""
     why = sorted({w for p, w in o.not_applicable.items() if o.targeted(p)})
-    return "; ".join(why) if why else "no plan it targets runs here"
+    if not why:
+        return "no plan it targets runs here"
+    return why[0] + (f" (and {len(why) - 1} more reasons)" if len(why) > 1 else "")
 
 
 def all_stations(workers: int, witnesses: bool, defects: list[str] | None) -> int:
