@@ -10,26 +10,42 @@ defaults target; 35 plans), and checks two things from the run's own results sto
   broken protection from spilling into the rest.
 
 A miswired bench (`swapped_wiring`) is caught before any plan, by the station's pin
-check: nothing is measured. A defect no plan targets yet (none today) must leave every
-plan passing, and is counted apart. A run
-without a defect comes first, all plans passing. Defects whose default position lies
-outside the reduced spec run at cell 16 (`ARGS`).
+check: nothing is measured (a station without one, with no cell emulators or a link
+without cell voltages, has nothing that observes it). A defect no plan targets yet (none
+today) must leave every plan passing, and is counted apart. A run without a defect comes
+first, all plans passing. Defects whose default position lies outside the reduced spec
+run at cell 16 (`ARGS`). On a station that cannot power-cycle the BMS (a real module
+powers it), a defect that leaves it tripped for good (a blocked release, a latch) keeps
+the plans after its own from starting: the bench cannot contain it, and the matrix says
+so instead of calling it a spill.
 
 `--witnesses` runs, per defect, only the plans it targets and one cheap plan of every
 other kind (`WITNESSES`): every other protection is still shown measured after the
 defect, at about half the cost; the test runs it that way to stay within the suite's
 time, the benchmark runs every plan by default.
 
-Prints one line per defect and the count (defects caught / defects); exit code 0 only
-when every defect is caught and contained. tests/e2e/test_defect_matrix.py runs the
-same matrix on one defect of each mechanism (`SUITE`), the witnesses' way. Runs go two at
-a time (virtual time: concurrency changes no result).
+`--station` runs the matrix on another station, `--all-stations` on every shipped 16S
+one. There a defect counts in the mutation score (caught and contained / defects) only
+where a plan can observe it: not where every plan it targets is not applicable (the
+run's own reasons are printed), nor where its only evidence is the BMS's word through a
+capability the station's link lacks (`HEARD_THROUGH`: the plans judge that word only
+where the link carries it). A plan a station's accuracy cannot decide for a defect
+(`UNDECIDED`, with the reason) must end conditional there and is not counted as
+catching it. Each defect left out is printed with its reason, and its run must still
+leave every plan passing.
+
+Prints one line per defect and the count (defects caught / defects), then the mutation
+score; exit code 0 only when every defect in the score is caught and contained and the
+others disturb no plan. tests/e2e/test_defect_matrix.py runs the same matrix on one
+defect of each mechanism (`SUITE`), the witnesses' way. Runs go two at a time (virtual
+time: concurrency changes no result).
 """
 
 from __future__ import annotations
 
 import argparse
 import fnmatch
+import functools
 import subprocess
 import sys
 import tempfile
@@ -43,6 +59,10 @@ sys.path.insert(0, str(REPO))
 
 import yaml  # noqa: E402
 
+from dut_drivers.base import Capability  # noqa: E402
+from dut_drivers.registry import PROTOCOLS  # noqa: E402
+from rig.config import StationConfig, load_station  # noqa: E402
+from rig.paths import DEFAULT_STATION  # noqa: E402
 from rig.results import read_records  # noqa: E402
 from simlab.firmware.defects import CATALOGUE  # noqa: E402
 
@@ -162,6 +182,51 @@ EXPECTED: dict[str, tuple[str, ...] | None] = {
     "derating_ignored": ("test_inverter_temperature_derating",),
     "lost_link_unsignalled": ("test_inverter_lost_link",),
 }
+# Defects whose only evidence is what the BMS reports through one capability of its link
+# (its balance mask, its protection flags): the plans judge that word only where the
+# station's protocol carries it (the balancing plan asks for the mask only then), so on a
+# station whose link lacks it no plan can observe the defect. It counts as having no
+# plan there, not as missed, and its run must still leave every plan passing.
+HEARD_THROUGH: dict[str, Capability] = {
+    "unreported_balance": Capability.balancing,
+    "unreported_flag": Capability.protections,
+}
+# What a station's accuracy cannot decide: (station file, defect) -> {targeted plan: why}.
+# There the plan must end CONDITIONAL (the defect moves its value to where the station's
+# uncertainty still reaches the band: seen, not decided) and it does not count as
+# catching the defect: the defect is caught only if its other targeted plans failed, and
+# is counted apart, as one the station cannot decide, if no other plan is left. Anywhere
+# else a targeted plan that does not fail is a miss, conditional or not. The defect ""
+# is the run without one: a plan named there may end conditional on the defect-free BMS.
+_PSB_DRAW = (
+    "the BMS's draw flows out of the EA PSB 10060-120, read to ±0.24 A (0.2 % of its "
+    "rating): ±0.28 A against the draw's 20 mA (awake) and 0.2 mA (asleep) limits"
+)
+UNDECIDED: dict[tuple[str, str], dict[str, str]] = {
+    ("sim-16s-n83624.yaml", ""): {
+        "test_standby_and_sleep": (
+            "the N83624 reads a channel's current to ±(0.1 % + 5 mA) on its one range: "
+            "±5.8 mA against the draw's 20 mA (awake) and 0.2 mA (asleep) limits; a "
+            "draw ten times too high, or no sleep, it still fails"
+        ),
+    },
+    ("sim-16s-rp7952a.yaml", ""): {
+        "test_standby_and_sleep": (
+            "the BMS's draw flows out of the RP7952A battery simulator, read to ±(0.04 % "
+            "+ 30 mA): ±35 mA against the draw's 20 mA (awake) and 0.2 mA (asleep) "
+            "limits; a draw ten times too high, or no sleep, it still fails"
+        ),
+    },
+    ("sim-16s-psb.yaml", ""): {"test_standby_and_sleep": _PSB_DRAW},
+    ("sim-16s-psb.yaml", "standby_current_high"): {"test_standby_and_sleep": _PSB_DRAW},
+    ("sim-16s-dg822.yaml", "current_gain"): {
+        "test_charge_oc_threshold": (
+            "the DG822's 5 mV offset is 0.2 A through its 25:1 divider and the 1 mOhm "
+            "shunt: the chain's U at the trip the gain moves (8 A / 1.1 = 7.27 A) still "
+            "reaches the band's low edge, 7.6 A"
+        ),
+    },
+}
 # Defects whose targeted plans the default bench cannot serve, run on a configuration
 # that can: a station, spec changes (dotted paths) and simlab settings. Each such run
 # holds the targeted plans only, and the same configuration runs once without a defect
@@ -267,11 +332,39 @@ class Outcome:
     failed_measurements: dict[str, list[str]] = field(default_factory=dict)
     measurements: int = 0
     pin_check_failed: bool = False
+    pin_check: str | None = None  # its message; None: no pin check ran (no cells wired)
+    pin_check_decides: bool = False  # an error-level check (not "not possible")
     expected: tuple[str, ...] | None = ()
     clean: bool = False  # a configuration's run without a defect (CONFIGS)
+    conditional: dict[str, list[str]] = field(default_factory=dict)  # plan -> measurements
+    undecidable: dict[str, str] = field(default_factory=dict)  # UNDECIDED on this station
+    unheard: str = ""  # why no plan on this station can observe it (HEARD_THROUGH)
+    not_applicable: dict[str, str] = field(default_factory=dict)  # plan -> why (the run's)
+    resettable: bool = True  # the station can power-cycle the BMS (resets_the_bms)
+    unready: set[str] = field(default_factory=set)  # setup/teardown: the BMS not ready
 
     def targeted(self, plan: str) -> bool:
         return any(fnmatch.fnmatchcase(plan, p) for p in self.expected or ())
+
+    def undecided(self, plan: str) -> str:
+        """Why this station cannot decide the plan (UNDECIDED), if the plan ended
+        conditional as expected there; "" otherwise."""
+        if self.plans.get(plan) != "passed" or plan not in self.conditional:
+            return ""
+        why = [w for p, w in self.undecidable.items() if fnmatch.fnmatchcase(plan, p)]
+        return why[0] if why else ""
+
+    @property
+    def passes(self) -> bool:
+        """Every plan passed with no measurement failed: a run without a defect. A plan
+        may end conditional only where the station cannot decide it (UNDECIDED)."""
+        if not self.plans or set(self.plans.values()) != {"passed"} or self.not_run:
+            return False
+        failed = any(
+            len(names) != len(self.conditional.get(p, []))
+            for p, names in self.failed_measurements.items()
+        )
+        return not failed and all(self.undecided(p) for p in self.conditional)
 
     @property
     def untargeted(self) -> bool:
@@ -279,29 +372,48 @@ class Outcome:
         return self.expected == ()
 
     @property
+    def hits(self) -> list[str]:
+        return [p for p in self.plans if self.targeted(p)]
+
+    @property
     def missed(self) -> list[str]:
-        """Targeted plans that did not fail (or nothing targeted ran)."""
+        """Targeted plans that did not fail (or nothing targeted ran); a plan this
+        station cannot decide (UNDECIDED) is not missed when it ended conditional."""
         if self.expected is None:  # stopped by the station checks, nothing measured
             stopped = self.pin_check_failed and not self.plans and not self.measurements
             return [] if stopped else ["<station checks>"]
         if self.untargeted:
             return ["<no plan targets it>"]
-        hits = [p for p in self.plans if self.targeted(p)]
-        if not hits:
+        if not self.hits:
             return [f"<no plan matches {', '.join(self.expected or ())}>"]
-        return [p for p in hits if self.plans[p] != "failed"]
+        return [p for p in self.hits if self.plans[p] != "failed" and not self.undecided(p)]
+
+    @property
+    def undecided_all(self) -> bool:
+        """Every targeted plan that ran ended conditional where this station cannot
+        decide it: the defect is seen, not caught."""
+        hits = self.hits if self.expected else []
+        return bool(hits) and all(self.undecided(p) for p in hits)
 
     @property
     def spilled(self) -> list[str]:
-        """Plans the defect does not target that did not pass, or did not start."""
+        """Plans the defect does not target that did not pass, or did not start (save
+        where the station cannot reset a BMS the defect leaves tripped: `unreset`)."""
         if self.expected is None:
             return []  # by design no plan starts on a miswired bench
         spilled = [p for p, o in self.plans.items() if not self.targeted(p) and o != "passed"]
-        return spilled + [f"{p} (setup {o})" for p, o in self.not_run.items()]
+        unreset = set(self.unreset)
+        return spilled + [f"{p} (setup {o})" for p, o in self.not_run.items() if p not in unreset]
+
+    @property
+    def unreset(self) -> list[str]:
+        """Plans that could not start or end because the BMS stayed tripped, on a station
+        that cannot power-cycle it: what the bench cannot contain, not a spill."""
+        return [] if self.resettable else [p for p in self.not_run if p in self.unready]
 
     @property
     def caught(self) -> bool:
-        return not self.missed
+        return not self.missed and not self.undecided_all
 
     @property
     def contained(self) -> bool:
@@ -369,6 +481,10 @@ def run_one(
     seconds = time.monotonic() - t0
     name = name or defect or "(none)"
     out = Outcome(name, proc.returncode, seconds, expected=EXPECTED.get(defect or "", ()))
+    where = Path(station or DEFAULT_STATION).name
+    out.undecidable = UNDECIDED.get((where, defect or ""), {})
+    out.unheard = unheard(defect or "", station)
+    out.resettable = resets_the_bms(station)
     run_dirs = [d for d in runs.iterdir() if d.is_dir()] if runs.exists() else []
     if not run_dirs:
         out.plans["<no run folder>"] = proc.stdout[-500:] + proc.stderr[-500:]
@@ -383,9 +499,53 @@ def run_one(
             if r["verdict"] != "pass":
                 plan = r["test"].split("::")[-1]
                 out.failed_measurements.setdefault(plan, []).append(r["name"])
-        elif r["type"] == "station_check" and r["check"] == "pin" and not r["ok"]:
-            out.pin_check_failed = True
+                if r["verdict"] == "conditional":
+                    out.conditional.setdefault(plan, []).append(_reading(r))
+        elif r["type"] == "recovery" and not r["ready"]:
+            out.unready.add(r["test"].split("::")[-1])
+        elif r["type"] == "not_applicable":
+            out.not_applicable[r["test"].split("::")[-1]] = r["reason"]
+        elif r["type"] == "station_check" and r["check"] == "pin":
+            out.pin_check_failed = not r["ok"]
+            out.pin_check = r["message"]
+            out.pin_check_decides = r.get("severity") == "error"
     return out
+
+
+def _reading(r: dict) -> str:
+    """A measurement as value ± U against its limits, in its unit."""
+    u = r.get("uncertainty")
+    limits = f"{r.get('low', '')}…{r.get('high', '')}"
+    spread = f" ± {u:.2g}" if u is not None else ""
+    return f"{r['name']} {r['value']:.4g}{spread} {r['unit']} against {limits} {r['unit']}"
+
+
+@functools.cache
+def station_file(station: str | None) -> StationConfig:
+    """A station file, read (the default station's if None)."""
+    return load_station(REPO / (station or DEFAULT_STATION))
+
+
+def protocol_of(station: str | None) -> str:
+    """The BMS protocol a station file names."""
+    return station_file(station).dut.protocol
+
+
+def resets_the_bms(station: str | None) -> bool:
+    """Whether the station can power-cycle the BMS (cell emulators or a battery
+    simulator carry its supply; a real module powers it itself): as the recovery does."""
+    wiring = station_file(station).wiring
+    return bool(wiring.cells) or wiring.pack is not None
+
+
+def unheard(defect: str, station: str | None) -> str:
+    """Why no plan on this station can observe `defect` (HEARD_THROUGH): its link lacks
+    the capability the defect's only evidence comes through; "" if it has it."""
+    need = HEARD_THROUGH.get(defect)
+    protocol = protocol_of(station)
+    if need is None or need in PROTOCOLS[protocol].capabilities:
+        return ""
+    return f"its link ({protocol}) does not report {need}"
 
 
 def selection(defect: str, plans: list[str]) -> list[str]:
@@ -444,43 +604,126 @@ def _configured(defect: str | None, config: dict[str, object], folder: Path, i: 
     return out
 
 
-def mutation_score(baseline: Outcome, outcomes: list[Outcome]) -> tuple[int, int, list[str]]:
-    """(caught, applicable, not applicable): a defect is applicable on a station where a
-    plan it targets runs there (or it stops the run at the station checks)."""
+@dataclass
+class Score:
+    """A station's mutation score: defects caught (and contained) by their plans over
+    the defects some plan on the station can decide; the rest named with the reason."""
+
+    caught: list[str] = field(default_factory=list)  # caught and contained
+    missed: list[str] = field(default_factory=list)  # not caught, or spilled
+    absent: dict[str, str] = field(default_factory=dict)  # no plan here observes it: why
+    undecided: dict[str, str] = field(default_factory=dict)  # seen, not decided here: why
+    noisy: list[str] = field(default_factory=list)  # absent or undecided, yet a plan failed
+    unreset: dict[str, list[str]] = field(default_factory=dict)  # caught; plans not started
+
+    @property
+    def applicable(self) -> int:
+        return len(self.caught) + len(self.missed)
+
+    @property
+    def ratio(self) -> float:
+        return len(self.caught) / self.applicable if self.applicable else 1.0
+
+    @property
+    def perfect(self) -> bool:
+        return not self.missed and not self.noisy
+
+    def lines(self) -> list[str]:
+        """The defects not in the score, each with its reason, and what went wrong."""
+        out = [f"  no plan on this station observes {d}: {why}" for d, why in self.absent.items()]
+        out += [f"  this station cannot decide {d}: {why}" for d, why in self.undecided.items()]
+        out += [
+            f"  {d} caught; {len(plans)} plan(s) after it could not start: the station "
+            "cannot power-cycle a BMS left tripped for good (nothing carries its supply)"
+            for d, plans in self.unreset.items()
+        ]
+        out += [f"  NOT caught or contained: {d}" for d in self.missed]
+        out += [f"  a plan FAILED with {d}, which no plan here decides" for d in self.noisy]
+        return out
+
+
+def mutation_score(baseline: Outcome, outcomes: list[Outcome]) -> Score:
+    """A defect is applicable on a station where a plan it targets runs (or it stops the
+    run at the station checks) and can observe it: not where the station's link lacks
+    the capability its only evidence comes through (HEARD_THROUGH), nor where every
+    plan it targets ends conditional as the station's accuracy leaves it (UNDECIDED).
+    Those are named apart, and their runs must leave every other plan passing."""
     plans = list(baseline.plans)
-    applicable, caught, absent = 0, 0, []
+    score = Score()
     for o in outcomes:
         if o.clean:
             continue
         targeted = o.expected is None or any(o.targeted(p) for p in [*plans, *o.plans])
-        if not targeted:
-            absent.append(o.defect)
-            continue
-        applicable += 1
-        caught += o.caught and o.contained
-    return caught, applicable, absent
+        quiet = set(o.plans.values()) <= {"passed"} and not o.not_run  # conditional: passed
+        unchecked = o.expected is None and not o.pin_check_decides
+        if unchecked:  # a miswired bench: only the pin check sees it, and it cannot here
+            why = o.pin_check or "the station wires no cell emulators to step"
+            score.absent[o.defect] = f"the pin check: {why}"
+            if not quiet:
+                score.noisy.append(o.defect)
+        elif o.unheard or not targeted:
+            score.absent[o.defect] = o.unheard or _not_applicable(o)
+            if not quiet:
+                score.noisy.append(o.defect)
+        elif o.undecided_all:
+            score.undecided[o.defect] = "; ".join(
+                f"{p} {', '.join(o.conditional[p])}: {o.undecided(p)}" for p in o.hits
+            )
+            if not o.contained:
+                score.noisy.append(o.defect)
+        elif o.caught and o.contained:
+            score.caught.append(o.defect)
+            if o.unreset:
+                score.unreset[o.defect] = o.unreset
+        else:
+            score.missed.append(o.defect)
+    return score
+
+
+def _undecided_lines(o: Outcome) -> list[str]:
+    """The plans a run without a defect left conditional where the station cannot decide
+    them (UNDECIDED), with what they measured and why."""
+    return [
+        f"  without a defect, {p} conditional, as this station decides it: "
+        f"{', '.join(o.conditional[p])} ({o.undecided(p)})"
+        for p in o.conditional
+        if o.undecided(p)
+    ]
+
+
+def _not_applicable(o: Outcome) -> str:
+    """Why the plans a defect targets do not run on the station (the run's own record)."""
+    why = sorted({w for p, w in o.not_applicable.items() if o.targeted(p)})
+    if not why:
+        return "no plan it targets runs here"
+    return why[0] + (f" (and {len(why) - 1} more reasons)" if len(why) > 1 else "")
 
 
 def all_stations(workers: int, witnesses: bool, defects: list[str] | None) -> int:
     """The matrix on each shipped 16S simulated station (the 4S ones run a 4S spec the
-    matrix does not reduce): its mutation score, caught and contained / applicable."""
+    matrix does not reduce): its mutation score, caught and contained / applicable, and
+    the defects left out of it with the reason."""
     stations = sorted((REPO / "stations").glob("sim-16s*.yaml"))
-    worst = 1.0
+    ok = True
     for station in stations:
         t0 = time.monotonic()
         with tempfile.TemporaryDirectory() as tmp:
             rel = str(station.relative_to(REPO))
             baseline, outcomes = run_matrix(Path(tmp), workers, witnesses, rel, defects)
-        clean = baseline.returncode == 0 and set(baseline.plans.values()) == {"passed"}
-        caught, applicable, absent = mutation_score(baseline, outcomes)
-        score = caught / applicable if applicable else 1.0
-        worst = min(worst, score if clean else 0.0)
+        clean = baseline.passes and all(o.passes for o in outcomes if o.clean)
+        score = mutation_score(baseline, outcomes)
+        ok = ok and clean and score.perfect
         print(
-            f"{station.name:28s} {caught:3d} / {applicable:<3d} {100 * score:5.1f} %  "
-            f"({len(baseline.plans)} plans{'' if clean else ', NOT all passing without a defect'}; "
-            f"{len(absent)} defects without a plan here; {time.monotonic() - t0:.0f} s)"
+            f"{station.name:28s} {len(score.caught):3d} / {score.applicable:<3d} "
+            f"{100 * score.ratio:5.1f} %  ({len(baseline.plans)} plans"
+            f"{'' if clean else ', NOT all passing without a defect'}; "
+            f"{len(score.absent)} defects no plan here observes, {len(score.undecided)} "
+            f"it cannot decide; {time.monotonic() - t0:.0f} s)"
         )
-    return 0 if worst == 1.0 else 1
+        for line in [*_undecided_lines(baseline), *score.lines()]:
+            print(line)
+        sys.stdout.flush()
+    return 0 if ok else 1
 
 
 def main() -> int:
@@ -508,43 +751,51 @@ def main() -> int:
         )
     wall = time.monotonic() - t0
     plans = len(baseline.plans)
-    clean = all(o == "passed" for o in baseline.plans.values()) and baseline.returncode == 0
+    clean = baseline.passes
     print(f"reduced spec (cell 16, NTC 2, no pack levels): {plans} plans; without a defect: "
           f"{'all passed' if clean else baseline.plans}")  # fmt: skip
+    for line in _undecided_lines(baseline):
+        print(line)
     cleans = [o for o in outcomes if o.clean]
     outcomes = [o for o in outcomes if not o.clean]
     for o in cleans:
-        ok = o.returncode == 0 and set(o.plans.values()) == {"passed"}
-        print(f"without a defect, {o.defect[7:-1]}: {'all passed' if ok else o.plans}")
-        clean = clean and ok
+        print(f"without a defect, {o.defect[7:-1]}: {'all passed' if o.passes else o.plans}")
+        clean = clean and o.passes
     print(f"{'defect':22s} {'caught':>6s} {'contained':>9s} {'failed plans':>12s} {'s':>5s}")
+    score = mutation_score(baseline, outcomes)
     for o in outcomes:
         failed = sum(1 for v in o.plans.values() if v != "passed")
-        verdict = "n/a" if o.untargeted else ("yes" if o.caught else "NO")
+        absent = score.absent.get(o.defect, "")
+        decided = "yes" if o.caught else ("cond" if o.undecided_all else "NO")
+        verdict = "n/a" if absent else decided
         print(
             f"{o.defect:22s} {verdict:>6s} "
             f"{'yes' if o.contained else 'NO':>9s} {failed:12d} {o.seconds:5.1f}"
         )
-        for plan in [] if o.untargeted else o.missed:
-            print(f"    not caught by {plan}: {o.plans.get(plan)}", o.failed_measurements.get(plan))
+        if absent:
+            print(f"    no plan here observes it: {absent}")
+        for plan in [p for p in o.hits if o.undecided(p)]:
+            print(f"    {plan} conditional, as this station decides it: "
+                  f"{', '.join(o.conditional[plan])} ({o.undecided(plan)})")  # fmt: skip
+        for plan in [] if absent else o.missed:
+            seen = o.conditional.get(plan) or o.failed_measurements.get(plan)
+            print(f"    not caught by {plan}: {o.plans.get(plan)}", seen)
         for plan in o.spilled:
             print(f"    spilled into {plan}: {o.plans.get(plan)}", o.failed_measurements.get(plan))
+        if o.unreset:
+            print(f"    not started, the BMS left tripped and no power cycle on this station: "
+                  f"{', '.join(o.unreset)}")  # fmt: skip
     caught = sum(o.caught for o in outcomes)
     contained = sum(o.caught and o.contained for o in outcomes)
-    score_caught, score_of, _ = mutation_score(baseline, outcomes)
-    untargeted = [o.defect for o in outcomes if o.untargeted]
     n = len(outcomes)
     print(f"defects caught: {caught} / {n}; caught and contained: {contained} / {n}")
-    print(f"mutation score: {score_caught} / {score_of} defects caught by their plans "
-          f"({100 * score_caught / max(score_of, 1):.1f} %)")  # fmt: skip
-    if untargeted:
-        quiet = all(o.contained for o in outcomes if o.untargeted)
-        seen = "every plan passed with them" if quiet else "SOME PLAN FAILED"
-        print(f"not targeted by any plan yet: {', '.join(untargeted)} ({seen})")
+    print(f"mutation score: {len(score.caught)} / {score.applicable} defects caught by their "
+          f"plans ({100 * score.ratio:.1f} %)")  # fmt: skip
+    for line in score.lines():
+        print(line)
     mode = "targeted plans + one of every kind" if args.witnesses else "every plan"
     print(f"{n + 1} runs ({mode}) in {wall:.0f} s wall, {args.workers} at once")
-    targeted = [o for o in outcomes if not o.untargeted]
-    return 0 if clean and all(o.caught and o.contained for o in targeted) else 1
+    return 0 if clean and score.perfect else 1
 
 
 if __name__ == "__main__":

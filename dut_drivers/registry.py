@@ -136,7 +136,6 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
                     C.temperatures,
                     C.ntc_temperatures,
                     C.cycles,
-                    C.capacity,
                     C.protections,
                     C.alarms,
                     C.config_read,

@@ -4,7 +4,10 @@ Ready means the BMS answers, both FETs are on and no protection is active, with 
 station in its safe state (cells at nominal, charger and load off). The spec's recovery
 procedure gets there: make the station safe and wait for the BMS to release; if it does
 not within the spec's timeout and the spec allows it, power-cycle the board through the
-cell emulators (it runs from the pack) and wait for it to boot. Each plan runs this
+cell emulators (it runs from the pack) and wait for it to boot. Where nothing can be
+power-cycled (a bench on a real module, which powers the board itself, or a spec without
+`power_cycle`), the wait lasts as long as any stated protection may take to release by
+its own rule: only a protection that never releases leaves the board tripped. Each plan runs this
 before it starts, so a protection that never released fails its own plan and not every
 plan after it.
 """
@@ -95,11 +98,12 @@ def recover(
         except _LinkSilent:
             return None
 
-    waited = wait(rec.release_timeout_s)
+    cycles = rec.power_cycle and station.can_power_off_dut  # a real module cannot be
+    waited = wait(rec.release_timeout_s if cycles else own_release_s(spec))
     if waited is not None:
         method = "ready" if waited == 0 else "release"
         return RecoveryResult(True, method, clock.now() - t0, last[0])
-    if rec.power_cycle and station.power_off_dut():  # a real module cannot be switched off
+    if cycles and station.power_off_dut():
         clock.sleep(rec.power_off_s)
         make_safe()  # cells back on at nominal: the board boots
         # give it the settle time before the first question: a board still booting does
@@ -108,6 +112,20 @@ def recover(
         if wait(rec.boot_timeout_s) is not None:
             return RecoveryResult(True, "power_cycle", clock.now() - t0, last[0])
     return RecoveryResult(False, "failed", clock.now() - t0, last[0])
+
+
+def own_release_s(spec: DutSpec) -> float:
+    """The spec's release timeout, or longer: the longest release delay a stated protection
+    that does not latch may take (its band's high end), and a settle time for the scan."""
+    delays = [
+        p.release_delay_s.high
+        for name in type(spec.protections).model_fields
+        if (p := getattr(spec.protections, name)) is not None
+        and not getattr(p, "latching", False)
+        and getattr(p, "release_delay_s", None) is not None
+    ]
+    longest = max(delays, default=0.0) + spec.test_conditions.settle_s
+    return max(spec.recovery.release_timeout_s, longest)
 
 
 # A BMS that gives no valid reply this many polls in a row is not about to be ready (a

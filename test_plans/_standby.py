@@ -3,9 +3,12 @@
 A BMS runs from the pack it guards, so its own supply current flows out of every cell:
 the station sees it in the cell emulators' current with the charger and the load off,
 read on a low meter range (the N6781A's 100 mA and 1 mA ranges: microamperes matter
-here). Everything below is the station's evidence; the plan talks to the BMS only where
-talking is the stimulus (a host's request as a wake-up source), because a request starts
-its idle timer again.
+here), or, where a battery simulator holds the pack and the emulators feed only the
+sense taps, in the battery simulator's current (on its one range: an RP7952A reads it to
+±35 mA, an EA PSB 10060-120 to ±0.28 A, so there the plan is conditional at best).
+Everything below is the station's evidence; the plan talks to the BMS only where talking
+is the stimulus (a host's request as a wake-up source), because a request starts its
+idle timer again.
 
 - `standby_awake_current`: the draw right after a last exchange, awake and idle;
 - `standby_time_to_sleep`: from that exchange to the draw falling to its sleep level,
@@ -41,6 +44,7 @@ from rig.measure.budget import delay_budget
 from rig.measure.traces import trip_waveform
 from rig.plugin.fixtures import Recorder
 from rig.station import Station
+from rig.station.fitness import pack_volts
 from test_plans._power_path import PowerPath
 from test_plans._trip import against
 
@@ -65,25 +69,38 @@ def duration_s(spec: DutSpec) -> float:
 
 
 class DrawMeter:
-    """The BMS's own draw, read on one cell emulator channel (every cell sources it)."""
+    """The BMS's own draw where it flows: out of the battery simulator where one holds
+    the pack (the cell emulators then feed only the sense taps), else out of every cell,
+    read on one cell emulator channel."""
 
     def __init__(self, station: Station, s: Standby):
         self.cells = station.cells
+        self.pack = station.pack if station.config.wiring.pack is not None else None
         self.position = self.cells.positions[0]
-        ch = self.cells.channel_of(self.position)
-        self.instrument = f"{ch.instrument}:{ch.channel}"
+        if self.pack is not None:
+            self.instrument = self.pack.name
+            self.context: dict[str, object] = {"battery_simulator": self.pack.name}
+        else:
+            ch = self.cells.channel_of(self.position)
+            self.instrument = f"{ch.instrument}:{ch.channel}"
+            self.context = {"cell": self.position}
         self.range_a = s.current_range_a
 
     def read(self, largest_a: float | None = None) -> tuple[float, Accuracy]:
         """The draw (A) on the range holding `largest_a` (default the spec's); a draw
-        beyond it is read again on the full range."""
+        beyond it is read again on the full range. A battery simulator reads it on its
+        one range (+ sourcing: the draw)."""
+        if self.pack is not None:
+            amps = self.pack.measure_current()
+            return amps, self.pack.accuracy("current_meas", abs(amps))
         amps, band = self.cells.measure_small_current(self.position, largest_a or self.range_a)
         if not math.isfinite(amps):
             amps, band = self.cells.measure_small_current(self.position, 3.0)
         return amps, band
 
     def done(self) -> None:
-        self.cells.restore_ranges()
+        if self.pack is None:
+            self.cells.restore_ranges()
 
 
 def _months(
@@ -97,12 +114,15 @@ def _months(
     meter: DrawMeter,
 ) -> None:
     capacity = s.capacity_ah or spec.dut.capacity_ah
-    value = capacity / amps / HOURS_PER_MONTH if amps > 0 else None
-    budget: list[Component] = []
-    if value is not None:
-        budget = [
-            rectangular("draw read-back accuracy", value * band.limit(amps) / amps, band.source)
-        ]
+    u_draw = 2 * band.limit(amps) / math.sqrt(3)  # the draw's U (k = 2), as `_current` has it
+    if amps - u_draw <= 0:  # its band reaches 0 A: the months are unbounded (the draw is judged)
+        return
+    value = capacity / amps / HOURS_PER_MONTH
+    # months go as 1 / draw: the band's low end gives the longer side, taken both ways
+    far = capacity / (amps - u_draw) / HOURS_PER_MONTH
+    budget = [
+        Component("draw read-back accuracy (at its band's low end)", (far - value) / 2, band.source)
+    ]
     record(
         name,
         value,
@@ -138,7 +158,7 @@ def _current(
         ],
         evidence="instrument",
         instrument=meter.instrument,
-        context={"cell": meter.position},
+        context=meter.context,
         note=f"the BMS's own draw, read on {meter.instrument}",
     )
 
@@ -238,8 +258,10 @@ def _wake(
     tc = spec.test_conditions
     charger_ok = True
     if source == "charger":
-        path = PowerPath(station, spec, "charge")
-        path.start(station.cells.count * tc.nominal_cell_voltage)
+        # the charger well above the pack, as the charge-current plans put it (enough for
+        # the BMS to see a charger): at the path's 0.5 V it sat on the detection's edge
+        path = PowerPath(station, spec, "charge", tc.current.charge_headroom_v)
+        path.start(pack_volts(spec))
         flowing = lambda: path.flowing(path.read())  # noqa: E731
         flows = wait_for(clock, flowing, tc.settle_s * 3, tc.poll_period_s)
         path.stop()

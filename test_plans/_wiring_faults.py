@@ -36,6 +36,7 @@ from rig.measure.budget import delay_budget
 from rig.measure.traces import trip_waveform
 from rig.plugin.fixtures import Ready, Recorder
 from rig.station import Station
+from rig.station.fitness import pack_volts
 from rig.station.roles import Fault
 from test_plans._power_path import PowerPath
 from test_plans._trip import against
@@ -73,7 +74,7 @@ def _detect(
     tc = spec.test_conditions
     switch = station.switch
     charge = PowerPath(station, spec, "charge")
-    charge.start(station.cells.count * tc.nominal_cell_voltage)
+    charge.start(pack_volts(spec))
     amps = charge.read()
     if not charge.flowing(amps):
         record(
@@ -135,7 +136,7 @@ def _other_path(
     still conducting."""
     tc = spec.test_conditions
     load = PowerPath(station, spec, "discharge")
-    load.start(station.cells.count * tc.nominal_cell_voltage)
+    load.start(pack_volts(spec))
     clock.sleep(tc.poll_period_s)
     amps = load.read()
     load.stop()
@@ -166,12 +167,13 @@ def _remove(
 ) -> None:
     """Fault out, bench back at rest, the charge path flowing again (or recovered)."""
     station.switch.remove(fault.name)
-    station.cells.set_all(spec.test_conditions.nominal_cell_voltage)
+    if station.config.wiring.cells:  # a module's cells are its own
+        station.cells.set_all(spec.test_conditions.nominal_cell_voltage)
     if station.config.wiring.thermistors:
         station.thermistors.set_all(station.thermistors.SAFE_C)
     rec = spec.recovery
     charge = PowerPath(station, spec, "charge")
-    charge.start(station.cells.count * spec.test_conditions.nominal_cell_voltage)
+    charge.start(pack_volts(spec))
     flows = wait_for(
         clock, lambda: charge.flowing(charge.read()), rec.release_timeout_s, rec.poll_s
     )

@@ -17,6 +17,7 @@ from test_plans import _standby
 pytestmark = [
     pytest.mark.protection("standby"),
     pytest.mark.clause("BMS data sheet: standby and sleep current"),
+    pytest.mark.needs("cells"),  # the draw is read on an emulator channel (a module: none)
     pytest.mark.slow,
     pytest.mark.long(estimate=_standby.duration_s),
 ]

@@ -21,6 +21,7 @@ pytestmark = [
 ]
 
 
+@pytest.mark.needs("cells")  # the leads run to cell emulators (a module: not applicable)
 @pytest.mark.spec_states("wiring_faults.sense_wire")
 def test_sense_wire_open(station, dut, clock, spec, record, ready):
     _wiring_faults.sense_wires(station, dut, clock, spec, record, ready)

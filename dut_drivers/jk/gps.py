@@ -343,13 +343,14 @@ def decode_reading(tags: Mapping[int, bytes], sent: bytes = b"") -> Reading:
     warnings, bits = _u(tags[0x8B]), _u(tags[0x8C])
     temps = tuple(decode_temperature(_u(tags[t])) for t in (0x81, 0x82) if t in tags)
     settings = decode_settings(tags)
-    capacity = settings.get("capacity_ah")
     soc = float(_u(tags[0x85]))
     status = BmsStatus(
         pack_voltage=_u(tags[0x83]) / 100,
         current=decode_current(_u(tags[0x84]), version),
-        remaining_capacity_ah=None if capacity is None else round(capacity * soc / 100, 3),
-        full_capacity_ah=capacity,
+        # the port carries the count as a whole-% SoC (0x85) only: SoC x capacity would
+        # be a remaining capacity in steps of 1 % of it, which no plan may take for a count
+        remaining_capacity_ah=None,
+        full_capacity_ah=settings.get("capacity_ah"),
         cycles=_u(tags[0x87]) if 0x87 in tags else None,
         soc_percent=soc,
         charge_fet=bool(bits & 0x01),

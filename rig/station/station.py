@@ -352,6 +352,12 @@ class Station:
         """The battery simulator on the BMS's battery terminals."""
         return self._need(self._pack, "battery simulator (wiring.pack)")
 
+    @property
+    def can_power_off_dut(self) -> bool:
+        """Whether something on the bench carries the BMS's supply (cell emulators, a
+        battery simulator); a real module powers it itself."""
+        return self._pack is not None or self._cells is not None
+
     def power_off_dut(self) -> bool:
         """Take away what the BMS runs from (the cells, a battery simulator); False when
         nothing on the bench can (a real module)."""

@@ -64,8 +64,8 @@ VARIANTS: dict[str, tuple[str, tuple[str, ...], set[str]]] = {
     ),
     "stations/sim-16s-module.yaml": (
         "Keysight RP7952A",
-        ("-k", "_oc or short_circuit or ntc2 and charge_ot"),
-        {*CURRENTS, "short"},
+        ("-k", "_oc or short_circuit or ntc2 and charge_ot or ntc_open_and_short"),
+        {*CURRENTS, "short", "ntc1"},
     ),
 }
 DEFAULT_STATION = "stations/sim-16s.yaml"
@@ -104,6 +104,23 @@ def test_a_battery_simulator_that_cannot_feed_the_short_says_so_up_front(variant
     ]
     assert na["test"].endswith("test_short_circuit")
     assert "reaches 56.8 A" in na["reason"] and "EA PSB 10060-120" in na["reason"]
+
+
+def test_plans_that_set_the_cells_are_not_applicable_on_a_module(variant_runs):
+    """A module's cells are its own: the plans that set them apart (imbalance, the sense
+    leads) or read the BMS's draw on an emulator channel (standby) do not run there; its
+    NTC lines are still faulted through the switch."""
+    run = variant_runs["stations/sim-16s-module.yaml"]
+    na = {
+        r["test"].split("::")[-1]: r["reason"] for r in run.records if r["type"] == "not_applicable"
+    }
+    for plan in (
+        "test_cell_imbalance_trip_delay",
+        "test_standby_and_sleep",
+        "test_sense_wire_open",
+    ):
+        assert na.get(plan) == "the station has no cells wired", (plan, na.get(plan))
+    assert "test_ntc_open_and_short" not in na
 
 
 def test_every_station_file_is_run_end_to_end():

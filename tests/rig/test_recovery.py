@@ -63,6 +63,8 @@ class Board:
 
 
 class Station:
+    can_power_off_dut = True
+
     def __init__(self, board: Board):
         self.cells = board
 
@@ -92,3 +94,38 @@ def test_a_board_that_never_answers_is_not_recovered():
     result = recover(Station(board), board, clock, SPEC, board.make_safe)
     assert not result.ready and result.method == "failed"
     assert result.status.startswith("no valid reply")
+
+
+class Module(Station):
+    """A bench on a real module: nothing carries the board's supply."""
+
+    can_power_off_dut = False
+
+    def power_off_dut(self) -> bool:
+        raise AssertionError("a module cannot be switched off")
+
+
+class Releasing(Board):
+    """A board whose protection releases by its own rule `release_s` after the start."""
+
+    def __init__(self, clock: Clock, release_s: float):
+        super().__init__(clock, latched=True)
+        self.release_s = release_s
+
+    def read_status(self) -> Status:
+        if self.clock.now() >= self.release_s:
+            self.latched = False
+        return super().read_status()
+
+
+def test_a_bench_that_cannot_power_cycle_waits_out_the_stated_release_delays():
+    """The spec's OC levels release 30-34 s after their trip: past the 10 s timeout."""
+    clock = Clock()
+    board = Releasing(clock, release_s=33.0)
+    result = recover(Module(board), board, clock, SPEC, board.make_safe)
+    assert result.ready and result.method == "release" and 33.0 <= clock.t < 34.5
+    # a protection that never releases is still not recovered, after that long
+    clock = Clock()
+    stuck = Board(clock, latched=True)
+    result = recover(Module(stuck), stuck, clock, SPEC, stuck.make_safe)
+    assert not result.ready and result.method == "failed" and clock.t >= 35.0

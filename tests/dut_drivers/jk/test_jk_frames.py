@@ -54,6 +54,8 @@ def test_gps_reply_decodes_as_the_description_says():
     assert r.cells[0] == 3.821 and r.cells[13] == 3.826 and len(r.cells) == 14
     s = r.status
     assert s.pack_voltage == 53.59 and s.soc_percent == 15 and s.cycles == 4
+    # the count is a whole-% SoC: no remaining capacity; the capacity setting is 14 Ah
+    assert s.remaining_capacity_ah is None and s.full_capacity_ah == 14
     assert s.current == 2.08  # 0x80D0, protocol version 1: top bit set = charging
     assert s.temperatures_c == (30.0, 28.0) and r.mos_temperature_c == 29.0
     assert s.charge_fet and s.discharge_fet and r.extra["balancing_switch"]
