@@ -346,6 +346,15 @@ class Cells:
             self.restore_ranges()
         self._verify_safe(volts)
 
+    def confirm_safe(self) -> None:
+        """Read every cell: still at the safe voltage, or RuntimeError naming the first that
+        is not (nothing is switched: the whole safe state follows and puts it right)."""
+        volts = self._safe.cell_voltage
+        for group in self._groups:
+            for position, reading in zip(group.positions, group.read(), strict=True):
+                if abs(reading - volts) > SAFE_TOLERANCE_V:
+                    raise RuntimeError(f"cell {position} reads {reading:.3f} V, not {volts:g} V")
+
     def _verify_safe(self, volts: float, tolerance: float = SAFE_TOLERANCE_V) -> None:
         """Read every cell back: one the emulator does not hold at the safe voltage (a
         failed regulator) is switched off, which is safe (an unpowered sense line is a

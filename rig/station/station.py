@@ -240,7 +240,11 @@ class Station:
             self._cells = Cells(channels, limits, self.config.safe_state)
             self.safety.register(
                 "cells to nominal",
-                self._kept(self._cells.make_safe, *{r.instrument for r in wiring.cells.values()}),
+                self._kept(
+                    self._cells.make_safe,
+                    *{r.instrument for r in wiring.cells.values()},
+                    confirm=self._cells.confirm_safe,
+                ),
                 priority=40,
             )
         if wiring.thermistors:
@@ -286,15 +290,22 @@ class Station:
                 priority=60,
             )
 
-    def _kept(self, make_safe: Callable[[], None], *instruments: str) -> Callable[[], None]:
+    def _kept(
+        self,
+        make_safe: Callable[[], None],
+        *instruments: str,
+        confirm: Callable[[], None] | None = None,
+    ) -> Callable[[], None]:
         """A role's safe-state step, left out while none of its instruments has been sent
         a command since the step last succeeded: the bench is as that step left it.
 
         Between two plans the safe state runs three times with nothing but the BMS's
         status read in between (after the plan, at its end, before the next); the first
-        one commands and reads back, the other two cost nothing. Any command to one of
-        the role's instruments (the plan's, a power cycle's, a reconnect's) or a failed
-        step makes the next one run whole.
+        one commands and reads back, the other two cost nothing but `confirm`, a read
+        that the state still holds (the cells' voltages: a regulator that drifted, or a
+        hand on the bench). Any command to one of the role's instruments (the plan's, a
+        power cycle's, a reconnect's), a failed step or a failed confirmation makes the
+        step run whole.
         """
         drivers = [self.drivers[name] for name in dict.fromkeys(instruments)]
         left: list[int | None] = [None]  # the command count as the step last left it
@@ -302,7 +313,12 @@ class Station:
         def step() -> None:
             count = sum(d.commands_sent for d in drivers)
             if left[0] == count:
-                return
+                try:
+                    if confirm is not None:
+                        confirm()
+                    return
+                except Exception:  # not as left: the whole step puts it right, or says why
+                    pass
             left[0] = None
             make_safe()
             left[0] = sum(d.commands_sent for d in drivers)

@@ -186,3 +186,28 @@ def test_a_safe_state_step_is_left_out_until_its_instruments_are_commanded():
     fail[0] = False
     step()  # a failed step is never taken as done
     assert runs == ["run"] * 4
+    moved = [False]
+
+    def confirm() -> None:
+        if moved[0]:
+            raise RuntimeError("cell 3 reads 3.1 V")
+
+    checked = Station._kept(bench, make_safe, "a", confirm=confirm)  # type: ignore[arg-type]
+    checked()
+    checked()
+    assert runs == ["run"] * 5  # confirmed by a read: left out
+    moved[0] = True  # a hand on the bench, nothing commanded
+    checked()
+    assert runs == ["run"] * 6
+
+
+def test_the_cells_confirm_their_safe_state_by_reading_alone():
+    driver = ListEmulator()
+    cells = make_cells(driver)
+    cells.make_safe()
+    driver.calls.clear()
+    cells.confirm_safe()
+    assert driver.calls == [("measure_voltages", (1, 2, 3, 4))]
+    driver.runaway[2] = 3.0
+    with pytest.raises(RuntimeError, match=r"cell 2 reads 3\.000 V"):
+        cells.confirm_safe()
