@@ -615,6 +615,7 @@ class Score:
     undecided: dict[str, str] = field(default_factory=dict)  # seen, not decided here: why
     noisy: list[str] = field(default_factory=list)  # absent or undecided, yet a plan failed
     unreset: dict[str, list[str]] = field(default_factory=dict)  # caught; plans not started
+    partly: dict[str, str] = field(default_factory=dict)  # caught; a plan undecided here: why
 
     @property
     def applicable(self) -> int:
@@ -632,6 +633,7 @@ class Score:
         """The defects not in the score, each with its reason, and what went wrong."""
         out = [f"  no plan on this station observes {d}: {why}" for d, why in self.absent.items()]
         out += [f"  this station cannot decide {d}: {why}" for d, why in self.undecided.items()]
+        out += [f"  {d} caught by its other plans; {why}" for d, why in self.partly.items()]
         out += [
             f"  {d} caught; {len(plans)} plan(s) after it could not start: the station "
             "cannot power-cycle a BMS left tripped for good (nothing carries its supply)"
@@ -675,6 +677,11 @@ def mutation_score(baseline: Outcome, outcomes: list[Outcome]) -> Score:
             score.caught.append(o.defect)
             if o.unreset:
                 score.unreset[o.defect] = o.unreset
+            if undecided := [p for p in o.hits if o.undecided(p)]:
+                score.partly[o.defect] = "; ".join(
+                    f"{p} conditional: {', '.join(o.conditional[p])} ({o.undecided(p)})"
+                    for p in undecided
+                )
         else:
             score.missed.append(o.defect)
     return score

@@ -132,6 +132,10 @@ def test_a_plan_the_station_cannot_decide_counts_only_when_it_ends_conditional()
     assert _outcome("current_gain", plans, station="sim-16s-dg822.yaml").missed == [
         "test_charge_oc_threshold"
     ]
+    assert (
+        "test_charge_oc_threshold conditional"
+        in mutation_score(dg822, [dg822]).partly["current_gain"]
+    )
     assert not _outcome("current_gain", plans, cond).caught
     # no plan left that decides it: seen, not caught, and counted apart
     alone = _outcome(
