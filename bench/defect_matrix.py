@@ -514,10 +514,13 @@ def run_one(
 
 def _reading(r: dict) -> str:
     """A measurement as value ± U against its limits, in its unit."""
-    u = r.get("uncertainty")
-    limits = f"{r.get('low', '')}…{r.get('high', '')}"
+    u, low, high, unit = r.get("uncertainty"), r.get("low"), r.get("high"), r["unit"]
+    if low is not None and high is not None:
+        limits = f"{low:g}…{high:g} {unit}"
+    else:
+        limits = f"≥ {low:g} {unit}" if low is not None else f"≤ {high:g} {unit}"
     spread = f" ± {u:.2g}" if u is not None else ""
-    return f"{r['name']} {r['value']:.4g}{spread} {r['unit']} against {limits} {r['unit']}"
+    return f"{r['name']} {r['value']:.4g}{spread} {unit} against {limits}"
 
 
 @functools.cache
