@@ -132,8 +132,8 @@ def warm_up() -> None:
     with contextlib.suppress(Exception):
         import pypdf  # noqa: F401
 
+        from reports.engine import weasyprint
         from reports.html import environment
-        from reports.parts import weasyprint
 
         weasyprint()
         for name in ("report.css", "part.html.j2", "report.html.j2"):

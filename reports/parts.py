@@ -19,10 +19,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.metadata
-import logging
 import os
 import time
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +30,7 @@ try:
 except ImportError:  # not POSIX: no live printer runs beside the builder (reports.live)
     fcntl = None
 
+from reports.engine import weasyprint
 from reports.fonts import font_folder
 from reports.html import environment
 from reports.model import Report, ResultSection
@@ -224,26 +223,6 @@ def clear_unused(run_dir: Path, used: list[Part]) -> None:
             continue
         with contextlib.suppress(OSError):
             path.unlink()
-
-
-def weasyprint():
-    with warnings.catch_warnings():
-        # Without the HarfBuzz subsetter WeasyPrint falls back to fontTools and says so,
-        # at import and for every font of every part; the report's fonts are cut down
-        # beforehand for that case (reports.fonts).
-        warnings.filterwarnings("ignore", message=".*HarfBuzz-Subset.*")
-        import weasyprint as module  # imported here: it costs ~0.5 s, only a PDF needs it
-    logger = logging.getLogger("weasyprint")
-    if _NO_SUBSETTER_NOTE not in logger.filters:
-        logger.addFilter(_NO_SUBSETTER_NOTE)
-    return module
-
-
-def _no_subsetter_note(record: logging.LogRecord) -> bool:
-    return "HarfBuzz-Subset" not in record.getMessage()
-
-
-_NO_SUBSETTER_NOTE = _no_subsetter_note
 
 
 def _render(report: Report, pieces: list[dict], heads: bool = False) -> str:

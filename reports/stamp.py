@@ -62,7 +62,7 @@ def join_and_stamp(
 
 def _heads_pdf(report: Report, base_dir: Path) -> bytes:
     """One blank page with what every page says alike, in the report's own @page boxes."""
-    from reports.parts import weasyprint
+    from reports.engine import weasyprint
 
     css = (
         environment()
@@ -81,7 +81,7 @@ def _numbers_pdf(total: int, base_dir: Path) -> bytes:
     """ "Page N of M" for every page, one line each, on tall strips of STRIP_LINES lines:
     a margin box costs a few milliseconds a page, a line of a strip next to nothing. Each
     page shows its own line, clipped and moved into the footer (`_stamp`)."""
-    from reports.parts import weasyprint
+    from reports.engine import weasyprint
 
     css = environment().get_template("report.css").render(fonts=font_folder().as_uri(), heads=None)
     lines = [f'<div class="n">Page {n} of {total}</div>' for n in range(1, total + 1)]

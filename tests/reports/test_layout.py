@@ -12,8 +12,8 @@ from html.parser import HTMLParser
 import pytest
 from pypdf import PdfReader
 
+from reports.engine import weasyprint
 from reports.layout import read_pages
-from reports.parts import weasyprint
 from tests.reports.pdf_checks import (
     figures_far_from_tables,
     nearly_empty,

@@ -1,0 +1,85 @@
+"""WeasyPrint, the PDF engine, loaded once per process and quietly.
+
+Loading it costs about half a second, half of that in finding its C libraries: WeasyPrint
+tries several names per library (Pango, GObject, HarfBuzz, fontconfig: Windows, macOS
+and Linux spellings) and cffi asks `ctypes.util.find_library` for each name that does not
+open as it stands. On Linux that runs `ldconfig -p` and then gcc and ld, about forty
+processes per import, 0.25 s on a 2-core machine and more on a busy one; the live
+printer, and the report builder for the running heads, each pay it at the run's end.
+Every list ends in the library's soname (`libpango-1.0.so.0`), which the dynamic loader
+opens by itself, so during the import a name is looked up in the loader's cache (one
+`ldconfig -p`, as ctypes does first) and not by compiling a test program.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes.util
+import logging
+import re
+import subprocess
+import sys
+import warnings
+from collections.abc import Iterator
+from types import ModuleType
+
+
+def weasyprint() -> ModuleType:
+    with warnings.catch_warnings():
+        # Without the HarfBuzz subsetter WeasyPrint falls back to fontTools and says so,
+        # at import and for every font of every part; the report's fonts are cut down
+        # beforehand for that case (reports.fonts).
+        warnings.filterwarnings("ignore", message=".*HarfBuzz-Subset.*")
+        if "weasyprint" in sys.modules:
+            import weasyprint as module
+        else:
+            with _libraries_from_the_loader_cache():
+                import weasyprint as module  # here: it costs ~0.3 s, only a PDF needs it
+    logger = logging.getLogger("weasyprint")
+    if _no_subsetter_note not in logger.filters:
+        logger.addFilter(_no_subsetter_note)
+    return module
+
+
+def _no_subsetter_note(record: logging.LogRecord) -> bool:
+    return "HarfBuzz-Subset" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _libraries_from_the_loader_cache() -> Iterator[None]:
+    """While WeasyPrint loads, `find_library` answers from the loader's cache alone."""
+    if not sys.platform.startswith("linux"):
+        yield  # macOS and Windows look names up without a compiler
+        return
+    cache = _loader_cache()
+    if not cache:  # no ldconfig here: ctypes's own search, slow or not
+        yield
+        return
+    original = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: _soname(cache, name)
+    try:
+        yield
+    finally:
+        ctypes.util.find_library = original
+
+
+def _loader_cache() -> list[str]:
+    """The sonames `ldconfig -p` lists ("libpango-1.0.so.0"), or none if it cannot run."""
+    for ldconfig in ("/sbin/ldconfig", "ldconfig"):
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            out = subprocess.run(
+                [ldconfig, "-p"],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=10,
+                env={"LC_ALL": "C", "LANG": "C"},
+            ).stdout
+            return re.findall(r"^\s+(lib\S+\.so\S*)\s", out, re.MULTILINE)
+    return []
+
+
+def _soname(cache: list[str], name: str) -> str | None:
+    """What ctypes finds first for `name` on Linux: `lib<name>.so...` in the cache."""
+    prefix = f"lib{name}.so"
+    return next((so for so in cache if so == prefix or so.startswith(prefix + ".")), None)

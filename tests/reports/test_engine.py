@@ -1,0 +1,61 @@
+"""Loading WeasyPrint without a compiler run per library name (reports.engine)."""
+
+from __future__ import annotations
+
+import ast
+import ctypes.util
+import subprocess
+import sys
+
+import pytest
+
+from reports import engine
+
+CACHE = ["libpango-1.0.so.0", "libpangoft2-1.0.so.0", "libgobject-2.0.so.0", "libc.so.6"]
+
+
+def test_a_name_is_found_as_ctypes_finds_it_first():
+    assert engine._soname(CACHE, "pango-1.0") == "libpango-1.0.so.0"
+    assert engine._soname(CACHE, "c") == "libc.so.6"
+    # WeasyPrint's Windows and macOS spellings: not here, and said at once
+    assert engine._soname(CACHE, "libgobject-2.0-0") is None
+    assert engine._soname(CACHE, "pango") is None  # not a prefix match of pango-1.0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the loader cache is Linux's")
+def test_the_lookup_is_the_caches_only_while_weasyprint_loads(monkeypatch):
+    monkeypatch.setattr(engine, "_loader_cache", lambda: CACHE)
+    original = ctypes.util.find_library
+    with engine._libraries_from_the_loader_cache():
+        assert ctypes.util.find_library("gobject-2.0") == "libgobject-2.0.so.0"
+        assert ctypes.util.find_library("gobject-2.0-0") is None
+    assert ctypes.util.find_library is original
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the loader cache is Linux's")
+def test_the_cache_lists_the_libraries_weasyprint_needs():
+    cache = engine._loader_cache()
+    for name in ("gobject-2.0", "pango-1.0", "fontconfig"):
+        assert engine._soname(cache, name), f"{name} not in `ldconfig -p`"
+
+
+def test_a_fresh_interpreter_loads_weasyprint_without_running_a_compiler(tmp_path):
+    """The import as a report process does it, counting the programs it starts."""
+    script = (
+        "import subprocess, sys\n"
+        "started = []\n"
+        "real = subprocess.Popen.__init__\n"
+        "def counted(self, args, *a, **k):\n"
+        "    started.append(args[0] if isinstance(args, (list, tuple)) else args)\n"
+        "    real(self, args, *a, **k)\n"
+        "subprocess.Popen.__init__ = counted\n"
+        "from reports.engine import weasyprint\n"
+        "weasyprint().HTML(string='<p>x</p>').write_pdf()\n"
+        "print(started)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path,
+        env={"PYTHONPATH": str(engine.__file__).rsplit("/reports/", 1)[0], "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    started = ast.literal_eval(out.stdout.strip().splitlines()[-1])
+    assert all(program.endswith("ldconfig") for program in started), started
