@@ -180,14 +180,14 @@ def _last(run_dir: Path, word: str, printed: set[str]) -> int:
 
 
 def _print_chapters(run_dir: Path, printed: set[str], modules: set[str] | None) -> int:
-    """Print the chapters of `modules` (None: every chapter) in their groups
-    (`reports.parts.chapter_groups`), in run order, each after its plots; `printed`
-    holds the modules whose groups are printed."""
+    """Print the chapters of `modules` (None: every chapter) in their parts
+    (`reports.parts.segments`), in run order, each after its plots; `printed` holds the
+    modules whose parts are printed."""
     from reports.build import draw_plots
     from reports.load import load_run
     from reports.model import build_report
-    from reports.parts import chapter_groups
     from reports.parts import printed as printed_parts
+    from reports.parts import segments
 
     try:
         run = load_run(run_dir)
@@ -201,8 +201,8 @@ def _print_chapters(run_dir: Path, printed: set[str], modules: set[str] | None) 
         def plots(indexes: list[int]) -> None:
             draw_plots(run, [p for i in indexes for sec in chapters[i] for p in sec.cases])
 
-        for indexes, _, _ in chapter_groups(report, run_dir, done, before_print=plots):
-            printed.update(chapters[i][0].module for i in indexes if chapters)
+        for segment in segments(report, run_dir, done, before_print=plots):
+            printed.update(chapters[i][0].module for i in segment.chapters if chapters)
     except Exception:  # the builder prints it again, and says what is wrong
         return 0
     return len(printed_parts(run_dir) - before)

@@ -19,10 +19,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.metadata
+import json
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 try:
@@ -50,9 +51,27 @@ LOCK_WAIT_S = 120.0  # a chapter prints in about a second; this is a hung printe
 
 
 @dataclass(frozen=True)
+class Resume:
+    """Where a part starts inside a chapter, after the page before it ended: at a section
+    (its heading first), at a case of a section (the section's heading and method on that
+    page), or at a figure of a case (the case's table on that page). `figure` is the
+    figure's number in the report."""
+
+    chapter: int
+    section: int
+    case: int | None = None
+    figure: int | None = None
+
+    def as_list(self) -> list[int | None]:
+        return [self.chapter, self.section, self.case, self.figure]
+
+
+@dataclass(frozen=True)
 class Part:
     name: str  # what a log or an error needs: "front matter", "§7 test_cell_ov.py"
     html: str
+    # the HTML ids of what a page may start with, and where a part would resume there
+    starts: dict[str, Resume] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def key(self) -> str:
@@ -62,6 +81,28 @@ class Part:
 
     def path(self, run_dir: Path) -> Path:
         return Path(run_dir) / FOLDER / f"{self.key}.pdf"
+
+
+@dataclass(frozen=True)
+class PageNote:
+    """What the joining needs to know of a printed part: how full its last page is, its
+    page count, and, where its last page starts cleanly with a section, a case or a
+    figure of §7, where a part carrying that page's content on would resume."""
+
+    fill: float
+    pages: int
+    resume: Resume | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A printed part as the report takes it: all its pages, or all but its last (that
+    page's content is carried into the next part, which starts at `resume`)."""
+
+    part: Part
+    path: Path
+    chapters: list[int]  # the chapters it holds, whole or in part
+    pages: int | None = None  # how many of its pages the report takes; None: all
 
 
 def front_part(report: Report) -> Part:
@@ -84,21 +125,61 @@ def group_part(
     """One part holding, in a row, the front matter (if `front`), the chapters at
     `indexes` (consecutive) and the back matter (if `back`); with `heads`, the running
     heads, page numbers and a DRAFT mark printed in it (a report printed whole)."""
+    return segment_part(report, indexes[0], indexes[-1], front=front, back=back, heads=heads)
+
+
+def segment_part(
+    report: Report,
+    first: int,
+    last: int,
+    *,
+    resume: Resume | None = None,
+    front: bool = False,
+    back: bool = False,
+    heads: bool = False,
+) -> Part:
+    """One part holding the front matter (if `front`), the chapters `first` to `last`, the
+    first of them from `resume` on (the rest of it was printed on the page before), and
+    the back matter (if `back`). `last` may be the chapter count: the back matter only."""
     chapters = report.chapters
     pieces: list[dict] = [{"kind": "front"}] if front else []
     names = ["front matter"] if front else []
-    for index in indexes:
+    starts: dict[str, Resume] = {}
+    for index in range(first, min(last, max(1, len(chapters)) - 1) + 1):
         if not chapters:
             pieces.append({"kind": "empty"})
             names.append("§7 (no plan ran)")
             continue
         sections = chapters[index]
-        pieces.append({"kind": "chapter", "sections": sections, "first": index == 0})
-        names.append(f"§7 {sections[0].module.rsplit('/', 1)[-1]}")
+        here = resume if resume is not None and index == resume.chapter else None
+        pieces.append(
+            {
+                "kind": "chapter",
+                "sections": sections,
+                "first": index == 0 and here is None,
+                "resume": here,
+            }
+        )
+        name = f"§7 {sections[0].module.rsplit('/', 1)[-1]}"
+        names.append(name if here is None else f"{name} (continued)")
+        starts |= _starts(index, sections)
     if back:
         pieces.append({"kind": "back"})
         names.append("back matter")
-    return Part(" + ".join(names), _render(report, pieces, heads))
+    return Part(" + ".join(names), _render(report, pieces, heads), starts)
+
+
+def _starts(index: int, sections: list[ResultSection]) -> dict[str, Resume]:
+    """The ids of a chapter's sections, cases and figures, and where each resumes."""
+    out: dict[str, Resume] = {}
+    for s, sec in enumerate(sections):
+        out[sec.anchor] = Resume(index, s)
+        for c, case in enumerate(sec.cases):
+            out[case.anchor] = Resume(index, s, c)
+            for m in case.measurements:
+                if m.figure:
+                    out[f"fig-{m.figure}"] = Resume(index, s, c, m.figure)
+    return out
 
 
 def whole_part(report: Report) -> Part:
@@ -108,48 +189,77 @@ def whole_part(report: Report) -> Part:
     )
 
 
-def chapter_groups(
+def segments(
     report: Report,
     run_dir: Path,
     done: set[int] | None = None,
     before_print=None,
-) -> list[tuple[list[int], Part, Path]]:
-    """The chapters printed in groups, first to last, each group's part printed (or found
-    printed): a chapter whose last page would stand less than a third full is printed
-    together with the next one, so no page but the report's last stands nearly empty.
-    The groups depend on the chapters alone, so the live printer and the builder make
-    the same ones. `done` limits the walk to those chapters (the run is still going: a
-    group waiting for a chapter not done is left for later); `before_print(indexes)` is
-    called for each chapter before its group's HTML is made (its plots are drawn there)."""
+    *,
+    front: bool = False,
+    back: bool = False,
+) -> list[Segment]:
+    """The chapters printed in parts, first to last, each part printed (or found printed),
+    so that no page but the report's last stands less than a third full. A part whose
+    last page would stand nearly empty either hands that page's content on (its last
+    page starts with a section, a case or a figure: the next part resumes there and
+    takes the next chapter with it) or, where the page starts inside a table, is printed
+    again together with the next chapter. The parts depend on the chapters alone, so the
+    live printer and the builder make the same ones.
+
+    `front` puts the front matter in the first part; `back` ends the walk with the back
+    matter (the builder's, at the end). `done` limits the walk to those chapters (the run
+    is still going: a part waiting for a chapter not done is left for later);
+    `before_print(indexes)` is called for each chapter before a part holding it is made
+    (its plots are drawn there)."""
     if printed_whole(report):
         return []  # printed whole at the end (reports.pdf.print_parts)
     count = max(1, len(report.chapters))
-    groups = []
-    k = 0
-    while k < count:
-        j = k
+    end = count + 1 if back else count  # index `count`: the back matter alone
+    out: list[Segment] = []
+    first, resume, reach = 0, None, 0
+    while first < end:
+        last = max(first, reach)
         while True:
-            if done is not None and j not in done:
-                return groups
-            indexes = list(range(k, j + 1))
-            if before_print is not None:
-                before_print([j])  # the plots its HTML names, drawn or found drawn
-            part = group_part(report, indexes, front=False, back=False)
+            if done is not None and any(
+                i not in done for i in range(first, min(last, count - 1) + 1)
+            ):
+                return out
+            if before_print is not None and last < count:
+                before_print([last])  # the plots its HTML names, drawn or found drawn
+            part = segment_part(
+                report,
+                first,
+                last,
+                resume=resume,
+                front=front and first == 0 and resume is None,
+                back=last == count,
+            )
             path = print_part(part, run_dir)
-            if j == count - 1 or page_fill(path) >= MIN_FILL:
+            held = list(range(first, min(last, count - 1) + 1))
+            if last == end - 1:
+                out.append(Segment(part, path, held))
+                return out
+            note = page_note(path)
+            if note.fill >= MIN_FILL:
+                out.append(Segment(part, path, held))
+                first, resume, reach = last + 1, None, last + 1
                 break
-            j += 1
-        groups.append((indexes, part, path))
-        k = j + 1
-    return groups
+            if note.resume is not None and note.pages > 1:
+                out.append(Segment(part, path, held, note.pages - 1))
+                # the carried page's content is not enough on its own: take the next one
+                first, resume, reach = note.resume.chapter, note.resume, last + 1
+                break
+            last += 1
+    return out
 
 
 def chapters_from_the_end(report: Report, run_dir: Path, before_print=None) -> int:
     """Print chapters alone from the last backwards, until one is printed or being
     printed (the live printer walks forwards from the first): at the end of a run the
     two processes then share the chapters left instead of queueing on the same part.
-    A chapter that `chapter_groups` joins to the one before it was printed alone for
-    nothing, on a core that would otherwise wait. Returns how many it printed."""
+    A chapter that `segments` does not start a part with (the part before it carried
+    its last page on, or was printed again with it) was printed alone for nothing, on a
+    core that would otherwise wait. Returns how many it printed."""
     if printed_whole(report) or not report.chapters:
         return 0
     made = 0
@@ -173,18 +283,36 @@ def chapters_from_the_end(report: Report, run_dir: Path, before_print=None) -> i
 
 def page_fill(path: Path) -> float:
     """How full the last page of a printed part is (0 to 1), remembered beside it."""
-    note = path.with_suffix(".fill")
+    return page_note(path).fill
+
+
+def page_note(path: Path) -> PageNote:
+    """What the joining needs to know of a printed part (`PageNote`), written beside it
+    when it was printed; read from the PDF where a note is missing (no place to resume
+    is known then: the part is printed again with the next chapter if it must be)."""
+    note = path.with_suffix(".note")
     try:
-        return float(note.read_text())
-    except (OSError, ValueError):
+        data = json.loads(note.read_text())
+        resume = Resume(*data["resume"]) if data.get("resume") else None
+        return PageNote(float(data["fill"]), int(data["pages"]), resume)
+    except (OSError, ValueError, KeyError, TypeError):
         pass
+    from pypdf import PdfReader
+
     from reports.layout import last_page_fill
 
-    fill = last_page_fill(path)
-    tmp = note.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(f"{fill:.4f}")
+    found = PageNote(last_page_fill(path), len(PdfReader(path).pages))
+    _write_note(note, found)
+    return found
+
+
+def _write_note(note: Path, found: PageNote) -> None:
+    tmp = note.with_suffix(f".{os.getpid()}.note-tmp")
+    resume = found.resume.as_list() if found.resume else None
+    tmp.write_text(
+        json.dumps({"fill": round(found.fill, 4), "pages": found.pages, "resume": resume})
+    )
     os.replace(tmp, note)
-    return fill
 
 
 def print_part(part: Part, run_dir: Path) -> Path:
@@ -198,10 +326,46 @@ def print_part(part: Part, run_dir: Path) -> Path:
 
 
 def _write(part: Part, run_dir: Path, path: Path) -> None:
-    document = weasyprint().HTML(string=part.html, base_url=Path(run_dir).resolve().as_uri() + "/")
+    """Print the part; its note first, so a part's PDF never stands without it."""
+    from reports.layout import last_page_fill
+
+    html = weasyprint().HTML(string=part.html, base_url=Path(run_dir).resolve().as_uri() + "/")
+    document = html.render()
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     document.write_pdf(tmp)
+    resume = resume_point(document, part.starts)
+    _write_note(
+        path.with_suffix(".note"), PageNote(last_page_fill(tmp), len(document.pages), resume)
+    )
     os.replace(tmp, path)
+
+
+def resume_point(document, starts: dict[str, Resume]) -> Resume | None:
+    """Where a part carrying the last page's content on would resume: the outermost box
+    at the top of that page that begins there (its id is not on the page before) and is
+    a section, a case or a figure of §7. None where the page begins inside anything else
+    (a table's rows, a paragraph) or the part has one page."""
+    pages = document.pages
+    if len(pages) < 2 or not starts:
+        return None
+    before = set(pages[-2].anchors)
+    box = getattr(pages[-1], "_page_box", None)  # WeasyPrint's layout of the page
+    seen: set[str] = set()
+    while box is not None:
+        children = getattr(box, "children", None)
+        if not children:
+            return None
+        box = children[0]
+        element = getattr(box, "element", None)
+        name = element.get("id") if element is not None else None
+        if not name or name in seen:
+            continue
+        seen.add(name)
+        if name not in before:
+            return starts.get(name)  # begins on this page
+        if name not in starts:
+            return None  # a continued block the report cannot resume inside
+    return None
 
 
 def is_printed(part: Part, run_dir: Path) -> bool:
@@ -219,7 +383,7 @@ def clear_unused(run_dir: Path, used: list[Part]) -> None:
     folder = Path(run_dir) / FOLDER
     keep = {p.key for p in used}
     for path in folder.glob("*"):
-        if path.suffix in (".pdf", ".fill") and path.name.split(".", 1)[0] in keep:
+        if path.suffix in (".pdf", ".note") and path.name.split(".", 1)[0] in keep:
             continue
         with contextlib.suppress(OSError):
             path.unlink()

@@ -24,16 +24,15 @@ from reports.model import Report
 from reports.parts import (
     FOLDER,
     MIN_FILL,
-    Part,
+    Segment,
     back_part,
-    chapter_groups,
     chapters_from_the_end,
     front_part,
-    group_part,
     locked,
     page_fill,
     print_part,
     printed_whole,
+    segments,
     whole_part,
 )
 from reports.stamp import KEY, join_and_stamp
@@ -64,19 +63,20 @@ def write_pdf(
     loaded, this process would load it first.
     """
     parts = print_parts(run, report, run_dir, helper)
-    key = joined_key(list(parts), report)
+    key = joined_key(parts, report)
     with locked(path.with_suffix(".lock")):
         pages = joined_pages(path, key)
         if pages is None and printed_whole(report):  # heads and numbers printed in it
-            (printed,) = parts.values()
-            pages = _copy_with_key(printed, path, key)
+            (whole,) = parts
+            pages = _copy_with_key(whole.path, path, key)
         elif pages is None:
-            pages = join_and_stamp(list(parts.values()), report, path, run_dir, key)
+            taken = [(s.path, s.pages) for s in parts]
+            pages = join_and_stamp(taken, report, path, run_dir, key)
     if tidy:  # joined: the parts would only duplicate it (a rebuild prints them again)
         shutil.rmtree(run_dir / FOLDER, ignore_errors=True)
         with contextlib.suppress(OSError):
             path.with_suffix(".lock").unlink()
-    return pages, [part.key for part in parts]
+    return pages, [s.part.key for s in parts]
 
 
 def _copy_with_key(printed: Path, path: Path, key: str) -> int:
@@ -92,11 +92,11 @@ def _copy_with_key(printed: Path, path: Path, key: str) -> int:
     return len(writer.pages)
 
 
-def joined_key(parts: list[Part], report: Report) -> str:
+def joined_key(parts: list[Segment], report: Report) -> str:
     digest = hashlib.sha256(STAMP_VERSION.encode())
     digest.update(json.dumps(running_heads(report), sort_keys=True).encode())
-    for part in parts:
-        digest.update(part.key.encode())
+    for segment in parts:
+        digest.update(f"{segment.part.key}:{segment.pages}".encode())
     return digest.hexdigest()[:24]
 
 
@@ -116,12 +116,12 @@ def joined_pages(path: Path, key: str) -> int | None:
 
 def print_parts(
     run: RunData, report: Report, run_dir: Path, helper: LivePrinter | None = None
-) -> dict[Part, Path]:
-    """Every part of the PDF and its file, printed where missing, in reading order: the
-    chapters in their groups (`reports.parts.chapter_groups`, each after its plots), the
-    front matter before them and the back matter after them. A front matter whose last
-    page would stand less than a third full is printed with the first group of chapters,
-    and the last group with the back matter if its own last page would."""
+) -> list[Segment]:
+    """Every part of the PDF and its file, printed where missing, in reading order, with
+    how many of its pages the report takes: the front matter, the chapters in their parts
+    (`reports.parts.segments`, each chapter after its plots) and the back matter, which
+    ends the last of them or stands alone. A front matter whose last page would stand
+    less than a third full is printed with the first chapter."""
     from reports.build import draw_plots
 
     chapters = report.chapters
@@ -135,28 +135,14 @@ def print_parts(
         whole = whole_part(report)
         if helper is not None and helper.finishing:
             helper.wait_for(whole.path(run_dir))
-        return {whole: print_part(whole, run_dir)}
+        return [Segment(whole, print_part(whole, run_dir), list(range(len(chapters))))]
     front = front_part(report)
     front_path = print_part(front, run_dir)
     if helper is not None:
         chapters_from_the_end(report, run_dir, before_print=plots)
-    walked = chapter_groups(report, run_dir, before_print=plots)
-    groups = [(indexes, False, False) for indexes, _, _ in walked]
     with_front = page_fill(front_path) < MIN_FILL
-    if with_front:
-        groups[0] = (groups[0][0], True, False)
-    out: dict[Part, Path] = {} if with_front else {front: front_path}
-    for n, (indexes, has_front, _) in enumerate(groups):
-        part = group_part(report, indexes, front=has_front, back=False)
-        path = print_part(part, run_dir)
-        if n == len(groups) - 1 and page_fill(path) < MIN_FILL:
-            part = group_part(report, indexes, front=has_front, back=True)
-            out[part] = print_part(part, run_dir)
-            return out
-        out[part] = path
-    back = back_part(report)
-    out[back] = print_part(back, run_dir)
-    return out
+    walked = segments(report, run_dir, before_print=plots, front=with_front, back=True)
+    return walked if with_front else [Segment(front, front_path, []), *walked]
 
 
 def print_matter(report: Report, run_dir: Path) -> None:

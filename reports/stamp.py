@@ -22,7 +22,7 @@ from reports.html import environment, running_heads
 from reports.model import Report
 
 KEY = "/RigJoinedFrom"  # metadata: what the file was joined from (reports.pdf.joined_key)
-VERSION = "3"  # part of that key: bump it when the joining or the stamping changes
+VERSION = "4"  # part of that key: bump it when the joining or the stamping changes
 LINE_MM = 4.0  # one "Page N of M" line on a number strip
 STRIP_LINES = 200  # lines a strip holds (800 mm: well inside a PDF page's 5 m limit)
 PAGE_W_MM, RIGHT_MM = 210.0, 15.0  # A4, and the report's right margin (report.css)
@@ -30,14 +30,16 @@ FOOTER_TOP_MM = 16.0  # the footer line's top, from the page's foot: 19 mm margi
 
 
 def join_and_stamp(
-    parts: list[Path], report: Report, path: Path, base_dir: Path, key: str = ""
+    parts: list[tuple[Path, int | None]], report: Report, path: Path, base_dir: Path, key: str = ""
 ) -> int:
-    """Write `path` from the parts' PDFs in order; returns its page count."""
+    """Write `path` from the parts' PDFs in order, each its first `n` pages (None: all
+    of them); returns its page count."""
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
-    for part in parts:
-        writer.append(PdfReader(part))  # pages, links and the parts' bookmarks (h2, h3)
+    for part, n in parts:
+        # pages, links and the parts' bookmarks (h2, h3) on the pages taken
+        writer.append(PdfReader(part), pages=None if n is None else (0, n))
     total = len(writer.pages)
     heads = PdfReader(io.BytesIO(_heads_pdf(report, base_dir))).pages[0]
     strips = PdfReader(io.BytesIO(_numbers_pdf(total, base_dir))).pages
