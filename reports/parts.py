@@ -31,7 +31,7 @@ try:
 except ImportError:  # not POSIX: no live printer runs beside the builder (reports.live)
     fcntl = None
 
-from reports.engine import weasyprint
+from reports.engine import lay_out
 from reports.fonts import font_folder
 from reports.html import environment
 from reports.model import Report, ResultSection
@@ -329,8 +329,7 @@ def _write(part: Part, run_dir: Path, path: Path) -> None:
     """Print the part; its note first, so a part's PDF never stands without it."""
     from reports.layout import last_page_fill
 
-    html = weasyprint().HTML(string=part.html, base_url=Path(run_dir).resolve().as_uri() + "/")
-    document = html.render()
+    document = lay_out(part.html, Path(run_dir).resolve().as_uri() + "/")
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     document.write_pdf(tmp)
     resume = resume_point(document, part.starts)

@@ -59,3 +59,27 @@ def test_a_fresh_interpreter_loads_weasyprint_without_running_a_compiler(tmp_pat
     )  # fmt: skip
     started = ast.literal_eval(out.stdout.strip().splitlines()[-1])
     assert all(program.endswith("ldconfig") for program in started), started
+
+
+def test_a_page_laid_out_with_its_stylesheet_parsed_once_is_the_same_page(tmp_path):
+    css = (
+        "@page { size: A5; margin: 10mm } p { font-size: 20pt; margin-top: 30mm } .x { color: red }"
+    )
+    html = (
+        f"<html><head><style>{css}</style></head><body><p class=x>one</p><p>two</p></body></html>"
+    )
+    base = tmp_path.as_uri() + "/"
+    plain = engine.weasyprint().HTML(string=html, base_url=base).render()
+    engine._SHEETS.clear()
+    shared = [engine.lay_out(html, base) for _ in range(2)]
+    assert len(engine._SHEETS) == 1  # parsed once
+    for doc in shared:
+        assert [p.width for p in doc.pages] == [p.width for p in plain.pages]  # A5 from @page
+        assert doc.write_pdf() is not None
+
+    def tops(doc):
+        page = doc.pages[0]._page_box
+        body = page.children[0].children[0]
+        return [(round(b.position_y, 2), b.style["font_size"]) for b in body.children]
+
+    assert tops(shared[0]) == tops(plain) == tops(shared[1])

@@ -67,6 +67,29 @@ def test_a_nearly_empty_last_page_is_carried_on_and_nothing_is_lost_or_repeated(
         assert joined.count(f"7.{sec.number} ") == 1, sec.story
 
 
+def test_carried_pages_stand_as_they_would_in_one_part(synthetic, monkeypatch):
+    """With every last page carried on (or its part printed again with the next chapter),
+    the parts joined lay every line where one part holding every chapter lays it: the
+    resumed block's top margin is truncated as after a page break."""
+    from reports.layout import read_pages
+
+    run_dir, report = synthetic
+    monkeypatch.setattr(parts, "MIN_FILL", 0.99)
+    walked = segments(report, run_dir)
+    assert sum(s.pages is not None for s in walked) >= 2
+
+    def lines(path, upto=None):
+        return [
+            [(t.text, round(t.x, 1), round(t.y, 1)) for t in page.texts]
+            for page in read_pages(path)[:upto]
+        ]
+
+    joined = [page for s in walked for page in lines(s.path, s.pages)]
+    everything = list(range(len(report.chapters)))
+    one = parts.print_part(group_part(report, everything, front=False, back=False), run_dir)
+    assert joined == lines(one)
+
+
 def test_a_resumed_section_carries_no_heading_and_no_repeated_id(synthetic):
     _, report = synthetic
     chapter = next(i for i, c in enumerate(report.chapters) if any(len(s.cases) for s in c))
