@@ -18,7 +18,7 @@ from reports.junit import write_junit
 from reports.load import RunData, load_run
 from reports.model import PlanSection, Report, Signatures, build_report
 from reports.parts import printed
-from reports.pdf import print_matter, write_pdf
+from reports.pdf import print_ahead, print_matter, write_pdf
 from reports.plot_files import is_fresh, mark_of, plot_key, plot_path, plot_title
 
 if TYPE_CHECKING:
@@ -80,6 +80,9 @@ def build_reports(
     if pdf:  # first, while a live printer finishing the run prints the chapters left
         print_matter(report, run_dir)
         lap("front and back matter")
+        if helper is not None:
+            print_ahead(run, report, run_dir)
+            lap("parts ahead")
     # plots from the last backwards: a live printer finishing the run draws forwards
     ordered = report.run_order or report.plans
     plots = list(reversed(draw_plots(run, list(reversed(ordered)))))

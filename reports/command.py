@@ -70,7 +70,7 @@ def _build_with_a_helper(
     run_dir: Path, signatures, *, pdf: bool, laboratory: dict | None = None
 ) -> BuildResult:
     """`build_reports`, with the PDF's chapters printed on two cores: a live printer
-    prints them from the first while this process prints from the last."""
+    prints them from the first while this process prints ahead of it."""
     from reports.build import build_reports
     from reports.live import LivePrinter
 

@@ -11,6 +11,7 @@ system's fonts, as it would anyway.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -90,6 +91,7 @@ def _build(folder: Path) -> None:
         os.replace(tmp, folder / name)
 
 
+@functools.cache  # read from the package metadata: 5 ms a call, and every part asks twice
 def _version(distribution: str) -> str:
     try:
         return importlib.metadata.version(distribution)

@@ -86,8 +86,8 @@ class LivePrinter:
 
     def print_chapters(self) -> None:
         """The store is whole (`rig report`): print the chapters from the first, while the
-        builder prints from the last; the front and back matter are the builder's own
-        (it may sign them), and so is the joining."""
+        builder prints ahead of it; the front and back matter are the builder's own (it
+        may sign them), and so is the joining."""
         self._close(CHAPTERS_ONLY)
 
     def end(self, run_dir: Path) -> None:
@@ -210,7 +210,7 @@ def _print_chapters(run_dir: Path, printed: set[str], modules: set[str] | None) 
 
 def _finish(run_dir: Path, printed: set[str]) -> int:
     """The session is over: the chapters left, from the first forwards (the builder
-    prints from the last backwards meanwhile); a short report, one part, whole. The
+    prints ahead of this process meanwhile); a short report, one part, whole. The
     front and back matter and the joining are the builder's: it prints them first, and
     they state the minute the report is issued, which a part printed here a minute later
     would not share."""

@@ -197,6 +197,7 @@ def segments(
     *,
     front: bool = False,
     back: bool = False,
+    ahead: bool = False,
 ) -> list[Segment]:
     """The chapters printed in parts, first to last, each part printed (or found printed),
     so that no page but the report's last stands less than a third full. A part whose
@@ -210,7 +211,13 @@ def segments(
     matter (the builder's, at the end). `done` limits the walk to those chapters (the run
     is still going: a part waiting for a chapter not done is left for later);
     `before_print(indexes)` is called for each chapter before a part holding it is made
-    (its plots are drawn there)."""
+    (its plots are drawn there).
+
+    With `ahead`, a part another process is printing is not waited for: the walk goes on
+    as if its last page stood full enough (the next part then starts with the next
+    chapter, as it does for about half of them) and prints what follows, so two processes
+    at the end of a run share the parts left instead of queueing on the same one. What it
+    returns then is a guess; a part printed on a wrong guess is simply not joined."""
     if printed_whole(report):
         return []  # printed whole at the end (reports.pdf.print_parts)
     count = max(1, len(report.chapters))
@@ -234,6 +241,9 @@ def segments(
                 front=front and first == 0 and resume is None,
                 back=last == count,
             )
+            if ahead and not _print_unless_held(part, run_dir):
+                first, resume, reach = last + 1, None, last + 1  # guessed: see above
+                break
             path = print_part(part, run_dir)
             held = list(range(first, min(last, count - 1) + 1))
             if last == end - 1:
@@ -253,32 +263,18 @@ def segments(
     return out
 
 
-def chapters_from_the_end(report: Report, run_dir: Path, before_print=None) -> int:
-    """Print chapters alone from the last backwards, until one is printed or being
-    printed (the live printer walks forwards from the first): at the end of a run the
-    two processes then share the chapters left instead of queueing on the same part.
-    A chapter that `segments` does not start a part with (the part before it carried
-    its last page on, or was printed again with it) was printed alone for nothing, on a
-    core that would otherwise wait. Returns how many it printed."""
-    if printed_whole(report) or not report.chapters:
-        return 0
-    made = 0
-    for j in reversed(range(len(report.chapters))):
-        part = group_part(report, [j], front=False, back=False)
-        path = part.path(run_dir)
-        if path.exists():
-            return made
-        path.parent.mkdir(exist_ok=True)
-        with path.with_suffix(".lock").open("a") as lock:
-            if not _try_lock(lock):
-                return made  # the other process is on it: it walks on from here
-            if path.exists():
-                return made
-            if before_print is not None:
-                before_print([j])
+def _print_unless_held(part: Part, run_dir: Path) -> bool:
+    """Print the part unless it is printed (True) or another process holds it (False)."""
+    path = part.path(run_dir)
+    if path.exists():
+        return True
+    path.parent.mkdir(exist_ok=True)
+    with path.with_suffix(".lock").open("a") as lock:
+        if not _try_lock(lock):
+            return False
+        if not path.exists():
             _write(part, run_dir, path)
-            made += 1
-    return made
+    return True
 
 
 def page_fill(path: Path) -> float:

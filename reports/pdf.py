@@ -3,9 +3,9 @@
 
 Parts the live printer already printed during the run are taken as they are. What is
 left is printed by whichever process gets to it first: at the end of `rig run` the live
-printer prints the chapters left from the first forwards, then the front and back
-matter, while this process writes HTML, JUnit and Allure and then prints from the last
-chapter backwards; the two meet in the middle instead of queueing on the same part.
+printer walks on through the chapters left, while this process prints the front and back
+matter, writes HTML, JUnit and Allure, and then prints ahead of the part the live
+printer holds (`reports.parts.segments` with `ahead`) instead of queueing on it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from reports.parts import (
     MIN_FILL,
     Segment,
     back_part,
-    chapters_from_the_end,
     front_part,
     locked,
     page_fill,
@@ -57,10 +56,9 @@ def write_pdf(
     in its metadata says so) is kept: the live printer joins the report at the end of
     `rig run` while this process writes HTML, JUnit and Allure. `tidy` removes the parts
     once joined; only the report builder does that, never the live printer. With a
-    `helper` beside it (the builder's live printer) the chapters are printed from the
-    last backwards while the helper walks forwards (`reports.parts.chapters_from_the_end`),
-    and a report printed whole is left to a helper finishing the run: it has WeasyPrint
-    loaded, this process would load it first.
+    `helper` beside it (the builder's live printer), a report printed whole is left to a
+    helper finishing the run: it has WeasyPrint loaded, this process would load it
+    first (`print_ahead` shares the chapters of a larger one).
     """
     parts = print_parts(run, report, run_dir, helper)
     key = joined_key(parts, report)
@@ -138,8 +136,6 @@ def print_parts(
         return [Segment(whole, print_part(whole, run_dir), list(range(len(chapters))))]
     front = front_part(report)
     front_path = print_part(front, run_dir)
-    if helper is not None:
-        chapters_from_the_end(report, run_dir, before_print=plots)
     with_front = page_fill(front_path) < MIN_FILL
     walked = segments(report, run_dir, before_print=plots, front=with_front, back=True)
     return walked if with_front else [Segment(front, front_path, []), *walked]
@@ -151,3 +147,22 @@ def print_matter(report: Report, run_dir: Path) -> None:
         return  # all of it at once, in print_parts
     print_part(front_part(report), run_dir)
     print_part(back_part(report), run_dir)
+
+
+def print_ahead(run: RunData, report: Report, run_dir: Path) -> None:
+    """Beside a live printer walking through the chapters left: the parts after the one
+    it holds, guessing that one's last page stands full enough (`reports.parts.segments`
+    with `ahead`), before this process turns to HTML, JUnit and Allure, which wait on
+    nothing. What it printed on a wrong guess is not joined."""
+    from reports.build import draw_plots
+
+    if printed_whole(report):
+        return
+    chapters = report.chapters
+
+    def plots(indexes: list[int]) -> None:
+        if chapters:
+            draw_plots(run, [p for i in indexes for sec in chapters[i] for p in sec.cases])
+
+    front = page_fill(print_part(front_part(report), run_dir)) < MIN_FILL
+    segments(report, run_dir, before_print=plots, front=front, back=True, ahead=True)

@@ -137,29 +137,41 @@ def test_a_short_report_is_printed_whole_in_one_part(tmp_path, make_run):
     assert result.parts == 1 and result.pages >= 3
 
 
-def test_the_builder_prints_chapters_from_the_last_until_it_meets_the_live_printer(
-    tmp_path, make_run
+def test_the_builder_prints_ahead_of_the_part_the_live_printer_holds(
+    tmp_path, make_run, monkeypatch
 ):
-    """Beside a live printer walking forwards, the builder prints chapters alone from the
-    last backwards and stops at the first one printed, or being printed, by the other."""
+    """Beside a live printer holding a part, the builder does not wait on it: it walks on
+    as if that part's last page stood full enough and prints the parts after it; where
+    the guess holds, the report's own walk finds them printed."""
     import fcntl
 
+    from reports import parts
     from reports.build import draw_plots
-    from reports.parts import chapters_from_the_end, group_part
+    from reports.parts import group_part, page_note, segments
 
     run_dir = tmp_path / "20261125T130000-00010"
     make_run(run_dir)
     run = load_run(run_dir)
     report = build_report(run)
     draw_plots(run, report.plans)  # as the builder has before it prints
-    count = len(report.chapters)
-    assert count >= 3
-    first = group_part(report, [0], front=False, back=False).path(run_dir)
-    first.parent.mkdir()
-    with first.with_suffix(".lock").open("a") as held:  # the live printer is on chapter 1
+    assert len(report.chapters) >= 3
+    written: list[str] = []
+    write = parts._write
+    monkeypatch.setattr(
+        parts, "_write", lambda part, d, path: (written.append(part.name), write(part, d, path))
+    )
+    first = group_part(report, [0], front=False, back=False)
+    first.path(run_dir).parent.mkdir()
+    with first.path(run_dir).with_suffix(".lock").open("a") as held:  # the live printer's
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        assert chapters_from_the_end(report, run_dir) == count - 1
-    assert not first.exists()
-    assert chapters_from_the_end(report, run_dir) == 0  # the last one is printed: stop
+        segments(report, run_dir, back=True, ahead=True)
+    assert not first.path(run_dir).exists() and first.name not in written
+    ahead = list(written)
+    assert len(ahead) >= 2 and "back matter" in ahead[-1]
+    written.clear()
+    walked = segments(report, run_dir, back=True)  # the report's walk, waiting on nothing now
+    assert page_note(first.path(run_dir)).fill >= parts.MIN_FILL  # the guess held here
+    assert written == [first.name]  # everything after it was printed ahead
+    assert {s.part.name for s in walked[1:]} <= set(ahead)
     result = build_reports(run_dir, junit=False, allure=False, helper=_Beside())
-    assert result.parts_earlier >= 1 and not (run_dir / FOLDER).exists()
+    assert result.parts_earlier >= len(walked) and not (run_dir / FOLDER).exists()
