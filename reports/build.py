@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reports.allure import write_allure
+from reports.engine import release
 from reports.html import render_html
 from reports.junit import write_junit
 from reports.load import RunData, load_run
@@ -63,6 +64,21 @@ def build_reports(
     """The reports of the run in `run_dir`. `helper`: a live printer (`reports.live`)
     printing the PDF beside this process (`reports.pdf.write_pdf` shares the work)."""
     run_dir = Path(run_dir)
+    try:
+        return _build(run_dir, signatures, pdf, junit, allure, laboratory, helper)
+    finally:
+        release()  # WeasyPrint's copies of the fonts: `rig run` leaves by os._exit
+
+
+def _build(
+    run_dir: Path,
+    signatures: Signatures | None,
+    pdf: bool,
+    junit: bool,
+    allure: bool,
+    laboratory: dict | None,
+    helper: LivePrinter | None,
+) -> BuildResult:
     seconds: dict[str, float] = {}
     cpu: dict[str, float] = {}
     t, c = time.perf_counter(), time.process_time()

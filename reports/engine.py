@@ -13,12 +13,15 @@ opens by itself, so during the import a name is looked up in the loader's cache 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes.util
 import logging
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import warnings
 from collections.abc import Iterator
 from types import ModuleType
@@ -26,6 +29,7 @@ from typing import Any
 
 _STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 _SHEETS: dict[tuple[str, str], tuple[Any, Any]] = {}
+_FOLDERS: list[str] = []
 
 
 def weasyprint() -> ModuleType:
@@ -59,13 +63,42 @@ def lay_out(html: str, base_url: str) -> Any:
     if key not in _SHEETS:
         from weasyprint.text.fonts import FontConfiguration
 
+        if not _SHEETS:  # let them go while WeasyPrint is whole, not at the teardown
+            atexit.register(release)
         fonts = FontConfiguration()
-        _SHEETS[key] = (module.CSS(string=match[1], base_url=base_url, font_config=fonts), fonts)
+        with _fonts_copied_into_a_folder_of_ours():  # WeasyPrint copies them as it parses
+            sheet = module.CSS(string=match[1], base_url=base_url, font_config=fonts)
+        _SHEETS[key] = (sheet, fonts)
     sheet, fonts = _SHEETS[key]
     bare = html[: match.start()] + html[match.end() :]
     return module.HTML(string=bare, base_url=base_url).render(
         stylesheets=[sheet], font_config=fonts
     )
+
+
+def release() -> None:
+    """Let the parsed stylesheets go, and remove the folders WeasyPrint copied their fonts
+    into (about 0.6 MB each, under the temporary directory): at the end of a build, and at
+    exit. WeasyPrint removes such a folder when its font configuration is collected,
+    which a process that ends by `os._exit` (`rig run`) or a kill never does, so the
+    folders are this module's own; the live printer, killed once the report is joined,
+    keeps its temporary files in the run folder (`reports.live`)."""
+    _SHEETS.clear()
+    while _FOLDERS:
+        shutil.rmtree(_FOLDERS.pop(), ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _fonts_copied_into_a_folder_of_ours() -> Iterator[None]:
+    """Where WeasyPrint makes its temporary font folder (`tempfile.mkdtemp`): in one of
+    ours, which `release` removes whatever became of the font configuration."""
+    folder = tempfile.mkdtemp(prefix="bms-rig-fonts-")
+    _FOLDERS.append(folder)
+    before, tempfile.tempdir = tempfile.tempdir, folder
+    try:
+        yield
+    finally:
+        tempfile.tempdir = before
 
 
 def _no_subsetter_note(record: logging.LogRecord) -> bool:

@@ -41,6 +41,7 @@ from pathlib import Path
 from reports.plot_files import is_fresh, mark_of, plan_title, plot_key, plot_path, plot_title
 
 STORE = "results.jsonl"
+SCRATCH = "report-scratch"  # the live printer's temporary files
 POLL_S = 0.25  # real time: this process watches files, it is no part of the measurement
 FINISH = b"finish\n"
 CHAPTERS_ONLY = b"chapters\n"
@@ -53,25 +54,31 @@ GO, STOP, FINISHING, CHAPTERS = "go", "stop", "finish", "chapters"
 class LivePrinter:
     """The child process, as `rig run` holds it."""
 
-    def __init__(self, proc: subprocess.Popen[bytes]):
+    def __init__(self, proc: subprocess.Popen[bytes], run_dir: Path | None = None):
         self.proc = proc
+        self.run_dir = run_dir
         self.finishing = False  # told to finish the PDF (`finish`)
 
     @classmethod
     def start(cls, run_dir: Path) -> LivePrinter | None:
         if os.name != "posix":  # it waits on its stdin with select(), and shares by flock()
             return None  # the report prints everything itself
+        # its temporary files (WeasyPrint's copies of the fonts) in the run folder: it is
+        # killed once the report is joined, and they go with the folder below (`end`)
+        scratch = Path(run_dir) / SCRATCH
         try:
+            scratch.mkdir(parents=True, exist_ok=True)
             proc = subprocess.Popen(
                 [sys.executable, "-m", "reports.live", str(run_dir)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 process_group=0,
+                env={**os.environ, "TMPDIR": str(scratch.resolve())},
             )
         except OSError:
             return None  # the report prints everything itself
-        return cls(proc)
+        return cls(proc, Path(run_dir))
 
     def finish(self) -> None:
         """The session is over: print what is left, while the report is being built."""
@@ -99,6 +106,7 @@ class LivePrinter:
         from reports.parts import FOLDER
 
         shutil.rmtree(Path(run_dir) / FOLDER, ignore_errors=True)
+        shutil.rmtree(Path(run_dir) / SCRATCH, ignore_errors=True)
         with contextlib.suppress(OSError):
             (Path(run_dir) / "report.lock").unlink()
 
@@ -110,6 +118,8 @@ class LivePrinter:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        if self.run_dir is not None:
+            shutil.rmtree(self.run_dir / SCRATCH, ignore_errors=True)
 
     def _close(self, word: bytes) -> None:
         stdin = self.proc.stdin

@@ -64,7 +64,7 @@ def join_and_stamp(
 
 def _heads_pdf(report: Report, base_dir: Path) -> bytes:
     """One blank page with what every page says alike, in the report's own @page boxes."""
-    from reports.engine import weasyprint
+    from reports.engine import lay_out
 
     css = (
         environment()
@@ -76,14 +76,14 @@ def _heads_pdf(report: Report, base_dir: Path) -> bytes:
         f"<!doctype html><html><head><meta charset='utf-8'><style>{css}</style></head>"
         f"<body>{mark}</body></html>"
     )
-    return weasyprint().HTML(string=html, base_url=base_dir.resolve().as_uri() + "/").write_pdf()
+    return lay_out(html, base_dir.resolve().as_uri() + "/").write_pdf()
 
 
 def _numbers_pdf(total: int, base_dir: Path) -> bytes:
     """ "Page N of M" for every page, one line each, on tall strips of STRIP_LINES lines:
     a margin box costs a few milliseconds a page, a line of a strip next to nothing. Each
     page shows its own line, clipped and moved into the footer (`_stamp`)."""
-    from reports.engine import weasyprint
+    from reports.engine import lay_out
 
     css = environment().get_template("report.css").render(fonts=font_folder().as_uri(), heads=None)
     lines = [f'<div class="n">Page {n} of {total}</div>' for n in range(1, total + 1)]
@@ -101,7 +101,7 @@ def _numbers_pdf(total: int, base_dir: Path) -> bytes:
         f'font: bold 7.5pt "Report Sans", sans-serif; color: #333 }}</style></head>'
         f"<body>{body}</body></html>"
     )
-    return weasyprint().HTML(string=html, base_url=base_dir.resolve().as_uri() + "/").write_pdf()
+    return lay_out(html, base_dir.resolve().as_uri() + "/").write_pdf()
 
 
 def _form(writer, page, content: bytes | None = None, resources=None):

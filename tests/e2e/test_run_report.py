@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
+from tests.e2e.conftest import run_rig
+
 
 def test_the_default_run_writes_its_report(default_run):
     run_dir = default_run.run_dir
@@ -88,3 +90,22 @@ def test_the_default_report_reads_as_a_signatory_reads_it(default_run):
     )
     assert overlaps(read_boxes(pdf, sample), pages[0].width) == []
     assert not (default_run.run_dir / "report-parts").exists()  # joined: the parts gone
+
+
+def test_a_run_with_its_report_leaves_no_temporary_files(tmp_path):
+    """WeasyPrint copies the report's fonts into a temporary folder per stylesheet (0.6
+    MB); `rig run` ends by os._exit and kills its live printer once the report is
+    joined, so neither may leave one behind."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    run = run_rig(
+        tmp_path / "runs",
+        "-k",
+        "test_charge_ot or test_discharge_oc",
+        report=True,
+        env={"TMPDIR": str(scratch)},
+    )
+    assert run.returncode == 0, run.output[-2000:]
+    assert (run.run_dir / "report.pdf").exists()
+    assert [p.name for p in scratch.iterdir() if p.name.startswith("weasyprint")] == []
+    assert not (run.run_dir / "report-scratch").exists()

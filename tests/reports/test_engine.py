@@ -6,6 +6,7 @@ import ast
 import ctypes.util
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -83,3 +84,20 @@ def test_a_page_laid_out_with_its_stylesheet_parsed_once_is_the_same_page(tmp_pa
         return [(round(b.position_y, 2), b.style["font_size"]) for b in body.children]
 
     assert tops(shared[0]) == tops(plain) == tops(shared[1])
+
+
+def test_release_removes_the_font_folders_whatever_became_of_the_fonts(tmp_path):
+    """A `rig run` ends by os._exit: nothing is collected, so `release` removes the
+    folders WeasyPrint copied the fonts into itself."""
+    from reports.fonts import font_folder
+
+    fonts = font_folder().as_uri()
+    face = f'@font-face {{ font-family: "R"; src: url("{fonts}/DejaVuSans.ttf") }}'
+    css = face + " p { font-family: R }"
+    html = f"<html><head><style>{css}</style></head><body><p>x</p></body></html>"
+    engine.release()
+    kept = engine.lay_out(html, tmp_path.as_uri() + "/")  # still referenced: not collected
+    folders = list(engine._FOLDERS)
+    assert folders and any(Path(f).iterdir() for f in folders)  # the font copied there
+    engine.release()
+    assert not any(Path(f).exists() for f in folders) and kept is not None
