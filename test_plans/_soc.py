@@ -10,7 +10,8 @@ capacity; its SoC change minus the station's charge over that capacity is its So
 error, in SoC points. Both carry the uncertainty of the station's charge (the read-back
 accuracy over the whole time, the on/off instants, the current between polls) and of
 the BMS's reporting steps (it reports in whole 10 mAh or whole % steps, so each reading
-is within half a step of what it holds).
+is within half a step of what it holds; where the link codes a field coarser than the
+spec says, its own step: `BmsStatus.steps`).
 
 The pack is first brought inside the spec's SoC window with room for the step (driven,
 not measured), so a full or empty BMS never clips the count. Current through emulated
@@ -194,6 +195,7 @@ class BmsCount:
     remaining_ah: float | None
     soc_pct: float
     full_ah: float | None
+    steps: dict[str, float] = field(default_factory=dict)  # the link's own (BmsStatus.steps)
 
     @classmethod
     def read(cls, dut: BmsLink, clock: Clock, spec: DutSpec) -> BmsCount:
@@ -201,7 +203,15 @@ class BmsCount:
         clock.sleep(spec.test_conditions.settle_s)
         s: BmsStatus = dut.read_status()
         remaining = s.remaining_capacity_ah if Capability.capacity in dut.capabilities else None
-        return cls(remaining, s.soc_percent, s.full_capacity_ah)
+        return cls(remaining, s.soc_percent, s.full_capacity_ah, dict(s.steps))
+
+    def step(self, field_name: str, stated: float) -> tuple[float, str]:
+        """The step a reading of `field_name` lies within half of: the coarser of the
+        spec's and the link's own, and whose it is."""
+        own = self.steps.get(field_name, 0.0)
+        if own > stated:
+            return own, "the link's"
+        return stated, "the spec's"
 
 
 class Track:
@@ -253,15 +263,12 @@ def _scaled(components: list[Component], factor: float) -> list[Component]:
     return [Component(c.name, c.standard * abs(factor), c.source) for c in components]
 
 
-def _steps(name: str, step: float, factor: float) -> list[Component]:
+def _steps(name: str, step: float, whose: str, factor: float) -> list[Component]:
     """Two readings of the BMS, each within half of its reporting step."""
+    source = f"half its reporting step of {step:g} ({whose})"
     return [
-        rectangular(
-            f"BMS {name} before", step / 2 * abs(factor), f"half its reporting step of {step:g}"
-        ),
-        rectangular(
-            f"BMS {name} after", step / 2 * abs(factor), f"half its reporting step of {step:g}"
-        ),
+        rectangular(f"BMS {name} before", step / 2 * abs(factor), source),
+        rectangular(f"BMS {name} after", step / 2 * abs(factor), source),
     ]
 
 
@@ -330,13 +337,14 @@ def count_charge(
     took = f"{s.current_a:g} A for {driven.seconds / SECONDS_PER_HOUR:.3g} h"
     if before.remaining_ah is not None and after.remaining_ah is not None:
         counted = after.remaining_ah - before.remaining_ah
+        step, whose = before.step("remaining_capacity_ah", s.capacity_step_ah)
         record(
             f"soc_{direction}_counted_error",
             (counted - driven.ah) * to_pct,
             "%",
             **_limits(s.counting_error_pct),
             clause=s.clause,
-            budget=station_budget + _steps("remaining capacity", s.capacity_step_ah, to_pct),
+            budget=station_budget + _steps("remaining capacity", step, whose, to_pct),
             evidence="dut",
             instrument=driven.instrument,
             waveform=plot.pop() if plot else None,
@@ -351,7 +359,7 @@ def count_charge(
         "%",
         **_limits(s.soc_error_pct),
         clause=s.clause,
-        budget=station_budget + _steps("SoC", s.soc_step_pct, 1.0),
+        budget=station_budget + _steps("SoC", *before.step("soc_percent", s.soc_step_pct), 1.0),
         evidence="dut",
         instrument=driven.instrument,
         waveform=plot.pop() if plot else None,
@@ -360,6 +368,7 @@ def count_charge(
         f"station {expected:+.3g} % of {capacity:g} Ah ({took})",
     )
     if direction == "charge" and after.full_ah is not None:
+        step, whose = after.step("full_capacity_ah", s.capacity_step_ah)
         record(
             "soc_full_capacity_error",
             (after.full_ah - capacity) * to_pct,
@@ -369,13 +378,13 @@ def count_charge(
             budget=[
                 rectangular(
                     "BMS full capacity",
-                    s.capacity_step_ah / 2 * to_pct,
-                    f"half its reporting step of {s.capacity_step_ah:g} Ah",
+                    step / 2 * to_pct,
+                    f"half its reporting step of {step:g} Ah ({whose})",
                 )
             ],
             evidence="dut",
             instrument="dut",
-            context={"bms_full_ah": after.full_ah, "spec_capacity_ah": capacity},
+            context={"bms_full_ah": after.full_ah, "spec_capacity_ah": capacity, "step_ah": step},
             note=f"BMS full capacity {after.full_ah:g} Ah, spec {capacity:g} Ah",
         )
 
@@ -422,7 +431,11 @@ def idle_drift(
                 offsets * seconds / SECONDS_PER_HOUR * to_pct,
                 f"{charger.name} and {load.name} current accuracy at zero, over the idle span",
             ),
-            *_steps("remaining capacity", s.capacity_step_ah, to_pct),
+            *_steps(
+                "remaining capacity",
+                *before.step("remaining_capacity_ah", s.capacity_step_ah),
+                to_pct,
+            ),
         ],
         evidence="dut",
         instrument=f"{charger.name}, {load.name}",

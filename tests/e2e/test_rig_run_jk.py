@@ -79,3 +79,17 @@ def test_defects_are_caught_through_the_jk_protocol(tmp_path, protocol):
     failed = {m["name"] for m in run.measurements() if m["verdict"] == "fail"}
     expected = {"cell_ov_reported_flag", "cell_ov_release", "config_charge_ot_threshold_c"}
     assert failed == expected, run.output[-3000:]
+
+
+def test_the_gps_port_capacity_is_budgeted_in_the_links_own_step(tmp_path):
+    """The GPS port holds its capacity setting in whole Ah: the full capacity carries
+    the link's 1 Ah step (±0.58 % of 100 Ah), not the spec's 10 mAh (±0.0058 %)."""
+    run = run_rig(
+        tmp_path / "runs",
+        "--station", SELECTED["jk_gps"],
+        "-k", "soc_charge",
+    )  # fmt: skip
+    by_name = {m["name"]: m for m in run.measurements()}
+    full = by_name["soc_full_capacity_error"]
+    assert full["verdict"] == "pass" and full["uncertainty"] == pytest.approx(0.577, abs=0.001)
+    assert "1 Ah (the link's)" in full["budget"][0]["source"]
