@@ -93,3 +93,22 @@ def test_the_gps_port_capacity_is_budgeted_in_the_links_own_step(tmp_path):
     full = by_name["soc_full_capacity_error"]
     assert full["verdict"] == "pass" and full["uncertainty"] == pytest.approx(0.577, abs=0.001)
     assert "1 Ah (the link's)" in full["budget"][0]["source"]
+
+
+def test_the_gps_port_soc_decides_a_gain_error_wherever_the_start_falls(tmp_path):
+    """The GPS port reports a whole-% SoC. A counter 10 % high over 25 points (2.5)
+    read at rest 2.00 ± 0.83 from 50.7 % (conditional) and 3.00 ± 0.83 from 50 %
+    (failed): taken between two changes of the SoC, it fails from both starts this run
+    makes (50.7 % charging, about 78 % discharging), within U of the truth."""
+    run = run_rig(
+        tmp_path / "runs",
+        "--station", SELECTED["jk_gps"],
+        "--sim-defect", "coulomb_gain:factor=1.1",
+        "--sim-set", "firmware.initial_soc=0.507",
+        "-k", "soc_charge or soc_discharge",
+    )  # fmt: skip
+    by_name = {m["name"]: m for m in run.measurements()}
+    for name, truth in (("soc_charge_soc_error", 2.5), ("soc_discharge_soc_error", -2.5)):
+        m = by_name[name]
+        assert m["verdict"] == "fail" and abs(m["value"] - truth) <= m["uncertainty"] < 0.3, m
+        assert len(m["context"]["soc_changes"]) == 2 and "taken to 25 %" in m["note"]
