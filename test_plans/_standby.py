@@ -284,7 +284,8 @@ def _sleep(
         period_s=s.poll_s,
         pre_polls=1,
     )
-    seen, (where, trip) = trip, _fall(trip, watch)
+    polled = trip  # as the polls saw it: the plot marks a fall only where one saw it
+    where, trip = _fall(polled, watch)
     if timed or where == "awake":
         amps, band, _ = watch.seen[-1]
         u = draw_u(amps, band)
@@ -300,8 +301,7 @@ def _sleep(
             note = "the draw never fell to its sleep level"
         else:
             note = f"{either} poll(s) could not tell asleep from awake" if either else ""
-        # the plot marks a fall only where a poll saw it
-        shown = seen if where == "either" else trip
+        shown = polled if where == "either" else trip
         wf = trip_waveform("standby_time_to_sleep", shown, "BMS draw", "A", asleep_below)
         record(
             "standby_time_to_sleep",
