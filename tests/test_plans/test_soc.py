@@ -18,29 +18,17 @@ from rig.config import load_spec
 from rig.measure import Verdict, expanded, judge
 from rig.paths import DEFAULT_SPEC, REPO
 from test_plans import _soc
+from tests.rig.measure.conftest import FakeClock
 
 CAPACITY_AH = 100.0
 CHARGE_AH = 25.0  # the default spec's step: 25 points at 2.5 A
 BAND = Accuracy(0.1, 0.005, source="a charger's read-back")
 
 
-class Clock:
-    virtual = True
-
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, dt: float) -> None:
-        self.t += dt
-
-
 class Board:
     """A counter at `gain` x the current, from `start_pct`; its SoC in whole %."""
 
-    def __init__(self, clock: Clock, start_pct: float, gain: float):
+    def __init__(self, clock: FakeClock, start_pct: float, gain: float):
         self.clock, self.start_pct, self.gain = clock, start_pct, gain
         self.t_on: float | None = None
         self.amps = 0.0
@@ -83,7 +71,7 @@ def spec():
 
 
 def soc_error(spec, start_pct: float, gain: float) -> tuple[float, float, Verdict]:
-    clock = Clock()
+    clock = FakeClock()
     board = Board(clock, start_pct, gain)
     before = _soc.BmsCount(None, float(round(start_pct)), CAPACITY_AH)
     watch = _soc.EdgeWatch.for_step(1.0, spec)
@@ -124,7 +112,7 @@ def test_the_watch_reads_closely_only_near_the_ends(spec):
 
 
 def test_a_count_that_never_moves_gives_no_span(spec):
-    clock = Clock()
+    clock = FakeClock()
     board = Board(clock, 50.2, 0.0)
     before = _soc.BmsCount(None, 50.0, CAPACITY_AH)
     track = _soc.Track(board, clock, 1800, before, CAPACITY_AH, _soc.EdgeWatch.for_step(1.0, spec))  # type: ignore[arg-type]

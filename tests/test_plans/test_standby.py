@@ -19,6 +19,7 @@ from rig.config import load_spec
 from rig.measure import Measurement, Verdict
 from rig.paths import DEFAULT_SPEC, REPO
 from test_plans import _standby
+from tests.rig.measure.conftest import FakeClock
 
 N6781A = Accuracy(0.025, 10e-6, source="N6781A 100 mA range")
 N83624 = Accuracy(0.1, 5e-3, source="N83624 current read-back")
@@ -26,25 +27,11 @@ RP7952A = Accuracy(0.04, 30e-3, source="RP7952A current read-back")
 LEVEL = (0.0002 + 0.015) / 2  # between the spec's asleep limit and its awake nominal
 
 
-class Clock:
-    virtual = True
-
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, dt: float) -> None:
-        assert dt >= 0
-        self.t += dt
-
-
 class Board:
     """A BMS that falls asleep `after_s` from the last request (never, if None) and
     wakes on a request."""
 
-    def __init__(self, clock: Clock, after_s: float | None = 3630.0, asleep_a: float = 1e-4):
+    def __init__(self, clock: FakeClock, after_s: float | None = 3630.0, asleep_a: float = 1e-4):
         self.clock, self.after_s, self.asleep_a = clock, after_s, asleep_a
         self.last = 0.0
 
@@ -91,7 +78,7 @@ def spec():
 
 
 def run(spec, band: Accuracy, **board: object) -> dict[str, Measurement]:
-    clock = Clock()
+    clock = FakeClock()
     bms = Board(clock, **board)  # type: ignore[arg-type]
     record = Record()
     _standby.standby_and_sleep(station(bms, band), bms, clock, spec, record)  # type: ignore[arg-type]
