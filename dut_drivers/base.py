@@ -173,6 +173,11 @@ class BmsStatus:
     soh_percent: float | None = None
     cell_min_v: float | None = None
     cell_max_v: float | None = None
+    # The step the link codes a field in, per field name, where it is coarser than a
+    # spec would assume of the BMS (the JK GPS port: a whole-% SoC, the capacity setting
+    # in whole Ah): a reading lies within half of it of what the BMS holds. A plan
+    # budgets the coarser of this and the spec's step; absent: the spec's.
+    steps: Mapping[str, float] = field(default_factory=dict)
 
     def indicates(self, name: str) -> bool:
         """Whether the BMS reports protection `name`, directly or by a coarse flag

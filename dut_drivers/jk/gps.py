@@ -38,6 +38,7 @@ SOURCE_BMS, SOURCE_PC = 0x00, 0x03
 TYPE_REQUEST, TYPE_REPLY = 0x00, 0x01
 
 CELLS = 0x79
+SOC_STEP_PCT = 1.0  # tag 0x85: the SoC as one byte of whole %
 # Fixed value size of every other tag the protocol description lists.
 TAG_SIZES: dict[int, int] = {
     **dict.fromkeys((0x80, 0x81, 0x82, 0x83, 0x84), 2),
@@ -362,6 +363,11 @@ def decode_reading(tags: Mapping[int, bytes], sent: bytes = b"") -> Reading:
         alarms=decode_flags(warnings, ALARM_BITS),
         cell_min_v=min(cells) if cells else None,
         cell_max_v=max(cells) if cells else None,
+        # what the port's tags code them in: a whole-% byte, the setting's whole Ah
+        steps={
+            "soc_percent": SOC_STEP_PCT,
+            "full_capacity_ah": float(SETTING_BY_NAME["capacity_ah"].scale),
+        },
     )
     return Reading(
         status=status,

@@ -79,3 +79,35 @@ def test_defects_are_caught_through_the_jk_protocol(tmp_path, protocol):
     failed = {m["name"] for m in run.measurements() if m["verdict"] == "fail"}
     expected = {"cell_ov_reported_flag", "cell_ov_release", "config_charge_ot_threshold_c"}
     assert failed == expected, run.output[-3000:]
+
+
+@pytest.fixture(scope="module")
+def gps_soc(tmp_path_factory) -> dict[str, dict]:
+    """The SoC plans on the GPS port, once: a counter 10 % high, from 50.7 %."""
+    run = run_rig(
+        tmp_path_factory.mktemp("gps-soc") / "runs",
+        "--station", SELECTED["jk_gps"],
+        "--sim-defect", "coulomb_gain:factor=1.1",
+        "--sim-set", "firmware.initial_soc=0.507",
+        "-k", "soc_charge or soc_discharge",
+    )  # fmt: skip
+    return {m["name"]: m for m in run.measurements()}
+
+
+def test_the_gps_port_capacity_is_budgeted_in_the_links_own_step(gps_soc):
+    """The GPS port holds its capacity setting in whole Ah: the full capacity carries
+    the link's 1 Ah step (±0.58 % of 100 Ah), not the spec's 10 mAh (±0.0058 %)."""
+    full = gps_soc["soc_full_capacity_error"]
+    assert full["verdict"] == "pass" and full["uncertainty"] == pytest.approx(0.577, abs=0.001)
+    assert "1 Ah (the link's)" in full["budget"][0]["source"]
+
+
+def test_the_gps_port_soc_decides_a_gain_error_wherever_the_start_falls(gps_soc):
+    """The GPS port reports a whole-% SoC. A counter 10 % high over 25 points (2.5)
+    read at rest 2.00 ± 0.83 from 50.7 % (conditional) and 3.00 ± 0.83 from 50 %
+    (failed): taken between two changes of the SoC, it fails from both starts this run
+    makes (50.7 % charging, about 78 % discharging), within U of the truth."""
+    for name, truth in (("soc_charge_soc_error", 2.5), ("soc_discharge_soc_error", -2.5)):
+        m = gps_soc[name]
+        assert m["verdict"] == "fail" and abs(m["value"] - truth) <= m["uncertainty"] < 0.3, m
+        assert len(m["context"]["soc_changes"]) == 2 and "taken to 25 %" in m["note"]

@@ -56,6 +56,8 @@ def test_gps_reply_decodes_as_the_description_says():
     assert s.pack_voltage == 53.59 and s.soc_percent == 15 and s.cycles == 4
     # the count is a whole-% SoC: no remaining capacity; the capacity setting is 14 Ah
     assert s.remaining_capacity_ah is None and s.full_capacity_ah == 14
+    # ... each in the step its tag codes it in: a plan budgets these, not a spec's 10 mAh
+    assert s.steps == {"soc_percent": 1.0, "full_capacity_ah": 1.0}
     assert s.current == 2.08  # 0x80D0, protocol version 1: top bit set = charging
     assert s.temperatures_c == (30.0, 28.0) and r.mos_temperature_c == 29.0
     assert s.charge_fet and s.discharge_fet and r.extra["balancing_switch"]
