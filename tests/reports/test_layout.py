@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 import pytest
 from pypdf import PdfReader
 
-from reports.engine import weasyprint
+from reports.engine import lay_out
 from reports.layout import read_pages
 from tests.reports.pdf_checks import (
     figures_far_from_tables,
@@ -139,7 +139,7 @@ def test_the_checks_find_each_fault_on_a_page_made_to_have_it(tmp_path):
 
     css = environment().get_template("report.css").render(fonts=font_folder().as_uri(), heads=None)
     pdf = tmp_path / "faulty.pdf"
-    weasyprint().HTML(string=FAULTY.format(css=css)).write_pdf(pdf)
+    lay_out(FAULTY.format(css=css), tmp_path.as_uri() + "/").write_pdf(pdf)
     pages, boxes = read_pages(pdf), read_boxes(pdf)
     assert any("runs into 'next cell'" in o for o in overlaps(boxes, pages[0].width))
     split = split_identifiers(boxes, {"discharge_oc_delays_and_recovery"})
