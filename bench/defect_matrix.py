@@ -544,10 +544,11 @@ def protocol_of(station: str | None) -> str:
 
 
 def resets_the_bms(station: str | None) -> bool:
-    """Whether the station can power-cycle the BMS (cell emulators or a battery
-    simulator carry its supply; a real module powers it itself): as the recovery does."""
+    """Whether the station can power-cycle the BMS (cell emulators, a battery simulator
+    or a relay in its supply feed carry its supply; a real module alone powers it
+    itself): as the recovery does."""
     wiring = station_file(station).wiring
-    return bool(wiring.cells) or wiring.pack is not None
+    return bool(wiring.cells) or wiring.pack is not None or wiring.dut_supply is not None
 
 
 def unheard(defect: str, station: str | None) -> str:

@@ -201,7 +201,7 @@ def _relay_channel_problems(station: StationConfig) -> list[tuple[str, str]]:
     known = {m.casefold(): c for m, c in getattr(driver_for(inst.model), "MODULES", {}).items()}
     count = known.get(module.casefold())
     if count is None:
-        return [("wiring.dut_supply", f"{module} in slot {slot} is not a module {inst.model} knows")]
+        return [("wiring.dut_supply", f"{module} (slot {slot}) is no module {inst.model} knows")]
     if n > count:
         return [
             (
