@@ -61,3 +61,19 @@ def test_a_module_bench_without_the_relay_cannot_power_cycle():
     assert not station.can_power_off_dut and station.power_off_dut() is False
     with pytest.raises(Exception, match="no BMS supply relay"):
         station.supply  # noqa: B018
+
+
+def test_the_bench_check_finds_the_bms_supply_cut():
+    """`rig station check` reports the relay as it finds it (a dry run moves nothing): a
+    cut supply is a warning with its remedy, as a closed short relay is a failure."""
+    from rig.config import load_spec
+    from rig.station.bringup import PASS, WARN, check_bench
+
+    config, spec = load_station(MODULE), load_spec(REPO / "specs" / "jbd-16s-lfp.yaml")
+    with Lab.from_station_file(MODULE) as lab:
+        found = []
+        for cut in (True, False):
+            lab.hardware["daq"].relays[102].closed = cut
+            report = check_bench(config, spec, dry_run=True, endpoints=lab.endpoints)
+            found += [(r.result, r.details) for r in report.rows if r.subject == "supply"]
+    assert found == [(WARN, "CLOSED: the BMS's supply cut"), (PASS, "open: the BMS powered")]
