@@ -15,9 +15,10 @@ without cell voltages, has nothing that observes it). A defect no plan targets y
 today) must leave every plan passing, and is counted apart. A run without a defect comes
 first, all plans passing. Defects whose default position lies outside the reduced spec
 run at cell 16 (`ARGS`). On a station that cannot power-cycle the BMS (a real module
-powers it), a defect that leaves it tripped for good (a blocked release, a latch) keeps
-the plans after its own from starting: the bench cannot contain it, and the matrix says
-so instead of calling it a spill.
+powers it, and no relay in its supply feed, `wiring.dut_supply`, can cut it), a defect
+that leaves it tripped for good (a blocked release, a latch) keeps the plans after its
+own from starting: the bench cannot contain it, and the matrix says so instead of
+calling it a spill.
 
 `--witnesses` runs, per defect, only the plans it targets and one cheap plan of every
 other kind (`WITNESSES`): every other protection is still shown measured after the
@@ -544,10 +545,11 @@ def protocol_of(station: str | None) -> str:
 
 
 def resets_the_bms(station: str | None) -> bool:
-    """Whether the station can power-cycle the BMS (cell emulators or a battery
-    simulator carry its supply; a real module powers it itself): as the recovery does."""
+    """Whether the station can power-cycle the BMS (cell emulators, a battery simulator
+    or a relay in its supply feed carry its supply; a real module alone powers it
+    itself): as the recovery does."""
     wiring = station_file(station).wiring
-    return bool(wiring.cells) or wiring.pack is not None
+    return bool(wiring.cells) or wiring.pack is not None or wiring.dut_supply is not None
 
 
 def unheard(defect: str, station: str | None) -> str:

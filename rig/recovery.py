@@ -3,13 +3,15 @@
 Ready means the BMS answers, both FETs are on and no protection is active, with the
 station in its safe state (cells at nominal, charger and load off). The spec's recovery
 procedure gets there: make the station safe and wait for the BMS to release; if it does
-not within the spec's timeout and the spec allows it, power-cycle the board through the
-cell emulators (it runs from the pack) and wait for it to boot. Where nothing can be
-power-cycled (a bench on a real module, which powers the board itself, or a spec without
+not within the spec's timeout and the spec allows it, power-cycle the board through
+whatever carries its supply (the cell emulators or a battery simulator it runs from, or
+on a real module the relay in its supply feed, `wiring.dut_supply`) and wait for it to
+boot: the safe state gives the supply back. Where nothing can be power-cycled (a bench
+on a real module without that relay, which powers the board itself, or a spec without
 `power_cycle`), the wait lasts as long as any stated protection may take to release by
-its own rule: only a protection that never releases leaves the board tripped. Each plan runs this
-before it starts, so a protection that never released fails its own plan and not every
-plan after it.
+its own rule: only a protection that never releases leaves the board tripped. Each plan
+runs this before it starts, so a protection that never released fails its own plan and
+not every plan after it.
 """
 
 from __future__ import annotations
@@ -98,14 +100,14 @@ def recover(
         except _LinkSilent:
             return None
 
-    cycles = rec.power_cycle and station.can_power_off_dut  # a real module cannot be
+    cycles = rec.power_cycle and station.can_power_off_dut  # a bare module cannot be
     waited = wait(rec.release_timeout_s if cycles else own_release_s(spec))
     if waited is not None:
         method = "ready" if waited == 0 else "release"
         return RecoveryResult(True, method, clock.now() - t0, last[0])
     if cycles and station.power_off_dut():
         clock.sleep(rec.power_off_s)
-        make_safe()  # cells back on at nominal: the board boots
+        make_safe()  # cells back on at nominal, the supply relay open: the board boots
         # give it the settle time before the first question: a board still booting does
         # not answer, and each unanswered question costs the link's whole (wall) timeout
         clock.sleep(spec.test_conditions.settle_s)

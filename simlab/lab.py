@@ -114,7 +114,8 @@ class Lab:
     def _wire_new_roles(self, spec: StationSpec) -> None:
         """Digitizer inputs see the bench quantity they are wired to (others read 0 V on
         the world's clock); relays re-solve the circuit the instant they move; the
-        thermistor channels, the short relay and the fault relays are handed to the bench."""
+        thermistor channels, the short relay, the BMS's supply relay and the fault relays are
+        handed to the bench."""
         for hw in self.hardware.values():
             hw.clock = lambda: self.world.t
             for inp in hw.inputs.values():
@@ -142,6 +143,8 @@ class Lab:
         }
         if spec.short is not None:
             bench.short_relay = self._channel("wiring.short", spec.short, "relays")
+        if spec.dut_supply is not None:
+            bench.supply_relay = self._channel("wiring.dut_supply", spec.dut_supply, "relays")
         bench.fault_relays = [
             (self._channel(f"wiring.switch.{n}.channel", f.ref, "relays"), f.action, f.target)
             for n, f in spec.faults.items()

@@ -6,12 +6,13 @@ client believes it sent. A test asks for it over the control channel (`outputs`)
 checked where the hardware would be, not a line in the rig's own log.
 
 Two judgements. `safe`: nothing can push energy where it should not: every load input
-off, every relay open (the short relay, fault insertion), every source that is not a
-cell emulator off, and every powered cell position at
-`safe_state.cell_voltage` within `safe_state.cell_current_limit` (an emulator channel
-that is off is safe, as at power-on). `at_safe_state`: exactly the station's safe state,
-which also powers every wired cell position (an unpowered sense line looks like a dead
-cell to the BMS): what the rig's safe-state sequence leaves behind.
+off, every relay open (the short relay, fault insertion, the BMS supply relay, whose
+open channel powers the board), every source that is not a cell emulator off, and every
+powered cell position at `safe_state.cell_voltage` within `safe_state.cell_current_limit`
+(an emulator channel that is off is safe, as at power-on). `at_safe_state`: exactly
+the station's safe state, which also powers every wired cell position (an unpowered
+sense line looks like a dead cell to the BMS): what the rig's safe-state sequence
+leaves behind.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def unsafe(
         for ch, load in hw.loads.items():
             if load.input_on:
                 findings.append(f"{name}:{ch} load input is on")
-        for ch, relay in hw.relays.items():  # the short relay, fault-insertion relays
+        for ch, relay in hw.relays.items():  # the short, fault insertion, the BMS supply
             if relay.closed:
                 findings.append(f"{name}:{ch} relay is closed")
         for ch, gen in hw.generators.items():  # a generator on a BMS's shunt input

@@ -44,6 +44,9 @@ class StationSpec:
     thermistor_safe_ohms: dict[int, float] = field(default_factory=dict)  # at 25 °C
     digitizer: DigitizerSpec | None = None
     short: tuple[str, int] | None = None
+    # a relay in the BMS board's supply feed, through its NC contact: closed, the board
+    # is unpowered (`wiring.dut_supply`)
+    dut_supply: tuple[str, int] | None = None
     faults: dict[str, FaultSpec] = field(default_factory=dict)
     # The station's safe state (`safe_state:`), so simlab can judge its own outputs and,
     # like an outboard watchdog, put them there itself.
@@ -245,6 +248,11 @@ def parse_station(path: str | Path) -> StationSpec:
         if wiring.get("short")
         else None
     )
+    supply_ref = (
+        _ref(source, "wiring.dut_supply", wiring.get("dut_supply"), sims, names)
+        if wiring.get("dut_supply")
+        else None
+    )
     faults: dict[str, FaultSpec] = {}
     for name, fault in _mapping(
         source, "wiring.switch", wiring.get("switch"), required=False
@@ -289,6 +297,7 @@ def parse_station(path: str | Path) -> StationSpec:
         wired.append(("wiring.shunt.channel", shunt.ref))
     wired.append(("wiring.pack", pack_ref))
     wired.append(("wiring.short", short_ref))
+    wired.append(("wiring.dut_supply", supply_ref))
     wired += [(f"wiring.switch.{n}.channel", f.ref) for n, f in faults.items()]
     for key, ref in wired:
         if ref is None:
@@ -340,6 +349,7 @@ def parse_station(path: str | Path) -> StationSpec:
         thermistor_safe_ohms=thermistor_safe,
         digitizer=digitizer,
         short=short_ref,
+        dut_supply=supply_ref,
         faults=faults,
         safe_cell_voltage=safe_v,
         safe_cell_current_limit=1.0 if safe_a is None else safe_a,

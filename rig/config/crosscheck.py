@@ -178,7 +178,36 @@ def check_station_against_models(station: StationConfig) -> None:
                             f"can do: {max(ranges):g} {unit}",
                         )
                     )
+    problems += _relay_channel_problems(station)
     if problems:
         source = station.source or "<station>"
         lines = field_lines(source) if station.source else {}
         raise ConfigError(source, problems, lines={f: line_of(lines, f) for f, _ in problems})
+
+
+def _relay_channel_problems(station: StationConfig) -> list[tuple[str, str]]:
+    """The supply relay's channel beyond the channels of the module in its slot (a
+    DAQM903A has 20: 101-120): a relay that does not exist carries no supply."""
+    from instruments.registry import driver_for
+
+    ref = station.wiring.dut_supply
+    if ref is None:
+        return []
+    inst = station.instruments[ref.instrument]
+    slot, n = divmod(ref.channel, 100)
+    if not inst.modules or slot > len(inst.modules):
+        return []  # the station file's own check names a slot it does not state
+    module = inst.modules[slot - 1].strip()
+    known = {m.casefold(): c for m, c in getattr(driver_for(inst.model), "MODULES", {}).items()}
+    count = known.get(module.casefold())
+    if count is None:
+        return [("wiring.dut_supply", f"{module} (slot {slot}) is no module {inst.model} knows")]
+    if n > count:
+        return [
+            (
+                "wiring.dut_supply",
+                f"channel {ref.channel}: the {module} in slot {slot} has channels "
+                f"{slot * 100 + 1}-{slot * 100 + count}",
+            )
+        ]
+    return []

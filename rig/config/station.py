@@ -252,6 +252,11 @@ class Wiring(Strict):
     thermocouples: dict[Literal["fets", "ambient"], ThermocoupleWiring] = Field(
         default_factory=dict
     )
+    # a relay in the BMS board's own supply (the harness's feed from the pack), on a
+    # switch channel wired through its NC contact: closing it cuts the supply, the way a
+    # fault-insertion channel inserts its fault; what power-cycles a board a real module
+    # powers (rig.station.roles.SupplyRelay)
+    dut_supply: ChannelRef | None = None
 
     @field_validator("thermistors")
     @classmethod
@@ -549,6 +554,8 @@ class StationConfig(Strict):
             refs.append(("wiring.pack", w.pack))
         if w.short is not None:
             refs.append(("wiring.short", w.short))
+        if w.dut_supply is not None:
+            refs.append(("wiring.dut_supply", w.dut_supply))
         refs += [(f"wiring.switch.{name}.channel", f.channel) for name, f in w.switch.items()]
         seen: dict[ChannelRef, str] = {}
         for key, ref in refs:
@@ -557,6 +564,7 @@ class StationConfig(Strict):
             if ref in seen:
                 raise ValueError(f"{key}: {ref} is already wired as {seen[ref]}")
             seen[ref] = key
+        self._check_switch_channels()
         for name, fault in w.switch.items():
             if fault.action == "open_cell_sense" and fault.target > self.dut.cell_count:
                 raise ValueError(
@@ -567,3 +575,26 @@ class StationConfig(Strict):
                 raise ValueError(
                     f"wiring.switch.{name}.target: NTC {fault.target} is not in wiring.thermistors"
                 )
+
+    def _check_switch_channels(self) -> None:
+        """The supply relay is a relay: a channel of a switch instrument (a DAQ970A, an
+        M300), numbered slot·100 + n on a module the instrument states it holds."""
+        from instruments.registry import MODELS
+
+        ref = self.wiring.dut_supply
+        if ref is None:
+            return
+        inst = self.instruments[ref.instrument]
+        if MODELS[inst.model].role != "switch":
+            raise ValueError(
+                f"wiring.dut_supply: {ref.instrument} is a {inst.model} "
+                f"({MODELS[inst.model].role}), not a switch: the supply relay is a switch channel"
+            )
+        slot, n = divmod(ref.channel, 100)
+        modules = inst.modules
+        if slot < 1 or n < 1 or (modules is not None and slot > len(modules)):
+            held = ", ".join(f"slot {i}: {m}" for i, m in enumerate(modules or [], 1))
+            raise ValueError(
+                f"wiring.dut_supply: channel {ref.channel} is not slot·100 + n on a module "
+                f"{ref.instrument} holds (modules: {held or 'none stated'})"
+            )

@@ -255,6 +255,15 @@ def _report_outputs(station: Station, report: CheckReport) -> None:
             "CLOSED" if closed else "open",
             "the short relay must be open" if closed else "",
         )
+    if station._supply is not None:
+        cut = station._supply.is_cut()
+        report.add(
+            "supply",
+            "BMS supply relay as found",
+            WARN if cut else PASS,
+            "CLOSED: the BMS's supply cut" if cut else "open: the BMS powered",
+            "the safe state opens it and the BMS boots" if cut else "",
+        )
 
 
 def _exercise(

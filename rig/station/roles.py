@@ -760,6 +760,45 @@ class ShortRelay:
         self.driver.open([self.channel])
 
 
+class SupplyRelay:
+    """A relay in the BMS board's own supply (the harness's B- / sense-connector feed from
+    the pack): what power-cycles a board that a real module powers, where nothing else on
+    the bench carries its supply.
+
+    The channel is wired through the actuator's normally-closed contact, so closing it
+    cuts the supply (`cut`) and opening it restores it (`restore`), as a fault-insertion
+    channel inserts its fault when closed. The safe state is the board powered (channel
+    open), for three reasons:
+
+    - the BMS is the module's only protection; unpowered, its FETs are off but nothing
+      watches the cells, and the next plan, the operator and the lab's panel all expect
+      a board that answers;
+    - a powered board keeps what it latched: a stop in the middle of a plan (an error,
+      Ctrl-C, the interlock) leaves the evidence of what tripped for the operator to
+      read, instead of erasing it with the board's RAM;
+    - the powered state is also the relay's rest state: a switch that loses its own
+      power, is reset (`*RST` opens every channel) or loses its host leaves the board
+      powered, so no failure of the rig cuts the BMS's supply. A supply wired through
+      the normally-open contact would do the opposite: the board dead whenever the
+      switch is.
+    """
+
+    def __init__(self, name: str, driver: Switch, channel: int):
+        self.name, self.driver, self.channel = name, driver, channel
+
+    def cut(self) -> None:
+        self.driver.close([self.channel])
+
+    def restore(self) -> None:
+        self.driver.open([self.channel])
+
+    def is_cut(self) -> bool:
+        return self.driver.closed([self.channel])[0]
+
+    def make_safe(self) -> None:
+        self.restore()
+
+
 @dataclass(frozen=True)
 class Fault:
     name: str

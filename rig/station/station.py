@@ -38,6 +38,7 @@ from rig.station.roles import (
     RoleNotFitted,
     ShortRelay,
     ShuntEmulation,
+    SupplyRelay,
     Thermistors,
     Thermocouples,
 )
@@ -75,6 +76,7 @@ class Station:
         self._switch: FaultSwitch | None = None
         self._shunt: ShuntEmulation | None = None
         self._pack: BatterySimulator | None = None
+        self._supply: SupplyRelay | None = None
         # Where one regenerative source is both the charger and the load, the paths a
         # plan has started on it, the latest last (test_plans._power_path): emptied by
         # the safe state, which switches the source off.
@@ -232,6 +234,14 @@ class Station:
                 self._kept(self._pack.make_safe, ref.instrument),
                 priority=35,
             )
+        if wiring.dut_supply is not None:
+            ref = wiring.dut_supply
+            self._supply = SupplyRelay(ref.instrument, self.drivers[ref.instrument], ref.channel)
+            # after the charger, the load and the faults are off and out: the board boots
+            # on a quiet bench, as it does where the cells come back at nominal
+            self.safety.register(
+                "BMS supply on", self._kept(self._supply.make_safe, ref.instrument), priority=38
+            )
         if wiring.cells:
             channels = {
                 pos: CellChannel(ref.instrument, self.drivers[ref.instrument], ref.channel)
@@ -371,13 +381,18 @@ class Station:
     @property
     def can_power_off_dut(self) -> bool:
         """Whether something on the bench carries the BMS's supply (cell emulators, a
-        battery simulator); a real module powers it itself."""
-        return self._pack is not None or self._cells is not None
+        battery simulator, a relay in its supply feed); a real module alone powers it
+        itself."""
+        return self._pack is not None or self._cells is not None or self._supply is not None
 
     def power_off_dut(self) -> bool:
-        """Take away what the BMS runs from (the cells, a battery simulator); False when
-        nothing on the bench can (a real module)."""
+        """Take away what the BMS runs from (the cells, a battery simulator, the feed
+        through its supply relay); False when nothing on the bench can (a real module
+        without a supply relay). The safe state gives it back."""
         done = False
+        if self._supply is not None:
+            self._supply.cut()
+            done = True
         if self._pack is not None:
             self._pack.off()
             done = True
@@ -385,6 +400,11 @@ class Station:
             self._cells.off()
             done = True
         return done
+
+    @property
+    def supply(self) -> SupplyRelay:
+        """The relay in the BMS board's supply feed (`wiring.dut_supply`)."""
+        return self._need(self._supply, "BMS supply relay (wiring.dut_supply)")
 
     @property
     def shunt(self) -> ShuntEmulation:

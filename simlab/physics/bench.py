@@ -195,6 +195,8 @@ class Bench:
         # channels, the short-circuit relay, and fault relays (relay, action, target).
         self.ntc_channels: dict[int, ResistorChannel] = {}
         self.short_relay: RelayChannel | None = None
+        # a relay in the board's own supply feed, through its NC contact (closed: cut)
+        self.supply_relay: RelayChannel | None = None
         self.fault_relays: list[tuple[RelayChannel, str, int]] = []
         self._short_conducting = False
         self._short_since: float | None = None  # when the contacts closed (relay command)
@@ -607,6 +609,15 @@ class Bench:
                 ohms = 0.0
             out.append(ohms)
         return out
+
+    def board_supply_v(self) -> float:
+        """What the BMS board runs from: the pack's voltage at its terminals, or nothing
+        while the supply relay (`wiring.dut_supply`) holds its feed cut. The firmware
+        browns out below its `supply_min_v` and boots afresh, its RAM state lost, when
+        the supply comes back."""
+        if self.supply_relay is not None and self.supply_relay.closed:
+            return 0.0
+        return self.state.pack_v
 
     def open_leads(self) -> set[int]:
         """Sense leads the fault relays hold open now (the lead at the top of cell n):

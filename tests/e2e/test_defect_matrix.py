@@ -155,7 +155,7 @@ def test_a_miswired_bench_is_observed_only_where_a_pin_check_can_run():
     assert "no cell emulators" in score.absent["swapped_wiring"] and score.perfect
 
 
-def test_plans_kept_from_starting_by_a_bms_no_power_cycle_can_reset_are_not_a_spill():
+def test_plans_kept_from_starting_by_a_bms_no_power_cycle_can_reset_are_not_a_spill(tmp_path):
     plans = {"test_charge_ot_threshold_and_release[ntc2]": "failed"}
     not_run = {"test_charge_ot_trip_delay[ntc2]": "setup error"}
     unready = {"test_charge_ot_threshold_and_release[ntc2]", "test_charge_ot_trip_delay[ntc2]"}
@@ -165,9 +165,14 @@ def test_plans_kept_from_starting_by_a_bms_no_power_cycle_can_reset_are_not_a_sp
     assert mutation_score(module, [module]).unreset == {"release_blocked": module.unreset}
     emulated = _outcome("release_blocked", plans, not_run=not_run, unready=unready)
     assert not emulated.contained  # cell emulators can power-cycle it: a spill
-    assert _matrix.resets_the_bms(None) and not _matrix.resets_the_bms(
-        "stations/sim-16s-module.yaml"
-    )
+    # the module bench power-cycles its board through the relay in its supply feed;
+    # without that relay nothing on it can
+    module_file = REPO / "stations" / "sim-16s-module.yaml"
+    assert _matrix.resets_the_bms(None) and _matrix.resets_the_bms(str(module_file))
+    bare = tmp_path / "module-without-supply-relay.yaml"
+    text = module_file.read_text()
+    bare.write_text(text.replace("  dut_supply: daq:102", "  # dut_supply: daq:102"))
+    assert not _matrix.resets_the_bms(str(bare))
 
 
 def test_a_run_without_a_defect_may_end_conditional_only_where_the_station_cannot_decide():

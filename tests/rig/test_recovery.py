@@ -129,3 +129,52 @@ def test_a_bench_that_cannot_power_cycle_waits_out_the_stated_release_delays():
     stuck = Board(clock, latched=True)
     result = recover(Module(stuck), stuck, clock, SPEC, stuck.make_safe)
     assert not result.ready and result.method == "failed" and clock.t >= 35.0
+
+
+def test_the_module_bench_power_cycles_a_stuck_board_through_its_supply_relay():
+    """On the module bench (a real module powers the board) a protection that never
+    releases is cleared by the relay in the board's supply feed: the recovery cuts it
+    through the DAQ970A twin, the board reboots and answers ready."""
+    from rig.config import load_station
+    from rig.recovery import dut_state
+    from rig.safety import SafetyManager
+    from rig.station import Station
+    from rig.station.station import open_dut
+    from simlab.lab import Lab
+
+    module = Path(__file__).resolve().parents[2] / "stations" / "sim-16s-module.yaml"
+    config = load_station(module)
+    with Lab.from_station_file(module) as lab:
+        station = Station.open(config, SafetyManager(), lab.endpoints)
+        dut = open_dut(config, lab.endpoints)
+        try:
+            clock = LabClock(lab)
+            station.make_safe("start")
+            clock.sleep(1.0)
+            assert dut_state(dut)[0]
+            lab.add_defect("release_blocked")  # charge_ot never releases once tripped
+            fw = lab.world.firmware
+            next(p for p in fw.protections if p.row.name == "charge_ot").state.active = True
+            clock.sleep(1.0)
+            assert not dut_state(dut)[0] and lab.world.bench.charge_fet is False
+            result = recover(station, dut, clock, SPEC, lambda: station.make_safe("recovery"))
+            assert result.ready and result.method == "power_cycle", result
+            assert not lab.hardware["daq"].relays[102].closed  # the supply is back on
+            assert [e["kind"] for e in fw.events if e["kind"] == "power_off"] == ["power_off"]
+        finally:
+            dut.close()
+            station.make_safe("end")
+            station.close()
+
+
+class LabClock(Clock):
+    """Virtual time of an in-process lab: sleeping advances it."""
+
+    def __init__(self, lab) -> None:
+        self.lab = lab
+
+    def now(self) -> float:
+        return self.lab.world.t
+
+    def sleep(self, dt: float) -> None:
+        self.lab.advance(dt)

@@ -180,3 +180,38 @@ def test_inconsistent_new_role_wiring(tmp_path, mutate, words):
     mutate(data)
     with pytest.raises(ConfigError, match=words):
         load_station(write(tmp_path, data))
+
+
+MODULE = REPO / "stations" / "sim-16s-module.yaml"
+
+
+def test_module_station_wires_the_bms_supply_relay():
+    station = load_station(MODULE)
+    assert str(station.wiring.dut_supply) == "daq:102"
+
+
+@pytest.mark.parametrize(
+    ("channel", "words"),
+    [
+        ("daq", "instrument:channel"),
+        ("nodaq:102", "no instrument named 'nodaq'"),
+        ("psu:1", "not a switch"),
+        ("daq:101", "already wired as wiring.short"),
+        ("daq:201", "not slot·100 + n on a module daq holds (modules: slot 1: DAQM903A)"),
+        ("daq:121", "the DAQM903A in slot 1 has channels 101-120"),
+    ],
+)
+def test_bad_supply_relay_channel_names_file_line_and_field(tmp_path, channel, words):
+    """The supply relay must be a channel that exists on one of the station's switches,
+    wired to nothing else: the file, the line and the field are named."""
+    from rig.config.crosscheck import check_station_against_models
+
+    text = MODULE.read_text()
+    line = text[: text.index("dut_supply: daq:102")].count("\n") + 1
+    path = tmp_path / "station.yaml"
+    path.write_text(text.replace("dut_supply: daq:102", f"dut_supply: {channel}"))
+    with pytest.raises(ConfigError) as err:
+        check_station_against_models(load_station(path))
+    assert err.value.path == path and words in str(err.value)
+    assert err.value.fields == ["wiring.dut_supply"]
+    assert err.value.line("wiring.dut_supply") == line
