@@ -50,6 +50,7 @@ class KeysightDAQ970A(RouteSwitch, ScpiInstrument):
         "DAQM907A": 5,
         "DAQM908A": 40,
     }
+    RELAYLESS: ClassVar[frozenset[str]] = frozenset({"DAQM907A"})
     ACCURACY: ClassVar[AccuracyTable] = {
         "resistance_meas": (
             _ohm(0.010, 0.004, 100.0),

@@ -22,6 +22,9 @@ def channel_list(channels: Sequence[int]) -> str:
 class RouteSwitch:
     SLOTS: ClassVar[int] = 3
     MODULES: ClassVar[dict[str, int]] = {}  # module model -> channels on it
+    # modules whose channels are no relays (digital ports, totalizers, DACs): nothing a
+    # fault or a supply can be switched through
+    RELAYLESS: ClassVar[frozenset[str]] = frozenset()
     # How long after its command a relay's contacts have moved (s), and where that is
     # stated: what a time measured from the command must allow for.
     OPERATE_S: ClassVar[float] = 0.010

@@ -198,10 +198,19 @@ def _relay_channel_problems(station: StationConfig) -> list[tuple[str, str]]:
     if not inst.modules or slot > len(inst.modules):
         return []  # the station file's own check names a slot it does not state
     module = inst.modules[slot - 1].strip()
-    known = {m.casefold(): c for m, c in getattr(driver_for(inst.model), "MODULES", {}).items()}
+    driver = driver_for(inst.model)
+    known = {m.casefold(): c for m, c in getattr(driver, "MODULES", {}).items()}
     count = known.get(module.casefold())
     if count is None:
         return [("wiring.dut_supply", f"{module} (slot {slot}) is no module {inst.model} knows")]
+    if module.casefold() in {m.casefold() for m in getattr(driver, "RELAYLESS", ())}:
+        return [
+            (
+                "wiring.dut_supply",
+                f"channel {ref.channel}: the {module} in slot {slot} has no relays "
+                f"(digital ports, a totalizer, DACs): no supply can be switched through it",
+            )
+        ]
     if n > count:
         return [
             (

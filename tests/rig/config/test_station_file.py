@@ -199,6 +199,7 @@ def test_module_station_wires_the_bms_supply_relay():
         ("daq:101", "already wired as wiring.short"),
         ("daq:201", "not slot·100 + n on a module daq holds (modules: slot 1: DAQM903A)"),
         ("daq:121", "the DAQM903A in slot 1 has channels 101-120"),
+        ("daq:205", "the DAQM907A in slot 2 has no relays"),
     ],
 )
 def test_bad_supply_relay_channel_names_file_line_and_field(tmp_path, channel, words):
@@ -209,6 +210,8 @@ def test_bad_supply_relay_channel_names_file_line_and_field(tmp_path, channel, w
     text = MODULE.read_text()
     line = text[: text.index("dut_supply: daq:102")].count("\n") + 1
     path = tmp_path / "station.yaml"
+    if channel == "daq:205":  # a multifunction module in slot 2
+        text = text.replace("modules: [DAQM903A]", "modules: [DAQM903A, DAQM907A]")
     path.write_text(text.replace("dut_supply: daq:102", f"dut_supply: {channel}"))
     with pytest.raises(ConfigError) as err:
         check_station_against_models(load_station(path))
