@@ -109,6 +109,8 @@ def draft_station(result: ScanResult, visa_library: str = "@py", name: str = "be
             "  # switch:  fault insertion, e.g.",
             f'  #   cell_5_sense_open: {{channel: "{names[id(switch)]}:102", '
             "action: open_cell_sense, target: 5}",
+            f"  # dut_supply: {names[id(switch)]}:103  where a module powers the BMS board: a "
+            "relay in its feed, through the NC contact, so the recovery can power-cycle it",
         ]
 
     pack_max = _pack_max(charger, cell_count)

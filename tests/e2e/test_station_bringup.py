@@ -111,6 +111,9 @@ def test_scan_finds_every_instrument_and_the_bms(served, draft) -> None:
     for decided in ("limits:", "safe_state:", "cells:", "thermistors:", "digitizer:", "short:"):
         line = next(line for line in text.splitlines() if line.strip().startswith(decided))
         assert "# DECIDE" in line, line
+    # offered, not wired: a bench on cell emulators power-cycles the BMS through them
+    assert any(line.strip().startswith("# dut_supply: ") for line in text.splitlines())
+    assert "dut_supply" not in doc["wiring"]
 
 
 def test_check_passes_on_the_draft_and_a_plan_runs(served, draft, spec, tmp_path) -> None:
