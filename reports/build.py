@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -121,6 +121,19 @@ def _build(
         result.parts, result.parts_earlier = len(keys), len(ready.intersection(keys))
         lap("pdf")
     return result
+
+
+def chapter_plots(run: RunData, report: Report) -> Callable[[list[int]], object]:
+    """`draw(indexes)`: the plots of the chapters at `indexes`, drawn or found drawn: what
+    a part's HTML names must exist before it is printed (`reports.parts.segments`)."""
+    chapters = report.chapters
+
+    def draw(indexes: list[int]) -> object:
+        if not chapters:
+            return []
+        return draw_plots(run, [p for i in indexes for sec in chapters[i] for p in sec.cases])
+
+    return draw
 
 
 def draw_plots(run: RunData, plans: Iterable[PlanSection]) -> list[Path]:

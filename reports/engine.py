@@ -3,8 +3,8 @@
 Loading it costs about half a second, half of that in finding its C libraries: WeasyPrint
 tries several names per library (Pango, GObject, HarfBuzz, fontconfig: Windows, macOS
 and Linux spellings) and cffi asks `ctypes.util.find_library` for each name that does not
-open as it stands. On Linux that runs `ldconfig -p` and then gcc and ld, about forty
-processes per import, 0.25 s on a 2-core machine and more on a busy one; the live
+open as it stands. On Linux that runs `ldconfig -p` and then gcc and ld, about two
+hundred programs per import, 0.25 s on a 2-core machine and more on a busy one; the live
 printer, and the report builder for the running heads, each pay it at the run's end.
 Every list ends in the library's soname (`libpango-1.0.so.0`), which the dynamic loader
 opens by itself, so during the import a name is looked up in the loader's cache (one
@@ -63,8 +63,6 @@ def lay_out(html: str, base_url: str) -> Any:
     if key not in _SHEETS:
         from weasyprint.text.fonts import FontConfiguration
 
-        if not _SHEETS:  # let them go while WeasyPrint is whole, not at the teardown
-            atexit.register(release)
         fonts = FontConfiguration()
         with _fonts_copied_into_a_folder_of_ours():  # WeasyPrint copies them as it parses
             sheet = module.CSS(string=match[1], base_url=base_url, font_config=fonts)
@@ -99,6 +97,9 @@ def _fonts_copied_into_a_folder_of_ours() -> Iterator[None]:
         yield
     finally:
         tempfile.tempdir = before
+
+
+atexit.register(release)  # while WeasyPrint is whole, not at the interpreter's teardown
 
 
 def _no_subsetter_note(record: logging.LogRecord) -> bool:

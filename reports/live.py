@@ -193,7 +193,7 @@ def _print_chapters(run_dir: Path, printed: set[str], modules: set[str] | None) 
     """Print the chapters of `modules` (None: every chapter) in their parts
     (`reports.parts.segments`), in run order, each after its plots; `printed` holds the
     modules whose parts are printed."""
-    from reports.build import draw_plots
+    from reports.build import chapter_plots
     from reports.load import load_run
     from reports.model import build_report
     from reports.parts import printed as printed_parts
@@ -207,10 +207,7 @@ def _print_chapters(run_dir: Path, printed: set[str], modules: set[str] | None) 
         if modules is not None:
             done = {i for i, sections in enumerate(chapters) if sections[0].module in modules}
         before = printed_parts(run_dir)
-
-        def plots(indexes: list[int]) -> None:
-            draw_plots(run, [p for i in indexes for sec in chapters[i] for p in sec.cases])
-
+        plots = chapter_plots(run, report)
         for segment in segments(report, run_dir, done, before_print=plots):
             printed.update(chapters[i][0].module for i in segment.chapters if chapters)
     except Exception:  # the builder prints it again, and says what is wrong

@@ -24,6 +24,7 @@ from reports.model import Report
 from reports.parts import (
     FOLDER,
     MIN_FILL,
+    Part,
     Segment,
     back_part,
     front_part,
@@ -120,25 +121,27 @@ def print_parts(
     (`reports.parts.segments`, each chapter after its plots) and the back matter, which
     ends the last of them or stands alone. A front matter whose last page would stand
     less than a third full is printed with the first chapter."""
-    from reports.build import draw_plots
+    from reports.build import chapter_plots
 
-    chapters = report.chapters
-
-    def plots(indexes: list[int]) -> None:
-        if chapters:
-            draw_plots(run, [p for i in indexes for sec in chapters[i] for p in sec.cases])
-
+    plots = chapter_plots(run, report)
     if printed_whole(report):
-        plots(list(range(len(chapters))))
+        everything = list(range(len(report.chapters)))
+        plots(everything)
         whole = whole_part(report)
         if helper is not None and helper.finishing:
             helper.wait_for(whole.path(run_dir))
-        return [Segment(whole, print_part(whole, run_dir), list(range(len(chapters))))]
-    front = front_part(report)
-    front_path = print_part(front, run_dir)
-    with_front = page_fill(front_path) < MIN_FILL
+        return [Segment(whole, print_part(whole, run_dir), everything)]
+    front, front_path, with_front = _front(report, run_dir)
     walked = segments(report, run_dir, before_print=plots, front=with_front, back=True)
     return walked if with_front else [Segment(front, front_path, []), *walked]
+
+
+def _front(report: Report, run_dir: Path) -> tuple[Part, Path, bool]:
+    """The front matter printed, and whether it goes with the first chapter (its last
+    page would stand less than a third full)."""
+    front = front_part(report)
+    path = print_part(front, run_dir)
+    return front, path, page_fill(path) < MIN_FILL
 
 
 def print_matter(report: Report, run_dir: Path) -> None:
@@ -154,15 +157,10 @@ def print_ahead(run: RunData, report: Report, run_dir: Path) -> None:
     it holds, guessing that one's last page stands full enough (`reports.parts.segments`
     with `ahead`), before this process turns to HTML, JUnit and Allure, which wait on
     nothing. What it printed on a wrong guess is not joined."""
-    from reports.build import draw_plots
+    from reports.build import chapter_plots
 
     if printed_whole(report):
         return
-    chapters = report.chapters
-
-    def plots(indexes: list[int]) -> None:
-        if chapters:
-            draw_plots(run, [p for i in indexes for sec in chapters[i] for p in sec.cases])
-
-    front = page_fill(print_part(front_part(report), run_dir)) < MIN_FILL
-    segments(report, run_dir, before_print=plots, front=front, back=True, ahead=True)
+    _, _, with_front = _front(report, run_dir)
+    plots = chapter_plots(run, report)
+    segments(report, run_dir, before_print=plots, front=with_front, back=True, ahead=True)

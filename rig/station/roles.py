@@ -740,9 +740,8 @@ class DigitizerRole:
 # --- short relay and fault insertion ------------------------------------------------
 
 
-class ShortRelay:
-    """The relay that shorts the pack output. Closed only on request; the first thing
-    the safe state opens."""
+class ChannelRelay:
+    """One relay on a switch instrument's channel, safe open."""
 
     def __init__(self, name: str, driver: Switch, channel: int):
         self.name, self.driver, self.channel = name, driver, channel
@@ -757,10 +756,15 @@ class ShortRelay:
         return self.driver.closed([self.channel])[0]
 
     def make_safe(self) -> None:
-        self.driver.open([self.channel])
+        self.open()
 
 
-class SupplyRelay:
+class ShortRelay(ChannelRelay):
+    """The relay that shorts the pack output. Closed only on request; the first thing
+    the safe state opens."""
+
+
+class SupplyRelay(ChannelRelay):
     """A relay in the BMS board's own supply (the harness's B- / sense-connector feed from
     the pack): what power-cycles a board that a real module powers, where nothing else on
     the bench carries its supply.
@@ -783,20 +787,14 @@ class SupplyRelay:
       switch is.
     """
 
-    def __init__(self, name: str, driver: Switch, channel: int):
-        self.name, self.driver, self.channel = name, driver, channel
-
     def cut(self) -> None:
-        self.driver.close([self.channel])
+        self.close()
 
     def restore(self) -> None:
-        self.driver.open([self.channel])
+        self.open()
 
     def is_cut(self) -> bool:
-        return self.driver.closed([self.channel])[0]
-
-    def make_safe(self) -> None:
-        self.restore()
+        return self.is_closed()
 
 
 @dataclass(frozen=True)
