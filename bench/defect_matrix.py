@@ -496,8 +496,10 @@ def run_one(
     out.unheard = unheard(defect or "", station)
     out.resettable = resets_the_bms(station)
     run_dirs = [d for d in runs.iterdir() if d.is_dir()] if runs.exists() else []
-    if not run_dirs:
-        out.plans["<no run folder>"] = proc.stdout[-500:] + proc.stderr[-500:]
+    if not run_dirs or not (run_dirs[0] / "results.jsonl").exists():  # it never began
+        out.plans["<no run folder>" if not run_dirs else "<no results>"] = (
+            proc.stdout[-500:] + proc.stderr[-500:]
+        )
         return out
     for r in read_records(run_dirs[0]):
         if r["type"] == "test_result" and r["when"] == "call":
