@@ -9,6 +9,7 @@ caused it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
 import time
 from collections.abc import Callable
@@ -51,6 +52,7 @@ IO_ERRORS = (pyvisa.errors.VisaIOError, OSError, RuntimeError)
 MAX_REPLY_BYTES = 1 << 20
 
 
+@functools.lru_cache(maxsize=4096)  # a run asks the same few hundred messages thousands of times
 def idempotent(command: str) -> bool:
     """Every part of the program message is a query that leaves the instrument as it was."""
     parts = [p.strip().upper() for p in command.split(";") if p.strip()]
