@@ -1,8 +1,11 @@
 """`runs/<run-id>/results.jsonl`: an append-only log a killed run still leaves readable.
 
-Each record is one line, written with one system call and fsynced before the call
-returns, so a crash loses at most the line being written; a signal waits until the line
-is down (`rig.safety.SIGNALS`). A reader gets every complete record, and `read_store`
+Each record is one line, handed to the kernel with one system call before the call
+returns, so a killed process loses at most the line being written; a signal waits until
+the line is down (`rig.safety.SIGNALS`). The kernel's copy reaches the disk through a
+syncer thread (`fsync` after each write, several records at a time when they come
+faster than the disk), not in the plan's thread: 0.4 ms an fsync, 1 400 records a run.
+`flush` waits for it; `close` flushes. A reader gets every complete record, and `read_store`
 says when the last line is torn, so a killed run is told as such and never mistaken for
 a whole one. Record types: run_start, simlab, instrument, dut, test_start, measurement,
 test_result, recovery, station_check, sim_truth, safe_state, prompt, prompt_result,
@@ -11,6 +14,7 @@ interlock, run_end.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -41,6 +45,11 @@ class ResultsStore:
         self.path = run_dir / self.FILENAME
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         self._lock = threading.Lock()
+        self._sync = threading.Condition()
+        self._written = self._synced = 0  # records handed to the kernel / on the disk
+        self._sync_error: OSError | None = None
+        self._syncer = threading.Thread(target=self._sync_loop, name="store-fsync", daemon=True)
+        self._syncer.start()
 
     def write(self, record: dict[str, Any]) -> None:
         now = time.time()
@@ -49,14 +58,49 @@ class ResultsStore:
         with SIGNALS.deferred(), self._lock:
             if self._fd < 0:
                 raise RuntimeError(f"results store {self.path} is closed")
+            if self._sync_error is not None:
+                raise self._sync_error  # the disk refused an earlier record: say so now
             os.write(self._fd, line)
-            os.fsync(self._fd)
+            with self._sync:
+                self._written += 1
+                self._sync.notify_all()
+
+    def flush(self) -> None:
+        """Wait until every record written so far is on the disk (fsynced)."""
+        with self._sync:
+            target = self._written
+            while self._synced < target and self._syncer.is_alive():
+                self._sync.wait()
+        if self._sync_error is not None:
+            raise self._sync_error
+
+    def _sync_loop(self) -> None:
+        while True:
+            with self._sync:
+                while self._synced == self._written and self._fd >= 0:
+                    self._sync.wait()
+                target, fd = self._written, self._fd
+            if fd < 0:
+                return
+            try:
+                os.fsync(fd)
+            except OSError as exc:  # told to the next write, and to flush
+                self._sync_error = exc
+            with self._sync:
+                self._synced = max(self._synced, target)
+                self._sync.notify_all()
 
     def close(self) -> None:
         with self._lock:
-            if self._fd >= 0:
-                os.close(self._fd)
-                self._fd = -1
+            if self._fd < 0:
+                return
+            with contextlib.suppress(OSError):
+                self.flush()
+            with self._sync:
+                fd, self._fd = self._fd, -1
+                self._sync.notify_all()
+            self._syncer.join()
+            os.close(fd)
 
 
 @dataclass

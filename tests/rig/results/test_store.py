@@ -46,3 +46,29 @@ def test_killed_writer_leaves_every_written_line(tmp_path):
     records = read_records(tmp_path)
     assert [r["i"] for r in records] == list(range(25))
     json.dumps(records)
+
+
+def test_flush_returns_once_every_record_is_fsynced(tmp_path, monkeypatch):
+    """The plan's thread does not wait for the disk; `flush` (and `close`) does: the last
+    fsync it waits for covers every byte written before it was called."""
+    import rig.results.store as store_module
+
+    synced_sizes: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        size = os.fstat(fd).st_size
+        real_fsync(fd)
+        synced_sizes.append(size)
+
+    monkeypatch.setattr(store_module.os, "fsync", fsync)
+    store = ResultsStore(tmp_path)
+    for i in range(200):
+        store.write({"type": "measurement", "i": i})
+    store.flush()
+    assert synced_sizes and synced_sizes[-1] == (tmp_path / "results.jsonl").stat().st_size
+    assert len(synced_sizes) <= 200  # records that came faster than the disk share one
+    store.write({"type": "run_end"})
+    store.close()
+    assert synced_sizes[-1] == (tmp_path / "results.jsonl").stat().st_size
+    assert [r.get("i") for r in read_records(tmp_path)][-2:] == [199, None]
