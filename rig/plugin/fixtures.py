@@ -137,14 +137,37 @@ class Ready:
         not start a recovery."""
         return SIGNALS.first is not None or self.rig.finished or bool(self.rig.stopped_by)
 
-    def recover(self, reason: str) -> bool:
-        """Run the spec's recovery procedure, record how it went; True when ready."""
+    def recover(self, reason: str, *, kept: bool = False) -> bool:
+        """Run the spec's recovery procedure, record how it went; True when ready.
+
+        With `kept` (before a plan), a DUT the last recovery found ready is taken as
+        ready still where nothing has happened since: no message on any link (an
+        instrument, the BMS) and no time passed beyond the spec's settle time. It is
+        the plan before this one ending: its procedure ran, the station is safe, and
+        running it again would only repeat the same messages to learn the same.
+        """
         rig = self.rig
         assert rig.station is not None and rig.dut is not None and rig.clock is not None
-        result = recover(rig.station, rig.dut, rig.clock, rig.spec, lambda: rig.make_safe(reason))
+        still = rig.still_ready() if kept else None
+        if still is not None:
+            result, since = still
+            extra: dict[str, object] = {"as_of": since}
+        else:
+            result = recover(
+                rig.station, rig.dut, rig.clock, rig.spec, lambda: rig.make_safe(reason)
+            )
+            extra = {}
         rig.record(
-            {"type": "recovery", "test": self.item.nodeid, "reason": reason, **result.record()}
+            {
+                "type": "recovery",
+                "test": self.item.nodeid,
+                "reason": reason,
+                **result.record(),
+                **extra,
+            }
         )
+        if still is None:
+            rig.mark_ready(result, reason)
         self.last = result
         return result.ready
 
@@ -157,7 +180,7 @@ def ready(rig: RigSession, request: pytest.FixtureRequest, record: Recorder) -> 
     measurement saying so; the next plan tries again (its setup errors if it cannot).
     """
     helper = Ready(rig, request.node)
-    if not helper.recover(f"before {request.node.name}"):
+    if not helper.recover(f"before {request.node.name}", kept=True):
         if helper.last.status.startswith(NO_REPLY):
             raise DutUnreachable(f"before the plan the BMS gave {helper.last.status}")
         pytest.fail(

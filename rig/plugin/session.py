@@ -31,6 +31,7 @@ from rig.config.lab import laboratory_of
 from rig.interlock import Interlock
 from rig.operator import Prompter
 from rig.paths import resolve
+from rig.recovery import RecoveryResult
 from rig.results import ResultsStore, new_run_id, read_records
 from rig.results.verdict import exit_code, summarize_records
 from rig.safety import SIGNALS, SafeFailure, SafetyManager
@@ -114,6 +115,8 @@ class RigSession:
         self.interlock: Interlock | None = None
         self.prompter: Prompter | None = None
         self.stopped_by = ""  # the interlock opened: the run stops, and this says why
+        # the last recovery that found the DUT ready: (result, reason, clock, messages)
+        self._ready_mark: tuple[RecoveryResult, str, float, int] | None = None
 
     @property
     def run_dir(self) -> Path:
@@ -123,6 +126,35 @@ class RigSession:
     def final_state_path(self) -> Path:
         """Where simlab writes its outputs as it stops: the bench seen from the far side."""
         return self.run_dir / "simlab-final.json"
+
+    def messages(self) -> int | None:
+        """Every message sent or received on the bench's links so far (instruments and
+        BMS), as their transcripts count them; None where a link keeps none."""
+        if self.station is None or self.dut_transcript is None:
+            return None
+        return self.dut_transcript.count + sum(t.count for t in self.station.transcripts)
+
+    def mark_ready(self, result: RecoveryResult, reason: str) -> None:
+        """Note a recovery's outcome: one that found the DUT ready may stand for the next
+        plan's (`still_ready`); any other clears the note."""
+        messages = self.messages()
+        if not result.ready or messages is None or self.clock is None:
+            self._ready_mark = None
+            return
+        self._ready_mark = (result, reason, self.clock.now(), messages)
+
+    def still_ready(self) -> tuple[RecoveryResult, str] | None:
+        """The last recovery's ready DUT, if nothing has happened on the bench since: no
+        message on any link and no more time than the spec's settle time (the wait a
+        recovery gives the BMS before asking it)."""
+        mark, self._ready_mark = self._ready_mark, None  # stands for one plan only
+        if mark is None or self.clock is None:
+            return None
+        result, reason, then, messages = mark
+        quiet = self.messages() == messages
+        if not quiet or self.clock.now() - then > self.spec.test_conditions.settle_s:
+            return None
+        return RecoveryResult(True, "ready", 0.0, result.status), reason
 
     @property
     def spec(self) -> DutSpec:
@@ -433,7 +465,13 @@ class RigSession:
             return []
         # the sequence, its record and its failures on the console, before any signal
         with SIGNALS.deferred(reraise=not final):
+            mark = self._ready_mark
+            quiet = mark is not None and self.messages() == mark[3]
             failures = self.safety.make_safe(reason)
+            if quiet and not failures and mark is not None and self._ready_mark is mark:
+                # the safe state sent again over the one a recovery left: the same
+                # levels, nothing changed, the DUT as ready as that recovery found it
+                self._ready_mark = (*mark[:3], self.messages() or 0)
             self.record(
                 {
                     "type": "safe_state",

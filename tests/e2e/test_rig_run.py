@@ -23,6 +23,20 @@ def test_default_suite_passes(default_run):
     assert results and all(r["outcome"] == "passed" for r in results)
 
 
+def test_each_plan_starts_from_the_ready_dut_the_plan_before_left(default_run):
+    """Between one plan's recovery and the next plan's start only the safe state is sent
+    again: the next plan takes the DUT as that recovery found it (noted `as_of`), and
+    the first plan runs the procedure itself."""
+    records = default_run.records
+    plans = [r["test"] for r in records if r["type"] == "test_start"]
+    before = [r for r in records if r["type"] == "recovery" and r["reason"].startswith("before")]
+    assert [r["test"] for r in before] == plans
+    assert "as_of" not in before[0]
+    for previous, record in zip(plans, before[1:], strict=False):
+        assert record["as_of"] == f"after {previous.split('::')[-1]}", record
+        assert (record["ready"], record["waited_s"]) == (True, 0.0)
+
+
 def test_a_default_run_lands_in_the_sqlite_file_beside_its_runs_folder(default_run):
     assert default_run.run_dir is not None
     database = default_run.run_dir.parent.parent / "runs.sqlite"
