@@ -62,7 +62,9 @@ def build_reports(
     helper: LivePrinter | None = None,
 ) -> BuildResult:
     """The reports of the run in `run_dir`. `helper`: a live printer (`reports.live`)
-    printing the PDF beside this process (`reports.pdf.write_pdf` shares the work)."""
+    printing the PDF beside this process (`reports.pdf.write_pdf` shares the work); told
+    to finish, it prints the front and back matter, the chapters left and joins them,
+    for the minute of issue it was given."""
     run_dir = Path(run_dir)
     try:
         return _build(run_dir, signatures, pdf, junit, allure, laboratory, helper)
@@ -91,14 +93,14 @@ def _build(
 
     ready = printed(run_dir)  # by the live printer during the run, or an earlier build
     run = load_run(run_dir)
-    report = build_report(run, signatures, laboratory)
+    # a live printer finishing the run prints the front matter for the minute it was told
+    finishing = helper is not None and helper.finishing
+    issued = helper.issued if finishing and helper is not None else None
+    report = build_report(run, signatures, laboratory, issued)
     lap("load")
-    if pdf:  # first, while a live printer finishing the run prints the chapters left
+    if pdf and not finishing:  # first: the chapters may need to know the front's length
         print_matter(report, run_dir)
         lap("front and back matter")
-        if helper is not None:
-            print_ahead(run, report, run_dir)
-            lap("parts ahead")
     # plots from the last backwards: a live printer finishing the run draws forwards
     ordered = report.run_order or report.plans
     plots = list(reversed(draw_plots(run, list(reversed(ordered)))))
@@ -115,7 +117,10 @@ def _build(
     if allure:
         result.allure = write_allure(run, report, run_dir / ALLURE)
         lap("allure")
-    if pdf:  # last: meanwhile a live printer prints the chapters left and joins them
+    if pdf:  # last: meanwhile a live printer prints what is left and joins it
+        if finishing:  # it has printed the front and back matter meanwhile (or is)
+            print_ahead(run, report, run_dir)
+            lap("parts ahead")
         result.pdf = run_dir / PDF
         result.pages, keys = write_pdf(run, report, run_dir, result.pdf, helper=helper)
         result.parts, result.parts_earlier = len(keys), len(ready.intersection(keys))

@@ -7,15 +7,16 @@ run has moved on to the next module) it prints that module's chapter of the PDF
 (`reports.parts`). It loads WeasyPrint first, then runs at low priority on the core
 the run leaves idle (a run against simlab spends its time in a ping-pong between the rig
 and the lab, one core). At the run's end it prints what is left of the PDF (a short
-report whole) while `rig run` writes the HTML, JUnit and Allure.
+report whole) and joins it while `rig run` writes the HTML, JUnit and Allure.
 
 Nothing depends on it: the report builder takes a plot or a part only if it is exactly
 what it would draw or print itself (`reports.plot_files`, `reports.parts`), so if this
 process falls behind, dies or is never started, the report is the same, only later.
 
-It is ended through its stdin. The word `finish` then EOF (`rig run`, once the session
-is over): print the chapters left (a short report whole), while the builder prints from
-the other end, the front and back matter and the rest, and joins the report. The word
+It is ended through its stdin. The word `finish` with the report's minute of issue,
+then EOF (`rig run`, once the session is over): print the front and back matter for that
+minute, the chapters left (a short report whole) and join the report, while the builder
+writes HTML, JUnit and Allure, then prints from the other end. The word
 `chapters` then EOF (`rig report`, the store whole from the start): print the chapters
 only; the front and back matter may carry an approver's name, so they and the joining
 stay the builder's. EOF alone (`rig run` stopped, or died and the kernel closed the
@@ -58,6 +59,7 @@ class LivePrinter:
         self.proc = proc
         self.run_dir = run_dir
         self.finishing = False  # told to finish the PDF (`finish`)
+        self.issued: str | None = None  # the minute of issue it was told with it
 
     @classmethod
     def start(cls, run_dir: Path) -> LivePrinter | None:
@@ -81,9 +83,12 @@ class LivePrinter:
         return cls(proc, Path(run_dir))
 
     def finish(self) -> None:
-        """The session is over: print what is left, while the report is being built."""
-        self.finishing = True
-        self._close(FINISH)
+        """The session is over: print what is left and join it, while the report is
+        being built, for the minute of issue the builder will state too (`issued`)."""
+        from reports.model import issue_time
+
+        self.finishing, self.issued = True, issue_time()
+        self._close(FINISH.strip() + b" " + self.issued.encode() + b"\n")
 
     def wait_for(self, path: Path, timeout_s: float = 60.0) -> None:
         """Until `path` is written, or this process has ended, or `timeout_s` passed."""
@@ -164,7 +169,7 @@ def follow(run_dir: Path, told: Callable[[float], str]) -> int:
         for record in new:
             word = told(0.0)
             if word != GO:
-                return made + _last(run_dir, word, printed)
+                return made + _last(run_dir, word, printed, getattr(told, "issued", None))
             made += _draw(run_dir, record) if record.get("type") == "measurement" else 0
             module = _module(record)
             if module and module not in modules:
@@ -177,13 +182,13 @@ def follow(run_dir: Path, told: Callable[[float], str]) -> int:
             tried = done
         word = told(POLL_S)
         if word != GO:
-            return made + _last(run_dir, word, printed)
+            return made + _last(run_dir, word, printed, getattr(told, "issued", None))
 
 
-def _last(run_dir: Path, word: str, printed: set[str]) -> int:
+def _last(run_dir: Path, word: str, printed: set[str], issued: str | None = None) -> int:
     """What is left to do when told to stop, finish or print the chapters."""
     if word == FINISHING:
-        return _finish(run_dir, printed)
+        return _finish(run_dir, printed, issued)
     if word == CHAPTERS:
         return _print_chapters(run_dir, printed, None)
     return 0
@@ -215,26 +220,27 @@ def _print_chapters(run_dir: Path, printed: set[str], modules: set[str] | None) 
     return len(printed_parts(run_dir) - before)
 
 
-def _finish(run_dir: Path, printed: set[str]) -> int:
-    """The session is over: the chapters left, from the first forwards (the builder
-    prints ahead of this process meanwhile); a short report, one part, whole. The
-    front and back matter and the joining are the builder's: it prints them first, and
-    they state the minute the report is issued, which a part printed here a minute later
-    would not share."""
+def _finish(run_dir: Path, printed: set[str], issued: str | None = None) -> int:
+    """The session is over: the front and back matter for the minute of issue the
+    builder was given too (`issued`; without it they are the builder's: they state that
+    minute), then the chapters left from the first forwards (the builder prints ahead of
+    this process meanwhile, once it has written HTML, JUnit and Allure), then the report
+    joined; a short report is one part, printed whole. This process has WeasyPrint
+    loaded and warm: the builder would load it first."""
     from reports.build import PDF
     from reports.load import load_run
     from reports.model import build_report
     from reports.parts import printed as printed_parts
     from reports.parts import printed_whole
-    from reports.pdf import write_pdf
+    from reports.pdf import print_matter, write_pdf
 
     try:
         ready = printed_parts(run_dir)
         run = load_run(run_dir)
-        report = build_report(run)
-        if not printed_whole(report):
+        report = build_report(run, issued=issued)
+        if issued is None and not printed_whole(report):
             return _print_chapters(run_dir, printed, None)
-        # while the builder writes HTML, JUnit and Allure (it waits for this part)
+        print_matter(report, run_dir)  # nothing for a report printed whole
         _, keys = write_pdf(run, report, run_dir, run_dir / PDF, tidy=False)
     except Exception:  # the builder prints what is left, and says what is wrong
         return 0
@@ -286,11 +292,13 @@ def _draw(run_dir: Path, record: dict) -> int:
 
 
 class _Stdin:
-    """The words `rig run` sends on this process's stdin."""
+    """The words `rig run` sends on this process's stdin; `finish` comes with the
+    report's minute of issue (`issued`)."""
 
     def __init__(self) -> None:
         self.heard = b""
         self.closed = False
+        self.issued: str | None = None
 
     def __call__(self, timeout_s: float) -> str:
         if not self.closed:
@@ -302,6 +310,8 @@ class _Stdin:
         if not self.closed:
             return GO
         if self.heard.startswith(FINISH.strip()):
+            said = self.heard[len(FINISH.strip()) :].split(b"\n")[0].strip()
+            self.issued = said.decode("utf-8", "replace") or None
             return FINISHING
         return CHAPTERS if self.heard.startswith(CHAPTERS_ONLY.strip()) else STOP
 

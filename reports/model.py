@@ -406,11 +406,20 @@ class Report:
         ]
 
 
+def issue_time() -> str:
+    """The minute a report is issued, as its front matter and signatures state it."""
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def build_report(
-    run: RunData, signatures: Signatures | None = None, laboratory: dict[str, Any] | None = None
+    run: RunData,
+    signatures: Signatures | None = None,
+    laboratory: dict[str, Any] | None = None,
+    issued: str | None = None,
 ) -> Report:
     """The report of `run`; `laboratory` (a lab file's section, `rig report --lab`) stands
-    in for the one the run recorded."""
+    in for the one the run recorded. `issued`: the minute it is issued (now if None),
+    given where two processes print parts of one report (`reports.live`)."""
     summary = run.summary
     start = run.first("run_start") or {}
     end = summary.run_end or {}
@@ -457,7 +466,7 @@ def build_report(
         standards=_standards(plans),
         started=_when(start.get("started"), start.get("at")),
         ended=_when(end.get("ended"), end.get("at")) if end else "",
-        issued=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        issued=issued or issue_time(),
         equipment=equipment,
         plans=plans,
         deviations=_deviations(run, plans, equipment, start),

@@ -3,9 +3,11 @@
 
 Parts the live printer already printed during the run are taken as they are. What is
 left is printed by whichever process gets to it first: at the end of `rig run` the live
-printer walks on through the chapters left, while this process prints the front and back
-matter, writes HTML, JUnit and Allure, and then prints ahead of the part the live
-printer holds (`reports.parts.segments` with `ahead`) instead of queueing on it.
+printer prints the front and back matter (for the minute of issue this process states
+too) and walks on through the chapters left, while this process writes HTML, JUnit and
+Allure, and then prints ahead of the part the live printer holds
+(`reports.parts.segments` with `ahead`) instead of queueing on it. Whichever ends last
+joins the report; the other finds it joined from the very same parts.
 """
 
 from __future__ import annotations
@@ -155,8 +157,7 @@ def print_matter(report: Report, run_dir: Path) -> None:
 def print_ahead(run: RunData, report: Report, run_dir: Path) -> None:
     """Beside a live printer walking through the chapters left: the parts after the one
     it holds, guessing that one's last page stands full enough (`reports.parts.segments`
-    with `ahead`), before this process turns to HTML, JUnit and Allure, which wait on
-    nothing. What it printed on a wrong guess is not joined."""
+    with `ahead`). What it printed on a wrong guess is not joined."""
     from reports.build import chapter_plots
 
     if printed_whole(report):

@@ -95,18 +95,23 @@ def test_the_child_stops_when_asked(tmp_path):
 
 
 def test_the_child_finishes_when_told_and_exits(tmp_path, make_run):
+    """Told to finish with the minute of issue, the child prints everything left, the
+    front and back matter included, and joins the report; the builder, stating the same
+    minute, finds every part printed and the report joined from them, and keeps it."""
     run_dir = tmp_path / "20261125T130000-00007"
     make_run(run_dir)
     live = LivePrinter.start(run_dir)
     assert live is not None
     live.finish()
+    assert live.issued
     assert live.proc.wait(timeout=120) == 0
-    # the chapters; the front and back matter (they state the minute the report is
-    # issued) and the joining are the builder's
-    assert list((run_dir / FOLDER).glob("*.pdf")) and not (run_dir / "report.pdf").exists()
-    result = build_reports(run_dir, junit=False, allure=False)
-    # every part but those holding the front or the back matter
-    assert result.parts - 2 <= result.parts_earlier < result.parts
+    joined = run_dir / "report.pdf"
+    assert joined.exists()
+    stamp = joined.stat().st_mtime_ns
+    result = build_reports(run_dir, junit=False, allure=False, helper=live)
+    assert result.parts_earlier == result.parts  # nothing printed twice
+    assert joined.stat().st_mtime_ns == stamp  # nor joined twice
+    assert live.issued in " ".join(p.extract_text() for p in PdfReader(joined).pages[:2])
     assert not (run_dir / FOLDER).exists()
 
 
