@@ -238,7 +238,9 @@ class SimlabProcess:
             )
             why = ""
             if self.log and self.log.exists():
-                tail = self.log.read_text(errors="replace").strip().splitlines()[-3:]
+                lines = self.log.read_text(errors="replace").strip().splitlines()
+                said = [line for line in lines if line.startswith("simlab: ")]
+                tail = said[-1:] or lines[-3:]  # its own last word, else the log's end
                 why = f": {' / '.join(tail)} (full log: {self.log})"
             raise SimlabError(f"simlab did not start: it {when}{why}")
         return result[0].decode().strip()

@@ -168,11 +168,16 @@ def serve(argv: list[str] | None = None) -> int:
         sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
     }
     try:
-        lab.start(
-            speed=None if args.driven else args.speed,
-            delayed_ack=not args.ack_now,
-            transport=args.transport,
-        )
+        try:
+            lab.start(
+                speed=None if args.driven else args.speed,
+                delayed_ack=not args.ack_now,
+                transport=args.transport,
+            )
+        except (RuntimeError, OSError) as exc:  # a server could not open: say which, once
+            print(f"simlab: cannot start the bench: {exc}", file=sys.stderr, flush=True)
+            lab.stop()
+            return 1
         try:
             if not args.driven and not lab.wait_answering(READY_TIMEOUT_S):
                 _refuse(

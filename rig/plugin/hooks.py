@@ -23,6 +23,7 @@ from rig.plugin.options import add_options
 from rig.plugin.session import RigSession
 from rig.recovery import DutUnreachable
 from rig.safety import SIGNALS
+from rig.simlink import SimlabError
 from rig.watchdog import WatchdogTrip
 
 session_key = pytest.StashKey[RigSession]()
@@ -138,7 +139,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     so a usage error is the run's one message, ahead of any banner."""
     rig = session.config.stash[session_key]
     if rig.forced and not session.config.option.collectonly:
-        rig.prepare()
+        try:
+            rig.prepare()
+        except SimlabError as exc:  # it crashed as it started: its words, not a traceback
+            pytest.exit(f"rig run: {exc}", returncode=pytest.ExitCode.INTERNAL_ERROR)
 
 
 @pytest.hookimpl(tryfirst=True)

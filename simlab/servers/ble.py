@@ -82,6 +82,12 @@ class BlePeripheral:
         self._thread.start()
         if not self._ready.wait(10):
             raise RuntimeError(f"{self.protocol}: the BLE peripheral did not come up")
+        if isinstance(self._error, ImportError):  # an installation older than the project
+            raise RuntimeError(
+                f"{self.protocol}: the BLE peripheral needs the Python package "
+                f"{self._error.name or self._error}, a dependency of bms-rig: install the "
+                "project again (pip install -e .)"
+            )
         if self._error is not None:
             raise RuntimeError(f"{self.protocol}: BLE peripheral: {self._error}")
 
@@ -108,6 +114,9 @@ class BlePeripheral:
             loop.run_until_complete(self._open())
         except BaseException as exc:
             self._error = exc
+            self._loop = None  # nothing to stop: closed here, not left for stop()
+            with contextlib.suppress(Exception):
+                loop.close()
             self._ready.set()
             return
         self._ready.set()

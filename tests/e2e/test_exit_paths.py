@@ -329,3 +329,29 @@ def test_a_hostile_station_file_is_exit_2_without_a_traceback(tmp_path, text):
     assert run.returncode == 2, run.output[-3000:]
     assert str(station) in run.output and "Traceback" not in run.output
     assert no_run_folder(tmp_path / "runs")
+
+
+def test_a_lab_that_cannot_start_is_one_line_and_exit_1(tmp_path):
+    """simlab cannot open one of its servers (here an installation without the package
+    the BLE peripheral needs): the run says simlab's own words once, with no pytest
+    INTERNALERROR around them, and ends not passed; nothing ran."""
+    fake = tmp_path / "site"
+    (fake / "bumble").mkdir(parents=True)
+    (fake / "bumble" / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'bumble'\", name='bumble')\n"
+    )
+    path = os.pathsep.join([str(fake), os.environ.get("PYTHONPATH", "")])
+    runs = tmp_path / "runs"
+    station = "stations/sim-16s-jbd-ble.yaml"
+    proc = subprocess.run(
+        [sys.executable, "-m", "rig", "run", "--runs-dir", str(runs), "--no-report", "--no-db",
+         "--station", station, "-k", "test_identity"],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "PYTHONPATH": path},
+    )  # fmt: skip
+    said = proc.stdout + proc.stderr
+    assert proc.returncode == 1, said
+    assert "INTERNALERROR" not in said and "Traceback" not in said, said
+    assert said.count("needs the Python package bumble") == 1, said
+    # simlab's log, named in the message, is all the run folder holds: nothing ran
+    assert [p.name for p in runs.glob("*/*")] == ["simlab.log"], said

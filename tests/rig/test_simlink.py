@@ -39,3 +39,27 @@ def test_simlab_that_dies_is_reported_with_its_log(tmp_path):
         with pytest.raises(SimlabError, match="did not start: it exited") as err:
             proc.start(timeout_s=20)
     assert not isinstance(err.value, SimlabUsageError)
+
+
+def test_simlab_that_cannot_open_a_server_says_why_in_one_line(tmp_path, monkeypatch):
+    """An installation without a package a twin needs (here the BLE peripheral's host
+    stack, hidden behind a stand-in that fails to import): simlab's own last word, not
+    its traceback, and no usage error (nothing is wrong with the command)."""
+    import os
+    from pathlib import Path
+
+    fake = tmp_path / "site"
+    (fake / "bumble").mkdir(parents=True)
+    (fake / "bumble" / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'bumble'\", name='bumble')\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(fake), os.environ.get("PYTHONPATH", "")]))
+    station = Path(__file__).resolve().parents[2] / "stations" / "sim-16s-jbd-ble.yaml"
+    proc = SimlabProcess(station=station, log=tmp_path / "simlab.log")
+    with pytest.raises(SimlabError) as err:
+        proc.start(timeout_s=60)
+    said = str(err.value)
+    assert not isinstance(err.value, SimlabUsageError)
+    assert "it exited (1): simlab: cannot start the bench: " in said, said
+    assert "needs the Python package bumble" in said and "pip install -e ." in said
+    assert "Traceback" not in said and "raise " not in said and "never awaited" not in said
