@@ -33,6 +33,14 @@ COMPARATOR_HYSTERESIS_A = 1e-3
 # At most this many scans are judged at once when skipping a quiet span (memory: one
 # row of ADC noise each).
 QUIET_BLOCK = 20_000
+# Below this many elements numpy's per-call overhead outweighs its loops: plain Python.
+_FEW = 64
+
+
+def _scan_count(ts: float, horizon: float, period: float) -> int:
+    """How many scans a span from `ts` to `horizon` holds, at most QUIET_BLOCK (one more
+    where float rounding leaves the last a hair past `horizon`: the caller drops it)."""
+    return min(int((horizon - ts) / period + EPS) + 1, QUIET_BLOCK)
 
 
 class BenchSignal:
@@ -219,6 +227,11 @@ class World:
         only confirm what the last one found. The firmware judges each with the noise it
         would have drawn and skips those that would change nothing; the last scan before
         anything can look (the end of the advance, a ticker) always runs.
+
+        Most calls find no span (a plan's short steps leave room for one or two scans, or
+        the current is still moving), so the cheap refusals come first: the span's
+        length, then the current's steadiness, and only then the scan times and the
+        hardware events through the span.
         """
         fw, bench = self.firmware, self.bench
         if bench.lfp_cells or not (fw.running or fw.asleep):
@@ -227,12 +240,15 @@ class World:
         tick = min((k.next_t for k in self._tickers), default=None)
         if tick is not None:
             horizon = min(horizon, tick)
-        times = self._scan_times(ts, horizon, fw.params.scan_period_s)
-        if len(times) < 3 or self._next_hardware_event(times[-1]) is not None:
+        period = fw.params.scan_period_s
+        if _scan_count(ts, horizon, period) < 3:
             return False
         trace = bench.sensed_current()
         steady = trace.steady
         if steady is None or steady.t0 > ts + EPS:
+            return False
+        times = self._scan_times(ts, horizon, period)
+        if len(times) < 3 or self._next_hardware_event(times[-1]) is not None:
             return False
         state = bench.state
         fw.fet_c = bench.fet_temperature_c()
@@ -252,12 +268,17 @@ class World:
     def _scan_times(ts: float, horizon: float, period: float) -> list[float]:
         """The scan times from `ts` up to `horizon`, as the firmware schedules them
         (each the last plus the period, rounded to 1 ns), at most QUIET_BLOCK."""
-        n = min(int((horizon - ts) / period + EPS) + 1, QUIET_BLOCK)
+        n = _scan_count(ts, horizon, period)
         if n < 1:
             return []
         if round(period, 9) == period and round(ts, 9) == ts:
-            # both on the ns grid: each rounded sum is the grid point the iteration reaches
-            times = np.round(ts + np.arange(n) * period, 9).tolist()
+            # both on the ns grid: each rounded sum is the grid point the iteration
+            # reaches. numpy's rounding (scale, round half to even, unscale) in plain
+            # Python for the few times a plan's step holds, numpy's own for long spans
+            if n <= _FEW:
+                times = [round((ts + i * period) * 1e9) / 1e9 for i in range(n)]
+            else:
+                times = np.round(ts + np.arange(n) * period, 9).tolist()
         else:
             times = [ts]
             for _ in range(n - 1):
