@@ -97,6 +97,11 @@ class NtcParams:
         return round(min(max(1 / inv_t - KELVIN, NTC_READ_MIN_C), NTC_READ_MAX_C), 1)
 
 
+def _span(condition: np.ndarray | bool, n: int) -> np.ndarray:
+    """A condition over a span of `n` scans: as it is, or one judged once for them all."""
+    return condition if isinstance(condition, np.ndarray) else np.full(n, condition)
+
+
 def _timer(
     condition: np.ndarray, times: np.ndarray, since: float | None, delay_s: float
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -531,8 +536,12 @@ class Firmware:
             self.temps_c = list(temps_c)
         self.open_found = self._open_found(open_leads or set())
 
+        judged: dict[str, list[tuple[int | None, float]]] = {}  # one look per source
         for prot in self.protections:
-            values = self._values(prot.row.source)
+            source = prot.row.source
+            values = judged.get(source)
+            if values is None:
+                values = judged[source] = self._values(source)
             event = prot.evaluate(t, values, d, charger_present)
             if event is not None:
                 self.events.append(event)
@@ -595,7 +604,8 @@ class Firmware:
         missing = n - len(self._noise_ahead)
         if missing > 0:
             fresh = self._rng.standard_normal((missing, self.cell_count))
-            self._noise_ahead = np.concatenate([self._noise_ahead, fresh])
+            ahead = self._noise_ahead
+            self._noise_ahead = np.concatenate([ahead, fresh]) if len(ahead) else fresh
         return self._noise_ahead[:n]
 
     def quiet_scans(
@@ -650,36 +660,41 @@ class Firmware:
         skip_ntcs = (d.ignored_ntcs() if d.active else set()) | self.ntc_faulted
         kept_temps = [c for i, c in enumerate(temps) if i + 1 not in skip_ntcs]
         times_a = np.asarray(times[:n])
-        fets = np.round(np.full(n, self.fet_c) if fet_c is None else np.asarray(fet_c)[:n], 1)
         timers: list[tuple[ProtectionState, str, np.ndarray]] = []
+        # A span holds most inputs still: a protection of the current, the temperatures,
+        # a fault flag judges one value for every scan, in plain Python, and only a
+        # condition that holds (or a timer already running) becomes an array. The cells'
+        # extremes per scan are taken once for all the cell rows.
+        high = low = fets = None
         for prot in self.protections:
             row, st, par = prot.row, prot.state, prot.params
             src = row.source
-            if src == "cell":
-                if not keep:
+            value: np.ndarray | float
+            if src == "cell" or src == "cell_spread":
+                if not keep or (src == "cell_spread" and d.active and d.has("imbalance_ignored")):
                     continue
-                block = readings[:, keep]
-                value = block.max(axis=1) if row.over else block.min(axis=1)
+                if high is None or low is None:
+                    block = readings[:, keep]
+                    high, low = block.max(axis=1), block.min(axis=1)
+                spread = src == "cell_spread"
+                value = np.round(high - low, 9) if spread else high if row.over else low
             elif src == "pack":
                 value = pack
-            elif src == "cell_spread":
-                if not keep or (d.active and d.has("imbalance_ignored")):
-                    continue
-                block = readings[:, keep]
-                value = np.round(block.max(axis=1) - block.min(axis=1), 9)
             elif src == "temperature":
                 if not kept_temps:
                     continue
-                value = np.full(n, max(kept_temps) if row.over else min(kept_temps))
+                value = max(kept_temps) if row.over else min(kept_temps)
             elif src == "fet_temperature":
+                if fets is None:
+                    held = np.full(n, self.fet_c) if fet_c is None else np.asarray(fet_c)[:n]
+                    fets = np.round(held, 1)
                 value = fets
             elif src == "open_wire":
-                value = np.full(n, 1.0 if found else 0.0)
+                value = 1.0 if found else 0.0
             elif src == "ntc_fault":
-                value = np.full(n, 1.0 if self.ntc_faulted else 0.0)
+                value = 1.0 if self.ntc_faulted else 0.0
             else:
-                amps = max(current, 0.0) if src == "charge_current" else max(-current, 0.0)
-                value = np.full(n, amps)
+                value = max(current, 0.0) if src == "charge_current" else max(-current, 0.0)
             threshold = prot.threshold(d)
             if src == "pack":  # summed here by numpy, in the scan by Python: keep clear of ties
                 ok &= np.abs(value - threshold) > 1e-5
@@ -687,7 +702,9 @@ class Firmware:
             if not st.active:
                 if row.engine == "scan":
                     tripping = value >= threshold - EPS if row.over else value <= threshold + EPS
-                    fires, since = _timer(tripping, times_a, st.first_seen, prot.delay(d))
+                    if st.first_seen is None and tripping is False:
+                        continue  # never seen, not seen now: its timer stays off
+                    fires, since = _timer(_span(tripping, n), times_a, st.first_seen, prot.delay(d))
                     if fires is not None and since is not None:
                         ok &= ~fires
                         timers.append((st, "first_seen", since))
@@ -703,8 +720,10 @@ class Firmware:
                 release = threshold if d.no_hysteresis(row.name) else par.release
                 past = value < release - EPS if row.over else value > release + EPS
             else:  # released once the charger is gone
-                past = np.full(n, not charger_present)
-            fires, since = _timer(past, times_a, st.release_seen, par.release_delay_s)
+                past = not charger_present
+            if st.release_seen is None and past is False:
+                continue
+            fires, since = _timer(_span(past, n), times_a, st.release_seen, par.release_delay_s)
             if fires is not None and since is not None:
                 ok &= ~fires
                 timers.append((st, "release_seen", since))

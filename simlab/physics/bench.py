@@ -288,9 +288,11 @@ class Bench:
             if not ch.output_on:
                 return 0.0, 0.0
             emulated = True
-            volts = ch.voltage_set
-            low_src = min(low_src, ch.source_cap(volts))
-            low_sink = min(low_sink, ch.sink_cap(volts))
+            source, sink = ch.caps(ch.voltage_set)
+            if source < low_src:
+                low_src = source
+            if sink < low_sink:
+                low_sink = sink
         if not emulated:
             return math.inf, math.inf
         return low_src, low_sink
