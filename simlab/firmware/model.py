@@ -646,12 +646,17 @@ class Firmware:
         temps = self.read_ntcs(ntc_ohms) if ntc_ohms is not None else list(self.temps_c)
         if found != self.open_found or self.ntc_faulted != faulted_before:
             return 0
-        noise = self._draw_ahead(n) * p.adc_noise_v
         offsets = np.asarray(d.adc_offsets(self.cell_count))
         gain = d.adc_gain() if d.active else 1.0
-        raw = np.maximum(np.asarray(cells_v) * gain + offsets + noise, 0.0)
+        # the scan's arithmetic on one array, in place: a span can hold 20 000 scans
+        readings = self._draw_ahead(n) * p.adc_noise_v
+        readings += np.asarray(cells_v) * gain + offsets
+        np.maximum(readings, 0.0, out=readings)
         step = p.adc_resolution_v
-        readings = np.round(np.round(raw / step) * step, 9)
+        readings /= step
+        np.round(readings, out=readings)
+        readings *= step
+        np.round(readings, 9, out=readings)
         pack = np.round(readings.sum(axis=1), 6)
         current = self.sensed_current(current_a)
         ok = np.ones(n, dtype=bool)
