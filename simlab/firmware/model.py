@@ -73,28 +73,32 @@ class NtcParams:
     def in_range(self, ohms: float) -> bool:
         """The divider's reading of `ohms` lies within the curve's range (-40..120 °C):
         beyond it the line is open (cold side) or shorted (hot side), no temperature."""
-        full = (1 << self.adc_bits) - 1
-        fraction = 1.0 if math.isinf(ohms) else ohms / (ohms + self.pullup_ohm)
-        code = min(max(round(fraction * full), 0), full)
-        if code >= full or code <= 0:
-            return False
-        measured = self.pullup_ohm * code / (full - code)
-        inv_t = 1 / 298.15 + math.log(measured / self.r25_ohm) / self.beta_k
-        return NTC_READ_MIN_C <= 1 / inv_t - KELVIN <= NTC_READ_MAX_C
+        return self.reading(ohms)[1]
 
     def read(self, ohms: float) -> float:
         """Temperature the board reports for an NTC of `ohms`: divider, ADC code, curve,
         0.1 °C; an open line (or a short) reads as the rail's temperature."""
+        return self.reading(ohms)[0]
+
+    def reading(self, ohms: float) -> tuple[float, bool]:
+        """(`read`, `in_range`) of `ohms` from one conversion: every scan asks both."""
         full = (1 << self.adc_bits) - 1
         fraction = 1.0 if math.isinf(ohms) else ohms / (ohms + self.pullup_ohm)
         code = min(max(round(fraction * full), 0), full)
         if code >= full:
-            return NTC_READ_MIN_C
+            return NTC_READ_MIN_C, False
         if code <= 0:
-            return NTC_READ_MAX_C
+            return NTC_READ_MAX_C, False
         measured = self.pullup_ohm * code / (full - code)
         inv_t = 1 / 298.15 + math.log(measured / self.r25_ohm) / self.beta_k
-        return round(min(max(1 / inv_t - KELVIN, NTC_READ_MIN_C), NTC_READ_MAX_C), 1)
+        celsius = 1 / inv_t - KELVIN
+        reported = round(min(max(celsius, NTC_READ_MIN_C), NTC_READ_MAX_C), 1)
+        return reported, NTC_READ_MIN_C <= celsius <= NTC_READ_MAX_C
+
+
+def _any(condition: np.ndarray | bool) -> bool:
+    """Whether a condition holds at any scan of a span (`_span`)."""
+    return bool(condition.any()) if isinstance(condition, np.ndarray) else bool(condition)
 
 
 def _span(condition: np.ndarray | bool, n: int) -> np.ndarray:
@@ -381,10 +385,9 @@ class Firmware:
         (`open_ntc_reads_plausible`) reads that."""
         curves = self._curves()
         ohms = ntc_ohms[: len(curves)]
-        temps = [curve.read(r) for curve, r in zip(curves, ohms, strict=False)]
-        beyond = {
-            i + 1 for i, (c, r) in enumerate(zip(curves, ohms, strict=False)) if not c.in_range(r)
-        }
+        pairs = [curve.reading(r) for curve, r in zip(curves, ohms, strict=False)]
+        temps = [reported for reported, _ in pairs]
+        beyond = {i + 1 for i, (_, valid) in enumerate(pairs) if not valid}
         d = self.defects
         checks = self.params.diagnostics.ntc_fault_check and not (
             d.active and (d.has("open_ntc_reads_cold") or d.has("open_ntc_reads_plausible"))
@@ -679,7 +682,7 @@ class Firmware:
                 if not keep or (src == "cell_spread" and d.active and d.has("imbalance_ignored")):
                     continue
                 if high is None or low is None:
-                    block = readings[:, keep]
+                    block = readings if len(keep) == self.cell_count else readings[:, keep]
                     high, low = block.max(axis=1), block.min(axis=1)
                 spread = src == "cell_spread"
                 value = np.round(high - low, 9) if spread else high if row.over else low
@@ -707,7 +710,7 @@ class Firmware:
             if not st.active:
                 if row.engine == "scan":
                     tripping = value >= threshold - EPS if row.over else value <= threshold + EPS
-                    if st.first_seen is None and tripping is False:
+                    if st.first_seen is None and not _any(tripping):
                         continue  # never seen, not seen now: its timer stays off
                     fires, since = _timer(_span(tripping, n), times_a, st.first_seen, prot.delay(d))
                     if fires is not None and since is not None:
@@ -726,7 +729,7 @@ class Firmware:
                 past = value < release - EPS if row.over else value > release + EPS
             else:  # released once the charger is gone
                 past = not charger_present
-            if st.release_seen is None and past is False:
+            if st.release_seen is None and not _any(past):
                 continue
             fires, since = _timer(_span(past, n), times_a, st.release_seen, par.release_delay_s)
             if fires is not None and since is not None:
