@@ -182,6 +182,7 @@ class World:
             t_end = round(self.t + float(dt), 9)
             fw = self.firmware
             self.bench.solve()  # setpoints may have changed since the last solve
+            ticked = False  # a ticker's callback may write anything
             while True:
                 ts = fw.next_scan_t
                 hardware = self._next_hardware_event(min(ts, t_end))
@@ -194,6 +195,7 @@ class World:
                 if tick is not None and tick.next_t < ts - EPS and tick.next_t <= t_end + EPS:
                     self._run_until(tick.next_t)
                     tick.fire()  # after any scan at the same instant: it reports that scan
+                    ticked = True
                     continue
                 if ts > t_end + EPS:
                     break
@@ -214,7 +216,10 @@ class World:
                 self._apply_fets(force=False)
             self._run_until(t_end)
             self.t = self.bench.t = t_end
-            self.bench.solve()
+            if ticked:
+                self.bench.solve()
+            else:
+                self.bench.settle()  # the last solve stands unless time moved something
             for trace in (*self.bench.traces.values(), *self.bench.extra_traces):
                 trace.prune(self.t - TRACE_RETENTION_S)
             return self.t

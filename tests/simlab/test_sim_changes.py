@@ -226,3 +226,22 @@ def test_no_query_of_any_model_writes_what_the_circuit_reads(model):
             asked += 1
         assert _inputs(hw) == before, header
     assert asked > 30
+
+
+def test_the_end_of_a_time_step_keeps_a_solution_only_while_nothing_it_reads_moved() -> None:
+    """`Bench.settle` (what ends every `World.advance`) reuses the last solution; a
+    marked change, or a short relay whose contacts time alone can close, solves again."""
+    from tests.simlab.simworld import make_rig
+
+    rig = make_rig()
+    bench = rig.world.bench
+    rig.world.solve()
+    kept = bench.state
+    assert bench.settle() is kept
+    rig.charger.voltage_set, rig.charger.current_limit, rig.charger.output_on = 56.0, 2.5, True
+    assert bench.settle() is kept  # written without a mark or a solve: not seen (the contract)
+    changes.touch()  # as a SCPI setting marks it
+    assert bench.settle().charge_a == pytest.approx(2.5)
+    rig.short.closed = True  # commanded closed: the contacts meet after their delay
+    charged = bench.state
+    assert bench.settle() is not charged
