@@ -20,7 +20,9 @@ Who marks a change, and who need not:
   solves first, for such a write).
 
 A time step ends on `Bench.settle`: the token unchanged, and nothing that time alone
-moves (a short relay, a current still ramping, LFP cells), the last solution stands.
+moves (a short relay, a current still ramping, LFP cells), the last solution stands. The
+shunt's warming marks a change too, for what reads it live; a bench knows a token only
+its warming replaced, and neither `refresh` nor `settle` solves again for that.
 
 One token for the whole process: a change anywhere makes every bench solve again (at
 worst a solve too many, never one too few). Replacing a module global is a single store,

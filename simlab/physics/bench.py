@@ -202,6 +202,8 @@ class Bench:
         self._short_since: float | None = None  # when the contacts closed (relay command)
         self.traces = {name: Trace(0.0) for name in TRACED}
         self._solved_at: object = None  # the `changes` token of the last solve
+        # a token only the shunt's warming replaced since then (the circuit does not read it)
+        self._warmed_at: object = None
         # Current-sense emulation, wired by the lab; and every generator's trace, which
         # the world prunes with its own.
         self.sense_injection: SenseInjection | None = None
@@ -357,10 +359,17 @@ class Bench:
 
     def refresh(self) -> BenchState:
         """The solution for the present inputs: the last one, unless a change was marked
-        (`simlab.changes.touch`) since it was solved."""
-        if self._solved_at is changes.token():
+        (`simlab.changes.touch`) since it was solved. The shunt's warming alone marks
+        nothing the circuit reads (`_seen`)."""
+        if self._seen(changes.token()):
             return self.state
         return self.solve()
+
+    def _seen(self, token: object) -> bool:
+        """The last solution stands for `token`: solved at it, or only the shunt's warming
+        replaced it since (which the BMS's view of the current reads live, the circuit
+        not at all)."""
+        return token is self._solved_at or token is self._warmed_at
 
     def settle(self) -> BenchState:
         """The solution once time has moved on: the last one, where nothing in it can
@@ -374,7 +383,7 @@ class Bench:
         reads."""
         relay = self.short_relay
         if (
-            self._solved_at is changes.token()
+            self._seen(changes.token())
             and not self.lfp_cells
             and not self._short_conducting
             and self._short_since is None
@@ -693,7 +702,9 @@ class Bench:
                 continue
             setattr(self, attr, target + (rise - target) * math.exp(-dt / tau))
         if abs(self.shunt_rise_k - old) > 1e-6:
+            unseen = changes.token() not in (self._solved_at, self._warmed_at)
             changes.touch()
+            self._warmed_at = None if unseen else changes.token()
 
 
 def _affine(piece: Piece, offset: float, gain: float) -> Piece:

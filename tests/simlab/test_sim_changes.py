@@ -229,8 +229,9 @@ def test_no_query_of_any_model_writes_what_the_circuit_reads(model):
 
 
 def test_the_end_of_a_time_step_keeps_a_solution_only_while_nothing_it_reads_moved() -> None:
-    """`Bench.settle` (what ends every `World.advance`) reuses the last solution; a
-    marked change, or a short relay whose contacts time alone can close, solves again."""
+    """`Bench.settle` (what ends every `World.advance`) reuses the last solution, also
+    past the shunt's warming; a marked change, or a short relay whose contacts time alone
+    can close, solves again."""
     from tests.simlab.simworld import make_rig
 
     rig = make_rig()
@@ -241,7 +242,11 @@ def test_the_end_of_a_time_step_keeps_a_solution_only_while_nothing_it_reads_mov
     rig.charger.voltage_set, rig.charger.current_limit, rig.charger.output_on = 56.0, 2.5, True
     assert bench.settle() is kept  # written without a mark or a solve: not seen (the contract)
     changes.touch()  # as a SCPI setting marks it
-    assert bench.settle().charge_a == pytest.approx(2.5)
+    charged = bench.settle()
+    assert charged.charge_a == pytest.approx(2.5)
+    marked = changes.token()
+    bench.step(1.0)  # 2.5 A warms the shunt: a mark the circuit does not read
+    assert changes.token() is not marked
+    assert bench.settle() is charged and bench.refresh() is charged
     rig.short.closed = True  # commanded closed: the contacts meet after their delay
-    charged = bench.state
     assert bench.settle() is not charged
