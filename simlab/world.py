@@ -353,14 +353,18 @@ class World:
         regulates = self.bench.response_ends_at()
         if regulates is not None and regulates <= horizon + EPS:
             events.append((regulates, self.solve))
+        protections = self.firmware.afe_protections()
+        if not protections:
+            return min(events, key=lambda e: e[0], default=None)
         trace = self.bench.sensed_current()
         now = self.t
-        for prot in self.firmware.afe_protections():
+        at_now = trace.value(now)  # every comparator sees the same current
+        for prot in protections:
             threshold, delay = self.firmware.afe_setting(prot.row.name)
             level = -threshold  # pack current: discharge is negative
             st = prot.state
             if st.afe_since is None:
-                if trace.value(now) <= level:
+                if at_now <= level:
                     events.append((now, self._afe_start(prot, now)))
                     continue
                 t_in = trace.crossing(level, False, now, horizon)
@@ -369,7 +373,7 @@ class World:
                 continue
             t_trip = st.afe_since + delay
             release = level + COMPARATOR_HYSTERESIS_A + 1e-6 * abs(level)
-            if trace.value(now) > release:
+            if at_now > release:
                 events.append((now, self._afe_stop(prot)))
                 continue
             t_out = trace.crossing(release, True, now, min(t_trip, horizon))
