@@ -689,6 +689,8 @@ class Firmware:
         for prot in self.protections:
             row, st, par = prot.row, prot.state, prot.params
             src = row.source
+            if not st.active and row.engine != "scan" and src != "pack":
+                continue  # the front end's, between scans (`World._next_hardware_event`)
             value: np.ndarray | float
             if src == "cell" or src == "cell_spread":
                 if not keep or (src == "cell_spread" and d.active and d.has("imbalance_ignored")):
@@ -771,6 +773,8 @@ class Firmware:
         """The balance mask each row of readings gives (see simlab.firmware.balance)."""
         b = self.params.balance
         if not b.enabled or (b.only_charging and current < b.charge_detect_a - EPS):
+            return np.zeros(len(readings), dtype=np.int64)
+        if readings.max() < b.start_v - EPS:  # no cell high enough to balance, any scan
             return np.zeros(len(readings), dtype=np.int64)
         low = _extremes(readings)[1][:, np.newaxis]
         on = (readings >= b.start_v - EPS) & (readings - low > b.window_v + EPS)
