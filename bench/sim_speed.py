@@ -16,6 +16,14 @@ Throughput: the default suite once; simulated time from simlab's final clock (th
 
 `--repo PATH` measures another checkout of bms-rig with this interpreter (e.g. an older
 commit in a scratch worktree), for a before/after taken the same way.
+
+`--base PATH` compares the default suite on two checkouts instead: runs each `--repeat`
+times, alternately (a shared machine's load moves), and prints the medians of simlab's
+CPU time, the rig's, the session's wall time (`run_start` to `run_end`) and the whole
+process's, with the ratio base / this one; simlab and the rig are read apart from the
+kernel's accounts of each process (Linux `/proc`), polled while they run. Simulated time
+being deterministic, the two must measure the same values: every `measurement` record
+but the wall-clock `link_response_time` is compared, and the differences counted.
 """
 
 from __future__ import annotations
@@ -118,12 +126,115 @@ def throughput(repo: Path) -> None:
     print(f"  simulated s per wall s    {sim_s / total:10.1f}  (whole process)")
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_WALL_CLOCK = {"link_response_time"}  # measured in real time: differs run to run
+
+
+def _proc_cpu(pid: int) -> tuple[int, float] | None:
+    """(parent pid, user + system CPU seconds) of a live process, from `/proc`."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            got = _proc_cpu(int(entry.name))
+            if got is not None and got[0] == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def suite_run(repo: Path) -> dict:
+    """The default suite once, without its report: CPU seconds of simlab and of the rig
+    (the last reading of each before it exited), session and whole wall time, and the
+    measurement records."""
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    cpu: dict[int, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = Path(tmp) / "runs"
+        t0 = time.time()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rig", "run", "--runs-dir", str(runs), "-q", "--no-report"],
+            cwd=repo,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        simlab: set[int] = set()
+        while proc.poll() is None:
+            for pid in {proc.pid, *_children(proc.pid)}:
+                got = _proc_cpu(pid)
+                if got is not None:
+                    cpu[pid] = got[1]
+                    if pid != proc.pid:
+                        simlab.add(pid)
+            time.sleep(0.05)  # real time: polling another process
+        wall = time.time() - t0
+        (run_dir,) = [d for d in runs.iterdir() if d.is_dir()]
+        records = _read(run_dir)
+    by = {r["type"]: r for r in records}
+    return {
+        "simlab": sum(cpu[p] for p in simlab),
+        "rig": cpu.get(proc.pid, 0.0),
+        "session": by["run_end"]["ended"] - by["run_start"]["started"],
+        "wall": wall,
+        "values": [
+            {k: v for k, v in r.items() if k not in ("at", "timestamp")}
+            for r in records
+            if r["type"] == "measurement" and r["name"] not in _WALL_CLOCK
+        ],
+    }
+
+
+def compare_suite(base: Path, repo: Path, repeat: int) -> None:
+    """The default suite on `base` and `repo`, alternately; medians and ratios."""
+    runs: dict[Path, list[dict]] = {base: [], repo: []}
+    for _ in range(repeat):
+        for checkout in (base, repo):
+            runs[checkout].append(suite_run(checkout))
+    keys = ("simlab", "rig", "session", "wall")
+    med = {c: {k: statistics.median(r[k] for r in rs) for k in keys} for c, rs in runs.items()}
+    load = os.getloadavg()[0]
+    print(
+        f"default suite without its report, median of {repeat} each, alternately, load {load:.1f}"
+    )
+    print(f"  base: {base}\n  this: {repo}")
+    labels = {
+        "simlab": "simlab CPU",
+        "rig": "rig CPU",
+        "session": "session wall",
+        "wall": "whole wall",
+    }
+    for k in keys:
+        b, m = med[base][k], med[repo][k]
+        each = " ".join(f"{r[k]:.2f}" for r in runs[repo])
+        print(f"  {labels[k]:<13} {b:7.2f} s -> {m:7.2f} s  ratio {b / m:5.2f}  ({each})")
+    ref = runs[base][0]["values"]
+    differ = sum(
+        1
+        for r in (*runs[base], *runs[repo])
+        for a, b in zip(ref, r["values"], strict=False)
+        if a != b
+    )
+    counts = {len(r["values"]) for r in (*runs[base], *runs[repo])}
+    print(f"  measured values: {sorted(counts)} per run, {differ} differing from the base's first")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repo", type=Path, default=HERE, help="checkout to measure")
     ap.add_argument("--repeat", type=int, default=5, help="fixed-cost runs (median)")
     ap.add_argument("--no-suite", action="store_true", help="fixed cost only")
+    ap.add_argument("--base", type=Path, help="compare the default suite with this checkout")
     args = ap.parse_args()
+    if args.base is not None:
+        compare_suite(args.base.resolve(), args.repo.resolve(), args.repeat)
+        return 0
     cost = fixed_cost(args.repo.resolve(), args.repeat, "--no-report")
     load = os.getloadavg()[0]
     print(f"fixed cost of a run ({args.repo}), median of {args.repeat}, load {load:.1f}:")

@@ -14,9 +14,15 @@ Who marks a change, and who need not:
   (`simlab.faults`, `Lab._solve`), mark it;
 - LFP cells whose charge moved with time (`Bench.step`) mark it;
 - everything else that writes what the solution reads solves at once, as it always has:
-  time advancing, the firmware's FETs and balancing, parameters, relays moving, the
-  safe state and an instrument reboot from simlab's side (`World.solve`). Code that
-  writes the hardware directly (a test) calls `World.solve()` after it, as the lab does.
+  the firmware's FETs and balancing, parameters, relays moving, the safe state and an
+  instrument reboot from simlab's side (`World.solve`). Code that writes the hardware
+  directly (a test) calls `World.solve()` after it, as the lab does (a time step also
+  solves first, for such a write).
+
+A time step ends on `Bench.settle`: the token unchanged, and nothing that time alone
+moves (a short relay, a current still ramping, LFP cells), the last solution stands. The
+shunt's warming marks a change too, for what reads it live; a bench knows a token only
+its warming replaced, and neither `refresh` nor `settle` solves again for that.
 
 One token for the whole process: a change anywhere makes every bench solve again (at
 worst a solve too many, never one too few). Replacing a module global is a single store,

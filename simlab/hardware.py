@@ -57,18 +57,21 @@ class SourceChannel:
 
     def source_cap(self, volts: float) -> float:
         """The most current the output sources now, at `volts` on its terminals."""
-        cap = self.current_limit
-        if volts > 0 and self.power_max < math.inf:
-            cap = min(cap, self.power_max / volts)
-        return max(cap, 0.0)
+        return self.caps(volts)[0]
 
     def sink_cap(self, volts: float) -> float:
         """The most current the output sinks now, at `volts` on its terminals."""
-        limit = self.current_limit if self.sink_limit is None else self.sink_limit
-        cap = min(limit, self.sink_max)
+        return self.caps(volts)[1]
+
+    def caps(self, volts: float) -> tuple[float, float]:
+        """(source, sink): the most current the output sources and sinks now, at `volts`
+        on its terminals; one call, as every circuit solve asks both of every channel."""
+        source = self.current_limit
+        sink = min(source if self.sink_limit is None else self.sink_limit, self.sink_max)
         if volts > 0 and self.power_max < math.inf:
-            cap = min(cap, self.power_max / volts)
-        return max(cap, 0.0)
+            power = self.power_max / volts
+            source, sink = min(source, power), min(sink, power)
+        return max(source, 0.0), max(sink, 0.0)
 
 
 @dataclass

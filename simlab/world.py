@@ -33,6 +33,14 @@ COMPARATOR_HYSTERESIS_A = 1e-3
 # At most this many scans are judged at once when skipping a quiet span (memory: one
 # row of ADC noise each).
 QUIET_BLOCK = 20_000
+# Below this many elements numpy's per-call overhead outweighs its loops: plain Python.
+_FEW = 64
+
+
+def _scan_count(ts: float, horizon: float, period: float) -> int:
+    """How many scans a span from `ts` to `horizon` holds, at most QUIET_BLOCK (one more
+    where float rounding leaves the last a hair past `horizon`: the caller drops it)."""
+    return min(int((horizon - ts) / period + EPS) + 1, QUIET_BLOCK)
 
 
 class BenchSignal:
@@ -174,6 +182,7 @@ class World:
             t_end = round(self.t + float(dt), 9)
             fw = self.firmware
             self.bench.solve()  # setpoints may have changed since the last solve
+            ticked = False  # a ticker's callback may write anything
             while True:
                 ts = fw.next_scan_t
                 hardware = self._next_hardware_event(min(ts, t_end))
@@ -186,6 +195,7 @@ class World:
                 if tick is not None and tick.next_t < ts - EPS and tick.next_t <= t_end + EPS:
                     self._run_until(tick.next_t)
                     tick.fire()  # after any scan at the same instant: it reports that scan
+                    ticked = True
                     continue
                 if ts > t_end + EPS:
                     break
@@ -206,7 +216,10 @@ class World:
                 self._apply_fets(force=False)
             self._run_until(t_end)
             self.t = self.bench.t = t_end
-            self.bench.solve()
+            if ticked:
+                self.bench.solve()
+            else:
+                self.bench.settle()  # the last solve stands unless time moved something
             for trace in (*self.bench.traces.values(), *self.bench.extra_traces):
                 trace.prune(self.t - TRACE_RETENTION_S)
             return self.t
@@ -219,6 +232,11 @@ class World:
         only confirm what the last one found. The firmware judges each with the noise it
         would have drawn and skips those that would change nothing; the last scan before
         anything can look (the end of the advance, a ticker) always runs.
+
+        Most calls find no span (a plan's short steps leave room for one or two scans, or
+        the current is still moving), so the cheap refusals come first: the span's
+        length, then the current's steadiness, and only then the scan times and the
+        hardware events through the span.
         """
         fw, bench = self.firmware, self.bench
         if bench.lfp_cells or not (fw.running or fw.asleep):
@@ -227,12 +245,15 @@ class World:
         tick = min((k.next_t for k in self._tickers), default=None)
         if tick is not None:
             horizon = min(horizon, tick)
-        times = self._scan_times(ts, horizon, fw.params.scan_period_s)
-        if len(times) < 3 or self._next_hardware_event(times[-1]) is not None:
+        period = fw.params.scan_period_s
+        if _scan_count(ts, horizon, period) < 3:
             return False
         trace = bench.sensed_current()
         steady = trace.steady
         if steady is None or steady.t0 > ts + EPS:
+            return False
+        times = self._scan_times(ts, horizon, period)
+        if len(times) < 3 or self._next_hardware_event(times[-1]) is not None:
             return False
         state = bench.state
         fw.fet_c = bench.fet_temperature_c()
@@ -252,12 +273,17 @@ class World:
     def _scan_times(ts: float, horizon: float, period: float) -> list[float]:
         """The scan times from `ts` up to `horizon`, as the firmware schedules them
         (each the last plus the period, rounded to 1 ns), at most QUIET_BLOCK."""
-        n = min(int((horizon - ts) / period + EPS) + 1, QUIET_BLOCK)
+        n = _scan_count(ts, horizon, period)
         if n < 1:
             return []
         if round(period, 9) == period and round(ts, 9) == ts:
-            # both on the ns grid: each rounded sum is the grid point the iteration reaches
-            times = np.round(ts + np.arange(n) * period, 9).tolist()
+            # both on the ns grid: each rounded sum is the grid point the iteration
+            # reaches. numpy's rounding (scale, round half to even, unscale) in plain
+            # Python for the few times a plan's step holds, numpy's own for long spans
+            if n <= _FEW:
+                times = [round((ts + i * period) * 1e9) / 1e9 for i in range(n)]
+            else:
+                times = np.round(ts + np.arange(n) * period, 9).tolist()
         else:
             times = [ts]
             for _ in range(n - 1):
@@ -327,14 +353,18 @@ class World:
         regulates = self.bench.response_ends_at()
         if regulates is not None and regulates <= horizon + EPS:
             events.append((regulates, self.solve))
+        protections = self.firmware.afe_protections()
+        if not protections:
+            return min(events, key=lambda e: e[0], default=None)
         trace = self.bench.sensed_current()
         now = self.t
-        for prot in self.firmware.afe_protections():
+        at_now = trace.value(now)  # every comparator sees the same current
+        for prot in protections:
             threshold, delay = self.firmware.afe_setting(prot.row.name)
             level = -threshold  # pack current: discharge is negative
             st = prot.state
             if st.afe_since is None:
-                if trace.value(now) <= level:
+                if at_now <= level:
                     events.append((now, self._afe_start(prot, now)))
                     continue
                 t_in = trace.crossing(level, False, now, horizon)
@@ -343,7 +373,7 @@ class World:
                 continue
             t_trip = st.afe_since + delay
             release = level + COMPARATOR_HYSTERESIS_A + 1e-6 * abs(level)
-            if trace.value(now) > release:
+            if at_now > release:
                 events.append((now, self._afe_stop(prot)))
                 continue
             t_out = trace.crossing(release, True, now, min(t_trip, horizon))

@@ -73,28 +73,49 @@ class NtcParams:
     def in_range(self, ohms: float) -> bool:
         """The divider's reading of `ohms` lies within the curve's range (-40..120 °C):
         beyond it the line is open (cold side) or shorted (hot side), no temperature."""
-        full = (1 << self.adc_bits) - 1
-        fraction = 1.0 if math.isinf(ohms) else ohms / (ohms + self.pullup_ohm)
-        code = min(max(round(fraction * full), 0), full)
-        if code >= full or code <= 0:
-            return False
-        measured = self.pullup_ohm * code / (full - code)
-        inv_t = 1 / 298.15 + math.log(measured / self.r25_ohm) / self.beta_k
-        return NTC_READ_MIN_C <= 1 / inv_t - KELVIN <= NTC_READ_MAX_C
+        return self.reading(ohms)[1]
 
     def read(self, ohms: float) -> float:
         """Temperature the board reports for an NTC of `ohms`: divider, ADC code, curve,
         0.1 °C; an open line (or a short) reads as the rail's temperature."""
+        return self.reading(ohms)[0]
+
+    def reading(self, ohms: float) -> tuple[float, bool]:
+        """(`read`, `in_range`) of `ohms` from one conversion: every scan asks both."""
         full = (1 << self.adc_bits) - 1
         fraction = 1.0 if math.isinf(ohms) else ohms / (ohms + self.pullup_ohm)
         code = min(max(round(fraction * full), 0), full)
         if code >= full:
-            return NTC_READ_MIN_C
+            return NTC_READ_MIN_C, False
         if code <= 0:
-            return NTC_READ_MAX_C
+            return NTC_READ_MAX_C, False
         measured = self.pullup_ohm * code / (full - code)
         inv_t = 1 / 298.15 + math.log(measured / self.r25_ohm) / self.beta_k
-        return round(min(max(1 / inv_t - KELVIN, NTC_READ_MIN_C), NTC_READ_MAX_C), 1)
+        celsius = 1 / inv_t - KELVIN
+        reported = round(min(max(celsius, NTC_READ_MIN_C), NTC_READ_MAX_C), 1)
+        return reported, NTC_READ_MIN_C <= celsius <= NTC_READ_MAX_C
+
+
+def _extremes(
+    readings: np.ndarray, cells: list[int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The highest and the lowest of `cells` (indices; None: all) at each scan of a span
+    (one row of `readings` a scan). numpy reduces a row of 16 at a time slowly; it
+    reduces whole columns fast, so the span is turned to one row a cell first."""
+    columns = np.ascontiguousarray(readings.T)
+    if cells is not None and len(cells) < len(columns):
+        columns = columns[cells]
+    return columns.max(axis=0), columns.min(axis=0)
+
+
+def _any(condition: np.ndarray | bool) -> bool:
+    """Whether a condition holds at any scan of a span (`_span`)."""
+    return bool(condition.any()) if isinstance(condition, np.ndarray) else bool(condition)
+
+
+def _span(condition: np.ndarray | bool, n: int) -> np.ndarray:
+    """A condition over a span of `n` scans: as it is, or one judged once for them all."""
+    return condition if isinstance(condition, np.ndarray) else np.full(n, condition)
 
 
 def _timer(
@@ -376,10 +397,9 @@ class Firmware:
         (`open_ntc_reads_plausible`) reads that."""
         curves = self._curves()
         ohms = ntc_ohms[: len(curves)]
-        temps = [curve.read(r) for curve, r in zip(curves, ohms, strict=False)]
-        beyond = {
-            i + 1 for i, (c, r) in enumerate(zip(curves, ohms, strict=False)) if not c.in_range(r)
-        }
+        pairs = [curve.reading(r) for curve, r in zip(curves, ohms, strict=False)]
+        temps = [reported for reported, _ in pairs]
+        beyond = {i + 1 for i, (_, valid) in enumerate(pairs) if not valid}
         d = self.defects
         checks = self.params.diagnostics.ntc_fault_check and not (
             d.active and (d.has("open_ntc_reads_cold") or d.has("open_ntc_reads_plausible"))
@@ -531,8 +551,12 @@ class Firmware:
             self.temps_c = list(temps_c)
         self.open_found = self._open_found(open_leads or set())
 
+        judged: dict[str, list[tuple[int | None, float]]] = {}  # one look per source
         for prot in self.protections:
-            values = self._values(prot.row.source)
+            source = prot.row.source
+            values = judged.get(source)
+            if values is None:
+                values = judged[source] = self._values(source)
             event = prot.evaluate(t, values, d, charger_present)
             if event is not None:
                 self.events.append(event)
@@ -595,7 +619,8 @@ class Firmware:
         missing = n - len(self._noise_ahead)
         if missing > 0:
             fresh = self._rng.standard_normal((missing, self.cell_count))
-            self._noise_ahead = np.concatenate([self._noise_ahead, fresh])
+            ahead = self._noise_ahead
+            self._noise_ahead = np.concatenate([ahead, fresh]) if len(ahead) else fresh
         return self._noise_ahead[:n]
 
     def quiet_scans(
@@ -636,12 +661,17 @@ class Firmware:
         temps = self.read_ntcs(ntc_ohms) if ntc_ohms is not None else list(self.temps_c)
         if found != self.open_found or self.ntc_faulted != faulted_before:
             return 0
-        noise = self._draw_ahead(n) * p.adc_noise_v
         offsets = np.asarray(d.adc_offsets(self.cell_count))
         gain = d.adc_gain() if d.active else 1.0
-        raw = np.maximum(np.asarray(cells_v) * gain + offsets + noise, 0.0)
+        # the scan's arithmetic on one array, in place: a span can hold 20 000 scans
+        readings = self._draw_ahead(n) * p.adc_noise_v
+        readings += np.asarray(cells_v) * gain + offsets
+        np.maximum(readings, 0.0, out=readings)
         step = p.adc_resolution_v
-        readings = np.round(np.round(raw / step) * step, 9)
+        readings /= step
+        np.round(readings, out=readings)
+        readings *= step
+        np.round(readings, 9, out=readings)
         pack = np.round(readings.sum(axis=1), 6)
         current = self.sensed_current(current_a)
         ok = np.ones(n, dtype=bool)
@@ -650,36 +680,42 @@ class Firmware:
         skip_ntcs = (d.ignored_ntcs() if d.active else set()) | self.ntc_faulted
         kept_temps = [c for i, c in enumerate(temps) if i + 1 not in skip_ntcs]
         times_a = np.asarray(times[:n])
-        fets = np.round(np.full(n, self.fet_c) if fet_c is None else np.asarray(fet_c)[:n], 1)
         timers: list[tuple[ProtectionState, str, np.ndarray]] = []
+        # A span holds most inputs still: a protection of the current, the temperatures,
+        # a fault flag judges one value for every scan, in plain Python, and only a
+        # condition that holds (or a timer already running) becomes an array. The cells'
+        # extremes per scan are taken once for all the cell rows.
+        high = low = fets = None
         for prot in self.protections:
             row, st, par = prot.row, prot.state, prot.params
             src = row.source
-            if src == "cell":
-                if not keep:
+            if not st.active and row.engine != "scan" and src != "pack":
+                continue  # the front end's, between scans (`World._next_hardware_event`)
+            value: np.ndarray | float
+            if src == "cell" or src == "cell_spread":
+                if not keep or (src == "cell_spread" and d.active and d.has("imbalance_ignored")):
                     continue
-                block = readings[:, keep]
-                value = block.max(axis=1) if row.over else block.min(axis=1)
+                if high is None or low is None:
+                    high, low = _extremes(readings, keep)
+                spread = src == "cell_spread"
+                value = np.round(high - low, 9) if spread else high if row.over else low
             elif src == "pack":
                 value = pack
-            elif src == "cell_spread":
-                if not keep or (d.active and d.has("imbalance_ignored")):
-                    continue
-                block = readings[:, keep]
-                value = np.round(block.max(axis=1) - block.min(axis=1), 9)
             elif src == "temperature":
                 if not kept_temps:
                     continue
-                value = np.full(n, max(kept_temps) if row.over else min(kept_temps))
+                value = max(kept_temps) if row.over else min(kept_temps)
             elif src == "fet_temperature":
+                if fets is None:
+                    held = np.full(n, self.fet_c) if fet_c is None else np.asarray(fet_c)[:n]
+                    fets = np.round(held, 1)
                 value = fets
             elif src == "open_wire":
-                value = np.full(n, 1.0 if found else 0.0)
+                value = 1.0 if found else 0.0
             elif src == "ntc_fault":
-                value = np.full(n, 1.0 if self.ntc_faulted else 0.0)
+                value = 1.0 if self.ntc_faulted else 0.0
             else:
-                amps = max(current, 0.0) if src == "charge_current" else max(-current, 0.0)
-                value = np.full(n, amps)
+                value = max(current, 0.0) if src == "charge_current" else max(-current, 0.0)
             threshold = prot.threshold(d)
             if src == "pack":  # summed here by numpy, in the scan by Python: keep clear of ties
                 ok &= np.abs(value - threshold) > 1e-5
@@ -687,7 +723,9 @@ class Firmware:
             if not st.active:
                 if row.engine == "scan":
                     tripping = value >= threshold - EPS if row.over else value <= threshold + EPS
-                    fires, since = _timer(tripping, times_a, st.first_seen, prot.delay(d))
+                    if st.first_seen is None and not _any(tripping):
+                        continue  # never seen, not seen now: its timer stays off
+                    fires, since = _timer(_span(tripping, n), times_a, st.first_seen, prot.delay(d))
                     if fires is not None and since is not None:
                         ok &= ~fires
                         timers.append((st, "first_seen", since))
@@ -703,8 +741,10 @@ class Firmware:
                 release = threshold if d.no_hysteresis(row.name) else par.release
                 past = value < release - EPS if row.over else value > release + EPS
             else:  # released once the charger is gone
-                past = np.full(n, not charger_present)
-            fires, since = _timer(past, times_a, st.release_seen, par.release_delay_s)
+                past = not charger_present
+            if st.release_seen is None and not _any(past):
+                continue
+            fires, since = _timer(_span(past, n), times_a, st.release_seen, par.release_delay_s)
             if fires is not None and since is not None:
                 ok &= ~fires
                 timers.append((st, "release_seen", since))
@@ -734,7 +774,9 @@ class Firmware:
         b = self.params.balance
         if not b.enabled or (b.only_charging and current < b.charge_detect_a - EPS):
             return np.zeros(len(readings), dtype=np.int64)
-        low = readings.min(axis=1, keepdims=True)
+        if readings.max() < b.start_v - EPS:  # no cell high enough to balance, any scan
+            return np.zeros(len(readings), dtype=np.int64)
+        low = _extremes(readings)[1][:, np.newaxis]
         on = (readings >= b.start_v - EPS) & (readings - low > b.window_v + EPS)
         for cell in self.defects.never_balanced():
             on[:, cell - 1] = False

@@ -22,6 +22,7 @@ firmware reports the flag at its next scan and releases it by its recovery rule.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Literal
 
 from simlab.firmware.defects import DefectSet
@@ -260,6 +261,9 @@ class ProtectionState:
     afe_since: float | None = None  # front end: since when the comparator has seen it
 
 
+_READING = itemgetter(1)  # of a (channel, reading) pair
+
+
 @dataclass
 class Protection:
     row: ProtectionRow
@@ -294,7 +298,7 @@ class Protection:
             channel, value = values[0]
         else:
             pick = max if row.over else min
-            channel, value = pick(values, key=lambda cv: cv[1])
+            channel, value = pick(values, key=_READING)
         tripping = value >= threshold - EPS if row.over else value <= threshold + EPS
 
         if not st.active:

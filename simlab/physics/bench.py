@@ -202,6 +202,8 @@ class Bench:
         self._short_since: float | None = None  # when the contacts closed (relay command)
         self.traces = {name: Trace(0.0) for name in TRACED}
         self._solved_at: object = None  # the `changes` token of the last solve
+        # a token only the shunt's warming replaced since then (the circuit does not read it)
+        self._warmed_at: object = None
         # Current-sense emulation, wired by the lab; and every generator's trace, which
         # the world prunes with its own.
         self.sense_injection: SenseInjection | None = None
@@ -266,30 +268,46 @@ class Bench:
                 emf += ch.voltage_set
         return emf, r
 
-    def _pack_caps(
-        self, emf: float
-    ) -> tuple[float, float, list[SourceChannel], list[SourceChannel]]:
-        """What the battery side can source and sink (A), and the outputs that bound each.
+    def _pack_caps(self) -> tuple[float, float]:
+        """What the battery side can source and sink (A).
 
         A battery simulator is bounded by its own limits and power; a string of emulator
         channels by its weakest channel (a channel that is off is an open string: no
-        current at all); LFP cells by nothing the bench reaches."""
+        current at all); LFP cells by nothing the bench reaches. Every solve asks this,
+        so it is one pass over the channels; which of them bind (`_limiters`) is asked
+        only when one does."""
         src = self.pack_source
         if src is not None:
             if not src.output_on:
-                return 0.0, 0.0, [], []
-            return src.source_cap(emf), src.sink_cap(emf), [src], [src]
-        emulated = [ch for ch in self.positions if ch is not None]
+                return 0.0, 0.0
+            emf = src.voltage_set
+            return src.source_cap(emf), src.sink_cap(emf)
+        low_src = low_sink = math.inf
+        emulated = False
+        for ch in self.positions:
+            if ch is None:
+                continue
+            if not ch.output_on:
+                return 0.0, 0.0
+            emulated = True
+            source, sink = ch.caps(ch.voltage_set)
+            if source < low_src:
+                low_src = source
+            if sink < low_sink:
+                low_sink = sink
         if not emulated:
-            return math.inf, math.inf, [], []
-        if not all(ch.output_on for ch in emulated):
-            return 0.0, 0.0, [], []
-        sources = [ch.source_cap(ch.voltage_set) for ch in emulated]
-        sinks = [ch.sink_cap(ch.voltage_set) for ch in emulated]
-        low_src, low_sink = min(sources), min(sinks)
-        by_src = [ch for ch, a in zip(emulated, sources, strict=True) if a <= low_src + 1e-12]
-        by_sink = [ch for ch, a in zip(emulated, sinks, strict=True) if a <= low_sink + 1e-12]
-        return low_src, low_sink, by_src, by_sink
+            return math.inf, math.inf
+        return low_src, low_sink
+
+    def _limiters(self, bound: str, cap: float) -> list[SourceChannel]:
+        """The outputs of the battery side that hold it at `cap`, the bound it reached
+        ("source" or "sink"): the battery simulator, or the weakest emulator channels."""
+        if self.pack_source is not None:
+            return [self.pack_source]
+        emulated = [ch for ch in self.positions if ch is not None]
+        if bound == "source":
+            return [ch for ch in emulated if ch.source_cap(ch.voltage_set) <= cap + 1e-12]
+        return [ch for ch in emulated if ch.sink_cap(ch.voltage_set) <= cap + 1e-12]
 
     def _load_current(self, emf: float, r_cells: float) -> float:
         """The load's current within its envelope (present range, rated power)."""
@@ -341,8 +359,38 @@ class Bench:
 
     def refresh(self) -> BenchState:
         """The solution for the present inputs: the last one, unless a change was marked
-        (`simlab.changes.touch`) since it was solved."""
-        if self._solved_at is changes.token():
+        (`simlab.changes.touch`) since it was solved. The shunt's warming alone marks
+        nothing the circuit reads (`_seen`)."""
+        if self._seen(changes.token()):
+            return self.state
+        return self.solve()
+
+    def _seen(self, token: object) -> bool:
+        """The last solution stands for `token`: solved at it, or only the shunt's warming
+        replaced it since (which the BMS's view of the current reads live, the circuit
+        not at all)."""
+        return token is self._solved_at or token is self._warmed_at
+
+    def settle(self) -> BenchState:
+        """The solution once time has moved on: the last one, where nothing in it can
+        have changed since it was solved, else a fresh solve.
+
+        Time alone changes a solution only through the short relay (its contacts meet
+        after their delay, a battery simulator's regulation catches up), a current
+        still ramping or approaching its end, and LFP cells whose charge moved; every
+        other input is written by code that solves or marks a change (`simlab.changes`).
+        What the end of every time step asks: most steps change nothing the circuit
+        reads."""
+        relay = self.short_relay
+        if (
+            self._seen(changes.token())
+            and not self.lfp_cells
+            and not self._short_conducting
+            and self._short_since is None
+            and (relay is None or not relay.closed)
+            and isinstance(self.traces["pack_current"].last, Const)
+            and isinstance(self.traces["pack_voltage"].last, Const)
+        ):
             return self.state
         return self.solve()
 
@@ -358,7 +406,7 @@ class Bench:
         self._solved_at = changes.token()  # taken first: a change marked during it counts
         r_path = self.params.r_path_ohm
         emf, r_cells = self._emf_and_r()
-        src_cap, sink_cap, by_src, by_sink = self._pack_caps(emf)
+        src_cap, sink_cap = self._pack_caps()
         if self._responding():  # a battery simulator's capacitance carries the short's start
             src_cap = math.inf
         i_load = self._load_current(emf, r_cells)
@@ -392,7 +440,9 @@ class Bench:
         cells_v: list[float] = []
         lfp_cells, bleed_ohm = self.lfp_cells, self.bleed_ohm
         carry = 0.0 if self.pack_source is not None else i_pack  # sense taps carry no pack current
-        limiters = by_sink if bound == "sink" else by_src if bound == "source" else []
+        limiters = []
+        if bound:
+            limiters = self._limiters(bound, sink_cap if bound == "sink" else src_cap)
         # the BMS's own supply current, where the battery side is a closed string
         draw = self.board_draw_a if (src_cap > 0.0 or sink_cap > 0.0) else 0.0
         cell_draw = 0.0 if self.pack_source is not None else draw
@@ -652,7 +702,9 @@ class Bench:
                 continue
             setattr(self, attr, target + (rise - target) * math.exp(-dt / tau))
         if abs(self.shunt_rise_k - old) > 1e-6:
+            unseen = changes.token() not in (self._solved_at, self._warmed_at)
             changes.touch()
+            self._warmed_at = None if unseen else changes.token()
 
 
 def _affine(piece: Piece, offset: float, gain: float) -> Piece:

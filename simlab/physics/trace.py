@@ -334,6 +334,9 @@ class Sum(TraceView):
     def crossing(self, level: float, rising: bool, t_from: float, t_to: float) -> float | None:
         if t_to < t_from:
             return None
+        steady = self.steady
+        if steady is not None and steady.t0 < t_from:
+            return None  # both sides constant since before t_from: one value, no crossing
         cuts = [t_from, *(t for t in self.breaks(t_from, t_to) if t_from < t < t_to), t_to]
         before: float | None = None
         for a, b in itertools.pairwise(cuts):

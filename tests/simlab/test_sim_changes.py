@@ -226,3 +226,27 @@ def test_no_query_of_any_model_writes_what_the_circuit_reads(model):
             asked += 1
         assert _inputs(hw) == before, header
     assert asked > 30
+
+
+def test_the_end_of_a_time_step_keeps_a_solution_only_while_nothing_it_reads_moved() -> None:
+    """`Bench.settle` (what ends every `World.advance`) reuses the last solution, also
+    past the shunt's warming; a marked change, or a short relay whose contacts time alone
+    can close, solves again."""
+    from tests.simlab.simworld import make_rig
+
+    rig = make_rig()
+    bench = rig.world.bench
+    rig.world.solve()
+    kept = bench.state
+    assert bench.settle() is kept
+    rig.charger.voltage_set, rig.charger.current_limit, rig.charger.output_on = 56.0, 2.5, True
+    assert bench.settle() is kept  # written without a mark or a solve: not seen (the contract)
+    changes.touch()  # as a SCPI setting marks it
+    charged = bench.settle()
+    assert charged.charge_a == pytest.approx(2.5)
+    marked = changes.token()
+    bench.step(1.0)  # 2.5 A warms the shunt: a mark the circuit does not read
+    assert changes.token() is not marked
+    assert bench.settle() is charged and bench.refresh() is charged
+    rig.short.closed = True  # commanded closed: the contacts meet after their delay
+    assert bench.settle() is not charged
