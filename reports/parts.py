@@ -322,16 +322,18 @@ def print_part(part: Part, run_dir: Path) -> Path:
 
 
 def _write(part: Part, run_dir: Path, path: Path) -> None:
-    """Print the part; its note first, so a part's PDF never stands without it."""
-    from reports.layout import last_page_fill
+    """Print the part; its note first, so a part's PDF never stands without it. How full
+    its last page is comes from the layout (`reports.layout.laid_out_page`), as the PDF
+    would say it."""
+    from reports.layout import laid_out_page
 
     document = lay_out(part.html, Path(run_dir).resolve().as_uri() + "/")
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     document.write_pdf(tmp)
+    pages = len(document.pages)
+    fill = laid_out_page(document.pages[-1], pages).fill
     resume = resume_point(document, part.starts)
-    _write_note(
-        path.with_suffix(".note"), PageNote(last_page_fill(tmp), len(document.pages), resume)
-    )
+    _write_note(path.with_suffix(".note"), PageNote(fill, pages, resume))
     os.replace(tmp, path)
 
 
