@@ -31,7 +31,7 @@ try:
 except ImportError:  # not POSIX: no live printer runs beside the builder (reports.live)
     fcntl = None
 
-from reports.engine import lay_out
+from reports.engine import ANCHOR, lay_out
 from reports.fonts import font_folder
 from reports.html import environment
 from reports.model import Report, ResultSection
@@ -354,7 +354,7 @@ def resume_point(document, starts: dict[str, Resume]) -> Resume | None:
             return None
         box = children[0]
         element = getattr(box, "element", None)
-        name = element.get("id") if element is not None else None
+        name = (element.get("id") or element.get(ANCHOR)) if element is not None else None
         if not name or name in seen:
             continue
         seen.add(name)
