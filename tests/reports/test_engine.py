@@ -103,7 +103,9 @@ def test_release_removes_the_font_folders_whatever_became_of_the_fonts(tmp_path)
     assert not any(Path(f).exists() for f in folders) and kept is not None
 
 
-SAMPLE = """<html><head><style>@page {{ size: A6; margin: 10mm }}
+SAMPLE = """<html><head><style>@page {{ size: A6; margin: 10mm;
+  @top-right {{ content: "Report 7"; text-align: right; vertical-align: bottom }}
+  @bottom-left {{ content: "Page " counter(page); text-align: left; vertical-align: top }} }}
 body {{ font-size: 9pt }} .case {{ margin-top: 4mm }} td {{ padding: 1mm }}
 figure {{ margin: 3mm 0; break-inside: avoid }} img {{ width: 40mm; display: block }}
 .turn {{ transform: rotate(-20deg) }}</style></head><body>
@@ -154,14 +156,15 @@ def _marker_styles(doc) -> list[tuple]:
 
 def test_the_report_engine_lays_a_page_out_as_weasyprint_does(tmp_path):
     """`lay_out` trims WeasyPrint's user-agent stylesheet and lays ids out as data
-    attributes: the same pages, text boxes, list markers, anchors (the PDF's named
-    destinations) and bookmarks as WeasyPrint's own rendering of the same HTML."""
+    attributes: the same pages, text boxes (margin boxes' too), list markers, anchors (the
+    PDF's named destinations) and bookmarks as WeasyPrint's own rendering of the HTML."""
     html, base = _sample(tmp_path)
     plain = engine.weasyprint().HTML(string=html, base_url=base).render()
     ours = engine.lay_out(html, base)
     assert len(ours.pages) == len(plain.pages) > 1
     assert _texts(ours) == _texts(plain)
     assert any(text == "• " for _, text, _, _ in _texts(ours))  # the list's markers
+    assert (1, "Report 7") in [(page, text) for page, text, _, _ in _texts(ours)]
     assert len(_marker_styles(ours)) == 2 and _marker_styles(ours) == _marker_styles(plain)
     assert [p.anchors for p in ours.pages] == [p.anchors for p in plain.pages]
     assert "fig-5" in ours.pages[-1].anchors and "turned" in ours.pages[-1].anchors
