@@ -31,7 +31,7 @@ try:
 except ImportError:  # not POSIX: no live printer runs beside the builder (reports.live)
     fcntl = None
 
-from reports.engine import ANCHOR, lay_out
+from reports.engine import ANCHOR, collector_paused, lay_out
 from reports.fonts import font_folder
 from reports.html import environment
 from reports.model import Report, ResultSection
@@ -327,9 +327,10 @@ def _write(part: Part, run_dir: Path, path: Path) -> None:
     would say it."""
     from reports.layout import laid_out_page
 
-    document = lay_out(part.html, Path(run_dir).resolve().as_uri() + "/")
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    document.write_pdf(tmp)
+    with collector_paused():
+        document = lay_out(part.html, Path(run_dir).resolve().as_uri() + "/")
+        document.write_pdf(tmp)
     pages = len(document.pages)
     fill = laid_out_page(document.pages[-1], pages).fill
     resume = resume_point(document, part.starts)

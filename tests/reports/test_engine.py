@@ -194,3 +194,19 @@ def test_cells_under_elements_with_ids_share_their_style(tmp_path):
     plain = engine.weasyprint().HTML(string=html, base_url=base).render()
     assert len(cell_styles(plain)) >= 6  # one per case at least
     assert len(cell_styles(engine.lay_out(html, base))) == 1
+
+
+def test_the_collector_is_paused_while_a_part_prints_and_left_as_it_was():
+    import gc
+
+    assert gc.isenabled()
+    with engine.collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with engine.collector_paused():
+            pass
+        assert not gc.isenabled()  # a caller's own pause is not undone
+    finally:
+        gc.enable()
