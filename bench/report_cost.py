@@ -8,12 +8,20 @@ reports from the last run's store in this process: once from nothing (no plot: w
 PDF's parts go once joined, so a rebuild prints every part). Ratios and medians, no
 thresholds.
 
-    .venv/bin/python bench/report_cost.py [--runs N] [extra rig run arguments]
+With `--base PATH` (another checkout of bms-rig, e.g. main unpacked with `git archive`),
+the last run's store is also rebuilt from nothing by each checkout in turn, alternated, in
+fresh processes: CPU seconds of the whole rebuild and of its PDF (printing the parts,
+joining, stamping), the ratio this/base, and each part's layout and writing time. With
+`--run-dir DIR` no `rig run` is made: only those rebuilds, of that run folder's store.
+
+    .venv/bin/python bench/report_cost.py [--runs N] [--base PATH [--run-dir DIR]]
+        [extra rig run arguments]
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import statistics
@@ -57,10 +65,102 @@ def _run(runs: Path, extra: list[str], report: bool) -> tuple[float, dict[str, f
     return wall, figures
 
 
+# Run in a fresh interpreter with a checkout's tree first on the path: the store copied
+# without anything built from it, rebuilt, each part laid out and written timed.
+REBUILD = """
+import json, shutil, sys, time
+from pathlib import Path
+src, dest = Path(sys.argv[1]), Path(sys.argv[2])
+shutil.copytree(src, dest, ignore=shutil.ignore_patterns(
+    "report-parts", "report.*", "plots", "allure-results", "junit.xml"))
+import reports.engine as engine
+import reports.parts as parts
+laid = []
+def timed(html, base_url, _lay_out=engine.lay_out):
+    t = time.process_time()
+    document = _lay_out(html, base_url)
+    write = document.write_pdf
+    def write_pdf(target=None, **kw):
+        w = time.process_time(); out = write(target, **kw)
+        laid.append((len(document.pages), w - t, time.process_time() - w))
+        return out
+    document.write_pdf = write_pdf
+    return document
+parts.lay_out = timed
+from reports.build import build_reports
+t, c = time.perf_counter(), time.process_time()
+r = build_reports(dest)
+print(json.dumps({"wall": time.perf_counter() - t, "cpu": time.process_time() - c,
+    "pdf": sum(r.cpu_seconds[k] for k in r.cpu_seconds if k in ("front and back matter", "pdf")),
+    "pages": r.pages, "parts": laid}))
+"""
+
+
+def _rebuild(tree: Path, store: Path, dest: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    proc = subprocess.run(
+        [sys.executable, "-c", REBUILD, str(store), str(dest)],
+        cwd=tree, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if proc.returncode:
+        raise SystemExit(f"rebuild with {tree} failed:\n{proc.stderr[-3000:]}")
+    shutil.rmtree(dest, ignore_errors=True)
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def against_base(base: Path, store: Path, n: int, tmp: Path) -> None:
+    """The store rebuilt by `base` and by this checkout, alternated, `n` times each."""
+    trees = {"base": base.resolve(), "this": REPO}
+    got: dict[str, list[dict]] = {name: [] for name in trees}
+    for i in range(n):
+        for name, tree in trees.items():
+            got[name].append(_rebuild(tree, store, tmp / f"rebuild-{name}-{i}"))
+    med = statistics.median
+    print(f"rebuilt from the store by each checkout, {n} times each, alternated:")
+    for key, label in (("cpu", "CPU, whole rebuild"), ("pdf", "CPU, its PDF"),
+                       ("wall", "wall, whole rebuild")):  # fmt: skip
+        b, t = (med(r[key] for r in got[name]) for name in trees)
+        print(f"  {label}: base {b:.2f} s, this {t:.2f} s = {t / b:.2f}")
+    pages = {name: sorted({r["pages"] for r in got[name]}) for name in trees}
+    print(f"  pages: base {pages['base']}, this {pages['this']}")
+    print("  parts, pages: base layout + write / this layout + write, CPU s (medians):")
+    for k, (b, t) in enumerate(zip(*(_parts(got[name]) for name in trees), strict=False)):
+        times = f"{b[1]:.3f} + {b[2]:.3f} / {t[1]:.3f} + {t[2]:.3f}"
+        print(f"    part {k + 1:2d}, {b[0]:3d} p: {times}")
+    b, t = (_parts(got[name]) for name in trees)
+    print(
+        f"    all parts: {sum(p[1] for p in b):.2f} + {sum(p[2] for p in b):.2f} / "
+        f"{sum(p[1] for p in t):.2f} + {sum(p[2] for p in t):.2f}"
+    )
+
+
+def _parts(rebuilds: list[dict]) -> list[tuple[int, float, float]]:
+    """Each part's pages and median layout and write CPU seconds over the rebuilds."""
+    med = statistics.median
+    return [
+        (runs[0][0], med(r[1] for r in runs), med(r[2] for r in runs))
+        for runs in zip(*(r["parts"] for r in rebuilds), strict=False)
+    ]
+
+
 def main(argv: list[str]) -> int:
     runs_n = 3
-    if argv[:1] == ["--runs"]:
-        runs_n, argv = int(argv[1]), argv[2:]
+    base: Path | None = None
+    store: Path | None = None
+    while argv[:1] and argv[0] in ("--runs", "--base", "--run-dir"):
+        option, value, argv = argv[0], argv[1], argv[2:]
+        if option == "--runs":
+            runs_n = int(value)
+        elif option == "--base":
+            base = Path(value)
+        else:
+            store = Path(value)
+    if store is not None:
+        if base is None:
+            raise SystemExit("--run-dir goes with --base: it only rebuilds")
+        with tempfile.TemporaryDirectory() as tmp:
+            against_base(base, store, runs_n, Path(tmp))
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         walls: dict[bool, list[float]] = {True: [], False: []}
         said: dict[bool, list[dict[str, float]]] = {True: [], False: []}
@@ -71,6 +171,8 @@ def main(argv: list[str]) -> int:
                 walls[report].append(wall)
                 said[report].append(figures)
         (run_dir,) = (Path(tmp) / f"runs-{runs_n - 1}-1").iterdir()
+        if base is not None:
+            against_base(base, run_dir, runs_n, Path(tmp))
         warm = build_reports(run_dir)
         shutil.rmtree(run_dir / "plots", ignore_errors=True)
         shutil.rmtree(run_dir / FOLDER, ignore_errors=True)

@@ -29,6 +29,17 @@ from typing import Any
 
 _STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 _SHEETS: dict[tuple[str, str], tuple[Any, Any]] = {}
+_HTML: list[type] = []
+ANCHOR = "data-anchor"  # an element's id while WeasyPrint lays it out (`lay_out`)
+_ID = re.compile(r"(<[A-Za-z][^<>]*?\s)id=([\"'])")
+# Rules of WeasyPrint's user-agent stylesheet that give every element of a document
+# pseudo-elements the report never has: footnote and note calls and markers (nothing is
+# floated to a footnote or a note) and a list marker (only `li` is a list item here).
+_UNUSED_PSEUDO = re.compile(r"^::(?:footnote|note)-[a-z]+ \{[^}]*\}\n", re.MULTILINE)
+# Its rules for the sixteen page-margin boxes and the footnote and note areas, inside its
+# @page rule: every page of a document is a page type of its own, styled with each of
+# them. The report's stylesheet says what its four margin boxes are, with their alignment.
+_MARGIN_BOXES = re.compile(r"^  @[a-z-]+ +\{[^}]*\}\n", re.MULTILINE)
 _FOLDERS: list[str] = []
 
 
@@ -54,11 +65,17 @@ def lay_out(html: str, base_url: str) -> Any:
     once per process: every printed part of a report carries the same stylesheet, and
     parsing it with its five `@font-face` fonts costs about 30 ms a part, a quarter of a
     one-page chapter's printing. The stylesheet is given as the user's (no author sheet is
-    left in the page to outrank it), which cascades as the same rules in the page would."""
+    left in the page to outrank it), which cascades as the same rules in the page would.
+
+    Ids are laid out as `data-anchor` attributes and made anchors afterwards, where
+    WeasyPrint would have put them (`_anchors_restored`): WeasyPrint gives an element
+    with an id a style of its own, and with it every element inside it, so that each of a
+    chapter's cases had its table's rows and cells styled anew (an eighth of its layout)."""
     module = weasyprint()
+    html = _ID.sub(rf"\1{ANCHOR}=\2", html)
     match = _STYLE.search(html)
     if match is None:
-        return module.HTML(string=html, base_url=base_url).render()
+        return _anchors_restored(_html_class(module)(string=html, base_url=base_url).render())
     key = (match[1], base_url)
     if key not in _SHEETS:
         from weasyprint.text.fonts import FontConfiguration
@@ -69,9 +86,97 @@ def lay_out(html: str, base_url: str) -> Any:
         _SHEETS[key] = (sheet, fonts)
     sheet, fonts = _SHEETS[key]
     bare = html[: match.start()] + html[match.end() :]
-    return module.HTML(string=bare, base_url=base_url).render(
+    document = _html_class(module)(string=bare, base_url=base_url).render(
         stylesheets=[sheet], font_config=fonts
     )
+    return _anchors_restored(document)
+
+
+def _anchors_restored(document: Any) -> Any:
+    """Each page's anchors as WeasyPrint finds them for ids (`weasyprint.anchors.
+    gather_anchors`), from the `data-anchor` attributes `lay_out` gave the ids: on each
+    page, the first box in tree order that an element with one makes (not an anonymous
+    box, nor a pseudo-element's), its border box, through the transforms above it. The
+    PDF's named destinations and `reports.parts.resume_point` read them."""
+    from weasyprint.css import AnonymousStyle
+    from weasyprint.formatting_structure import boxes
+
+    def gather(box: Any, found: dict, matrix: Any) -> None:
+        if box.style["transform"] and not isinstance(box, boxes.InlineBox):
+            own = box.transformation_matrix  # set as WeasyPrint gathered the page
+            matrix = own @ matrix if matrix else own
+        element = box.element
+        if (
+            element is not None
+            and not isinstance(box.style, AnonymousStyle)
+            and box.style.pseudo_type is None
+        ):
+            name = element.get(ANCHOR)
+            if name and name not in found:
+                x, y, width, height = box.hit_area()
+                x2, y2 = x + width, y + height
+                if matrix:
+                    x, y = matrix.transform_point(x, y)
+                    x2, y2 = matrix.transform_point(x2, y2)
+                found[name] = (x, y, x2, y2)
+        for child in box.all_children():
+            gather(child, found, matrix)
+
+    for page in document.pages:
+        found: dict[str, tuple] = {}
+        gather(page._page_box, found, None)
+        if found:
+            page.anchors = found | page.anchors  # a name's own anchor (<a name>) first
+    return document
+
+
+def _html_class(module: ModuleType) -> type:
+    """WeasyPrint's `HTML`, its user-agent stylesheet without the rules for pseudo-elements
+    the report never has (`_UNUSED_PSEUDO`). WeasyPrint makes a style of each
+    pseudo-element a rule names for every element it matches, and `::marker` and the five
+    footnote and note rules match every element: six styles per element, computed and
+    thrown away, about a fifth of the time a chapter takes to lay out. Nor the rules for
+    the page's margin boxes (`_MARGIN_BOXES`): sixteen styles a page, 3 % of a chapter's
+    layout. Without them the pages are the same. A WeasyPrint that keeps its stylesheet
+    elsewhere gets its own."""
+    if not _HTML:
+        _HTML.append(module.HTML)
+        try:
+            from weasyprint import html as ua
+            from weasyprint.css.counters import CounterStyle
+
+            text = _UNUSED_PSEUDO.sub("", _MARGIN_BOXES.sub("", ua.UA))
+            text = text.replace("\n::marker {", "\nli::marker {")
+            # its @counter-style rules fill a table of their own, not the one WeasyPrint uses
+            sheet = module.CSS(string=text, counter_style=CounterStyle())
+        except (ImportError, AttributeError):
+            return _HTML[0]
+
+        class ReportHTML(module.HTML):
+            def _ua_stylesheets(self, forms: bool = False) -> list:
+                return [sheet] if not forms else super()._ua_stylesheets(forms)
+
+        _HTML[0] = ReportHTML
+    return _HTML[0]
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a part is laid out and written, as it
+    was before afterwards. WeasyPrint allocates millions of objects for a part, and the
+    collector scanned the process's heap again and again while they lived, to free little
+    that reference counting does not: 3-4 % of a rebuild's CPU (five of five alternated
+    default rebuilds), for 14 MB more at the peak (the largest part's cycles, freed at
+    the next collection)."""
+    import gc
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def release() -> None:

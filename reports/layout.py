@@ -143,6 +143,40 @@ def last_page_fill(path: Path | str) -> float:
     return read_page(reader.pages[-1], len(reader.pages)).fill
 
 
+PX = 0.75  # a CSS pixel in PDF points: WeasyPrint lays out in CSS pixels
+
+
+def laid_out_page(page, number: int) -> Page:
+    """What `read_page` would read from the printed page, taken from WeasyPrint's layout
+    of it (a `Document`'s page) instead: each line of text with its baseline and size,
+    each image with its box, in PDF points from the lower left corner. Printing a part
+    then needs no second pass over its PDF to know how full its last page is (reading
+    it back costs a tenth of writing it)."""
+    from weasyprint.formatting_structure import boxes
+
+    height = page.height * PX
+    texts: list[Text] = []
+    images: list[Image] = []
+
+    def walk(box, turned: bool) -> None:
+        turned = turned or bool(box.style["transform"])
+        if isinstance(box, boxes.TextBox):
+            if box.text and box.style["visibility"] == "visible":
+                y = height - (box.position_y + box.baseline) * PX
+                size = box.style["font_size"] * PX
+                texts.append(Text(box.text, box.position_x * PX, y, size, "", turned))
+            return
+        if isinstance(box, boxes.ReplacedBox) and box.width and box.height:
+            bottom = height - (box.content_box_y() + box.height) * PX
+            x = box.content_box_x() * PX
+            images.append(Image("", x, bottom, box.width * PX, box.height * PX))
+        for child in box.all_children():
+            walk(child, turned)
+
+    walk(page._page_box, False)
+    return Page(number, page.width * PX, height, texts, images)
+
+
 _FONTS: dict[str, object] = {}
 
 

@@ -31,7 +31,7 @@ try:
 except ImportError:  # not POSIX: no live printer runs beside the builder (reports.live)
     fcntl = None
 
-from reports.engine import lay_out
+from reports.engine import ANCHOR, collector_paused, lay_out
 from reports.fonts import font_folder
 from reports.html import environment
 from reports.model import Report, ResultSection
@@ -322,16 +322,19 @@ def print_part(part: Part, run_dir: Path) -> Path:
 
 
 def _write(part: Part, run_dir: Path, path: Path) -> None:
-    """Print the part; its note first, so a part's PDF never stands without it."""
-    from reports.layout import last_page_fill
+    """Print the part; its note first, so a part's PDF never stands without it. How full
+    its last page is comes from the layout (`reports.layout.laid_out_page`), as the PDF
+    would say it."""
+    from reports.layout import laid_out_page
 
-    document = lay_out(part.html, Path(run_dir).resolve().as_uri() + "/")
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    document.write_pdf(tmp)
+    with collector_paused():
+        document = lay_out(part.html, Path(run_dir).resolve().as_uri() + "/")
+        document.write_pdf(tmp)
+    pages = len(document.pages)
+    fill = laid_out_page(document.pages[-1], pages).fill
     resume = resume_point(document, part.starts)
-    _write_note(
-        path.with_suffix(".note"), PageNote(last_page_fill(tmp), len(document.pages), resume)
-    )
+    _write_note(path.with_suffix(".note"), PageNote(fill, pages, resume))
     os.replace(tmp, path)
 
 
@@ -352,7 +355,7 @@ def resume_point(document, starts: dict[str, Resume]) -> Resume | None:
             return None
         box = children[0]
         element = getattr(box, "element", None)
-        name = element.get("id") if element is not None else None
+        name = (element.get("id") or element.get(ANCHOR)) if element is not None else None
         if not name or name in seen:
             continue
         seen.add(name)

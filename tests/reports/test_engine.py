@@ -101,3 +101,112 @@ def test_release_removes_the_font_folders_whatever_became_of_the_fonts(tmp_path)
     assert folders and any(Path(f).iterdir() for f in folders)  # the font copied there
     engine.release()
     assert not any(Path(f).exists() for f in folders) and kept is not None
+
+
+SAMPLE = """<html><head><style>@page {{ size: A6; margin: 10mm;
+  @top-right {{ content: "Report 7"; text-align: right; vertical-align: bottom }}
+  @bottom-left {{ content: "Page " counter(page); text-align: left; vertical-align: top }} }}
+body {{ font-size: 9pt }} .case {{ margin-top: 4mm }} td {{ padding: 1mm }}
+figure {{ margin: 3mm 0; break-inside: avoid }} img {{ width: 40mm; display: block }}
+.turn {{ transform: rotate(-20deg) }}</style></head><body>
+<h2 id="s1">1 Summary</h2><ul><li>one</li><li id="li-2">two</li></ul>
+<section id="sec">{cases}</section>
+<div class="turn"><span id="turned">turned</span></div>
+</body></html>"""
+CASE = """<div class="case" id="case-{i}"><table><tr><td>cell {i}</td><td>value</td></tr>
+<tr><td><span id="span-{i}">inline</span></td><td>x</td></tr></table>
+<figure id="fig-{i}"><img src="plot.png"><figcaption>Figure {i}</figcaption></figure></div>"""
+
+
+def _sample(tmp_path) -> tuple[str, str]:
+    from PIL import Image
+
+    Image.new("RGB", (200, 120), "white").save(tmp_path / "plot.png")
+    return SAMPLE.format(cases="".join(CASE.format(i=i) for i in range(6))), tmp_path.as_uri() + "/"
+
+
+def _texts(doc) -> list[tuple]:
+    from weasyprint.formatting_structure import boxes
+
+    out = []
+
+    def walk(box, page):
+        if isinstance(box, boxes.TextBox):
+            out.append((page, box.text, round(box.position_x, 3), round(box.position_y, 3)))
+        for child in box.all_children():
+            walk(child, page)
+
+    for n, page in enumerate(doc.pages):
+        walk(page._page_box, n)
+    return out
+
+
+def _marker_styles(doc) -> list[tuple]:
+    found = []
+
+    def walk(box):
+        if box.element_tag == "li::marker" and hasattr(box, "text"):
+            found.append((box.style["font_variant_numeric"], box.style["text_transform"]))
+        for child in box.all_children():
+            walk(child)
+
+    walk(doc.pages[0]._page_box)
+    return found
+
+
+def test_the_report_engine_lays_a_page_out_as_weasyprint_does(tmp_path):
+    """`lay_out` trims WeasyPrint's user-agent stylesheet and lays ids out as data
+    attributes: the same pages, text boxes (margin boxes' too), list markers, anchors (the
+    PDF's named destinations) and bookmarks as WeasyPrint's own rendering of the HTML."""
+    html, base = _sample(tmp_path)
+    plain = engine.weasyprint().HTML(string=html, base_url=base).render()
+    ours = engine.lay_out(html, base)
+    assert len(ours.pages) == len(plain.pages) > 1
+    assert _texts(ours) == _texts(plain)
+    assert any(text == "• " for _, text, _, _ in _texts(ours))  # the list's markers
+    assert (1, "Report 7") in [(page, text) for page, text, _, _ in _texts(ours)]
+    assert len(_marker_styles(ours)) == 2 and _marker_styles(ours) == _marker_styles(plain)
+    assert [p.anchors for p in ours.pages] == [p.anchors for p in plain.pages]
+    assert "fig-5" in ours.pages[-1].anchors and "turned" in ours.pages[-1].anchors
+    assert [p.bookmarks for p in ours.pages] == [p.bookmarks for p in plain.pages]
+
+
+def test_cells_under_elements_with_ids_share_their_style(tmp_path):
+    """Why ids are laid out as data attributes: WeasyPrint gives an element with an id a
+    style of its own, and every element inside it too."""
+    from weasyprint.formatting_structure import boxes
+
+    html, base = _sample(tmp_path)
+
+    def cell_styles(doc) -> set[int]:
+        found = set()
+
+        def walk(box):
+            if isinstance(box, boxes.TableCellBox):
+                found.add(id(box.style))
+            for child in box.all_children():
+                walk(child)
+
+        for page in doc.pages:
+            walk(page._page_box)
+        return found
+
+    plain = engine.weasyprint().HTML(string=html, base_url=base).render()
+    assert len(cell_styles(plain)) >= 6  # one per case at least
+    assert len(cell_styles(engine.lay_out(html, base))) == 1
+
+
+def test_the_collector_is_paused_while_a_part_prints_and_left_as_it_was():
+    import gc
+
+    assert gc.isenabled()
+    with engine.collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with engine.collector_paused():
+            pass
+        assert not gc.isenabled()  # a caller's own pause is not undone
+    finally:
+        gc.enable()

@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from reports.engine import lay_out
-from reports.layout import read_pages
+from reports.layout import laid_out_page, read_pages
 from tests.reports.pdf_checks import (
     figures_far_from_tables,
     nearly_empty,
@@ -148,3 +148,28 @@ def test_the_checks_find_each_fault_on_a_page_made_to_have_it(tmp_path):
     far = figures_far_from_tables(pages, {1: ("cell_ov_threshold", "3.6506")})
     assert far and "its table on no page" in far[0]
     assert placeholders([p.extract_text() for p in PdfReader(pdf).pages])
+
+
+def test_a_page_laid_out_is_as_full_as_its_printed_page_reads(tmp_path):
+    """A part's last page fill comes from WeasyPrint's layout (`laid_out_page`), not from
+    its PDF: the same figure on pages ending in text, in an image, or nearly empty."""
+    from PIL import Image
+
+    Image.new("RGB", (300, 200), "white").save(tmp_path / "plot.png")
+    rows = "".join(f"<tr><td>row {i}</td><td>3.6{i:02d}</td></tr>" for i in range(60))
+    html = (
+        "<html><head><style>@page { size: A4; margin: 21mm 15mm 19mm 15mm }"
+        " img { width: 120mm; display: block } .big { font-size: 14pt }</style></head><body>"
+        f"<table>{rows}</table><p class=big>after the table</p>"
+        '<img src="plot.png" style="break-before: page"><p style="break-before: page">x</p>'
+        "</body></html>"
+    )
+    document = lay_out(html, tmp_path.as_uri() + "/")
+    document.write_pdf(tmp_path / "fill.pdf")
+    printed = read_pages(tmp_path / "fill.pdf")
+    laid = [laid_out_page(page, n + 1) for n, page in enumerate(document.pages)]
+    assert len(laid) == len(printed) >= 4
+    for mine, theirs in zip(laid, printed, strict=True):
+        assert mine.fill == pytest.approx(theirs.fill, abs=1e-4)
+    assert [round(p.fill, 1) for p in laid[-2:]] == [round(printed[-2].fill, 1), 0.0]
+    assert laid[-2].images and not laid[-2].texts  # the page of the image alone
