@@ -101,6 +101,9 @@ def _build(
     if pdf and not finishing:  # first: the chapters may need to know the front's length
         print_matter(report, run_dir)
         lap("front and back matter")
+    if pdf and finishing:  # beside the live printer, while it prints the front and back
+        print_ahead(run, report, run_dir)
+        lap("parts ahead")
     # plots from the last backwards: a live printer finishing the run draws forwards
     ordered = report.run_order or report.plans
     plots = list(reversed(draw_plots(run, list(reversed(ordered)))))
@@ -118,9 +121,6 @@ def _build(
         result.allure = write_allure(run, report, run_dir / ALLURE)
         lap("allure")
     if pdf:  # last: meanwhile a live printer prints what is left and joins it
-        if finishing:  # it has printed the front and back matter meanwhile (or is)
-            print_ahead(run, report, run_dir)
-            lap("parts ahead")
         result.pdf = run_dir / PDF
         result.pages, keys = write_pdf(run, report, run_dir, result.pdf, helper=helper)
         result.parts, result.parts_earlier = len(keys), len(ready.intersection(keys))

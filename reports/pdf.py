@@ -162,6 +162,9 @@ def print_ahead(run: RunData, report: Report, run_dir: Path) -> None:
 
     if printed_whole(report):
         return
-    _, _, with_front = _front(report, run_dir)
+    front = front_part(report).path(run_dir)
+    # the live printer prints the front matter first: guess it stands alone (4 pages of
+    # tables, it does) rather than wait for it; a wrong guess costs parts not joined
+    with_front = front.exists() and page_fill(front) < MIN_FILL
     plots = chapter_plots(run, report)
     segments(report, run_dir, before_print=plots, front=with_front, back=True, ahead=True)
