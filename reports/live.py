@@ -16,7 +16,7 @@ process falls behind, dies or is never started, the report is the same, only lat
 It is ended through its stdin. The word `finish` with the report's minute of issue,
 then EOF (`rig run`, once the session is over): print the front and back matter for that
 minute, the chapters left (a short report whole) and join the report, while the builder
-writes HTML, JUnit and Allure, then prints from the other end. The word
+prints ahead of it, then writes HTML, JUnit and Allure. The word
 `chapters` then EOF (`rig report`, the store whole from the start): print the chapters
 only; the front and back matter may carry an approver's name, so they and the joining
 stay the builder's. EOF alone (`rig run` stopped, or died and the kernel closed the
@@ -224,7 +224,7 @@ def _finish(run_dir: Path, printed: set[str], issued: str | None = None) -> int:
     """The session is over: the front and back matter for the minute of issue the
     builder was given too (`issued`; without it they are the builder's: they state that
     minute), then the chapters left from the first forwards (the builder prints ahead of
-    this process meanwhile, once it has written HTML, JUnit and Allure), then the report
+    this process meanwhile, then writes HTML, JUnit and Allure), then the report
     joined; a short report is one part, printed whole. This process has WeasyPrint
     loaded and warm: the builder would load it first."""
     from reports.build import PDF

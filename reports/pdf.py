@@ -4,10 +4,10 @@
 Parts the live printer already printed during the run are taken as they are. What is
 left is printed by whichever process gets to it first: at the end of `rig run` the live
 printer prints the front and back matter (for the minute of issue this process states
-too) and walks on through the chapters left, while this process writes HTML, JUnit and
-Allure, and then prints ahead of the part the live printer holds
-(`reports.parts.segments` with `ahead`) instead of queueing on it. Whichever ends last
-joins the report; the other finds it joined from the very same parts.
+too) and walks on through the chapters left, while this process prints ahead of the
+part the live printer holds (`reports.parts.segments` with `ahead`) instead of queueing
+on it, then writes HTML, JUnit and Allure. Whichever ends last joins the report; the
+other finds it joined from the very same parts.
 """
 
 from __future__ import annotations
