@@ -502,6 +502,8 @@ class RigSession:
                 step_id, text = str(mark.args[0]), str(mark.args[1])
                 steps.append((step_id, text, mark.kwargs.get("timeout_s")))
         test = item.nodeid if item is not None else None
+        if steps:  # a person changes the bench: no recovery before stands for the next plan
+            self._ready_mark = None
         for step_id, text, timeout_s in steps:
             self.prompter.ask(step_id, text, timeout_s or operator.timeout_s, test)
 

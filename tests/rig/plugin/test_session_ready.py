@@ -77,3 +77,22 @@ def test_without_transcripts_nothing_is_kept() -> None:
     rig.dut_transcript = None
     rig.mark_ready(READY, "after test_a")
     assert rig.still_ready() is None
+
+
+def test_an_operator_step_means_a_full_recovery() -> None:
+    """A person may have changed the bench (no message on a link, no time on simlab's
+    clock): the recovery before the next plan runs again."""
+    rig, _, _ = _session()
+    asked: list[str] = []
+    rig.station_config = SimpleNamespace(operator=SimpleNamespace(steps=[], timeout_s=60.0))
+    rig.prompter = SimpleNamespace(ask=lambda step_id, *_: asked.append(step_id))
+    step = SimpleNamespace(args=("harness", "Connect the harness"), kwargs={})
+    item = SimpleNamespace(
+        nodeid="test_plans/test_x.py::test_x",
+        get_closest_marker=lambda name: None,
+        iter_markers=lambda name: [step] if name == "operator_step" else [],
+    )
+    rig.mark_ready(READY, "after test_a")
+    rig.operator_steps("plan", item)
+    assert asked == ["harness"]
+    assert rig.still_ready() is None
