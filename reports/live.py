@@ -44,7 +44,7 @@ from reports.plot_files import is_fresh, mark_of, plan_title, plot_key, plot_pat
 STORE = "results.jsonl"
 SCRATCH = "report-scratch"  # the live printer's temporary files
 POLL_S = 0.25  # real time: this process watches files, it is no part of the measurement
-FINISH = b"finish\n"
+FINISH = b"finish"  # then a space, the minute of issue and a newline
 CHAPTERS_ONLY = b"chapters\n"
 
 # what the follower is told between items: go on, stop now, print what is left and join
@@ -88,7 +88,7 @@ class LivePrinter:
         from reports.model import issue_time
 
         self.finishing, self.issued = True, issue_time()
-        self._close(FINISH.strip() + b" " + self.issued.encode() + b"\n")
+        self._close(FINISH + b" " + self.issued.encode() + b"\n")
 
     def wait_for(self, path: Path, timeout_s: float = 60.0) -> None:
         """Until `path` is written, or this process has ended, or `timeout_s` passed."""
@@ -309,8 +309,8 @@ class _Stdin:
                 self.closed = chunk == b""
         if not self.closed:
             return GO
-        if self.heard.startswith(FINISH.strip()):
-            said = self.heard[len(FINISH.strip()) :].split(b"\n")[0].strip()
+        if self.heard.startswith(FINISH):
+            said = self.heard[len(FINISH) :].split(b"\n")[0].strip()
             self.issued = said.decode("utf-8", "replace") or None
             return FINISHING
         return CHAPTERS if self.heard.startswith(CHAPTERS_ONLY.strip()) else STOP
