@@ -30,6 +30,7 @@ from tests.lab.conftest import Console, cli, first_of
 GATED_PLAN = '''
     """A plan that stays on its bench until the test opens its gate (RIG_TEST_GATE)."""
     import os
+    import select
 
     from rig.measure import rectangular
 
@@ -37,10 +38,19 @@ GATED_PLAN = '''
 
 
     def test_on_the_bench(station, record):
-        """Measures once the gate opens."""
+        """Measures once the gate opens.
+
+        It waits in `select` with a timeout, not in a bare `readline`: a signal that
+        lands after Python's last check and before the read begins is only handled when
+        the read returns (CPython runs handlers between bytecodes), and a bare read of a
+        FIFO returns only when the test closes it. The rig's own waits are reads with a
+        timeout, so a signal there waits at most that long.
+        """
         gate = os.environ.get("RIG_TEST_GATE")
         if gate:
-            with open(gate) as fifo:  # blocks until the test writes to it
+            with open(gate) as fifo:  # opens once the test opens it to write
+                while not select.select([fifo], [], [], 0.2)[0]:
+                    pass  # until the test writes or closes its end
                 fifo.readline()
         record("bench_voltage", 1.0, "V", low=0.0, high=2.0, budget=B)
 '''
