@@ -19,6 +19,7 @@ from rich.markup import escape
 from rig.config import ConfigError, load_spec, load_station
 from rig.config.crosscheck import check_spec_against_station, check_station_against_models
 from rig.config.lab import laboratory_of
+from rig.cpus import Placement
 from rig.lab.cli import db_app, place_app
 from rig.lab.db import DatabaseUsageError
 from rig.lab.places import PlaceError, PlaceUsageError
@@ -27,7 +28,7 @@ from rig.paths import DEFAULT_SPEC, DEFAULT_STATION, resolve
 from rig.results import new_run_id
 from rig.results.verdict import EXIT_NOT_PASSED, EXIT_USAGE, exit_code, signal_exit_code
 from rig.safety import SIGNALS
-from rig.simlink import SimlabProcess, start_early, station_is_simulated, stop_early
+from rig.simlink import SimlabProcess, early_pids, start_early, station_is_simulated, stop_early
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 sim_app = typer.Typer(no_args_is_help=True, help="The simulated lab.")
@@ -114,7 +115,11 @@ def run(
     run_id = run_id or new_run_id()
     collect_only = any(a in ("--collect-only", "--co") for a in ctx.args)
     station_path = resolve(station)
-    if not collect_only and not place and station_is_simulated(station_path):
+    simulated = not collect_only and station_is_simulated(station_path)
+    cpus = Placement.choose() if simulated else None  # placed once the plans begin
+    if cpus is not None:
+        ctx.call_on_close(cpus.release)  # whichever way the command ends
+    if simulated and not place:
         # boot the lab now: it comes up while the files are checked and pytest starts
         # (with --place, the session boots it once the place is held)
         (runs_dir / run_id).mkdir(parents=True, exist_ok=True)
@@ -228,6 +233,8 @@ def run(
         # simlab boots (the session waits for it next), not after the run
         import reports.build  # noqa: F401
     refused = None
+    if cpus is not None:  # the rig and its simlab on one CPU, the printer on the others
+        cpus.pin(together=early_pids(), apart=[live.proc.pid] if live is not None else [])
     try:
         code = launch.run(config)
     except launch.LaunchError as exc:  # simlab refused its options: nothing ran
@@ -237,6 +244,8 @@ def run(
     finally:
         lab_run.release_places()  # the plans are over, whatever ended them
         stop_early()  # started for a session that never took it
+        if cpus is not None:
+            cpus.release()  # the report's last steps may use every CPU
         if live is not None:
             live.finish()  # it prints the chapters left while the report is built
     if refused is not None:

@@ -303,6 +303,11 @@ def adopt(process: SimlabProcess) -> SimlabProcess:
     return process
 
 
+def early_pids() -> list[int]:
+    """The processes started early and still running (to place them on CPUs)."""
+    return [p._proc.pid for p in _early if p._proc is not None and p._proc.poll() is None]
+
+
 def stop_early() -> None:
     """Stop whatever was started early and never adopted (the run did not happen)."""
     while _early:
