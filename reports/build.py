@@ -19,7 +19,7 @@ from reports.junit import write_junit
 from reports.load import RunData, load_run
 from reports.model import PlanSection, Report, Signatures, build_report
 from reports.parts import printed
-from reports.pdf import print_ahead, print_matter, write_pdf
+from reports.pdf import print_matter, write_pdf
 from reports.plot_files import is_fresh, mark_of, plot_key, plot_path, plot_title
 
 if TYPE_CHECKING:
@@ -101,9 +101,9 @@ def _build(
     if pdf and not finishing:  # first: the chapters may need to know the front's length
         print_matter(report, run_dir)
         lap("front and back matter")
-    if pdf and finishing:  # beside the live printer, while it prints the front and back
-        print_ahead(run, report, run_dir)
-        lap("parts ahead")
+    # A live printer finishing the run shares the chapters left with a copy of itself
+    # (WeasyPrint warm in both) while it prints the front and back matter; this process
+    # writes HTML, JUnit and Allure meanwhile, and prints only what is still left then.
     # plots from the last backwards: a live printer finishing the run draws forwards
     ordered = report.run_order or report.plans
     plots = list(reversed(draw_plots(run, list(reversed(ordered)))))

@@ -15,8 +15,9 @@ process falls behind, dies or is never started, the report is the same, only lat
 
 It is ended through its stdin. The word `finish` with the report's minute of issue,
 then EOF (`rig run`, once the session is over): print the front and back matter for that
-minute, the chapters left (a short report whole) and join the report, while the builder
-prints ahead of it, then writes HTML, JUnit and Allure. The word
+minute, the chapters left (a short report whole) and join the report, while a fork of
+this process prints the chapters left ahead of it and the builder writes HTML, JUnit and
+Allure. The word
 `chapters` then EOF (`rig report`, the store whole from the start): print the chapters
 only; the front and back matter may carry an approver's name, so they and the joining
 stay the builder's. EOF alone (`rig run` stopped, or died and the kernel closed the
@@ -33,6 +34,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -223,28 +225,80 @@ def _print_chapters(run_dir: Path, printed: set[str], modules: set[str] | None) 
 def _finish(run_dir: Path, printed: set[str], issued: str | None = None) -> int:
     """The session is over: the front and back matter for the minute of issue the
     builder was given too (`issued`; without it they are the builder's: they state that
-    minute), then the chapters left from the first forwards (the builder prints ahead of
-    this process meanwhile, then writes HTML, JUnit and Allure), then the report
-    joined; a short report is one part, printed whole. This process has WeasyPrint
-    loaded and warm: the builder would load it first."""
+    minute), then the chapters left from the first forwards (a fork of this process
+    prints ahead of it meanwhile, and the builder writes HTML, JUnit and Allure), then
+    the report joined; a short report is one part, printed whole. This process has
+    WeasyPrint loaded and warm: the builder would load it first."""
     from reports.build import PDF
     from reports.load import load_run
     from reports.model import build_report
     from reports.parts import printed as printed_parts
     from reports.parts import printed_whole
-    from reports.pdf import print_matter, write_pdf
+    from reports.pdf import print_ahead, print_matter, write_pdf
 
+    ahead = None
     try:
         ready = printed_parts(run_dir)
         run = load_run(run_dir)
         report = build_report(run, issued=issued)
         if issued is None and not printed_whole(report):
             return _print_chapters(run_dir, printed, None)
+        if not printed_whole(report):
+            ahead = _print_ahead_forked(lambda: print_ahead(run, report, run_dir))
         print_matter(report, run_dir)  # nothing for a report printed whole
-        _, keys = write_pdf(run, report, run_dir, run_dir / PDF, tidy=False)
+        _, keys = write_pdf(
+            run, report, run_dir, run_dir / PDF, tidy=False, parts_ready=lambda: _end(ahead)
+        )
     except Exception:  # the builder prints what is left, and says what is wrong
         return 0
+    finally:
+        _end(ahead)
     return len(set(keys) - ready)
+
+
+def _print_ahead_forked(work: Callable[[], object]) -> int | None:
+    """A second printer for the chapters left, made by forking this one: it has WeasyPrint
+    loaded and warm, where the builder would load it first (half a second) before it could
+    share the parts left. Its pid, or None where it cannot be made. It dies with this
+    process, and is ended once every part the report joins is printed (`_end`): what it
+    prints on a wrong guess is not joined (`reports.pdf.print_ahead`)."""
+    if not hasattr(os, "fork"):
+        return None
+    parent = os.getpid()
+    try:
+        pid = os.fork()  # this process has no thread of its own: a fork is safe
+    except OSError:
+        return None
+    if pid:
+        return pid
+    code = 1
+    try:
+        _die_with(parent)
+        work()
+        code = 0
+    finally:
+        os._exit(code)  # never this process's exit path (atexit, buffers) in the copy
+
+
+def _die_with(parent: int) -> None:
+    """Ask the kernel to kill this process when its parent ends (Linux), so no copy
+    prints into the run folder after the report is built."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent ended before the request was made
+        os._exit(0)
+
+
+def _end(pid: int | None) -> None:
+    """End the forked printer (its part in hand is not needed) and reap it."""
+    if pid is None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
 
 
 def _module(record: dict) -> str:

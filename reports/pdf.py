@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,6 +53,7 @@ def write_pdf(
     *,
     tidy: bool = True,
     helper: LivePrinter | None = None,
+    parts_ready: Callable[[], None] | None = None,
 ) -> tuple[int, list[str]]:
     """Print `path`; returns its page count and the keys of the parts it is joined from.
 
@@ -61,9 +63,12 @@ def write_pdf(
     once joined; only the report builder does that, never the live printer. With a
     `helper` beside it (the builder's live printer), a report printed whole is left to a
     helper finishing the run: it has WeasyPrint loaded, this process would load it
-    first (`print_ahead` shares the chapters of a larger one).
+    first (`print_ahead` shares the chapters of a larger one). `parts_ready` is called
+    once every part the report joins is printed, before the joining.
     """
     parts = print_parts(run, report, run_dir, helper)
+    if parts_ready is not None:  # every part joined is printed: nothing else is needed
+        parts_ready()
     key = joined_key(parts, report)
     with locked(path.with_suffix(".lock")):
         pages = joined_pages(path, key)

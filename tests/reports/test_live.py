@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from pypdf import PdfReader
 
 from reports.build import build_reports
@@ -180,3 +181,55 @@ def test_the_builder_prints_ahead_of_the_part_the_live_printer_holds(
     assert {s.part.name for s in walked[1:]} <= set(ahead)
     result = build_reports(run_dir, junit=False, allure=False, helper=_Beside())
     assert result.parts_earlier >= len(walked) and not (run_dir / FOLDER).exists()
+
+
+def test_the_forked_printer_is_ended_and_reaped(tmp_path):
+    """The copy that prints ahead at the end of a run: its work runs in a process of its
+    own, and `_end` stops it where it is (its part in hand is not needed) and reaps it."""
+    import os
+
+    from reports.live import _end, _print_ahead_forked
+
+    told, tell = os.pipe()  # the copy says it runs on one, waits on the other for ever
+    hold, held = os.pipe()
+    pid = _print_ahead_forked(lambda: (os.write(tell, b"x"), os.read(hold, 1)))
+    assert pid is not None and pid != os.getpid()
+    assert os.read(told, 1) == b"x"  # it runs, in the copy
+    _end(pid)
+    for fd in (told, tell, hold, held):
+        os.close(fd)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped: no zombie left
+    _end(None)
+
+
+def test_the_forked_printer_dies_with_its_parent(tmp_path):
+    """No copy prints into the run folder after the live printer is gone (killed, or
+    ended by `rig run` once the report is built)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import os, sys, time\n"
+        "from reports.live import _print_ahead_forked\n"
+        "pid = _print_ahead_forked(lambda: time.sleep(600))\n"
+        "print(pid, flush=True)\n"
+        "os._exit(0)\n"  # the parent ends without reaping or ending it
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    pid = int(out.stdout.split()[0])
+    deadline = time.monotonic() + 60  # generous: only that it goes, not how fast
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        with open(f"/proc/{pid}/stat") as stat:
+            if stat.read().split(") ")[1].startswith("Z"):  # a zombie of init's: gone
+                return
+        time.sleep(0.05)  # real time: waiting on another process, not measuring
+    pytest.fail(f"the forked printer {pid} outlived its parent")
