@@ -214,14 +214,21 @@ def test_the_forked_printer_dies_with_its_parent(tmp_path):
     script = (
         "import os, sys, time\n"
         "from reports.live import _print_ahead_forked\n"
-        "pid = _print_ahead_forked(lambda: time.sleep(600))\n"
-        "print(pid, flush=True)\n"
+        "r, w = os.pipe()\n"
+        "pid = _print_ahead_forked(lambda: (os.write(w, b'x'), time.sleep(600)))\n"
+        "os.read(r, 1)\n"  # the copy is at its work
+        "open(sys.argv[1], 'w').write(str(pid))\n"
         "os._exit(0)\n"  # the parent ends without reaping or ending it
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    said = tmp_path / "pid"
+    subprocess.run(  # no pipe the copy would hold open: the run ends with the parent
+        [sys.executable, "-c", script, str(said)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=60,
+        check=True,
     )
-    pid = int(out.stdout.split()[0])
+    pid = int(said.read_text())
     deadline = time.monotonic() + 60  # generous: only that it goes, not how fast
     while time.monotonic() < deadline:
         try:
