@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from reports.engine import weasyprint
 from reports.load import load_run
 from reports.model import build_report
-from reports.pdf import joined_pages
+from reports.pdf import _copy_with_key, joined_pages
 from reports.stamp import join_and_stamp
 
 BREAK = '<div style="break-before: page"></div>'
@@ -25,6 +25,17 @@ def _part(path, body: str):
     html = f"<!doctype html><html><body>{body}</body></html>"
     weasyprint().HTML(string=html).write_pdf(path)
     return path
+
+
+def _outline(reader: PdfReader, items=None, level: int = 0) -> list:
+    """(level, title, page number) of each bookmark, in order."""
+    found = []
+    for item in reader.outline if items is None else items:
+        if isinstance(item, list):
+            found += _outline(reader, item, level + 1)
+        else:
+            found.append((level, item.title, reader.get_destination_page_number(item)))
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -64,16 +75,7 @@ def test_the_pages_taken_in_order_each_with_the_heads_and_its_own_number(joined)
 
 def test_bookmarks_lead_to_the_joined_pages_and_none_to_a_page_not_taken(joined):
     _, path, _ = joined
-    reader = PdfReader(path)
-
-    def walk(items, level=0):
-        for item in items:
-            if isinstance(item, list):
-                yield from walk(item, level + 1)
-            else:
-                yield level, item.title, reader.get_destination_page_number(item)
-
-    assert list(walk(reader.outline)) == [
+    assert _outline(PdfReader(path)) == [
         (0, "Alpha", 0),
         (0, "Beta", 1),
         (1, "Beta two", 2),
@@ -113,3 +115,16 @@ def test_the_key_is_in_the_metadata_for_the_next_process_to_find(joined):
     assert joined_pages(path.with_name("missing.pdf"), "k1") is None
     info = PdfReader(path).metadata
     assert info["/Subject"] == report.id and info["/Title"].endswith(report.id)
+
+
+def test_a_report_printed_whole_is_copied_with_its_key_and_all_it_holds(joined, tmp_path):
+    _, path, _ = joined
+    printed = path.with_name("b.pdf")  # as a report printed whole: heads and all
+    copy = tmp_path / "report.pdf"
+    assert _copy_with_key(printed, copy, "k3") == 2
+    assert joined_pages(copy, "k3") == 2 and joined_pages(printed, "k3") is None
+    before, after = PdfReader(printed), PdfReader(copy)
+    assert [p.extract_text() for p in after.pages] == [p.extract_text() for p in before.pages]
+    assert _outline(after) == _outline(before) == [(0, "Beta", 0), (1, "Beta two", 1)]
+    assert sorted(after.named_destinations) == sorted(before.named_destinations) != []
+    assert after.metadata["/Producer"] == before.metadata["/Producer"]
