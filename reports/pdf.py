@@ -87,15 +87,15 @@ def write_pdf(
 
 def _copy_with_key(printed: Path, path: Path, key: str) -> int:
     """The report printed whole, written where the report goes with its key."""
-    from pypdf import PdfWriter
+    import pikepdf
 
-    writer = PdfWriter(clone_from=printed)
-    writer.add_metadata({KEY: key})
     tmp = path.with_suffix(f".{os.getpid()}.tmp.pdf")
-    with tmp.open("wb") as f:
-        writer.write(f)
+    with pikepdf.open(printed) as pdf:
+        pdf.docinfo[KEY] = key
+        pdf.save(tmp, deterministic_id=True)  # the same part, the same bytes
+        pages = len(pdf.pages)
     os.replace(tmp, path)
-    return len(writer.pages)
+    return pages
 
 
 def joined_key(parts: list[Segment], report: Report) -> str:
@@ -108,14 +108,14 @@ def joined_key(parts: list[Segment], report: Report) -> str:
 
 def joined_pages(path: Path, key: str) -> int | None:
     """The page count of the report at `path` if it was joined under `key`, else None."""
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
+    import pikepdf
 
-    try:
-        reader = PdfReader(path)
-        if (reader.metadata or {}).get(KEY) == key:
-            return len(reader.pages)
-    except (OSError, PyPdfError, ValueError):
+    try:  # a damaged file is joined again, not repaired
+        with pikepdf.open(path, attempt_recovery=False) as pdf:
+            info = pdf.trailer.get("/Info")
+            if info is not None and str(info.get(KEY, "")) == key:
+                return len(pdf.pages)
+    except (OSError, pikepdf.PdfError, ValueError):
         pass
     return None
 
