@@ -147,7 +147,7 @@ def warm_up() -> None:
     thread there: the import's warnings filter is process-wide state that pytest swaps
     per test)."""
     with contextlib.suppress(Exception):
-        import pypdf  # noqa: F401
+        import pikepdf  # noqa: F401
 
         from reports.engine import weasyprint
         from reports.html import environment
@@ -225,10 +225,12 @@ def _print_chapters(run_dir: Path, printed: set[str], modules: set[str] | None) 
 def _finish(run_dir: Path, printed: set[str], issued: str | None = None) -> int:
     """The session is over: the front and back matter for the minute of issue the
     builder was given too (`issued`; without it they are the builder's: they state that
-    minute), then the chapters left from the first forwards (a fork of this process
-    prints ahead of it meanwhile, and the builder writes HTML, JUnit and Allure), then
-    the report joined; a short report is one part, printed whole. This process has
-    WeasyPrint loaded and warm: the builder would load it first."""
+    minute), then the chapters left from the first forwards, shared with a fork of this
+    process (each walks on past the part the other holds: `print_ahead`) while the
+    builder writes HTML, JUnit and Allure, then the report's own walk over the parts
+    (printing what a wrong guess left) and the report joined; a short report is one
+    part, printed whole. This process has WeasyPrint loaded and warm: the builder would
+    load it first."""
     from reports.build import PDF
     from reports.load import load_run
     from reports.model import build_report
@@ -246,6 +248,8 @@ def _finish(run_dir: Path, printed: set[str], issued: str | None = None) -> int:
         if not printed_whole(report):
             ahead = _print_ahead_forked(lambda: print_ahead(run, report, run_dir))
         print_matter(report, run_dir)  # nothing for a report printed whole
+        if ahead is not None:  # share the parts left with the copy, not queue behind it
+            print_ahead(run, report, run_dir)
         _, keys = write_pdf(
             run, report, run_dir, run_dir / PDF, tidy=False, parts_ready=lambda: _end(ahead)
         )
