@@ -113,6 +113,11 @@ class World:
         self.comms = BmsComms()  # how the BMS behaves on its wire (`bms.*`)
         self._tickers: list[Ticker] = []  # periodic work in virtual time (CAN broadcasts)
         self.t = 0.0
+        # Every write to the hardware marks a change or solves (`simlab.changes`), as a
+        # served lab's do (set by the lab): an advance then starts on the last solution
+        # where it stands. False (code that writes the hardware directly, simlab's
+        # tests): an advance solves first.
+        self.writes_marked = False
         # link faults (simlab.faults), set by the lab; the BMS servers ask them
         self.link_faults: Any = None
         self._apply_fets()
@@ -181,7 +186,10 @@ class World:
         with self.lock:
             t_end = round(self.t + float(dt), 9)
             fw = self.firmware
-            self.bench.solve()  # setpoints may have changed since the last solve
+            if self.writes_marked:  # a change since the last solve was marked, or solved
+                self.bench.settle()
+            else:  # setpoints may have been written since the last solve
+                self.bench.solve()
             ticked = False  # a ticker's callback may write anything
             while True:
                 ts = fw.next_scan_t
