@@ -262,6 +262,7 @@ class Firmware:
         self._rng = rng or np.random.default_rng(0)
         self.protections = [Protection(row, self.params.protections[row.name]) for row in TABLE]
         self._by_name = {prot.row.name: prot for prot in self.protections}
+        self._afe = [prot for prot in self.protections if prot.row.engine == "afe"]
         self.defects = DefectSet()
         self.readings = [0.0] * cell_count
         self.pack_reading = 0.0
@@ -791,7 +792,10 @@ class Firmware:
         """(threshold A of true current, delay s) the front end applies for `name`,
         defects included: with `wrong_ocd_level` the second level is programmed with the
         first level's delay; a current-sense gain error moves the true-current threshold."""
-        prot = self.protection(name)
+        prot = self._by_name[name]
+        if not self.defects.active:  # every look between scans asks: the plain settings
+            par = prot.params  # (a current threshold is > 0: no offset's + 0.0 to keep)
+            return par.threshold / self.params.current_gain, par.delay_s
         delay = prot.delay(self.defects)
         if name == "discharge_oc2" and self.defects.has("wrong_ocd_level"):
             delay = self.protection("discharge_oc1").delay(self.defects)
@@ -805,7 +809,7 @@ class Firmware:
         """Front-end protections that can trip now (the board runs, not already tripped)."""
         if not self.running:
             return []
-        return [p for p in self.protections if p.row.engine == "afe" and not p.state.active]
+        return [p for p in self._afe if not p.state.active]
 
     def afe_trip(self, name: str, t: float, value_a: float) -> None:
         """The front end opened the FET at `t` (exact, between scans)."""
