@@ -573,14 +573,15 @@ class Firmware:
         self.open_found = self._open_found(open_leads or set())
 
         judged: dict[str, list[tuple[int | None, float]]] = {}  # one look per source
+        events = self.events
         for prot in self.protections:
             source = prot.row.source
             values = judged.get(source)
             if values is None:
-                values = judged[source] = self._values(source)
+                values = judged[source] = self._values(source, judged)
             event = prot.evaluate(t, values, d, charger_present)
             if event is not None:
-                self.events.append(event)
+                events.append(event)
         self.balance_bits = balance_mask(p.balance, self.readings, self.current_a, d)
         if not self.board.idle(self.current_a):
             self.board.activity(t)
@@ -599,20 +600,25 @@ class Firmware:
         """Cells either side of a lead found open: their readings protect nothing."""
         return {c for lead in self.open_found for c in (lead, lead + 1)}
 
-    def _values(self, source: str) -> list[tuple[int | None, float]]:
-        """(channel, reading) pairs a protection of `source` judges at this scan."""
+    def _values(
+        self, source: str, judged: dict[str, list[tuple[int | None, float]]] | None = None
+    ) -> list[tuple[int | None, float]]:
+        """(channel, reading) pairs a protection of `source` judges at this scan
+        (`judged`: the pairs of the sources already looked at in this scan)."""
         d = self.defects
-        if source in ("cell", "pack", "cell_spread"):
-            skip = (d.ignored_cells() if d.active else set()) | self._invalid_cells()
-            kept = [(i + 1, r) for i, r in enumerate(self.readings) if i + 1 not in skip]
+        if source == "pack":
+            return [(None, self.pack_reading)]
+        if source in ("cell", "cell_spread"):
+            kept = judged.get("cell") if judged is not None else None
+            if kept is None:  # the cells' pairs, once a scan for both sources
+                skip = (d.ignored_cells() if d.active else set()) | self._invalid_cells()
+                kept = [(i + 1, r) for i, r in enumerate(self.readings) if i + 1 not in skip]
             if source == "cell":
                 return kept
-            if source == "pack":
-                return [(None, self.pack_reading)]
             if not kept or (d.active and d.has("imbalance_ignored")):
                 return []
-            spread = max(r for _, r in kept) - min(r for _, r in kept)
-            return [(None, round(spread, 9))]
+            readings = [r for _, r in kept]
+            return [(None, round(max(readings) - min(readings), 9))]
         if source == "charge_current":
             return [(None, max(self.current_a, 0.0))]
         if source == "discharge_current":
