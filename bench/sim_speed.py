@@ -23,7 +23,9 @@ CPU time, the rig's, the session's wall time (`run_start` to `run_end`) and the 
 process's, with the ratio base / this one; simlab and the rig are read apart from the
 kernel's accounts of each process (Linux `/proc`), polled while they run. Simulated time
 being deterministic, the two must measure the same values: every `measurement` record
-but the wall-clock `link_response_time` is compared, and the differences counted.
+but the wall-clock `link_response_time` is compared, and the differences counted; so
+are simlab's ground truth at the end (the `sim_truth` record: state and events) and the
+state it leaves (`simlab-final.json`).
 """
 
 from __future__ import annotations
@@ -177,8 +179,11 @@ def suite_run(repo: Path) -> dict:
         wall = time.time() - t0
         (run_dir,) = [d for d in runs.iterdir() if d.is_dir()]
         records = _read(run_dir)
+        final = (run_dir / "simlab-final.json").read_text()
     by = {r["type"]: r for r in records}
+    truth = {k: v for k, v in by["sim_truth"].items() if k != "at"}
     return {
+        "final": (truth, final),
         "simlab": sum(cpu[p] for p in simlab),
         "rig": cpu.get(proc.pid, 0.0),
         "session": by["run_end"]["ended"] - by["run_start"]["started"],
@@ -223,6 +228,8 @@ def compare_suite(base: Path, repo: Path, repeat: int) -> None:
     )
     counts = {len(r["values"]) for r in (*runs[base], *runs[repo])}
     print(f"  measured values: {sorted(counts)} per run, {differ} differing from the base's first")
+    ends = sum(1 for r in (*runs[base], *runs[repo]) if r["final"] != runs[base][0]["final"])
+    print(f"  simlab's end (sim_truth, simlab-final.json): {ends} runs differing from the base's")
 
 
 def main() -> int:

@@ -16,8 +16,9 @@ Who marks a change, and who need not:
 - everything else that writes what the solution reads solves at once, as it always has:
   the firmware's FETs and balancing, parameters, relays moving, the safe state and an
   instrument reboot from simlab's side (`World.solve`). Code that writes the hardware
-  directly (a test) calls `World.solve()` after it, as the lab does (a time step also
-  solves first, for such a write).
+  directly (a test) calls `World.solve()` after it, as the lab does; a world it built
+  by hand (`World.writes_marked` False) also solves first at every time step, for such
+  a write, where a lab's starts on `Bench.settle`.
 
 A time step ends on `Bench.settle`: the token unchanged, and nothing that time alone
 moves (a short relay, a current still ramping, LFP cells), the last solution stands. The

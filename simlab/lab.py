@@ -62,6 +62,7 @@ class Lab:
         load = self._load("wiring.load", spec.load) if spec.load else None
         bench = Bench(positions, charger, load, rng=bench_rng)
         self.world = World(bench, Firmware(spec.cell_count, rng=firmware_rng), self.lock)
+        self.world.writes_marked = True  # twins mark their writes, simlab's side solves
 
         given: list[tuple[str, str, object]] = []
         if spec.module is not None:  # a real module: its cells from its data sheet

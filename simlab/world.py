@@ -113,6 +113,11 @@ class World:
         self.comms = BmsComms()  # how the BMS behaves on its wire (`bms.*`)
         self._tickers: list[Ticker] = []  # periodic work in virtual time (CAN broadcasts)
         self.t = 0.0
+        # Every write to the hardware marks a change or solves (`simlab.changes`), as a
+        # served lab's do (set by the lab): an advance then starts on the last solution
+        # where it stands. False (code that writes the hardware directly, simlab's
+        # tests): an advance solves first.
+        self.writes_marked = False
         # link faults (simlab.faults), set by the lab; the BMS servers ask them
         self.link_faults: Any = None
         self._apply_fets()
@@ -181,7 +186,10 @@ class World:
         with self.lock:
             t_end = round(self.t + float(dt), 9)
             fw = self.firmware
-            self.bench.solve()  # setpoints may have changed since the last solve
+            if self.writes_marked:  # a change since the last solve was marked, or solved
+                self.bench.settle()
+            else:  # setpoints may have been written since the last solve
+                self.bench.solve()
             ticked = False  # a ticker's callback may write anything
             while True:
                 ts = fw.next_scan_t
@@ -347,25 +355,32 @@ class World:
         pack current, so an RL rise crosses the threshold exactly where the law says.
         """
         events: list[tuple[float, Callable[[], None]]] = []
-        closes = self.bench.short_closes_at()
+        bench, fw = self.bench, self.firmware
+        closes = bench.short_closes_at()
         if closes is not None and closes <= horizon + EPS:
             events.append((closes, self.solve))
-        regulates = self.bench.response_ends_at()
+        regulates = bench.response_ends_at()
         if regulates is not None and regulates <= horizon + EPS:
             events.append((regulates, self.solve))
-        protections = self.firmware.afe_protections()
+        protections = fw.afe_protections()
         if not protections:
             return min(events, key=lambda e: e[0], default=None)
-        trace = self.bench.sensed_current()
+        trace = bench.sensed_current()
         now = self.t
         at_now = trace.value(now)  # every comparator sees the same current
+        # a current held constant since before now crosses nothing (what `crossing` finds
+        # at once, after its own search): most looks between a plan's scans
+        steady = trace.steady
+        still = steady is not None and steady.t0 < now
         for prot in protections:
-            threshold, delay = self.firmware.afe_setting(prot.row.name)
+            threshold, delay = fw.afe_setting(prot.row.name)
             level = -threshold  # pack current: discharge is negative
             st = prot.state
             if st.afe_since is None:
                 if at_now <= level:
                     events.append((now, self._afe_start(prot, now)))
+                    continue
+                if still:
                     continue
                 t_in = trace.crossing(level, False, now, horizon)
                 if t_in is not None:

@@ -108,6 +108,20 @@ def _extremes(
     return columns.max(axis=0), columns.min(axis=0)
 
 
+def _round(values: np.ndarray, decimals: int = 0) -> np.ndarray:
+    """`np.round(values, decimals)` in place, computed as numpy computes it (its documented
+    algorithm for decimals > 0: rint(values x 10^decimals) / 10^decimals, round half to
+    even): the same floats, without numpy's dispatch, which costs more than the rounding
+    on a scan's 16 readings."""
+    if decimals == 0:
+        return np.rint(values, out=values)
+    scale = 10.0**decimals
+    values *= scale
+    np.rint(values, out=values)
+    values /= scale
+    return values
+
+
 def _any(condition: np.ndarray | bool) -> bool:
     """Whether a condition holds at any scan of a span (`_span`)."""
     return bool(condition.any()) if isinstance(condition, np.ndarray) else bool(condition)
@@ -262,6 +276,7 @@ class Firmware:
         self._rng = rng or np.random.default_rng(0)
         self.protections = [Protection(row, self.params.protections[row.name]) for row in TABLE]
         self._by_name = {prot.row.name: prot for prot in self.protections}
+        self._afe = [prot for prot in self.protections if prot.row.engine == "afe"]
         self.defects = DefectSet()
         self.readings = [0.0] * cell_count
         self.pack_reading = 0.0
@@ -539,9 +554,15 @@ class Firmware:
         noise = self._next_noise() * p.adc_noise_v
         offsets = d.adc_offsets(self.cell_count)
         gain = d.adc_gain() if d.active else 1.0
-        raw = np.maximum(np.asarray(cells_v) * gain + np.asarray(offsets) + noise, 0.0)
+        raw = np.asarray(cells_v) * gain  # + offsets + noise, in place, in that order
+        raw += offsets
+        raw += noise
+        np.maximum(raw, 0.0, out=raw)
         step = p.adc_resolution_v
-        self.readings = np.round(np.round(raw / step) * step, 9).tolist()
+        raw /= step
+        _round(raw)
+        raw *= step
+        self.readings = _round(raw, 9).tolist()
         self.pack_reading = round(sum(self.readings), 6)
         self.measured = True
         self.current_a = self.sensed_current(current_a)
@@ -552,14 +573,15 @@ class Firmware:
         self.open_found = self._open_found(open_leads or set())
 
         judged: dict[str, list[tuple[int | None, float]]] = {}  # one look per source
+        events = self.events
         for prot in self.protections:
             source = prot.row.source
             values = judged.get(source)
             if values is None:
-                values = judged[source] = self._values(source)
+                values = judged[source] = self._values(source, judged)
             event = prot.evaluate(t, values, d, charger_present)
             if event is not None:
-                self.events.append(event)
+                events.append(event)
         self.balance_bits = balance_mask(p.balance, self.readings, self.current_a, d)
         if not self.board.idle(self.current_a):
             self.board.activity(t)
@@ -578,20 +600,25 @@ class Firmware:
         """Cells either side of a lead found open: their readings protect nothing."""
         return {c for lead in self.open_found for c in (lead, lead + 1)}
 
-    def _values(self, source: str) -> list[tuple[int | None, float]]:
-        """(channel, reading) pairs a protection of `source` judges at this scan."""
+    def _values(
+        self, source: str, judged: dict[str, list[tuple[int | None, float]]] | None = None
+    ) -> list[tuple[int | None, float]]:
+        """(channel, reading) pairs a protection of `source` judges at this scan
+        (`judged`: the pairs of the sources already looked at in this scan)."""
         d = self.defects
-        if source in ("cell", "pack", "cell_spread"):
-            skip = (d.ignored_cells() if d.active else set()) | self._invalid_cells()
-            kept = [(i + 1, r) for i, r in enumerate(self.readings) if i + 1 not in skip]
+        if source == "pack":
+            return [(None, self.pack_reading)]
+        if source in ("cell", "cell_spread"):
+            kept = judged.get("cell") if judged is not None else None
+            if kept is None:  # the cells' pairs, once a scan for both sources
+                skip = (d.ignored_cells() if d.active else set()) | self._invalid_cells()
+                kept = [(i + 1, r) for i, r in enumerate(self.readings) if i + 1 not in skip]
             if source == "cell":
                 return kept
-            if source == "pack":
-                return [(None, self.pack_reading)]
             if not kept or (d.active and d.has("imbalance_ignored")):
                 return []
-            spread = max(r for _, r in kept) - min(r for _, r in kept)
-            return [(None, round(spread, 9))]
+            readings = [r for _, r in kept]
+            return [(None, round(max(readings) - min(readings), 9))]
         if source == "charge_current":
             return [(None, max(self.current_a, 0.0))]
         if source == "discharge_current":
@@ -669,10 +696,10 @@ class Firmware:
         np.maximum(readings, 0.0, out=readings)
         step = p.adc_resolution_v
         readings /= step
-        np.round(readings, out=readings)
+        _round(readings)
         readings *= step
-        np.round(readings, 9, out=readings)
-        pack = np.round(readings.sum(axis=1), 6)
+        _round(readings, 9)
+        pack = _round(readings.sum(axis=1), 6)
         current = self.sensed_current(current_a)
         ok = np.ones(n, dtype=bool)
         skip = (d.ignored_cells() if d.active else set()) | self._invalid_cells()
@@ -698,7 +725,7 @@ class Firmware:
                 if high is None or low is None:
                     high, low = _extremes(readings, keep)
                 spread = src == "cell_spread"
-                value = np.round(high - low, 9) if spread else high if row.over else low
+                value = _round(high - low, 9) if spread else high if row.over else low
             elif src == "pack":
                 value = pack
             elif src == "temperature":
@@ -708,7 +735,7 @@ class Firmware:
             elif src == "fet_temperature":
                 if fets is None:
                     held = np.full(n, self.fet_c) if fet_c is None else np.asarray(fet_c)[:n]
-                    fets = np.round(held, 1)
+                    fets = np.round(held, 1)  # `held` may be the caller's: not in place
                 value = fets
             elif src == "open_wire":
                 value = 1.0 if found else 0.0
@@ -791,7 +818,10 @@ class Firmware:
         """(threshold A of true current, delay s) the front end applies for `name`,
         defects included: with `wrong_ocd_level` the second level is programmed with the
         first level's delay; a current-sense gain error moves the true-current threshold."""
-        prot = self.protection(name)
+        prot = self._by_name[name]
+        if not self.defects.active:  # every look between scans asks: the plain settings
+            par = prot.params  # (a current threshold is > 0: no offset's + 0.0 to keep)
+            return par.threshold / self.params.current_gain, par.delay_s
         delay = prot.delay(self.defects)
         if name == "discharge_oc2" and self.defects.has("wrong_ocd_level"):
             delay = self.protection("discharge_oc1").delay(self.defects)
@@ -805,7 +835,7 @@ class Firmware:
         """Front-end protections that can trip now (the board runs, not already tripped)."""
         if not self.running:
             return []
-        return [p for p in self.protections if p.row.engine == "afe" and not p.state.active]
+        return [p for p in self._afe if not p.state.active]
 
     def afe_trip(self, name: str, t: float, value_a: float) -> None:
         """The front end opened the FET at `t` (exact, between scans)."""

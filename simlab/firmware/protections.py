@@ -290,10 +290,10 @@ class Protection:
     ) -> dict[str, object] | None:
         """Run one scan at time `t` on (channel, reading) pairs; return an event or None."""
         row, p, st = self.row, self.params, self.state
-        if not values:
-            st.first_seen = None
+        if not values or (row.engine == "afe" and not st.active):
+            st.first_seen = None  # the front end's trip is found between scans
             return None
-        threshold = self.threshold(defects)
+        threshold = p.threshold + (defects.threshold_offset(row.name) if defects.active else 0.0)
         if len(values) == 1:
             channel, value = values[0]
         else:
@@ -302,7 +302,7 @@ class Protection:
         tripping = value >= threshold - EPS if row.over else value <= threshold + EPS
 
         if not st.active:
-            if row.engine == "afe" or not tripping:
+            if not tripping:
                 st.first_seen = None
                 return None
             if st.first_seen is None:
