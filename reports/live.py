@@ -180,7 +180,10 @@ def follow(run_dir: Path, told: Callable[[float], str]) -> int:
         done = None if ended else set(modules[:-1])
         # walked again only once another module is done: a short chapter waits for the next
         if new and done != tried and (done is None or done - printed):
-            made += _print_chapters(run_dir, printed, done)
+            try:
+                made += _print_chapters(run_dir, printed, done, told)
+            except Told as word:  # the run ended meanwhile: what is left is shared now
+                return made + _last(run_dir, word.word, printed, getattr(told, "issued", None))
             tried = done
         word = told(POLL_S)
         if word != GO:
@@ -196,10 +199,25 @@ def _last(run_dir: Path, word: str, printed: set[str], issued: str | None = None
     return 0
 
 
-def _print_chapters(run_dir: Path, printed: set[str], modules: set[str] | None) -> int:
+class Told(Exception):
+    """A word other than go, heard between two parts of a walk over the chapters."""
+
+    def __init__(self, word: str):
+        super().__init__(word)
+        self.word = word
+
+
+def _print_chapters(
+    run_dir: Path,
+    printed: set[str],
+    modules: set[str] | None,
+    told: Callable[[float], str] | None = None,
+) -> int:
     """Print the chapters of `modules` (None: every chapter) in their parts
     (`reports.parts.segments`), in run order, each after its plots; `printed` holds the
-    modules whose parts are printed."""
+    modules whose parts are printed. With `told`, it is asked before each chapter, and a
+    word other than go ends the walk there (`Told`): at the run's end the chapters left
+    are shared with a fork of this process, not walked by this one alone."""
     from reports.build import chapter_plots
     from reports.load import load_run
     from reports.model import build_report
@@ -215,8 +233,16 @@ def _print_chapters(run_dir: Path, printed: set[str], modules: set[str] | None) 
             done = {i for i, sections in enumerate(chapters) if sections[0].module in modules}
         before = printed_parts(run_dir)
         plots = chapter_plots(run, report)
-        for segment in segments(report, run_dir, done, before_print=plots):
+
+        def before_print(indexes: list[int]) -> object:
+            if told is not None and (word := told(0.0)) != GO:
+                raise Told(word)
+            return plots(indexes)
+
+        for segment in segments(report, run_dir, done, before_print=before_print):
             printed.update(chapters[i][0].module for i in segment.chapters if chapters)
+    except Told:
+        raise
     except Exception:  # the builder prints it again, and says what is wrong
         return 0
     return len(printed_parts(run_dir) - before)

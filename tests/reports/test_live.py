@@ -240,3 +240,18 @@ def test_the_forked_printer_dies_with_its_parent(tmp_path):
                 return
         time.sleep(0.05)  # real time: waiting on another process, not measuring
     pytest.fail(f"the forked printer {pid} outlived its parent")
+
+
+def test_a_word_heard_between_two_chapters_ends_the_walk_there(tmp_path, make_run):
+    """At the run's end the chapters left are shared with a fork of the live printer:
+    a walk over them asks between chapters, and stops where it is told to."""
+    run_dir = tmp_path / "20261125T130000-00011"
+    make_run(run_dir)
+    chapters = len(build_report(load_run(run_dir)).chapters)
+    assert chapters >= 3
+
+    def told(timeout_s: float) -> str:
+        return STOP if list((run_dir / FOLDER).glob("*.pdf")) else GO
+
+    follow(run_dir, told)
+    assert 1 <= len(list((run_dir / FOLDER).glob("*.pdf"))) < chapters - 1
