@@ -63,9 +63,14 @@ def write_pdf(
     once joined; only the report builder does that, never the live printer. With a
     `helper` beside it (the builder's live printer), a report printed whole is left to a
     helper finishing the run: it has WeasyPrint loaded, this process would load it
-    first (`print_ahead` shares the chapters of a larger one). `parts_ready` is called
+    first; a larger one it waits for while the helper and its fork print and join it.
+    `parts_ready` is called
     once every part the report joins is printed, before the joining.
     """
+    if helper is not None and helper.finishing and not printed_whole(report):
+        # two warm processes print what is left and join it; this one would load
+        # WeasyPrint first and take parts from them: it prints only what they did not
+        helper.wait_for(path, timeout_s=300.0)
     parts = print_parts(run, report, run_dir, helper)
     if parts_ready is not None:  # every part joined is printed: nothing else is needed
         parts_ready()

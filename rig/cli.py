@@ -248,6 +248,10 @@ def run(
             cpus.release()  # the report's last steps may use every CPU
         if live is not None:
             live.finish()  # it prints the chapters left while the report is built
+            # and this process writes HTML, JUnit and Allure meanwhile, which nothing
+            # waits for: at the printer's priority, not above it (CFS would give this
+            # process nine tenths of a CPU the printer and its fork need for the PDF)
+            _lower_priority_to(10)
     if refused is not None:
         if live is not None:
             live.stop()
@@ -267,6 +271,14 @@ def run(
             live.stop()
     lab_run.finish_upload(console)  # printed, noted in the run folder; never the verdict
     raise typer.Exit(final)
+
+
+def _lower_priority_to(niceness: int) -> None:
+    """This process at `niceness` if it runs above it (a lower value): never raised."""
+    with contextlib.suppress(OSError, AttributeError):
+        now = os.nice(0)
+        if now < niceness:
+            os.nice(niceness - now)
 
 
 def _take_places(lab_run: RunLab, console: Console, run_dir: Path) -> int | None:
