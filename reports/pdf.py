@@ -38,7 +38,7 @@ from reports.parts import (
     segments,
     whole_part,
 )
-from reports.stamp import KEY, join_and_stamp
+from reports.stamp import KEY, join_and_stamp, plain_bookmarks
 from reports.stamp import VERSION as STAMP_VERSION
 
 if TYPE_CHECKING:
@@ -96,6 +96,8 @@ def _copy_with_key(printed: Path, path: Path, key: str) -> int:
 
     tmp = path.with_suffix(f".{os.getpid()}.tmp.pdf")
     with pikepdf.open(printed) as pdf:
+        with pdf.open_outline() as outline:
+            plain_bookmarks(outline.root)
         pdf.docinfo[KEY] = key
         pdf.save(tmp, deterministic_id=True)  # the same part, the same bytes
         pages = len(pdf.pages)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pikepdf is imported where a report is joined, not by every 
     import pikepdf
 
 KEY = "/RigJoinedFrom"  # metadata: what the file was joined from (reports.pdf.joined_key)
-VERSION = "4"  # part of that key: bump it when the joining or the stamping changes
+VERSION = "5"  # part of that key: bump it when the joining or the stamping changes
 LINE_MM = 4.0  # one "Page N of M" line on a number strip
 STRIP_LINES = 200  # lines a strip holds (800 mm: well inside a PDF page's 5 m limit)
 PAGE_W_MM, RIGHT_MM = 210.0, 15.0  # A4, and the report's right margin (report.css)
@@ -177,12 +177,27 @@ def _bookmarks(
         children = _bookmarks(node.get("/First"), pages, names, seen)
         page = None if target is None or len(target) == 0 else target[0].objgen
         if page in pages or children:
-            item = OutlineItem(str(node.Title), _retarget(target, pages) if page in pages else None)
+            title = bookmark_title(str(node.Title))
+            item = OutlineItem(title, _retarget(target, pages) if page in pages else None)
             item.children.extend(children)
             item.is_closed = int(node.get("/Count", 0)) < 0
             items.append(item)
         node = node.get("/Next")
     return items
+
+
+def bookmark_title(printed: str) -> str:
+    """A bookmark's title without the zero-width spaces the printed parts mark break
+    points with (`reports.parts`): in the viewer's outline they are no break, and a title
+    holding them is not found by a search for the identifier it names."""
+    return printed.replace("\u200b", "")
+
+
+def plain_bookmarks(items: list) -> None:
+    """`bookmark_title` for every item of a pikepdf outline (a report printed whole)."""
+    for item in items:
+        item.title = bookmark_title(item.title)
+        plain_bookmarks(item.children)
 
 
 def _heads_pdf(report: Report, base_dir: Path) -> bytes:
