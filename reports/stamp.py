@@ -17,7 +17,7 @@ import io
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reports.fonts import font_folder
 from reports.html import environment, running_heads
@@ -44,7 +44,7 @@ def join_and_stamp(
     with contextlib.ExitStack() as opened:  # qpdf reads a copied page's streams on save
         sources = [(opened.enter_context(pikepdf.open(part)), n) for part, n in parts]
         pdf = opened.enter_context(pikepdf.new())
-        _join(pdf, sources)
+        _join(pdf, sources, report.title)
         total = len(pdf.pages)
         heads = opened.enter_context(pikepdf.open(io.BytesIO(_heads_pdf(report, base_dir))))
         strips = opened.enter_context(pikepdf.open(io.BytesIO(_numbers_pdf(total, base_dir))))
@@ -70,7 +70,7 @@ def join_and_stamp(
     return total
 
 
-def _join(pdf: pikepdf.Pdf, sources: list[tuple[pikepdf.Pdf, int | None]]) -> None:
+def _join(pdf: pikepdf.Pdf, sources: list[tuple[pikepdf.Pdf, int | None]], title: str = "") -> None:
     """The sources' pages (each its first `n`) appended to `pdf`, with their bookmarks
     and named destinations on the pages taken. A name two parts define goes to the first
     (a part carrying a page's content on repeats what the page before it held); a link
@@ -99,10 +99,12 @@ def _join(pdf: pikepdf.Pdf, sources: list[tuple[pikepdf.Pdf, int | None]]) -> No
             tree[name] = _retarget(dest, joined[k])
         pdf.Root.Names = pikepdf.Dictionary(Dests=tree.obj)
     with pdf.open_outline() as outline:
+        tops = []
         for k, (src, _) in enumerate(sources):
             top = src.Root.get("/Outlines")
             if top is not None:
-                outline.root.extend(_bookmarks(top.get("/First"), joined[k], named[k], set()))
+                tops += _bookmarks(top.get("/First"), joined[k], named[k], set())
+        outline.root.extend(_nested(tops, title))
 
 
 def _names(src: pikepdf.Pdf) -> dict[str, pikepdf.Array]:
@@ -184,6 +186,25 @@ def _bookmarks(
             items.append(item)
         node = node.get("/Next")
     return items
+
+
+SUBSECTION = re.compile(r"^\d+\.\d+\s")  # "7.3 cell_ov_...": a section of §7 (an h3)
+
+
+def _nested(tops: list, title: str) -> list:
+    """The parts' top bookmarks as one tree: WeasyPrint nests a part's headings only
+    within the part, so a part that begins with §7's sections has them at its top. The
+    report's title (its h1) holds the numbered sections, the annexes and the statement
+    (h2); a section of §7 ("7.3 ...", h3) goes under the h2 before it."""
+    roots: list = []
+    open_: list[tuple[int, Any]] = []  # (level, item) from the root down
+    for item in tops:
+        level = 1 if item.title == title else 3 if SUBSECTION.match(item.title) else 2
+        while open_ and open_[-1][0] >= level:
+            open_.pop()
+        (open_[-1][1].children if open_ else roots).append(item)
+        open_.append((level, item))
+    return roots
 
 
 def bookmark_title(printed: str) -> str:

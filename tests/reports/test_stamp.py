@@ -139,3 +139,31 @@ def test_a_report_printed_whole_has_bookmark_titles_without_break_marks(joined, 
     copy = tmp_path / "whole.pdf"
     _copy_with_key(printed, copy, "k4")
     assert _outline(PdfReader(copy)) == [(0, "gam_ma", 0)]
+
+
+def test_the_parts_bookmarks_are_one_tree_under_the_report_title(joined, tmp_path):
+    """WeasyPrint nests headings only within a part: a part that begins with §7's
+    sections has them at its top. Joined, they go under "7 Results", and the numbered
+    sections and annexes under the report's title, as in a report printed whole."""
+    _, _, report = joined
+    front = _part(
+        tmp_path / "front.pdf", f"<h1>{report.title}</h1><h2>1 Summary</h2><h2>6 Method</h2>"
+    )
+    first = _part(tmp_path / "first.pdf", "<h2>7 Results</h2><h3>7.1 balance_current</h3>")
+    more = _part(tmp_path / "more.pdf", "<h3>7.2 cell_ov_trip_delay</h3><h3>7.3 soc</h3>")
+    back = _part(tmp_path / "back.pdf", "<h2>8 Deviations</h2><h2>Annex A: uncertainty</h2>")
+    path = tmp_path / "tree.pdf"
+    join_and_stamp(
+        [(front, None), (first, None), (more, None), (back, None)], report, path, tmp_path
+    )
+    assert [(level, title) for level, title, _ in _outline(PdfReader(path))] == [
+        (0, report.title),
+        (1, "1 Summary"),
+        (1, "6 Method"),
+        (1, "7 Results"),
+        (2, "7.1 balance_current"),
+        (2, "7.2 cell_ov_trip_delay"),
+        (2, "7.3 soc"),
+        (1, "8 Deviations"),
+        (1, "Annex A: uncertainty"),
+    ]
