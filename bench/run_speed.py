@@ -15,7 +15,6 @@ printed beside them: the figures are this machine's, now. No thresholds, no asse
 from __future__ import annotations
 
 import argparse
-import compileall
 import json
 import os
 import re
@@ -26,6 +25,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from rig.paths import cache_bytecode
 
 HERE = Path(__file__).resolve().parent.parent
 ONE_PLAN = [
@@ -103,17 +104,6 @@ def say(title: str, repos: dict[str, Path], runs: dict[tuple[str, bool], list]) 
             )
 
 
-def compiled(repo: Path) -> None:
-    """Write the bytecode cache of the project's own modules in `repo`. A checkout
-    unpacked for `--base` has none, and where PYTHONDONTWRITEBYTECODE is set, no run
-    writes it: each of a run's processes (rig, simlab, live printer) would then compile
-    its modules at every start, 0.3-0.4 s of the base's wall time and none of this
-    tree's, where an earlier run or `pip install` left the caches."""
-    for name in ("rig", "simlab", "reports", "instruments", "dut_drivers", "test_plans"):
-        if (repo / name).is_dir():
-            compileall.compile_dir(repo / name, quiet=1, workers=1)
-
-
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5, help="one-plan runs each way (median)")
@@ -124,7 +114,7 @@ def main(argv: list[str]) -> int:
     if args.base is not None:
         repos = {"base": args.base.resolve(), "this": HERE}
     for repo in repos.values():  # like for like: every tree with its bytecode cached
-        compiled(repo)
+        cache_bytecode(repo)
     load = os.getloadavg()
     one = measure(repos, ONE_PLAN, args.runs)
     say(f"one plan (rig run {' '.join(ONE_PLAN[:1])} '...'), median of {args.runs}:", repos, one)

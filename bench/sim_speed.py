@@ -31,7 +31,6 @@ state it leaves (`simlab-final.json`).
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import resource
 import statistics
@@ -41,6 +40,8 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+
+from rig.paths import cache_bytecode
 
 HERE = Path(__file__).resolve().parent.parent
 
@@ -197,21 +198,11 @@ def suite_run(repo: Path) -> dict:
     }
 
 
-def compiled(repo: Path) -> None:
-    """Write the bytecode cache of the project's own modules in `repo`: a checkout
-    unpacked for `--base` has none, and where PYTHONDONTWRITEBYTECODE is set no run
-    writes it, so simlab (and the rig) would compile their modules at every start and
-    count it as the base's CPU (see bench/run_speed.py)."""
-    for name in ("rig", "simlab", "reports", "instruments", "dut_drivers", "test_plans"):
-        if (repo / name).is_dir():
-            compileall.compile_dir(repo / name, quiet=1, workers=1)
-
-
 def compare_suite(base: Path, repo: Path, repeat: int) -> None:
     """The default suite on `base` and `repo`, alternately; medians and ratios."""
     runs: dict[Path, list[dict]] = {base: [], repo: []}
     for checkout in (base, repo):  # like for like: the bytecode of both cached
-        compiled(checkout)
+        cache_bytecode(checkout)
     for _ in range(repeat):
         for checkout in (base, repo):
             runs[checkout].append(suite_run(checkout))

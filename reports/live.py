@@ -46,6 +46,7 @@ from reports.plot_files import is_fresh, mark_of, plan_title, plot_key, plot_pat
 STORE = "results.jsonl"
 SCRATCH = "report-scratch"  # the live printer's temporary files
 POLL_S = 0.25  # real time: this process watches files, it is no part of the measurement
+NICE = 10  # the priority it prints at once loaded: the run comes first
 FINISH = b"finish"  # then a space, the minute of issue and a newline
 CHAPTERS_ONLY = b"chapters\n"
 
@@ -409,7 +410,7 @@ def main(argv: list[str]) -> int:
         # low-priority import did, and the run's end would wait on it
         warm_up()
         with contextlib.suppress(OSError):
-            os.nice(10)  # then the run comes first
+            os.nice(NICE)  # then the run comes first
         follow(Path(argv[0]), _Stdin())
     return 0
 

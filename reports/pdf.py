@@ -4,10 +4,10 @@
 Parts the live printer already printed during the run are taken as they are. What is
 left is printed by whichever process gets to it first: at the end of `rig run` the live
 printer prints the front and back matter (for the minute of issue this process states
-too) and walks on through the chapters left, while this process prints ahead of the
-part the live printer holds (`reports.parts.segments` with `ahead`) instead of queueing
-on it, then writes HTML, JUnit and Allure. Whichever ends last joins the report; the
-other finds it joined from the very same parts.
+too) and shares the chapters left with a fork of itself, each printing ahead of the part
+the other holds (`reports.parts.segments` with `ahead`) instead of queueing on it, and
+joins the report; meanwhile this process writes HTML, JUnit and Allure, then finds the
+report joined from the very same parts (it prints only what the live printer left).
 """
 
 from __future__ import annotations
@@ -64,8 +64,8 @@ def write_pdf(
     `helper` beside it (the builder's live printer), a report printed whole is left to a
     helper finishing the run: it has WeasyPrint loaded, this process would load it
     first; a larger one it waits for while the helper and its fork print and join it.
-    `parts_ready` is called
-    once every part the report joins is printed, before the joining.
+    `parts_ready` is called once every part the report joins is printed, before the
+    joining.
     """
     if helper is not None and helper.finishing and not printed_whole(report):
         # two warm processes print what is left and join it; this one would load

@@ -247,11 +247,13 @@ def run(
         if cpus is not None:
             cpus.release()  # the report's last steps may use every CPU
         if live is not None:
+            from reports.live import NICE
+
             live.finish()  # it prints the chapters left while the report is built
             # and this process writes HTML, JUnit and Allure meanwhile, which nothing
             # waits for: at the printer's priority, not above it (CFS would give this
             # process nine tenths of a CPU the printer and its fork need for the PDF)
-            _lower_priority_to(10)
+            _lower_priority_to(NICE)
     if refused is not None:
         if live is not None:
             live.stop()

@@ -276,7 +276,8 @@ class Protection:
         return self.row.recovery
 
     def threshold(self, defects: DefectSet) -> float:
-        return self.params.threshold + defects.threshold_offset(self.row.name)
+        offset = defects.threshold_offset(self.row.name) if defects.active else 0.0
+        return self.params.threshold + offset
 
     def delay(self, defects: DefectSet) -> float:
         return self.params.delay_s * defects.delay_factor(self.row.name)
@@ -293,7 +294,7 @@ class Protection:
         if not values or (row.engine == "afe" and not st.active):
             st.first_seen = None  # the front end's trip is found between scans
             return None
-        threshold = p.threshold + (defects.threshold_offset(row.name) if defects.active else 0.0)
+        threshold = self.threshold(defects)
         if len(values) == 1:
             channel, value = values[0]
         else:
