@@ -121,6 +121,15 @@ def spec_with(tmp_path: Path, **communications: object) -> str:
     return str(path)
 
 
+def station_with(tmp_path: Path, **dut: object) -> str:
+    """The default station with its DUT link's settings changed."""
+    data = yaml.safe_load((REPO / "stations" / "sim-16s.yaml").read_text())
+    data["dut"].update(dut)
+    path = tmp_path / "station.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return str(path)
+
+
 def test_communications_pass_and_fail_on_config_identity_and_response(tmp_path):
     good = run_rig(tmp_path / "good", "-k", "communications")
     assert good.returncode == 0, good.output[-3000:]
@@ -133,16 +142,19 @@ def test_communications_pass_and_fail_on_config_identity_and_response(tmp_path):
     )  # fmt: skip
     failed = {n for n, v in named(bad).items() if v != "pass"}
     assert failed == {"identity_firmware", "config_cell_uv_threshold_v"}
-    # a unit slow to answer: every exchange of the run waits, so few polls
+    # A unit slow to answer: every exchange of the run waits, so few polls. Twice the
+    # 0.3 s limit, so a loaded host's wake-up latency (its U) cannot make it conditional;
+    # the station waits for it as a bench would for a slow unit (its 0.5 s would give up).
     slow = run_rig(
         tmp_path / "slow",
+        "--station", station_with(tmp_path, timeout_s=2.0),
         "--spec", spec_with(tmp_path, polls=3),
-        "--sim-set", "bms.uart.reply_delay_s=0.32",
+        "--sim-set", "bms.uart.reply_delay_s=0.6",
         "-k", "link_timing",
     )  # fmt: skip
     assert named(slow) == {"link_response_time": "fail"}
     (reply,) = slow.measurements("link_response_time")
-    assert reply["value"] >= 0.32
+    assert reply["value"] >= 0.6
 
 
 def test_can_broadcast_period_both_ways(tmp_path):
